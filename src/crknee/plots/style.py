@@ -1,0 +1,53 @@
+"""Shared figure style and atomic figure saving for every crknee plot."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+#: Marker cycle: one marker per experiment, as in the paper's figures.
+MARKERS = ("o", "s", "^", "v", "D", "<", ">", "p", "h", "*", "P", "X", "d", "8", "H")
+#: Energy weighting exponent of the spectra figures (E^2.6 F(E), paper Figs. 3, 6, 8, 9).
+SPECTRUM_WEIGHT = 2.6
+
+
+def new_figure(width: float = 6.4, height: float = 4.8, **kwargs):
+    """Return (fig, ax) with crknee's defaults (log axes are set by the caller)."""
+    fig, ax = plt.subplots(figsize=(width, height), constrained_layout=True, **kwargs)
+    return fig, ax
+
+
+def marker(i: int) -> str:
+    """The i-th experiment's marker."""
+    return MARKERS[i % len(MARKERS)]
+
+
+def save(fig, path, formats=None) -> list[Path]:
+    """Save ``fig`` atomically to ``path`` (and to the other ``formats`` beside it).
+
+    ``path`` carries the main suffix (e.g. ``fig01_bc.png``); ``formats`` such as
+    ``("png", "pdf")`` writes one file per format with the same stem. Returns the paths.
+    Each file is written to a temporary name in the same folder, then renamed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffixes = [path.suffix.lstrip(".") or "png"] if formats is None else list(formats)
+    written = []
+    for fmt in suffixes:
+        target = path.with_suffix("." + fmt)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix="." + fmt)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=fmt, dpi=150)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        written.append(target)
+    plt.close(fig)
+    return written
