@@ -1,0 +1,36 @@
+"""Atomic writes never leave a partial file behind."""
+import json
+
+import pytest
+from astropy.table import QTable
+
+from crknee.io import atomic_write_json, atomic_write_table, atomic_write_text
+
+
+def test_text_and_json(tmp_path):
+    p = atomic_write_text(tmp_path / "a" / "x.txt", "hello")
+    assert p.read_text() == "hello"
+    atomic_write_json(tmp_path / "s.json", {"a": 1})
+    assert json.loads((tmp_path / "s.json").read_text()) == {"a": 1}
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a", "s.json"]
+
+
+def test_failed_write_keeps_old_file(tmp_path):
+    target = tmp_path / "t.ecsv"
+    atomic_write_text(target, "old")
+
+    class Boom:
+        def write(self, *a, **k):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_table(Boom(), target)
+    assert target.read_text() == "old"
+    assert [f.name for f in tmp_path.iterdir()] == ["t.ecsv"]
+
+
+def test_table_round_trip(tmp_path):
+    import astropy.units as u
+    t = QTable({"E": [1.0, 2.0] * u.GeV})
+    atomic_write_table(t, tmp_path / "t.ecsv")
+    assert QTable.read(tmp_path / "t.ecsv")["E"].unit == u.GeV
