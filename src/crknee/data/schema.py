@@ -43,6 +43,8 @@ CATALOG_COLUMNS = ("name", "l", "b", "ra", "dec", "distance", "distance_lo", "di
 #: Meta keys written first, in this order (others follow in their own order).
 META_KEYS = ("name", "quantity", "experiment", "reference", "origin", "licence", "x_variable", "species", "notes")
 REQUIRED_META = ("experiment", "reference")
+REQUIRED_COLUMNS = {**{q: ("x", "y") for q in SPECTRA}, "gamma": ("x", "y"), "anisotropy": ("y",),
+                    "catalog": ("name", "l", "b", "ra", "dec")}
 
 _XVAR_PHRASES = (
     ("total energy per particle", "Etot"),
@@ -105,9 +107,10 @@ def _flags(table: QTable, col: str, label: str) -> np.ndarray:
     try:
         flags = np.asarray(vals, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{label}: column {col!r} must hold 0/1 or true/false") from exc
+        raise DataError(f"{label}: column {col!r} must hold 0/1 flags") from exc
+    flags = np.nan_to_num(flags, nan=0.0)  # an empty cell: not flagged
     if not np.all(np.isin(flags, (0.0, 1.0))):
-        raise DataError(f"{label}: column {col!r} must hold 0/1 or true/false; got {flags[~np.isin(flags, (0, 1))][0]!r}")
+        raise DataError(f"{label}: column {col!r} must hold 0/1 flags; got {flags[~np.isin(flags, (0, 1))][0]!r}")
     return flags.astype(bool)
 
 
@@ -122,10 +125,10 @@ def _nonneg_or_nan(q: u.Quantity) -> np.ndarray:
     return np.isnan(v) | (np.isfinite(v) & (v >= 0))
 
 
-def _unit_of(table: QTable, col: str, default):
-    c = table[col] if col in table.colnames else None
-    unit = getattr(c, "unit", None)
-    return u.Unit(unit) if unit is not None else default
+def _unit_of(table: QTable, col: str):
+    """Unit of column ``col`` (None if it has none)."""
+    unit = getattr(table[col], "unit", None)
+    return u.Unit(unit) if unit is not None else None
 
 
 def _meta(table: QTable, quantity: str, label: str) -> dict:
@@ -154,8 +157,8 @@ def _extras(table: QTable, known) -> list[str]:
 
 def _spectrum(table: QTable, quantity: str, label: str, meta: dict) -> QTable:
     xvar = meta["x_variable"]
-    x_unit = _unit_of(table, "x", None)
-    y_unit = _unit_of(table, "y", None)
+    x_unit = _unit_of(table, "x")
+    y_unit = _unit_of(table, "y")
     if x_unit is None or y_unit is None:
         raise DataError(f"{label}: columns 'x' and 'y' need units (x_unit / y_unit)")
     if not x_unit.is_equivalent(VARIABLES[xvar]):
@@ -204,10 +207,10 @@ def _gamma(table: QTable, label: str, meta: dict) -> QTable:
     if not str(meta.get("source") or "").strip():
         raise DataError(f"{label}: gamma-ray data need the provenance key 'source' (e.g. 'V4641 Sgr')")
     meta.setdefault("region", None)
-    y_unit = _unit_of(table, "y", None)
+    y_unit = _unit_of(table, "y")
     if y_unit is None or not y_unit.is_equivalent(GAMMA_Y):
         raise DataError(f"{label}: y must be E^2 dN/dE with an energy-flux unit (e.g. erg cm-2 s-1); got {y_unit}")
-    x_unit = _unit_of(table, "x", None)
+    x_unit = _unit_of(table, "x")
     if x_unit is None or not x_unit.is_equivalent(u.TeV):
         raise DataError(f"{label}: x must be a photon energy with a unit (e.g. TeV); got {x_unit}")
     out = QTable(meta=meta)
@@ -226,9 +229,6 @@ def _gamma(table: QTable, label: str, meta: dict) -> QTable:
 
 
 def _catalog(table: QTable, label: str, meta: dict) -> QTable:
-    for col in ("name", "l", "b", "ra", "dec"):
-        if col not in table.colnames:
-            raise DataError(f"{label}: catalogue column {col!r} is missing")
     out = QTable(meta=meta)
     out["name"] = np.asarray(table["name"], dtype=str)
     for col in CATALOG_COLUMNS[1:5]:
@@ -258,6 +258,11 @@ def canonical(table, quantity: str, label: str) -> QTable:
     table = QTable(table, copy=False)
     if len(table) == 0:
         raise DataError(f"{label}: the table has no rows")
+    for col in REQUIRED_COLUMNS[quantity]:
+        if col not in table.colnames:
+            raise DataError(f"{label}: required column {col!r} is missing")
+        if col != "name" and np.asarray(table[col]).dtype.kind not in "fiu":
+            raise DataError(f"{label}: column {col!r} is not numeric")
     meta = _meta(table, quantity, label)
     if quantity in SPECTRA:
         return _spectrum(table, quantity, label, meta)

@@ -95,26 +95,30 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def bundled_files(root: Path = DATA_DIR) -> list[Path]:
-    """Every file of ``root/bundled``, sorted (hidden files excluded)."""
+def bundled_files(root: Path | None = None) -> list[Path]:
+    """Every file of ``root/bundled`` (default: the package's), sorted (hidden files excluded)."""
+    root = DATA_DIR if root is None else Path(root)
     return sorted(p for p in (root / "bundled").rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def manifest_text(root: Path = DATA_DIR) -> str:
-    """``sha256  bundled/<path>`` lines of every bundled file under ``root``."""
+def manifest_text(root: Path | None = None) -> str:
+    """``sha256  bundled/<path>`` lines of every bundled file under ``root`` (default: the package's)."""
+    root = DATA_DIR if root is None else Path(root)
     return "".join(f"{sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in bundled_files(root))
 
 
-def verify_manifest() -> list[str]:
-    """Problems between ``MANIFEST.sha256`` and the bundled tree (empty list = intact)."""
-    if not MANIFEST.is_file():
-        return [f"manifest {MANIFEST} is missing"]
+def verify_manifest(root: Path | None = None) -> list[str]:
+    """Problems between ``root/MANIFEST.sha256`` and ``root/bundled`` (empty list = intact)."""
+    root = DATA_DIR if root is None else Path(root)
+    manifest = root / MANIFEST.name
+    if not manifest.is_file():
+        return [f"manifest {manifest} is missing"]
     listed = {}
-    for line in MANIFEST.read_text().splitlines():
+    for line in manifest.read_text().splitlines():
         digest, _, rel = line.partition("  ")
         listed[rel] = digest
     problems = []
-    on_disk = {p.relative_to(DATA_DIR).as_posix(): p for p in bundled_files()}
+    on_disk = {p.relative_to(root).as_posix(): p for p in bundled_files(root)}
     for rel, digest in listed.items():
         if rel not in on_disk:
             problems.append(f"missing: {rel}")

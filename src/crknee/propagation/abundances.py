@@ -27,8 +27,9 @@ from functools import lru_cache
 import numpy as np
 
 from crknee.errors import DataError, InputError
-from crknee.kinematics import ELEMENT_SYMBOLS
-from crknee.propagation.crosssections import raw_path, usine_name
+from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
+from crknee.data import raw_path
+from crknee.propagation.crosssections import usine_name
 
 GALPROP_SOURCE = "nuclear/source_abundances/GALPROP_galdef_56_example_iso_abundances.csv"
 LODDERS2003 = "nuclear/crams/solarsystem_abundances2003.txt"
@@ -56,7 +57,7 @@ def read_source_abundances(relpath: str = GALPROP_SOURCE) -> dict[str, float]:
 
 def source_abundance(name: str, relpath: str = GALPROP_SOURCE) -> float:
     """Source abundance of one nuclide (H1 = 1; 0 if not injected)."""
-    return read_source_abundances(relpath).get(usine_name(name), 0.0)
+    return read_source_abundances(relpath).get(nuclide(name).name, 0.0)
 
 
 def rigidity_coefficients(a, Z, A, gamma: float) -> np.ndarray:

@@ -14,36 +14,36 @@ Tables
     PRC 98, 034611), 0.01-10 GeV/n, 41 points, straight-ahead (Ekn conserved);
   - production ``sigProdCoste12.dat`` (Coste et al. 2012, A&A 539, A88): the
     light channels 4He->3He, 4He->2H, 4He->1H, 3He->2H, 3He->1H, 2H->1H, 1H->2H;
-  - inelastic ``sigInelTripathi99+Coste12.dat`` (Tripathi, Cucinotta & Wilson 1999,
-    NASA TP-1999-209726 / NIM B 117 (1996) 347; Z <= 2 from Coste et al. 2012),
-    0.05-6.29 GeV/n, 43 points; and the alternatives ``Tripathi99``,
-    ``Barashenkov94``, ``Wellish97``, ``Webber03`` (same format).
+  - inelastic ``sigInelTripathi99+Coste12.dat`` (Tripathi, Cucinotta & Wilson 1996,
+    NIM B 117, 347 and 1999, NIM B 155, 349, tabulated by D. Maurin from NASA TP-208438;
+    Z <= 2 from Coste et al. 2012), 0.05-6.29 GeV/n, 43 points; and the alternatives
+    ``Tripathi99``, ``Barashenkov94``, ``Wellish97``, ``Webber03`` (same format).
 * CRAMS tables (Evoli et al. 2018 JCAP 07, 006; Evoli, Aloisio & Blasi 2019 PRD 99,
   103023), H target only, grid ``0.1 GeV/n x 1.1^i``, i = 0..99.
 * Measured partial cross sections compiled in XS4GCR (``Evoli2026_xsecs_data_full.txt``).
 
-Energy extrapolation (document in docs/nuclear.md)
---------------------------------------------------
+Energy extrapolation
+--------------------
 Between the table nodes a cross section is interpolated linearly in ``ln Ekn``; outside
 the table it is held at the first (below) or last (above) tabulated value.  Constant
 partial cross sections above ~10 GeV/n is the standard assumption of GALPROP and USINE
 (limiting fragmentation; Webber et al. 2003 ApJS 144, 153; Génolini et al. 2018).  The
-nucleus-nucleus inelastic cross sections of Tripathi et al. are energy independent above
-a few GeV/n by construction, so the last node (6.29 GeV/n) is kept up to 1e8 GeV/n; the
-true rise is logarithmic (~10-20 % per three decades above 1 TeV/n, e.g. Sihver et al.
-1993 PRC 47, 1225 hold it constant), negligible for a background fitted below the knee.
-The exception is the proton, whose cross sections follow :func:`sigma_pp_inel_mb`.
+nucleus-nucleus inelastic cross sections are energy independent at high energy in the
+Tripathi and Sihver et al. (1993, PRC 47, 1225) parameterisations, so the last node
+(6.29 GeV/n) is kept up to 1e8 GeV/n; the slow logarithmic rise seen at collider
+energies is neglected.  The exception is the proton, whose cross sections follow
+:func:`sigma_pp_inel_mb` (see :mod:`crknee.propagation.network`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from crknee.data import raw_path
 from crknee.errors import DataError, InputError, UnknownSpeciesError
-from crknee.kinematics import nuclide
 
 #: Pion-production threshold of pp collisions, T_th = 2 m_pi + m_pi^2 / (2 m_p) [GeV]
 #: (Kafexhiu et al. 2014, PRD 90, 123014, below eq. 1).
@@ -69,28 +69,18 @@ CRAMS_PRODUCTION = "nuclear/crams/xsecs_0.1_100_1.1.txt"
 MEASURED_PRODUCTION = "nuclear/xs4gcr/Evoli2026_xsecs_data_full.txt"
 
 
-def raw_path(relpath: str) -> Path:
-    """Path of a bundled solver table, e.g. ``raw_path("nuclear/crams/nucleilist.csv")``.
-
-    Uses :func:`crknee.data.raw_path` when the data layer provides it, else the bundled
-    folder ``crknee/data/bundled``.  Raises :class:`DataError` naming a missing file.
-    """
-    try:
-        from crknee.data import raw_path as data_raw_path
-    except ImportError:
-        import crknee
-
-        path = Path(crknee.__file__).parent / "data" / "bundled" / relpath
-    else:
-        path = Path(data_raw_path(relpath))
-    if not path.is_file():
-        raise DataError(f"bundled nuclear/ISM table {relpath!r} not found at {path}")
-    return path
+_USINE_RE = re.compile(r"^(\d+)([A-Z][a-z]?)$")
 
 
 def usine_name(name: str) -> str:
-    """crknee nuclide name of a USINE CR name (``"12C"`` -> ``"C12"``)."""
-    return nuclide(name).name
+    """crknee-style name of a USINE CR name (``"12C"`` -> ``"C12"``, ``"70Zn"`` -> ``"Zn70"``).
+
+    Purely syntactic, so that tables may list nuclides beyond crknee's H..Ni.
+    """
+    m = _USINE_RE.match(name.strip())
+    if m is None:
+        raise DataError(f"malformed USINE nuclide name {name!r}")
+    return f"{m.group(2)}{int(m.group(1))}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +110,9 @@ def read_usine(relpath: str) -> UsineTable:
     i = 2
     while i < len(lines):
         title = lines[i]
+        if "-bar" in title:  # antinuclei (Webber03 file): not part of the nuclear network
+            i += 1 + n
+            continue
         if "->" in title:
             proj, frag = (s.strip() for s in title.split("->"))
             key = (usine_name(proj), usine_name(frag))
@@ -161,7 +154,8 @@ def read_crams_inelastic(relpath: str) -> tuple[np.ndarray, dict]:
 
 @lru_cache(maxsize=None)
 def read_measured(relpath: str = MEASURED_PRODUCTION) -> np.ndarray:
-    """Measured partial cross sections on H (XS4GCR compilation).
+    """Measured partial cross sections on H (XS4GCR compilation; tag ``W90`` = Webber,
+    Kish & Schrier 1990, PRC 41, 547).
 
     Structured array with fields ``parent, child`` (crknee names), ``ekn_GeV``,
     ``sigma_mb``, ``err_mb``, ``ref``.
@@ -214,7 +208,7 @@ def sigma_pp_inel_mb(T_p_GeV) -> np.ndarray:
     Kafexhiu, Aharonian, Taylor & Vila 2014, PRD 90, 123014, eq. (1):
     sigma = (30.7 - 0.96 ln x + 0.18 ln^2 x) (1 - x^-1.9)^3 mb, x = T_p / T_th,
     T_th = 0.2797 GeV; zero below threshold.  Fits the PDG data from threshold to
-    the LHC (~30 mb at 10 GeV, ~35 mb at 1 TeV, ~ 70 mb at 1e8 GeV).
+    the LHC (29.6 mb at 10 GeV, 34.9 mb at 1 TeV, 81.7 mb at 1e8 GeV, i.e. sqrt(s) = 13.7 TeV).
     """
     t = np.asarray(T_p_GeV, dtype=float)
     if np.any(~np.isfinite(t)) or np.any(t < 0):

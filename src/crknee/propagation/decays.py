@@ -25,8 +25,8 @@ from functools import lru_cache
 import numpy as np
 
 from crknee.errors import DataError
-from crknee.kinematics import ELEMENT_SYMBOLS, Z_OF
-from crknee.propagation.crosssections import raw_path, usine_name
+from crknee.kinematics import ELEMENT_SYMBOLS, Z_OF, nuclide
+from crknee.data import raw_path
 
 CRCHART = "nuclear/usine_v3.5/crchart_Z28_2020.txt"
 ICRP107 = "nuclear/decay/halflives_radioactivedecay_ICRP107.csv"
@@ -88,7 +88,9 @@ def read_crchart(relpath: str = CRCHART) -> dict[str, Decay]:
 
 @lru_cache(maxsize=None)
 def read_icrp107(relpath: str = ICRP107) -> dict[str, tuple[float, str, dict[str, float]]]:
-    """Laboratory half-lives: {name: (half_life_yr, decay_modes, {progeny: branching})}."""
+    """Laboratory half-lives: {name: (half_life_yr, decay_modes, {progeny: branching})}.
+
+    Metastable progeny (``Co-60m``) are merged into their nuclide."""
     out = {}
     for ln in raw_path(relpath).read_text().splitlines():
         if not ln.strip() or ln.startswith("#") or ln.startswith("name,"):
@@ -98,7 +100,10 @@ def read_icrp107(relpath: str = ICRP107) -> dict[str, tuple[float, str, dict[str
         for item in f[5].split(";"):
             child, br = item.split(":")
             el, a = child.split("-")
-            prog[_name(Z_OF[el], int(a))] = float(br)
+            if el not in Z_OF:  # progeny beyond Ni (e.g. Ni-63 -> Cu-63)
+                continue
+            iso = _name(Z_OF[el], int(a.rstrip("mn")))  # isomers (Co-60m) -> the nuclide
+            prog[iso] = prog.get(iso, 0.0) + float(br)
         out[_name(int(f[1]), int(f[2]))] = (float(f[3]), f[4], prog)
     return out
 
@@ -126,7 +131,7 @@ def ghost_feeding(child: str, relpath: str = GHOSTS) -> dict[str, float]:
 
     E.g. ``ghost_feeding("B11")["C11"] == 1`` (11C -> 11B, 100 %).
     """
-    child = usine_name(child)
+    child = nuclide(child).name
     ghosts = read_ghosts(relpath)
     by_parent: dict[str, list[Ghost]] = {}
     for g in ghosts:

@@ -1,0 +1,100 @@
+"""Dipole anisotropy of cosmic rays and what ground arrays measure (paper Sec. 2.3).
+
+In the diffusive regime the dipole of a component i with density psi_i is (Fick's law,
+e.g. Blasi & Amato 2012, JCAP 01, 011, eq. 5; Ptuskin et al. 2006, Adv. Space Res. 37,
+1909)
+
+    delta_i = 3 D grad(psi_i) / (c psi_total)
+
+and the observed dipole is the vector sum of the components (a flux-weighted sum of
+their "own" dipoles 3 D grad psi_i / (c psi_i)).  Vectors are in heliocentric Galactic
+Cartesian coordinates (x towards l = 0, y towards l = 90 deg, z towards the north
+Galactic pole).  The dipole points to where the intensity is largest, i.e. up the
+gradient: towards a point source.
+
+A ground array at one latitude measures only the projection onto the equatorial plane
+(the first harmonic in right ascension): amplitude |delta| cos(dec) and phase = RA of
+delta (Ahlers & Mertsch 2017, Prog. Part. Nucl. Phys. 94, 184, sec. 3.1).  The rotation
+Galactic -> ICRS is taken from astropy (IAU 1958 Galactic frame tied to FK5/ICRS).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import astropy.units as u
+import numpy as np
+from astropy.constants import c
+
+from crknee.errors import InputError
+
+#: Speed of light [kpc/Myr] (CODATA through astropy).
+C_KPC_MYR = c.to_value(u.kpc / u.Myr)
+#: Speed of light [cm/s].
+C_CM_S = c.to_value(u.cm / u.s)
+#: kpc per cm.
+KPC_PER_CM = (1.0 * u.cm).to_value(u.kpc)
+
+
+@lru_cache(maxsize=1)
+def galactic_to_icrs_matrix() -> np.ndarray:
+    """3x3 rotation taking Galactic Cartesian unit vectors to ICRS Cartesian (astropy)."""
+    from astropy.coordinates import ICRS, CartesianRepresentation, Galactic
+
+    eye = np.eye(3)  # row k: Galactic basis vector e_k
+    gal = Galactic(CartesianRepresentation(eye[:, 0], eye[:, 1], eye[:, 2]))
+    icrs = gal.transform_to(ICRS()).cartesian
+    return np.stack([icrs.x.value, icrs.y.value, icrs.z.value])
+
+
+def unit_vector(l_deg, b_deg) -> np.ndarray:
+    """Heliocentric Galactic Cartesian unit vector(s) of direction (l, b) [deg], shape (..., 3)."""
+    l, b = np.radians(np.asarray(l_deg, dtype=float)), np.radians(np.asarray(b_deg, dtype=float))
+    cb = np.cos(b)
+    return np.stack(np.broadcast_arrays(cb * np.cos(l), cb * np.sin(l), np.sin(b)), axis=-1)
+
+
+def dipole_from_gradient(D_cm2_s, grad_psi_per_kpc_vec, psi_total) -> np.ndarray:
+    """delta = 3 D grad(psi) / (c psi_total) (plain floats).
+
+    ``D_cm2_s`` [cm^2/s] shape (...), ``grad_psi_per_kpc_vec`` [psi-unit/kpc] shape (..., 3)
+    in Galactic Cartesian, ``psi_total`` [psi-unit] shape (...).  Returns shape (..., 3).
+    """
+    lam_kpc = 3.0 * np.asarray(D_cm2_s, dtype=float) / C_CM_S * KPC_PER_CM
+    return (lam_kpc / np.asarray(psi_total, dtype=float))[..., None] * np.asarray(grad_psi_per_kpc_vec, dtype=float)
+
+
+def background_gradient_vector(dlnpsi_dr, dlnpsi_dz) -> np.ndarray:
+    """Galactocentric log-gradient at the Sun [1/kpc] -> Galactic Cartesian vector (..., 3).
+
+    The Galactocentric radius grows away from the Galactic centre, i.e. along -x at the
+    Sun; z is common to both frames (the Sun at z = 0, paper Sec. 2.1).
+    """
+    r, z = np.broadcast_arrays(np.asarray(dlnpsi_dr, dtype=float), np.asarray(dlnpsi_dz, dtype=float))
+    return np.stack([-r, np.zeros_like(r), z], axis=-1)
+
+
+def combine(fluxes, own_dipoles) -> tuple[np.ndarray, np.ndarray]:
+    """Sum components: returns (total flux, total dipole) from fluxes (k, ...) and their own
+    dipoles (k, ..., 3): delta = sum_k J_k delta_k / sum_k J_k."""
+    J = np.asarray(fluxes, dtype=float)
+    d = np.asarray(own_dipoles, dtype=float)
+    total = J.sum(axis=0)
+    return total, (J[..., None] * d).sum(axis=0) / total[..., None]
+
+
+def equatorial(dipole_xyz_gal) -> tuple[np.ndarray, np.ndarray]:
+    """Projection measured by ground arrays: (amplitude |delta| cos(dec), RA phase [deg in
+    [0, 360)]) of Galactic Cartesian dipole vector(s) of shape (..., 3)."""
+    v = np.asarray(dipole_xyz_gal, dtype=float)
+    if v.shape[-1:] != (3,):
+        raise InputError(f"dipole vectors need a last axis of length 3; got shape {v.shape}")
+    eq = v @ galactic_to_icrs_matrix().T
+    amp = np.hypot(eq[..., 0], eq[..., 1])
+    ra = np.degrees(np.arctan2(eq[..., 1], eq[..., 0])) % 360.0
+    return amp, ra
+
+
+def equatorial_quantity(dipole_xyz_gal) -> tuple[u.Quantity, u.Quantity]:
+    """:func:`equatorial` with Quantities: (dimensionless amplitude, RA in deg)."""
+    amp, ra = equatorial(dipole_xyz_gal)
+    return amp * u.dimensionless_unscaled, ra * u.deg

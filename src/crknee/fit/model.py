@@ -1,0 +1,327 @@
+"""The knee-source model: one burst-like source (paper eqs. 5-6) on top of fixed components.
+
+Fixed components (:class:`FixedComponents`): the background of the propagation solver and
+the local SNR, tabulated by the pipeline as fluxes per element on a grid of total energy
+per particle, with their flux-weighted dipole vectors.  They are not refitted (paper
+Sec. 3: the background is fixed by B/C and low-energy protons, cut off at R_cut).
+
+Knee source (:class:`KneeSourceModel`), parameters in the order of :data:`PARAMETERS`:
+Galactic longitude l and latitude b [deg], distance d [kpc], age t [Myr] since the burst,
+cutoff rigidity R_cut,loc [PV], index beta and log10 of the energy W [erg] injected above
+1 GeV kinetic (the normalisation of :mod:`crknee.sources.injection`).  For each nuclide i of
+the source composition, at total energy per particle E (p, R = p/Z, beta_v = p/E):
+
+    n_i(E) = q0 f_i (R/R0)^-beta exp(-R/R_cut) dR/dE * G_b(d, t, D(R))    [kpc^-3 GeV^-1]
+    J_i(E) = beta_v c n_i / (4 pi) = c q0 f_i shape G_b / (4 pi Z)   [m^-2 s^-1 sr^-1 GeV^-1]
+    delta_i = 3 D |dG_b/dr| / (beta_v c G_b) * u(l, b)           (= 3 d / (2 c t) u, eq. 6)
+
+with G_b, dG_b/dr from :mod:`crknee.sources.greens`, q0 from the injected energy, D from the
+shared :class:`crknee.transport.Diffusion`.  The observed dipole is the flux-weighted
+vector sum of all components (:mod:`crknee.anisotropy`), projected on the equatorial
+plane (amplitude and RA phase).  Where the diffusive solution fails (|delta_i| >= 1,
+i.e. c t not >> d) the prediction is NaN and the point gets zero likelihood.
+
+Rows published as a bin or threshold are compared with flux-weighted means over the bin
+(Gauss-Legendre, ``NODES_PER_BIN`` nodes in ln E); a threshold row (no upper edge) is
+integrated up to ``THRESHOLD_SPAN`` x its threshold.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import astropy.units as u
+import h5py
+import numpy as np
+from numpy.polynomial.legendre import leggauss
+
+from crknee.anisotropy import C_KPC_MYR, equatorial, unit_vector
+from crknee.errors import ConfigError, DataError
+from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
+from crknee.sources import greens, injection
+from crknee.transport import Diffusion
+
+#: Free parameters of the knee source and their units (name suffix = unit).
+PARAMETERS = {
+    "l_deg": "deg",
+    "b_deg": "deg",
+    "d_kpc": "kpc",
+    "age_Myr": "Myr",
+    "Rcut_PV": "PV",
+    "beta": "",
+    "log10_E_erg": "dex(erg)",
+}
+#: Flux unit of every flux in this module.
+FLUX_UNIT = u.Unit("m-2 s-1 sr-1 GeV-1")
+#: m per kpc, so that kpc^-3 densities become m^-3 (IAU parsec through astropy).
+M_PER_KPC = (1.0 * u.kpc).to_value(u.m)
+#: Speed of light [m/s].
+C_M_S = (1.0 * u.kpc / u.Myr).to_value(u.m / u.s) * C_KPC_MYR
+#: GV per PV.
+GV_PER_PV = 1e6
+#: Gauss-Legendre nodes per energy bin of a binned / threshold row.
+NODES_PER_BIN = 8
+#: Upper integration edge of a threshold row, in units of its threshold: for spectra
+#: steeper than E^-2.5 the flux above 100 x threshold is < 1e-3 of the total.
+THRESHOLD_SPAN = 100.0
+#: Aggregate species names of flux pieces besides element symbols.
+AGGREGATES = {"all": None, "light": ("H", "He")}
+
+#: Floor of the log-log interpolation of a fixed flux that is exactly zero (cut off).
+_TINY_FLUX = 1e-300
+
+_GL_X, _GL_W = leggauss(NODES_PER_BIN)
+
+
+@dataclass(frozen=True)
+class FixedComponents:
+    """Background + local SNR at Earth, per element, on a grid of total energy per particle.
+
+    ``E_GeV`` (n,) increasing; ``flux[element]`` (n,) [m^-2 s^-1 sr^-1 GeV^-1];
+    ``dipole[element]`` (n, 3) the flux-weighted dipole of that element's fixed flux,
+    heliocentric Galactic Cartesian (fraction).  Keys are element symbols ("H", "He"...).
+    ``diffusion``: the :class:`crknee.transport.Diffusion` the background was solved with
+    (the knee source propagates in the same environment, paper Sec. 3).
+    """
+
+    E_GeV: np.ndarray
+    flux: dict
+    dipole: dict
+    diffusion: Diffusion = Diffusion()
+
+    def __post_init__(self):
+        E = np.asarray(self.E_GeV, dtype=float)
+        if E.ndim != 1 or E.size < 2 or np.any(np.diff(E) <= 0) or E[0] <= 0:
+            raise DataError("FixedComponents.E_GeV must be a positive, strictly increasing grid")
+        object.__setattr__(self, "E_GeV", E)
+        flux, dip = {}, {}
+        for el, J in self.flux.items():
+            if el not in ELEMENT_SYMBOLS:
+                raise DataError(f"FixedComponents: unknown element {el!r} (use symbols such as 'H', 'He')")
+            J = np.asarray(J, dtype=float)
+            if J.shape != E.shape or np.any(~np.isfinite(J) | (J < 0)):
+                raise DataError(f"FixedComponents.flux[{el!r}] must be {E.shape} finite values >= 0")
+            d = np.asarray(self.dipole.get(el, np.zeros((E.size, 3))), dtype=float)
+            if d.shape != (E.size, 3) or not np.all(np.isfinite(d)):
+                raise DataError(f"FixedComponents.dipole[{el!r}] must be {(E.size, 3)} finite values")
+            flux[el], dip[el] = J, d
+        if not flux:
+            raise DataError("FixedComponents needs at least one element")
+        extra = sorted(set(self.dipole) - set(flux))
+        if extra:
+            raise DataError(f"FixedComponents.dipole has element {extra[0]!r} without a flux")
+        object.__setattr__(self, "flux", flux)
+        object.__setattr__(self, "dipole", dip)
+
+    @classmethod
+    def from_quantities(cls, E: u.Quantity, flux: dict, dipole: dict | None = None,
+                        diffusion: Diffusion = Diffusion()) -> "FixedComponents":
+        """Build from Quantities: E (total energy per particle), fluxes per element (any
+        unit convertible to m^-2 s^-1 sr^-1 GeV^-1), dimensionless dipoles (n, 3)."""
+        return cls(E.to_value(u.GeV), {k: v.to_value(FLUX_UNIT) for k, v in flux.items()},
+                   {k: u.Quantity(v).to_value(u.dimensionless_unscaled) for k, v in (dipole or {}).items()},
+                   diffusion)
+
+    @staticmethod
+    def elements(species: str):
+        """Element symbols of ``species`` (element, nuclide name or "light"); None for "all"."""
+        if species in AGGREGATES:
+            return AGGREGATES[species]
+        return (species,) if species in ELEMENT_SYMBOLS else (nuclide(species).element,)
+
+    def _check_range(self, E, what):
+        E = np.asarray(E, dtype=float)
+        if E.size and (np.nanmin(E) < self.E_GeV[0] * (1 - 1e-12) or np.nanmax(E) > self.E_GeV[-1] * (1 + 1e-12)):
+            raise ConfigError(f"{what}: needs E = {np.nanmin(E):.3g}-{np.nanmax(E):.3g} GeV, but the fixed "
+                              f"components cover {self.E_GeV[0]:.3g}-{self.E_GeV[-1]:.3g} GeV")
+        return E
+
+    def flux_at(self, element: str, E_GeV, what="fixed components") -> np.ndarray:
+        """Fixed flux of one element at E (log-log interpolation) [m^-2 s^-1 sr^-1 GeV^-1]."""
+        E = self._check_range(E_GeV, what)
+        if element not in self.flux:
+            return np.zeros_like(E)
+        logJ = np.log(np.maximum(self.flux[element], _TINY_FLUX))
+        return np.exp(np.interp(np.log(E), np.log(self.E_GeV), logJ))
+
+    def dipole_flux_at(self, element: str, E_GeV, what="fixed components") -> np.ndarray:
+        """J * delta (n, 3) of one element at E (delta interpolated linearly in ln E)."""
+        E = self._check_range(E_GeV, what)
+        if element not in self.flux:
+            return np.zeros(E.shape + (3,))
+        lnE, grid = np.log(E), np.log(self.E_GeV)
+        d = np.stack([np.interp(lnE, grid, self.dipole[element][:, k]) for k in range(3)], axis=-1)
+        return self.flux_at(element, E, what)[..., None] * d
+
+    def save(self, path) -> None:
+        """Write to HDF5 (units in attributes)."""
+        with h5py.File(path, "w") as f:
+            f.create_dataset("E_GeV", data=self.E_GeV).attrs["unit"] = "GeV (total energy per particle)"
+            for k in ("D0", "delta", "R0", "eta"):
+                f.attrs[f"diffusion_{k}"] = getattr(self.diffusion, k)
+            for el in self.flux:
+                g = f.create_group(el)
+                g.create_dataset("flux", data=self.flux[el]).attrs["unit"] = str(FLUX_UNIT)
+                g.create_dataset("dipole", data=self.dipole[el]).attrs["frame"] = "heliocentric Galactic Cartesian"
+
+    @classmethod
+    def load(cls, path) -> "FixedComponents":
+        try:
+            with h5py.File(path, "r") as f:
+                els = [k for k in f if k != "E_GeV"]
+                diff = Diffusion(**{k: float(f.attrs[f"diffusion_{k}"]) for k in ("D0", "delta", "R0", "eta")})
+                return cls(f["E_GeV"][()], {k: f[k]["flux"][()] for k in els}, {k: f[k]["dipole"][()] for k in els},
+                           diff)
+        except (OSError, KeyError) as exc:
+            raise DataError(f"cannot read fixed components from {path}: {exc}") from None
+
+
+def _nodes(piece):
+    """Evaluation energies (flat) and, per row, (start, stop, weights) into them."""
+    E, rows = [], []
+    for e, lo, hi in zip(piece.E_GeV, piece.E_lo_GeV, piece.E_hi_GeV):
+        start = len(E)
+        if np.isfinite(e):
+            E.append(e)
+            w = np.ones(1)
+        else:
+            hi = hi if np.isfinite(hi) else THRESHOLD_SPAN * lo
+            a, b = np.log(lo), np.log(hi)
+            x = np.exp(0.5 * (a + b) + 0.5 * (b - a) * _GL_X)
+            E.extend(x)
+            w = 0.5 * (b - a) * _GL_W * x  # dE = E dlnE
+        rows.append((start, len(E), w))
+    return np.array(E), rows
+
+
+class KneeSourceModel:
+    """Vectorised knee-source + fixed-components model (see module docstring).
+
+    ``composition``: a :class:`crknee.sources.injection.Composition` (abundances at equal
+    rigidity); the diffusion coefficient is the fixed components' (same environment).
+    """
+
+    parameters = PARAMETERS
+
+    def __init__(self, fixed: FixedComponents, composition: injection.Composition = injection.PROTONS):
+        self.fixed = fixed
+        self.diffusion = fixed.diffusion
+        self.composition = composition
+        self.nuclides = [nuclide(n) for n in composition.species]
+        self.fractions = np.array([composition.fraction(n) for n in composition.species])
+
+    # -- core: everything at a flat set of energies ----------------------------------
+    def _kernels(self, E):
+        out = []
+        for nuc in self.nuclides:
+            if np.any(E <= nuc.mass_GeV):
+                raise ConfigError(f"energy {np.min(E):.3g} GeV is below the rest energy of {nuc.name}")
+            p = np.sqrt(E * E - nuc.mass_GeV**2)
+            R, bv = p / nuc.Z, p / E
+            out.append((nuc, R, bv, self.diffusion.kpc2_Myr(R, bv)))
+        return out
+
+    def _source(self, values, kernels):
+        """Per nuclide: J_i (n, m) and the own-dipole magnitude (n, m)."""
+        v = np.atleast_2d(values)
+        d, t = v[:, 2:3], v[:, 3:4]
+        rc, beta = v[:, 4] * GV_PER_PV, v[:, 5]
+        q0 = 10.0 ** v[:, 6] * injection.GEV_PER_ERG / injection.energy_integral_fast(beta, rc, self.composition)
+        J, amp = [], []
+        for (nuc, R, bv, D), f in zip(kernels, self.fractions):
+            G = greens.burst_density(d, t, D)
+            dG = greens.burst_gradient(d, t, D)
+            shape = injection.spectrum_shape(R, beta[:, None], rc[:, None])
+            J.append(C_M_S / (4.0 * np.pi * nuc.Z) * (q0 * f)[:, None] * shape * G / M_PER_KPC**3)
+            amp.append(3.0 * D * (-dG) / (bv * C_KPC_MYR * G))
+        return J, amp
+
+    def evaluate(self, values, E_GeV) -> dict:
+        """All predictions at energies ``E_GeV`` (m,) for parameter rows ``values`` (n, 7).
+
+        Returns a dict of (n, m) arrays [m^-2 s^-1 sr^-1 GeV^-1 for fluxes]:
+        ``source:<el>``, ``fixed:<el>``, ``total:<el>`` per element of the fixed
+        components and the source; ``source:all``, ``fixed:all``, ``total:all``; and the
+        dipole: ``dipole`` (n, m, 3), ``amplitude``, ``phase`` [deg] of the total.
+        """
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        E = np.asarray(E_GeV, dtype=float)
+        n = values.shape[0]
+        J, amp = self._source(values, self._kernels(E))
+        u_src = unit_vector(values[:, 0], values[:, 1])[:, None, :]
+        elements = list(dict.fromkeys(list(self.fixed.flux) + [nuc.element for nuc in self.nuclides]))
+        out = {}
+        src_all = np.zeros((n, E.size))
+        vec = np.zeros((n, E.size, 3))
+        for el in elements:
+            s = sum((Ji for Ji, nuc in zip(J, self.nuclides) if nuc.element == el), np.zeros((n, E.size)))
+            fx = np.broadcast_to(self.fixed.flux_at(el, E), (n, E.size))
+            out[f"source:{el}"], out[f"fixed:{el}"], out[f"total:{el}"] = s, fx, s + fx
+            src_all = src_all + s
+            vec = vec + self.fixed.dipole_flux_at(el, E)[None]
+        for Ji, ai in zip(J, amp):
+            vec = vec + (Ji * np.where(ai < 1.0, ai, np.nan))[..., None] * u_src
+        fixed_all = np.broadcast_to(sum(self.fixed.flux_at(el, E) for el in self.fixed.flux), (n, E.size))
+        out["source:all"], out["fixed:all"], out["total:all"] = src_all, fixed_all, src_all + fixed_all
+        out["dipole_flux"] = vec
+        out["dipole"] = vec / out["total:all"][..., None]
+        out["amplitude"], out["phase"] = equatorial(out["dipole"])
+        return out
+
+    # -- the likelihood's view ------------------------------------------------------
+    def bind(self, pieces):
+        """Return ``predict(values) -> [(n, n_points) per piece]`` for these pieces."""
+        layout, E_all = [], []
+        for piece in pieces:
+            E, rows = _nodes(piece)
+            self.fixed._check_range(E, f"dataset {piece.name!r}")
+            els = self.fixed.elements(piece.species) if piece.observable == "flux" else ()
+            layout.append((piece.observable, els, len(E_all), rows))
+            E_all.extend(E)
+        E_all = np.array(E_all)
+        kernels = self._kernels(E_all) if E_all.size else []
+        return _Predictor(self, E_all, kernels, layout)
+
+
+class _Predictor:
+    """Picklable prediction closure produced by :meth:`KneeSourceModel.bind`."""
+
+    def __init__(self, model, E, kernels, layout):
+        self.model, self.E, self.layout = model, E, layout
+        self.kernels = kernels
+        m = model
+        self.fixed_el = {el: m.fixed.flux_at(el, E) for el in m.fixed.flux} if E.size else {}
+        self.fixed_vec = (sum(m.fixed.dipole_flux_at(el, E) for el in m.fixed.flux) if E.size else None)
+        self.fixed_all = sum(self.fixed_el.values()) if E.size else None
+
+    def __call__(self, values):
+        values = np.atleast_2d(values)
+        n = values.shape[0]
+        if not self.layout:
+            return []
+        J, amp = self.model._source(values, self.kernels)
+        src_el = {}
+        for Ji, nuc in zip(J, self.model.nuclides):
+            src_el[nuc.element] = src_el.get(nuc.element, 0.0) + Ji
+        need_dipole = any(obs != "flux" for obs, *_ in self.layout)
+        if need_dipole:
+            u_src = unit_vector(values[:, 0], values[:, 1])[:, None, :]
+            vec = self.fixed_vec[None] + sum((Ji * np.where(ai < 1.0, ai, np.nan))[..., None] * u_src
+                                             for Ji, ai in zip(J, amp))
+            total = self.fixed_all[None] + sum(J)
+        preds = []
+        for obs, els, start, rows in self.layout:
+            sl = slice(start, start + rows[-1][1])
+            if obs == "flux":
+                pts = np.zeros((n, sl.stop - start))
+                for el in (set(self.fixed_el) | set(src_el)) if els is None else els:
+                    pts = pts + self.fixed_el.get(el, np.zeros(self.E.size))[sl]
+                    if el in src_el:
+                        pts = pts + src_el[el][:, sl]
+                preds.append(np.stack([pts[:, a:b] @ w / np.sum(w) for a, b, w in rows], axis=1))
+            else:
+                v, J_tot = vec[:, sl], total[:, sl]
+                mean = np.stack([np.einsum("nkc,k->nc", v[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
+                                 for a, b, w in rows], axis=1)
+                a_eq, ra = equatorial(mean)
+                preds.append(a_eq if obs == "amplitude" else ra)
+        return preds

@@ -1,0 +1,53 @@
+"""``crknee reproduce``: the paper's analysis as cached steps, a report and a summary.
+
+:func:`run` loads nothing itself: give it a :class:`crknee.config.Config` (``crknee.config.load``).
+The steps (:data:`crknee.pipeline.steps.STEPS`, in order) are
+
+    background -> gamma -> local_snr -> protons -> knee_mcmc -> candidates
+
+each calling the public API of one physics module (crknee.propagation, crknee.gamma,
+crknee.sources, crknee.fit, crknee.catalogs); the runner (:mod:`crknee.pipeline.engine`)
+caches them by a hash of their inputs.  Outputs in the output folder DIR::
+
+    figures/figNN_*.png|pdf   tables/*.ecsv   chains/*.h5   report.html   summary.json
+    crknee.log                cache/
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from crknee import __version__
+from crknee.config import Config
+from crknee.io import atomic_write_json
+from crknee.pipeline.engine import MissingModuleError, Step, StepResult, run_steps
+from crknee.pipeline.steps import STEPS, check_config
+from crknee.pipeline.summary import SUMMARY_SCHEMA, build_summary, validate_summary
+from crknee.report import write_report
+
+__all__ = [
+    "STEPS", "SUMMARY_SCHEMA", "MissingModuleError", "Step", "StepResult", "check_config", "run",
+    "run_steps", "validate_summary",
+]
+
+
+def run(config: Config, out="results", *, fast: bool = False, workers: int | None = None, quiet: bool = False,
+        steps=None) -> dict:
+    """Run the pipeline into ``out`` and return the (validated) summary.json dictionary.
+
+    ``fast`` applies the config's ``[fast]`` overrides; ``workers`` defaults to
+    ``run.workers``; ``quiet`` silences progress bars and the console log (the log file
+    ``out/crknee.log`` is always written).  Unchanged steps are taken from ``out/cache``.
+    """
+    out = Path(out)
+    run_config = config.for_run(fast)
+    check_config(run_config)
+    workers = workers or run_config["run"]["workers"]
+    summaries, timings, _ = run_steps(steps or STEPS, run_config, out, fast=fast, workers=workers, quiet=quiet)
+    t0 = time.perf_counter()
+    summary = build_summary(__version__, run_config, fast, summaries, timings)
+    validate_summary(summary)
+    write_report(summary, summaries, out)
+    summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
+    atomic_write_json(out / "summary.json", summary)
+    return summary

@@ -1,0 +1,143 @@
+"""``summary.json``: its schema (keys stable, issue 8) and a validator.
+
+The schema is written in the JSON-Schema vocabulary (``type``, ``properties``,
+``required``, ``additionalProperties``, ``items``, ``minItems``, ``maxItems``) so that any
+JSON-Schema tool can check the file too; :func:`validate_summary` implements the subset
+used here, without a dependency.
+"""
+from __future__ import annotations
+
+from crknee.errors import CrkneeError
+
+_NUM = {"type": "number"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+_TRIPLE = {"type": "array", "items": _NUM, "minItems": 3, "maxItems": 3}
+
+#: JSON Schema of summary.json.
+SUMMARY_SCHEMA = {
+    "type": "object",
+    "required": ["crknee_version", "config", "bc", "gamma", "knee_source", "candidates", "timings_s"],
+    "additionalProperties": False,
+    "properties": {
+        "crknee_version": {"type": "string"},
+        "config": {
+            "type": "object",
+            "required": ["source", "sha256", "fast", "values"],
+            "additionalProperties": False,
+            "properties": {
+                "source": {"type": "string"},
+                "sha256": {"type": "string"},
+                "fast": {"type": "boolean"},
+                "values": {"type": "object"},
+            },
+        },
+        "bc": {
+            "type": "object",
+            "required": ["chi2", "ndof"],
+            "additionalProperties": False,
+            "properties": {"chi2": _NUM, "ndof": {"type": "integer"}},
+        },
+        "gamma": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["beta", "L0_erg_s", "chi2", "ndof", "proton_ratio_1PeV"],
+                "additionalProperties": False,
+                "properties": {
+                    "beta": _NUM,
+                    "L0_erg_s": _NUM,
+                    "chi2": _NUM_OR_NULL,
+                    "ndof": _INT_OR_NULL,
+                    "proton_ratio_1PeV": _NUM,
+                },
+            },
+        },
+        "knee_source": {
+            "type": "object",
+            "required": ["l_deg", "d_kpc", "age_Myr", "Rcut_PV", "converged"],
+            "additionalProperties": False,
+            "properties": {
+                "l_deg": _TRIPLE,
+                "d_kpc": _TRIPLE,
+                "age_Myr": _TRIPLE,
+                "Rcut_PV": _TRIPLE,
+                "converged": {"type": "boolean"},
+            },
+        },
+        "candidates": {"type": "array", "items": {"type": "string"}},
+        "timings_s": {"type": "object", "additionalProperties": _NUM},
+    },
+}
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _check(value, schema: dict, path: str) -> None:
+    types = schema.get("type")
+    if types is not None:
+        types = [types] if isinstance(types, str) else types
+        if not any(_TYPES[t](value) for t in types):
+            raise CrkneeError(f"summary.json {path}: expected {' or '.join(types)}, got {value!r}")
+    if isinstance(value, dict):
+        for name in schema.get("required", ()):
+            if name not in value:
+                raise CrkneeError(f"summary.json {path}.{name}: missing")
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for name, sub in value.items():
+            if name in props:
+                _check(sub, props[name], f"{path}.{name}")
+            elif extra is False:
+                raise CrkneeError(f"summary.json {path}.{name}: unexpected key")
+            elif isinstance(extra, dict):
+                _check(sub, extra, f"{path}.{name}")
+    if isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            raise CrkneeError(f"summary.json {path}: expected at least {schema['minItems']} items, got {len(value)}")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            raise CrkneeError(f"summary.json {path}: expected at most {schema['maxItems']} items, got {len(value)}")
+        if "items" in schema:
+            for i, item in enumerate(value):
+                _check(item, schema["items"], f"{path}[{i}]")
+
+
+def validate_summary(summary: dict, schema: dict = SUMMARY_SCHEMA) -> dict:
+    """Raise :class:`~crknee.errors.CrkneeError` naming the first offending key; return it."""
+    _check(summary, schema, "$")
+    return summary
+
+
+def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) -> dict:
+    """Assemble summary.json from the step summaries (see crknee.pipeline.steps)."""
+    background, gamma, protons = steps["background"], steps["gamma"], steps["protons"]
+    knee, candidates = steps["knee_mcmc"], steps["candidates"]
+    return {
+        "crknee_version": version,
+        "config": {"source": config.source, "sha256": config.digest(), "fast": bool(fast), "values": config.to_dict()},
+        "bc": {"chi2": background["bc"]["chi2"], "ndof": background["bc"]["ndof"]},
+        "gamma": {
+            name: {
+                "beta": src["beta"],
+                "L0_erg_s": src["L0_erg_s"],
+                "chi2": src["chi2"],
+                "ndof": src["ndof"],
+                "proton_ratio_1PeV": protons["ratio_1PeV"][name],
+            }
+            for name, src in gamma["sources"].items()
+        },
+        "knee_source": {
+            **{k: knee["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
+            "converged": bool(knee["converged"]),
+        },
+        "candidates": list(candidates["within_1sigma"]),
+        "timings_s": dict(timings),
+    }

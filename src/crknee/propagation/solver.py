@@ -1,0 +1,232 @@
+"""Steady-state background solver of eq. (1)-(4): semi-analytic 2D thin-disk model.
+
+Method (Maurin, Donato, Taillet & Salati 2001, ApJ 555, 585, "M01"; USINE, Maurin 2020,
+CPC 247, 106942):
+
+* Cylinder of radius ``R_gal`` and half height ``H`` with free escape (psi = 0) on its
+  surface; spatially uniform D_xx(R) of eq. (2); convection V_c sign(z) (default 0).
+* Gas, spallation, ionisation/Coulomb losses and adiabatic losses (dp/dt = -p V_c /(3h),
+  from div V = 2 V_c delta(z)) live in the thin disk of half thickness h (M01 Sec. 2).
+  Radioactive decay acts everywhere (it enters the halo operator, M01 eq. A.5).
+* Psi = sum_i psi_i(z) J0(zeta_i r / R_gal) (``n_modes`` zeros of J0).  The z problem is
+  solved analytically per mode (:mod:`crknee.propagation.halo`), leaving at z = 0 a
+  second-order equation in momentum per mode (:mod:`crknee.propagation.energy`):
+
+      [A_i/(2h) + Gamma_inel] psi_i + d/dp[-b psi_i] - d/dp[p^2 W_i D_pp d/dp(psi_i/p^2)] = q_i
+
+  with A_i = V_c + 2 K b_i coth(b_i H), Gamma_inel = c beta (n_H sigma_H + n_He sigma_He),
+  b = -dp/dt (ionisation + Coulomb from :mod:`crknee.propagation.losses`, plus adiabatic).
+* Reacceleration: D_pp = 4 v_A^2 p^2 / (3 delta (4 - delta^2)(4 - delta) w D_xx), w = 1
+  (Seo & Ptuskin 1994 ApJ 431, 705; GALPROP, Strong & Moskalenko 1998 eq. 2).  With
+  ``reacceleration="disk"`` it acts in the disk (W_i = 1, USINE); with ``"halo"``
+  (default, GALPROP/DRAGON, where Table 1's v_A comes from) it acts in the whole halo and
+  is projected on the mode's vertical profile: W_i = (1/h) int_0^H g_i dz (a one-term
+  Galerkin projection, exact to first order in D_pp; docs/propagation.md).
+* Source, eq. (3): f(r) (r/r_sun)^1.69 exp(-3.33 (r - r_sun)/r_sun) exp(-|z|/z_s)
+  (Case & Bhattacharya 1996); the radial part is expanded in Bessel modes, the vertical
+  part enters exactly per mode through the adjoint profile: q_i -> q_i (1/h) int_0^H
+  exp(-z/z_s) g_adj dz (M01 App. A; halo module).  Spectrum, eq. (4), per unit momentum
+  q_a(p) = Q_g a_a A^(nu2-1) Z^(-nu2) F(R), F(R_br) = 1 (GALPROP abundance convention,
+  :mod:`crknee.propagation.abundances`), with Q_g one normalisation per group
+  H (Z = 1), He (Z = 2), heavier (Z >= 3); each group is a separate right-hand side.
+* Network from heavy to light: secondary source of i = sum_j c beta (A_j/A_i)
+  (n_H sigma^H_ji + n_He sigma^He_ji) psi_j (straight-ahead: Ekn conserved; the A ratio
+  turns densities per unit momentum of j into those of i), plus radioactive feeding
+  (A_j/A_i) psi_j /(gamma tau_j) weighted by the overlap of the parent's vertical
+  profile with the child's adjoint profile.  Couplings against the order (1H -> 2H)
+  are handled by a second pass, as GALPROP's network_iterations = 2.
+
+Hot loops use plain floats: GeV, kpc, Myr, cm^-3, mb.  Densities psi are per unit
+momentum p c, in cm^-3 GeV^-1 for Q_g in cm^-3 GeV^-1 Myr^-1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import astropy.units as u
+import numpy as np
+from astropy.constants import c as _c
+from scipy.special import j0, j1, jn_zeros
+
+from crknee.errors import InputError
+from crknee.kinematics import beta_of_momentum, momentum_from
+from crknee.propagation import energy, halo
+
+#: Speed of light [kpc/Myr] and [cm/Myr].
+C_KPC_MYR = _c.to_value(u.kpc / u.Myr)
+C_CM_MYR = _c.to_value(u.cm / u.Myr)
+#: 1 mb in cm^2.
+MB_CM2 = 1e-27
+#: km/s in kpc/Myr.
+KM_S_KPC_MYR = (1.0 * u.km / u.s).to_value(u.kpc / u.Myr)
+#: Case & Bhattacharya (1996, ApJ 464, L95 as used by the paper's eq. 3): shape exponents.
+CB96_ALPHA, CB96_BETA = 1.69, 3.33
+#: Primary groups, one normalisation each: name and charge selector.
+GROUPS = ("H", "He", "Z>2")
+#: Composite Gauss-Legendre rule of the radial source projection: panels x nodes per
+#: panel (200 x 16 integrate J0(zeta r/R) exactly to double precision up to ~1000 zeros).
+_RADIAL_PANELS, _RADIAL_NODES = 200, 16
+
+
+def ekn_grid(ekn_min_GeV: float, ekn_max_GeV: float, points_per_decade: int) -> np.ndarray:
+    """Log grid in kinetic energy per nucleon [GeV/n] from min to max (both included)."""
+    n = int(round(points_per_decade * np.log10(ekn_max_GeV / ekn_min_GeV))) + 1
+    return np.geomspace(ekn_min_GeV, ekn_max_GeV, n)
+
+
+def source_radial(r_kpc, r_sun_kpc: float) -> np.ndarray:
+    """Eq. (3) radial factor (r/r_sun)^1.69 exp(-3.33 (r - r_sun)/r_sun), 1 at r_sun."""
+    r = np.asarray(r_kpc, dtype=float)
+    return (r / r_sun_kpc) ** CB96_ALPHA * np.exp(-CB96_BETA * (r - r_sun_kpc) / r_sun_kpc)
+
+
+def bessel_coefficients(func: Callable, zeta: np.ndarray, R_kpc: float) -> np.ndarray:
+    """q_i = 2 / (R^2 J1(zeta_i)^2) int_0^R r f(r) J0(zeta_i r / R) dr (M01 eq. A.2)."""
+    x, w = np.polynomial.legendre.leggauss(_RADIAL_NODES)
+    width = R_kpc / _RADIAL_PANELS
+    r = ((np.arange(_RADIAL_PANELS)[:, None] + 0.5 * (x + 1.0)) * width).ravel()
+    w = np.tile(0.5 * width * w, _RADIAL_PANELS)
+    integ = (w * r * func(r)) @ j0(np.outer(r, zeta) / R_kpc)
+    return 2.0 * integ / (R_kpc**2 * j1(zeta) ** 2)
+
+
+def injection_shape(R_GV, nu1: float, nu2: float, R_br_GV: float, R_cut_GV: float) -> np.ndarray:
+    """F(R) of eq. (4): (R/R_br)^-nu1 below R_br, (R/R_br)^-nu2 exp(-R/R_cut) above.
+
+    Written as printed in the paper: the cutoff factor multiplies only the high branch,
+    so F jumps by exp(-R_br/R_cut) (0.17 % for Table 1) at R_br.
+    """
+    R = np.asarray(R_GV, dtype=float)
+    x = R / R_br_GV
+    return np.where(R < R_br_GV, x ** (-nu1), x ** (-nu2) * np.exp(-R / R_cut_GV))
+
+
+def dpp_coefficient(p_GeV, v_A_kpc_Myr: float, delta: float, K_kpc2_Myr) -> np.ndarray:
+    """D_pp = 4 v_A^2 p^2 / (3 delta (4 - delta^2)(4 - delta) D_xx) [GeV^2/Myr], w = 1
+    (Seo & Ptuskin 1994, ApJ 431, 705, eq. 9; GALPROP's form)."""
+    return 4.0 * v_A_kpc_Myr**2 * p_GeV**2 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta) * K_kpc2_Myr)
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    """Solver output in hot-loop units, per primary group (last axis, :data:`GROUPS`).
+
+    ``ekn`` (n_E,) [GeV/n]; ``psi`` (n_nuc, n_E, n_g) at the Sun [cm^-3 GeV^-1 per unit
+    Q_g in cm^-3 GeV^-1 Myr^-1]; ``dpsi_dr``, ``dpsi_dz`` the same per kpc (dz at z=0+).
+    ``modes`` (n_nuc, n_modes, n_E, n_g): the Bessel amplitudes psi_i(z=0).
+    """
+
+    ekn: np.ndarray
+    psi: np.ndarray
+    dpsi_dr: np.ndarray
+    dpsi_dz: np.ndarray
+    modes: np.ndarray
+
+
+def _check_network(network, n_E: int):
+    nucs = tuple(network.nuclides)
+    if not nucs:
+        raise InputError("the network holds no nuclide")
+    tau = np.asarray(network.tau_decay_Myr, dtype=float)
+    child = np.asarray(network.decay_child, dtype=int)
+    ab = np.asarray(network.source_abundance, dtype=float)
+    n = len(nucs)
+    for name, arr in (("tau_decay_Myr", tau), ("decay_child", child), ("source_abundance", ab)):
+        if arr.shape != (n,):
+            raise InputError(f"network.{name} has shape {arr.shape}, expected ({n},)")
+    if np.any(~(tau > 0)):
+        raise InputError(f"network.tau_decay_Myr must be > 0 (inf if stable); got {tau[~(tau > 0)][0]!r}")
+    if np.any((child < -1) | (child >= n)):
+        raise InputError(f"network.decay_child outside -1..{n - 1}: {child[(child < -1) | (child >= n)][0]!r}")
+    if np.any(~np.isfinite(ab) | (ab < 0)):
+        raise InputError(f"network.source_abundance must be finite and >= 0; got {ab[~np.isfinite(ab) | (ab < 0)][0]!r}")
+    return nucs, tau, child, ab
+
+
+def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
+    """Solve eq. (1) for every nuclide of ``network`` and each primary group.
+
+    ``model``: :class:`~crknee.propagation.model.PropagationModel`; ``network``: object
+    with the :class:`~crknee.propagation.network.Network` interface; ``disk``: object with
+    ``h_kpc``, ``n_H``, ``n_He`` [cm^-3]; ``loss_rate(p_GeV, Z, A, mass_GeV, n_H, n_He)``
+    -> -dp/dt [GeV/Myr] in the disk (ionisation + Coulomb).
+    """
+    f = model.floats()
+    if not np.isclose(disk.h_kpc, f.h, rtol=1e-9):
+        raise InputError(f"disk half thickness {disk.h_kpc!r} kpc differs from PropagationModel.h = {f.h!r} kpc")
+    h, L = f.h, f.H
+    ekn = ekn_grid(f.ekn_min, f.ekn_max, f.points_per_decade)
+    n_E = ekn.size
+    nucs, tau, child, abund = _check_network(network, n_E)
+    n_nuc, n_g = len(nucs), len(GROUPS)
+    diff = model.diffusion
+    V = f.V_c * KM_S_KPC_MYR
+    vA = f.v_A * KM_S_KPC_MYR
+
+    zeta = jn_zeros(0, f.n_modes)
+    k = zeta / f.R_gal                                           # (m,) [1/kpc]
+    q_modes = bessel_coefficients(lambda r: source_radial(r, f.r_sun), zeta, f.R_gal)
+    J0_sun = j0(zeta * f.r_sun / f.R_gal)
+    dJ0_sun = -k * j1(zeta * f.r_sun / f.R_gal)
+
+    sig_H, sig_He = network.sigma_inel(ekn)                      # (n, n_E) [mb]
+    prod_H, prod_He = network.sigma_prod(ekn)                    # (n, n, n_E) [mb], [parent, child]
+    gas_prod = (disk.n_H * np.asarray(prod_H) + disk.n_He * np.asarray(prod_He)) * (MB_CM2 * C_CM_MYR)
+    gas_inel = (disk.n_H * np.asarray(sig_H) + disk.n_He * np.asarray(sig_He)) * (MB_CM2 * C_CM_MYR)
+    A_arr = np.array([n.A for n in nucs], dtype=float)
+
+    modes = np.zeros((n_nuc, f.n_modes, n_E, n_g))
+    prof = {}                                                    # radioactive parents: (a, b) of their halo profile
+    backward = [(j, i) for i in range(n_nuc) for j in range(i + 1, n_nuc)
+                if np.any(gas_prod[j, i] > 0) or child[j] == i]
+    cache = {}
+
+    def one(i):
+        nuc = nucs[i]
+        if i not in cache:
+            p = momentum_from(ekn, "Ekn", nuc.Z, nuc.A, nuc.mass_GeV)
+            beta = beta_of_momentum(p, nuc.mass_GeV)
+            gamma = np.hypot(p, nuc.mass_GeV) / nuc.mass_GeV
+            K = diff.kpc2_Myr(p / abs(nuc.Z), beta)              # (n_E,) [kpc^2/Myr]
+            G_rad = 0.0 if np.isinf(tau[i]) else 1.0 / (gamma * tau[i])
+            a = V / (2.0 * K)
+            b = np.sqrt(a**2 + k[:, None] ** 2 + G_rad / K)      # (m, n_E)
+            C = halo.rate(K, V, b, L) / (2.0 * h) + beta * gas_inel[i]
+            loss = loss_rate(p, nuc.Z, nuc.A, nuc.mass_GeV, disk.n_H, disk.n_He) + p * V / (3.0 * h)
+            W = halo.integral(a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
+            Dpp = W * dpp_coefficient(p, vA, model.delta, K)
+            src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h   # vertical source weight (m, n_E)
+            group = GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")
+            shape = abund[i] * nuc.A ** (f.nu2 - 1.0) * abs(nuc.Z) ** (-f.nu2) * injection_shape(
+                p / abs(nuc.Z), f.nu1, f.nu2, f.R_br, f.R_cut)
+            prim = np.zeros((f.n_modes, n_E, n_g))
+            prim[..., group] = q_modes[:, None] * src_w * shape
+            cache[i] = (beta, a, b, energy.assemble(p, C, loss, Dpp), prim, G_rad)
+        beta, a, b, ab, prim, G_rad = cache[i]
+        rhs = prim.copy()
+        par = [j for j in range(n_nuc) if np.any(gas_prod[j, i] > 0)]
+        if par:
+            w = gas_prod[par, i] * beta * (A_arr[par] / A_arr[i])[:, None]   # (n_par, n_E) [1/Myr]
+            rhs += np.einsum("je,jmeg->meg", w, modes[par])
+        for j in np.flatnonzero(child == i):
+            aj, bj, Gj = prof[j]
+            ov = halo.overlap(aj, bj, -a, b, L) / h
+            rhs += ((A_arr[j] / A_arr[i]) * Gj * ov)[..., None] * modes[j]
+        modes[i] = energy.solve(ab.copy(), rhs)
+        if np.isfinite(tau[i]):
+            prof[i] = (a, b, G_rad)
+
+    for i in range(n_nuc):
+        one(i)
+    if backward:
+        for i in range(min(i for _, i in backward), n_nuc):
+            one(i)
+
+    psi = np.einsum("m,nmeg->neg", J0_sun, modes)
+    dpsi_dr = np.einsum("m,nmeg->neg", dJ0_sun, modes)
+    dpsi_dz = np.zeros_like(psi)
+    for i, nuc in enumerate(nucs):
+        _, a, b, *_ = cache[i]
+        dpsi_dz[i] = np.einsum("m,me,meg->eg", J0_sun, halo.slope(a, b, L), modes[i])
+    return RawSolution(ekn=ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)

@@ -1,0 +1,160 @@
+"""``report.html``: one self-contained page (figures embedded as base64 PNG, inline CSS).
+
+Every number of the run stands beside the paper's value (:data:`PAPER`), and the page
+says which constraints were active in the knee-source fit.  :func:`write_report` takes
+the validated summary.json dictionary, the step summaries and the output folder.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from crknee.io import atomic_write_text
+
+#: The paper's published numbers (Nie, Yue, Guo & Liu), with where each comes from.
+PAPER = {
+    "table1": {  # Table 1, parameters of the propagation model
+        "D0_cm2_s": 3.2e28,
+        "delta": 0.33,
+        "nu1": 2.48,
+        "nu2": 2.38,
+        "Rbr_GV": 335.0,
+        "vA_km_s": 25.0,
+        "Rcut_GV": 200.0e3,
+    },
+    "table2": {  # Table 2: proton index beta and luminosity L0 [erg/s]
+        "GRS 1915+105": {"beta": 2.5, "L0_erg_s": 1.5e39},
+        "MAXI J1820+070": {"beta": 2.5, "L0_erg_s": 1.0e38},
+        "SS 433": {"beta": 2.5, "L0_erg_s": 2.0e39},
+        "V4641 Sgr": {"beta": 2.2, "L0_erg_s": 5.0e38},
+    },
+    # Sec. 3: "more than two orders of magnitude lower than the observational data"
+    "proton_ratio_1PeV_max": 1.0e-2,
+    # Sec. 3: l = 337.4 (+44.5 / -34.7) deg, d = 2.64 (+0.44 / -0.45) kpc,
+    # t = 4.82 (+0.09 / -0.09) Myr; as [p16, p50, p84]
+    "knee_source": {
+        "l_deg": [337.4 - 34.7, 337.4, 337.4 + 44.5],
+        "d_kpc": [2.64 - 0.45, 2.64, 2.64 + 0.44],
+        "age_Myr": [4.82 - 0.09, 4.82, 4.82 + 0.09],
+    },
+    # Sec. 3 (Fig. 10): binaries inside the 1 sigma region
+    "candidates": ["IGR J16195-4945", "IGR J16374-5043", "IGR J16465-4507", "IGR J17544-2619", "XTE J1650-500"],
+}
+
+#: Figure captions (short forms of the paper's).
+CAPTIONS = {
+    "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
+    "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
+    "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar.",
+    "fig04_phase": "Fig. 4: phase of the equatorial dipole anisotropy.",
+    "fig05_amplitude": "Fig. 5: amplitude of the equatorial dipole anisotropy.",
+    "fig06_protons_knee": "Fig. 6: protons with the fitted knee source.",
+    "fig07_corner": "Fig. 7: posterior of the knee source (MCMC).",
+    "fig08_helium": "Fig. 8: helium prediction vs data.",
+    "fig09_allparticle": "Fig. 9: all-particle prediction vs data.",
+    "fig10_xrb_map": "Fig. 10: X-ray binaries on the Galactic plane with the 1 and 2 sigma regions.",
+}
+
+_CSS = """
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}
+td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}
+th{background:#eee} td.l,th.l{text-align:left}
+figure{margin:1em 0} img{max-width:100%} figcaption{font-size:90%;color:#444}
+.note{color:#555;font-size:90%}
+"""
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, (int, float)):
+        return f"{x:.4g}"
+    if isinstance(x, (list, tuple)) and len(x) == 3 and all(isinstance(v, (int, float)) for v in x):
+        return f"{x[1]:.4g} (+{x[2] - x[1]:.3g} / -{x[1] - x[0]:.3g})"
+    return html.escape(str(x))
+
+
+def _table(header, rows) -> str:
+    head = "".join(f"<th class='l'>{html.escape(h)}</th>" if i == 0 else f"<th>{html.escape(h)}</th>" for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(f"<td class='l'>{_fmt(c)}</td>" if i == 0 else f"<td>{_fmt(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figures(out: Path) -> str:
+    parts = []
+    for png in sorted((out / "figures").glob("fig*.png")):
+        data = base64.b64encode(png.read_bytes()).decode()
+        caption = CAPTIONS.get(png.stem, png.stem)
+        parts.append(
+            f"<figure id='{png.stem}'><img alt='{png.name}' src='data:image/png;base64,{data}'>"
+            f"<figcaption><b>{png.name}</b> ({png.stem}.pdf beside it). {html.escape(caption)}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def render(summary: dict, steps: dict, out: Path) -> str:
+    """The report's HTML text."""
+    cfg = summary["config"]["values"]
+    prop = cfg["propagation"]
+    t1 = PAPER["table1"]
+    sections = [
+        f"<h1>crknee reproduction of Nie, Yue, Guo &amp; Liu</h1>"
+        f"<p class='note'>crknee {html.escape(summary['crknee_version'])}; config {html.escape(summary['config']['source'])} "
+        f"(sha256 {summary['config']['sha256'][:12]}); fast mode: {_fmt(summary['config']['fast'])}.</p>",
+        "<h2>Background propagation (Table 1, Fig. 1)</h2>",
+        _table(["parameter", "this run", "paper (Table 1)"], [[k, prop[k], v] for k, v in t1.items()]),
+        _table(
+            ["B/C", "chi2", "ndof", "chi2/ndof"],
+            [[steps["background"].get("bc_dataset", "B/C"), summary["bc"]["chi2"], summary["bc"]["ndof"],
+              summary["bc"]["chi2"] / max(summary["bc"]["ndof"], 1)]],
+        ),
+        "<h2>Microquasars: gamma-ray fits (Table 2, Fig. 2) and their protons at Earth (Fig. 3)</h2>",
+    ]
+    rows = []
+    for name, g in summary["gamma"].items():
+        paper = PAPER["table2"].get(name, {})
+        status = steps["gamma"]["sources"][name]["status"]
+        rows.append([name, g["beta"], paper.get("beta"), g["L0_erg_s"], paper.get("L0_erg_s"), g["chi2"], g["ndof"],
+                     g["proton_ratio_1PeV"], f"< {PAPER['proton_ratio_1PeV_max']:g}", status])
+    sections.append(_table(
+        ["source", "beta", "paper beta", "L0 [erg/s]", "paper L0", "chi2", "ndof", "p(1 PeV)/LHAASO", "paper", "status"], rows))
+    knee = summary["knee_source"]
+    fit = steps["knee_mcmc"]
+    sections += [
+        "<h2>The knee source: MCMC (Figs. 4-9)</h2>",
+        _table(
+            ["parameter", "this run (p50 +p84 / -p16)", "paper (Sec. 3)", "prior-dominated"],
+            [[k, knee[k], PAPER["knee_source"].get(k, None), k in fit.get("prior_dominated", [])]
+             for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")],
+        ),
+        f"<p>Converged (chain longer than {_fmt(fit.get('tau_factor'))} autocorrelation times): "
+        f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit.get('n_steps'))}, walkers: {_fmt(fit.get('n_walkers'))}.</p>",
+        "<p>Constraints active in the likelihood:</p>",
+        _table(["dataset", "observable", "points"], [[p["name"], p["observable"], p["n_points"]] for p in fit["active"]]),
+        "<p>Checks (drawn, not fitted):</p>",
+        _table(["dataset", "observable", "points"], [[p["name"], p["observable"], p["n_points"]] for p in fit["checks"]]),
+        "<h2>Candidate binaries (Fig. 10)</h2>",
+        _table(
+            ["", "this run", "paper (Sec. 3)"],
+            [["inside 1 sigma", ", ".join(summary["candidates"]) or "none", ", ".join(PAPER["candidates"])],
+             ["paper candidates recovered", ", ".join(sorted(set(summary["candidates"]) & set(PAPER["candidates"]))) or "none", ""]],
+        ),
+        "<h2>Timings</h2>",
+        _table(["step", "seconds (this run)"], [[k, v] for k, v in summary["timings_s"].items()]),
+        "<h2>Figures</h2>",
+        _figures(out),
+    ]
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>crknee report</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>\n"
+
+
+def write_report(summary: dict, steps: dict, out) -> Path:
+    """Write ``DIR/report.html`` atomically and return its path."""
+    out = Path(out)
+    return atomic_write_text(out / "report.html", render(summary, steps, out))

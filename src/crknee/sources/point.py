@@ -1,0 +1,227 @@
+"""A single cosmic-ray point source (paper Sec. 2.2, eq. 5-6) and its flux and dipole.
+
+A source at Galactic (l, b) and distance d, of age t, injects eq. (5) per species either
+at once (``mode="burst"``, normalised by the energy W above 1 GeV) or at a constant rate
+since t (``mode="continuous"``, luminosity L).  Particles diffuse with the *same*
+:class:`crknee.transport.Diffusion` as the background (paper Sec. 2.2: "the same
+propagation environment").  At total energy per particle E (Etot, GeV) a nucleus (Z, m)
+has p = sqrt(E^2 - m^2), R = p / Z, v = c p / E, and
+
+    n_E = q(R) G(d, t, D(R, v)) dR/dE,    J = v n_E / (4 pi)     (paper eq. 1 convention)
+
+with dR/dE = E / (Z p); G is :mod:`crknee.sources.greens` (free space, eq. 6, or the
+finite halo by images when ``halo_kpc`` is set).  The dipole of the source alone is
+3 D grad G / (c G) (:mod:`crknee.anisotropy`), 3 d / (2 c t) towards the source for a
+burst in free space.
+
+Validity: the diffusive solution and Fick's dipole hold only when the source's particles
+have had time to scatter many times on the way, c t >> d, and the scattering mean free
+path lambda = 3 D / c is shorter than d.  Points with c t < ``VALIDITY_FACTOR`` d or
+lambda > d are flagged (``valid`` False) and a :class:`ValidityWarning` is issued.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import astropy.units as u
+import numpy as np
+from astropy.constants import c
+
+from crknee.anisotropy import C_KPC_MYR, unit_vector
+from crknee.errors import InputError, UnknownSpeciesError
+from crknee.kinematics import Z_OF, Nuclide, nuclide
+from crknee.modulation import PHI_PAPER, force_field_factor
+from crknee.sources import greens
+from crknee.sources.injection import PROTONS, Composition, check_spectrum, q0_from_energy, q0_from_luminosity, spectrum_shape
+from crknee.transport import Diffusion
+
+#: Flux [m^-2 s^-1 sr^-1] per unit (v/c) * density [kpc^-3]: c / (4 pi) / kpc^3.
+FLUX_PER_DENSITY = (c / (4.0 * np.pi * u.kpc**3 * u.sr)).to_value(u.m**-2 * u.s**-1 * u.sr**-1)
+#: c t must exceed this many source distances for a point to count as diffusive.
+VALIDITY_FACTOR = 10.0
+#: Flux unit of every point-source flux (per unit total energy per particle).
+FLUX_UNIT = u.m**-2 * u.s**-1 * u.sr**-1 * u.GeV**-1
+
+
+class ValidityWarning(UserWarning):
+    """A point where the diffusive solution does not apply (c t or lambda vs distance)."""
+
+
+def rigidity_and_speed(E_GeV, nuc: Nuclide):
+    """(R [GV], v/c, dR/dE [GV/GeV]) of nucleus ``nuc`` at total energy ``E_GeV``."""
+    E = np.asarray(E_GeV, dtype=float)
+    if np.any(~np.isfinite(E) | (E <= nuc.mass_GeV)):
+        bad = E[~np.isfinite(E) | (E <= nuc.mass_GeV)].flat[0]
+        raise InputError(f"total energy per particle must exceed the {nuc.name} mass {nuc.mass_GeV:.4g} GeV; got {bad!r}")
+    p = np.sqrt((E - nuc.mass_GeV) * (E + nuc.mass_GeV))
+    return p / nuc.Z, p / E, E / (nuc.Z * p)
+
+
+def density_and_gradient(D_kpc2_Myr, d_kpc, l_deg, b_deg, t_Myr, mode="burst", halo_kpc=None):
+    """Green's function G [kpc^-3 per particle (burst) or per particle/Myr (continuous)]
+    at the Sun and its gradient vector [kpc^-4] in Galactic Cartesian, shape (..., 3).
+
+    Free space (eq. 6) when ``halo_kpc`` is None, else free escape at |z| = halo_kpc.
+    """
+    u_src = unit_vector(l_deg, b_deg)
+    if halo_kpc is None:
+        dens, grad = greens._KERNELS[mode]
+        G = dens(d_kpc, t_Myr, D_kpc2_Myr)
+        dG = grad(d_kpc, t_Myr, D_kpc2_Myr)
+        return G, -np.asarray(dG)[..., None] * u_src
+    b = np.radians(b_deg)
+    rho, zs = d_kpc * np.cos(b), d_kpc * np.sin(b)
+    G = greens.halo_density(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc, mode)
+    g_rho, g_z = greens.halo_gradient(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc, mode)
+    horiz = unit_vector(l_deg, 0.0)
+    return G, -np.asarray(g_rho)[..., None] * horiz + np.asarray(g_z)[..., None] * np.array([0.0, 0.0, 1.0])
+
+
+def validity(D_kpc2_Myr, d_kpc, t_Myr) -> np.ndarray:
+    """True where c t >= VALIDITY_FACTOR d and lambda = 3 D / c <= d."""
+    return (C_KPC_MYR * np.asarray(t_Myr) >= VALIDITY_FACTOR * np.asarray(d_kpc)) & (
+        3.0 * np.asarray(D_kpc2_Myr) / C_KPC_MYR <= np.asarray(d_kpc))
+
+
+def _positive(name, value, unit):
+    if value is None or not np.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be finite and > 0 {unit}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class PointSource:
+    """A point source. Plain floats in the units of their suffixes.
+
+    ``l_deg``, ``b_deg`` Galactic longitude/latitude [deg]; ``d_kpc`` distance; ``age_Myr``
+    time since injection (burst) or since switch-on (continuous); ``beta``, ``Rcut_GV``
+    eq. (5); ``energy_erg`` (burst) or ``luminosity_erg_s`` (continuous); ``halo_kpc``
+    None (free space, the paper) or the halo half-height for the image method.
+    """
+
+    name: str
+    l_deg: float
+    b_deg: float
+    d_kpc: float
+    age_Myr: float
+    beta: float
+    Rcut_GV: float
+    energy_erg: float | None = None
+    luminosity_erg_s: float | None = None
+    mode: str = "burst"
+    composition: Composition = PROTONS
+    diffusion: Diffusion = field(default_factory=Diffusion)
+    halo_kpc: float | None = None
+
+    def __post_init__(self):
+        if not np.isfinite(self.l_deg):
+            raise InputError(f"longitude l must be finite; got {self.l_deg!r}")
+        if not np.isfinite(self.b_deg) or abs(self.b_deg) > 90.0:
+            raise InputError(f"latitude b must lie in [-90, 90] deg; got {self.b_deg!r}")
+        _positive("distance", self.d_kpc, "kpc")
+        _positive("age", self.age_Myr, "Myr")
+        check_spectrum(self.beta, self.Rcut_GV)
+        if self.mode == "burst":
+            _positive("burst energy", self.energy_erg, "erg")
+            if self.luminosity_erg_s is not None:
+                raise InputError(f"a burst takes energy_erg, not luminosity_erg_s={self.luminosity_erg_s!r}")
+        elif self.mode == "continuous":
+            _positive("luminosity", self.luminosity_erg_s, "erg/s")
+            if self.energy_erg is not None:
+                raise InputError(f"a continuous source takes luminosity_erg_s, not energy_erg={self.energy_erg!r}")
+        else:
+            raise InputError(f"mode must be 'burst' or 'continuous'; got {self.mode!r}")
+        if self.halo_kpc is not None:
+            _positive("halo half-height", self.halo_kpc, "kpc")
+            if abs(self.d_kpc * np.sin(np.radians(self.b_deg))) >= self.halo_kpc:
+                raise InputError(f"source height {self.d_kpc * np.sin(np.radians(self.b_deg)):.3g} kpc lies outside the halo |z| < {self.halo_kpc!r} kpc")
+
+    @property
+    def q0(self) -> float:
+        """Normalisation of eq. (5) [1/GV (burst) or 1/(GV Myr) (continuous)]."""
+        if self.mode == "burst":
+            return float(q0_from_energy(self.energy_erg, self.beta, self.Rcut_GV, self.composition))
+        return float(q0_from_luminosity(self.luminosity_erg_s, self.beta, self.Rcut_GV, self.composition))
+
+    @property
+    def position_kpc(self) -> np.ndarray:
+        """Heliocentric Galactic Cartesian position [kpc]."""
+        return self.d_kpc * unit_vector(self.l_deg, self.b_deg)
+
+    def species_of(self, name: str) -> list[str]:
+        """Nuclides of the composition meant by ``name``: "all", an element ("He") or a nuclide."""
+        if name == "all":
+            return self.composition.species
+        if name in Z_OF:
+            return [s for s in self.composition.species if nuclide(s).Z == Z_OF[name]]
+        key = nuclide(name).name
+        if key not in self.composition.species:
+            raise UnknownSpeciesError(f"species {name!r} is not injected by source {self.name!r} (composition {self.composition.species})")
+        return [key]
+
+    def _species_terms(self, E_GeV, nuc: Nuclide):
+        R, v, dRdE = rigidity_and_speed(E_GeV, nuc)
+        D = self.diffusion.kpc2_Myr(R, v)
+        G, grad = density_and_gradient(D, self.d_kpc, self.l_deg, self.b_deg, self.age_Myr, self.mode, self.halo_kpc)
+        n_E = self.q0 * self.composition.fraction(nuc.name) * spectrum_shape(R, self.beta, self.Rcut_GV) * G * dRdE
+        J = FLUX_PER_DENSITY * v * n_E
+        own = 3.0 * D[..., None] / C_KPC_MYR * grad / G[..., None]
+        return J, own, validity(D, self.d_kpc, self.age_Myr)
+
+    def evaluate(self, E_GeV, name="all"):
+        """Float kernel: (LIS flux [m^-2 s^-1 sr^-1 GeV^-1], own dipole (..., 3), valid)
+        at total energies per particle ``E_GeV`` summed over the species of ``name``."""
+        E = np.asarray(E_GeV, dtype=float)
+        J_tot = np.zeros(E.shape)
+        dip = np.zeros(E.shape + (3,))
+        ok = np.ones(E.shape, dtype=bool)
+        for sp in self.species_of(name):
+            nuc = nuclide(sp)
+            above = E > nuc.mass_GeV
+            J, own, valid = self._species_terms(np.where(above, E, 2.0 * nuc.mass_GeV), nuc)
+            J = np.where(above, J, 0.0)
+            J_tot += J
+            dip += J[..., None] * own
+            ok &= valid | ~above
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dip = np.where(J_tot[..., None] > 0, dip / J_tot[..., None], 0.0)
+        return J_tot, dip, ok
+
+    def _warn(self, ok):
+        if not np.all(ok):
+            warnings.warn(f"source {self.name!r}: diffusive solution invalid at {np.size(ok) - np.count_nonzero(ok)} "
+                          f"energies (c t = {C_KPC_MYR * self.age_Myr:.3g} kpc vs d = {self.d_kpc:.3g} kpc, "
+                          f"or mean free path > d); those points are flagged", ValidityWarning, stacklevel=3)
+
+    def lis(self, E: u.Quantity, name: str = "all") -> u.Quantity:
+        """Interstellar flux at the Sun per unit total energy per particle."""
+        J, _, ok = self.evaluate(E.to_value(u.GeV), name)
+        self._warn(ok)
+        return J * FLUX_UNIT
+
+    def flux(self, E: u.Quantity, name: str = "all", phi=PHI_PAPER) -> u.Quantity:
+        """Flux at Earth (force-field modulation, potential ``phi``) per unit Etot."""
+        phi_GV = phi.to_value(u.GV)
+        E_GeV = np.asarray(E.to_value(u.GeV), dtype=float)
+        total = np.zeros(E_GeV.shape)
+        ok = np.ones(E_GeV.shape, dtype=bool)
+        for sp in self.species_of(name):
+            nuc = nuclide(sp)
+            above = E_GeV > nuc.mass_GeV
+            ekn = np.where(above, (E_GeV - nuc.mass_GeV) / nuc.A, 1.0)
+            ekn_lis, ratio = force_field_factor(ekn, phi_GV, nuc.Z, nuc.A, nuc.mass_GeV)
+            J, _, valid = self.evaluate(ekn_lis * nuc.A + nuc.mass_GeV, sp)
+            total += np.where(above, J * ratio, 0.0)
+            ok &= valid | ~above
+        self._warn(ok)
+        return total * FLUX_UNIT
+
+    def dipole(self, E: u.Quantity, name: str = "all") -> u.Quantity:
+        """Own dipole vectors (..., 3) in Galactic Cartesian (dimensionless)."""
+        _, dip, ok = self.evaluate(E.to_value(u.GeV), name)
+        self._warn(ok)
+        return dip * u.dimensionless_unscaled
+
+    def valid(self, E: u.Quantity, name: str = "all") -> np.ndarray:
+        """Boolean mask of the energies where the diffusive description holds."""
+        return self.evaluate(E.to_value(u.GeV), name)[2]

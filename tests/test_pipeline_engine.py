@@ -1,0 +1,108 @@
+"""The step runner: cache keys, reruns of exactly what changed, atomic records, errors."""
+import json
+import pickle
+
+import pytest
+
+from crknee import config as cfgmod
+from crknee.errors import CrkneeError
+from crknee.pipeline.engine import MissingModuleError, Step, StepResult, run_steps
+
+
+def _make_steps(calls):
+    """Two tiny real steps: 'a' writes a table from [propagation], 'b' consumes its state."""
+
+    def a(ctx):
+        calls.append("a")
+        p = ctx.path("tables", "a.txt")
+        p.write_text(str(ctx.config["propagation"]["D0_cm2_s"]))
+        return StepResult({"D0": ctx.config["propagation"]["D0_cm2_s"]}, [p], state=2.0)
+
+    def b(ctx):
+        calls.append("b")
+        return StepResult({"twice": ctx.state("a") * 2}, [], state=None)
+
+    def c(ctx):
+        calls.append("c")
+        return StepResult({"seed": ctx.config["run"]["seed"]}, [], state=None)
+
+    return [
+        Step("a", a, sections=("propagation",), modules=("crknee.transport",)),
+        Step("b", b, sections=(), needs=("a",)),
+        Step("c", c, sections=("run",)),
+    ]
+
+
+def _log_statuses(out):
+    text = (out / "crknee.log").read_text().split("run start:")[-1]
+    return {line.split("step ")[1].split(":")[0]: line.split(": ")[1].split(" ")[0]
+            for line in text.splitlines() if " step " in line and ("cached" in line or "computed in" in line)}
+
+
+def test_cache_reruns_only_what_changed(tmp_path):
+    calls = []
+    steps = _make_steps(calls)
+    paper = cfgmod.load()
+    summaries, timings, statuses = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
+    assert calls == ["a", "b", "c"]
+    assert summaries["b"] == {"twice": 4.0}
+    assert set(timings) == {"a", "b", "c"}
+    assert _log_statuses(tmp_path) == {"a": "computed", "b": "computed", "c": "computed"}
+
+    calls.clear()
+    _, _, statuses = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
+    assert calls == [] and set(statuses.values()) == {"cached"}
+    assert _log_statuses(tmp_path) == {"a": "cached", "b": "cached", "c": "cached"}
+
+    # one parameter of [propagation] changes: a and its downstream b rerun, c does not
+    changed = cfgmod.validate({"propagation": {"D0_cm2_s": 4.0e28}})
+    calls.clear()
+    summaries, _, statuses = run_steps(steps, changed, tmp_path, fast=False, quiet=True)
+    assert calls == ["a", "b"] and statuses["c"] == "cached"
+    assert summaries["a"]["D0"] == 4.0e28
+
+    # a deleted artifact is recomputed even with an unchanged key
+    (tmp_path / "tables" / "a.txt").unlink()
+    calls.clear()
+    run_steps(steps, changed, tmp_path, fast=False, quiet=True)
+    assert calls == ["a"]
+
+
+def test_b_reads_upstream_state_from_cache(tmp_path):
+    calls = []
+    steps = _make_steps(calls)
+    run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
+    # remove b's record: b reruns and must load a's state from the pickle
+    (tmp_path / "cache" / "b.json").unlink()
+    calls.clear()
+    summaries, _, _ = run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
+    assert calls == ["b"] and summaries["b"] == {"twice": 4.0}
+    with open(tmp_path / "cache" / "a.pkl", "rb") as fh:
+        assert pickle.load(fh) == 2.0
+    record = json.loads((tmp_path / "cache" / "a.json").read_text())
+    assert set(record) == {"key", "summary", "artifacts", "seconds"} and "tables/a.txt" in record["artifacts"]
+
+
+def test_failing_step_leaves_no_record(tmp_path):
+    def boom(ctx):
+        raise RuntimeError("killed")
+
+    steps = [Step("boom", boom, sections=("run",))]
+    with pytest.raises(RuntimeError):
+        run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
+    assert not (tmp_path / "cache" / "boom.json").exists()
+    assert "step boom: computing" in (tmp_path / "crknee.log").read_text()
+
+
+def test_missing_module_is_a_clear_error_before_any_work(tmp_path):
+    calls = []
+    steps = _make_steps(calls) + [Step("ghost", lambda ctx: None, modules=("crknee.no_such_module",))]
+    with pytest.raises(MissingModuleError, match="step 'ghost' needs module crknee.no_such_module"):
+        run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
+    assert calls == []
+
+
+def test_step_order_is_checked(tmp_path):
+    steps = _make_steps([])
+    with pytest.raises(CrkneeError, match="step 'b' needs 'a'"):
+        run_steps([steps[1], steps[0]], cfgmod.load(), tmp_path, fast=False, quiet=True)

@@ -1,0 +1,154 @@
+"""End to end: ``crknee reproduce --fast`` (issue 8).
+
+One test runs the whole scenario in order, on one output folder, because every part
+reuses the cache of the first run (the suite's time budget is two minutes):
+
+1. a --fast run: every figure is a valid PNG (and a PDF), summary.json validates against
+   its schema, report.html embeds every figure;
+2. a second run with the same config recomputes nothing (read from the log);
+3. a changed chain length reruns the MCMC (and only what depends on it); the run is
+   killed with SIGTERM inside the MCMC; the rerun resumes the HDF5 chain and completes
+   with every step present, nothing lost, nothing duplicated.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from crknee import config as cfgmod
+from crknee.pipeline import STEPS, validate_summary
+from crknee.pipeline.engine import MissingModuleError, code_digest
+
+FIGURES = ["fig01_bc", "fig02_gamma", "fig03_protons", "fig04_phase", "fig05_amplitude", "fig06_protons_knee",
+           "fig07_corner", "fig08_helium", "fig09_allparticle", "fig10_xrb_map"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _missing_modules():
+    missing = []
+    for step in STEPS:
+        try:
+            code_digest(step)
+        except MissingModuleError as exc:
+            missing.append(exc.module)
+    return missing
+
+
+def _reproduce(out, *extra, wait=True):
+    cmd = [sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--out", str(out), "--fast",
+           "--quiet", *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return proc
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    return stdout
+
+
+def _last_run_statuses(out):
+    text = (out / "crknee.log").read_text().split("run start:")[-1]
+    statuses = {}
+    for line in text.splitlines():
+        if " step " in line and (": cached" in line or ": computed in" in line):
+            name = line.split(" step ")[1].split(":")[0]
+            statuses[name] = "cached" if ": cached" in line else "computed"
+    return statuses
+
+
+def _chain_iterations(path):
+    with h5py.File(path, "r") as f:
+        group = f["mcmc"]
+        n = int(group.attrs["iteration"])
+        return n, np.array(group["chain"][:n])
+
+
+@pytest.mark.skipif(bool(_missing_modules()), reason=f"physics modules not installed: {', '.join(_missing_modules())}")
+def test_reproduce_fast_end_to_end(tmp_path):
+    out = tmp_path / "results"
+    t0 = time.perf_counter()
+    _reproduce(out)
+    first_run_s = time.perf_counter() - t0
+    assert first_run_s < 120, f"--fast took {first_run_s:.0f} s (budget 120 s on 2 cores)"
+
+    # 1. figures, summary, report
+    for stem in FIGURES:
+        png = out / "figures" / f"{stem}.png"
+        assert png.is_file(), f"missing {png.name}"
+        assert png.read_bytes()[:8] == PNG_MAGIC, f"{png.name} is not a PNG"
+        assert (out / "figures" / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+    summary = json.loads((out / "summary.json").read_text())
+    validate_summary(summary)
+    assert summary["config"]["fast"] is True
+    assert set(summary["gamma"]) == set(cfgmod.load()["gamma"]["sources"])
+    assert set(summary["timings_s"]) >= {s.name for s in STEPS}
+    report = (out / "report.html").read_text()
+    for stem in FIGURES:
+        assert f"id='{stem}'" in report and f"{stem}.png" in report
+    assert report.count("data:image/png;base64,") == len(FIGURES)
+    assert "src='http" not in report and "href='http" not in report
+    assert (out / "crknee.log").is_file() and list((out / "tables").glob("*.ecsv"))
+
+    # 2. a second run with the same config recomputes nothing
+    _reproduce(out)
+    statuses = _last_run_statuses(out)
+    assert set(statuses) == {s.name for s in STEPS} and set(statuses.values()) == {"cached"}, statuses
+
+    # 3. kill inside the MCMC, rerun, nothing lost
+    nsteps = cfgmod.load().for_run(True)["fit"]["sampler"]["nsteps"] + 40
+    user = tmp_path / "longer.toml"
+    user.write_text(f"[fast.fit.sampler]\nnsteps = {nsteps}\n")
+    proc = _reproduce(out, "--config", str(user), wait=False)
+    chain = out / "chains" / "knee_mcmc.h5"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if "step knee_mcmc: computing" in (out / "crknee.log").read_text() and chain.is_file():
+            try:
+                if _chain_iterations(chain)[0] >= 5:
+                    break
+            except (OSError, KeyError):
+                pass
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be interrupted in the MCMC"
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    done_before, chain_before = _chain_iterations(chain)
+    assert 0 < done_before < nsteps
+    _reproduce(out, "--config", str(user))
+    statuses = _last_run_statuses(out)
+    assert statuses["knee_mcmc"] == "computed" and statuses["background"] == "cached"
+    done_after, chain_after = _chain_iterations(chain)
+    assert done_after == nsteps or json.loads((out / "summary.json").read_text())["knee_source"]["converged"]
+    assert done_after > done_before
+    np.testing.assert_array_equal(chain_after[:done_before], chain_before)
+    assert np.all(np.isfinite(chain_after))
+    assert f"resuming the chain at step {done_before}" in (out / "crknee.log").read_text()
+    validate_summary(json.loads((out / "summary.json").read_text()))
+
+
+def test_malformed_config_is_one_line_naming_the_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[propagation]\nRbr_GV = "335 kpc"\n')
+    res = subprocess.run([sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--config", str(bad),
+                          "--out", str(tmp_path / "o"), "--quiet"], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "propagation.Rbr_GV" in res.stderr and "wrong unit" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_module_names_it_before_any_work(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "crknee.catalogs" else real(name, *a))
+    from crknee.pipeline import run
+
+    with pytest.raises(MissingModuleError, match="step 'candidates' needs module crknee.catalogs"):
+        run(cfgmod.load(), tmp_path, fast=True, quiet=True)
+    assert not (tmp_path / "cache" / "background.json").exists()

@@ -1,0 +1,121 @@
+"""PointSource: flux, dipole, validity guard, halo option, vectorised model, catalogue."""
+import warnings
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+from crknee.anisotropy import C_KPC_MYR, equatorial
+from crknee.errors import InputError
+from crknee.sources.catalogue import NAMED_SOURCES, named_source
+from crknee.sources.injection import galprop_composition, q0_from_energy, spectrum_shape
+from crknee.sources.model import KneeModel
+from crknee.sources.point import FLUX_PER_DENSITY, PointSource, ValidityWarning
+from crknee.transport import Diffusion
+
+KNEE = dict(name="knee", l_deg=337.4, b_deg=0.0, d_kpc=2.64, age_Myr=4.82, beta=2.3, Rcut_GV=3e6, energy_erg=1e50)
+
+
+def test_proton_flux_by_hand():
+    s = PointSource(**KNEE)
+    E = 1e5  # GeV, proton: R = p, v ~ c
+    p = np.sqrt(E**2 - 0.93827208816**2)
+    D = Diffusion().kpc2_Myr(p, p / E)
+    G = np.exp(-2.64**2 / (4 * D * 4.82)) / (4 * np.pi * D * 4.82) ** 1.5
+    J = FLUX_PER_DENSITY * (p / E) * q0_from_energy(1e50, 2.3, 3e6) * spectrum_shape(p, 2.3, 3e6) * G * E / p
+    assert s.lis(E * u.GeV, "H1").to_value(u.m**-2 / u.s / u.sr / u.GeV) == pytest.approx(J, rel=1e-12)
+    assert FLUX_PER_DENSITY == pytest.approx(2.99792458e8 / (4 * np.pi) / 3.0856776e19**3, rel=1e-6)
+
+
+def test_burst_dipole_is_3r_over_2ct_towards_source():
+    s = PointSource(**KNEE)
+    E = np.logspace(3, 7, 5) * u.GeV
+    d = s.dipole(E, "H1").value
+    np.testing.assert_allclose(np.linalg.norm(d, axis=-1), 3 * 2.64 / (2 * C_KPC_MYR * 4.82), rtol=1e-12)
+    np.testing.assert_allclose(d / np.linalg.norm(d, axis=-1)[:, None], np.tile(s.position_kpc / 2.64, (5, 1)), atol=1e-12)
+
+
+def test_sources_at_centre_and_anticentre_phases():
+    E = [1e6] * u.GeV
+    gc = PointSource(**{**KNEE, "l_deg": 0.0})
+    agc = PointSource(**{**KNEE, "l_deg": 180.0})
+    assert equatorial(gc.dipole(E).value)[1][0] == pytest.approx(266.40, abs=0.01)
+    assert equatorial(agc.dipole(E).value)[1][0] == pytest.approx(86.40, abs=0.01)
+
+
+def test_modulation_only_matters_at_low_energy():
+    s = PointSource(**{**KNEE, "d_kpc": 0.25, "age_Myr": 0.34, "Rcut_GV": 3e4})
+    E = np.array([3.0, 1e4]) * u.GeV
+    ratio = (s.flux(E, "H1") / s.lis(E, "H1")).value
+    assert ratio[0] < 0.8 and ratio[1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_all_is_sum_of_species():
+    s = PointSource(**{**KNEE, "composition": galprop_composition()})
+    E = np.logspace(4, 7, 4) * u.GeV
+    total = sum(s.lis(E, sp) for sp in galprop_composition().species)
+    np.testing.assert_allclose(s.lis(E, "all").value, total.value, rtol=1e-12)
+    np.testing.assert_allclose(s.lis(E, "He").value, s.lis(E, "He4").value, rtol=1e-14)
+
+
+def test_ss433_like_source_is_flagged():
+    s = PointSource(name="SS433-like", l_deg=39.7, b_deg=-2.2, d_kpc=5.5, age_Myr=0.030, beta=2.5,
+                    Rcut_GV=1e7, luminosity_erg_s=1e39, mode="continuous")
+    E = [1e5] * u.GeV
+    with pytest.warns(ValidityWarning, match="invalid"):
+        d = s.dipole(E, "H1")
+    assert np.linalg.norm(d.value) > 0.5
+    assert not s.valid(E, "H1")[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert PointSource(**KNEE).valid(E, "H1")[0]
+
+
+@pytest.mark.parametrize("field,value,msg", [
+    ("d_kpc", -1.0, "distance"), ("age_Myr", -0.1, "age"), ("b_deg", 91.0, "latitude"),
+    ("beta", 0.0, "beta"), ("Rcut_GV", 0.0, "Rcut"), ("energy_erg", -1.0, "energy"), ("mode", "pulsed", "mode")])
+def test_bad_input(field, value, msg):
+    with pytest.raises(InputError, match=msg):
+        PointSource(**{**KNEE, field: value})
+
+
+def test_halo_limit_and_suppression():
+    near = dict(KNEE, d_kpc=0.25, age_Myr=0.05)
+    E = np.array([1e3, 1e4]) * u.GeV  # sigma ~ 0.5 kpc << H
+    free, halo = PointSource(**near).lis(E, "H1"), PointSource(**near, halo_kpc=4.5).lis(E, "H1")
+    np.testing.assert_allclose(halo.value, free.value, rtol=1e-6)
+    Ek = [1e6] * u.GeV  # knee: sigma ~ 10 kpc > H
+    r = (PointSource(**KNEE, halo_kpc=4.5).lis(Ek, "H1") / PointSource(**KNEE).lis(Ek, "H1")).value[0]
+    assert 0 < r < 0.1
+
+
+def test_vectorised_model_matches_point_source():
+    comp = galprop_composition()
+    Ef, Ea = np.logspace(3, 8, 30), np.logspace(4, 8, 10)
+    m = KneeModel(Ef, Ea, ("H1", "He", "all"))
+    P = np.array([[337.4, 0.0, 2.64, 4.82, 3e6, 2.3, 1e50], [120.0, 3.0, 1.5, 2.0, 5e6, 2.6, 3e49]])
+    res = m(*P.T)
+    for w, (l, b, d, t, rc, beta, W) in enumerate(P):
+        s = PointSource("x", l, b, d, t, beta, rc, energy_erg=W, composition=comp)
+        for name in ("H1", "He", "all"):
+            np.testing.assert_allclose(res.flux[name][w], s.lis(Ef * u.GeV, name).value, rtol=1e-6)
+        np.testing.assert_allclose(res.flux_all[w], s.lis(Ea * u.GeV).value, rtol=1e-6)
+        np.testing.assert_allclose(res.dipole[w], s.dipole(Ea * u.GeV).value, rtol=1e-12, atol=1e-15)
+        assert res.valid[w].all()
+    with pytest.raises(InputError, match="latitude"):
+        m(0.0, 95.0, 1.0, 1.0, 1e6, 2.0, 1e50)
+
+
+def test_catalogue_entries():
+    assert set(NAMED_SOURCES) == {"SS 433", "V4641 Sgr", "GRS 1915+105", "MAXI J1820+070", "Cyg X-1", "Geminga SNR"}
+    assert NAMED_SOURCES["SS 433"].age_Myr == 0.020
+    assert all(NAMED_SOURCES[n].age_Myr == 1.0 for n in ("V4641 Sgr", "GRS 1915+105", "MAXI J1820+070", "Cyg X-1"))
+    assert 90 < NAMED_SOURCES["Geminga SNR"].l_deg < 270  # anti-centre hemisphere
+    for e in NAMED_SOURCES.values():
+        assert e.d_lo_kpc <= e.d_kpc <= e.d_hi_kpc and e.distance_ref and e.position_ref
+    s = named_source("V4641 Sgr")
+    assert s.mode == "continuous" and s.luminosity_erg_s == 5e38 and s.beta == 2.2
+    with pytest.raises(InputError, match="Table 2"):
+        named_source("Cyg X-1")
+    with pytest.raises(InputError, match="unknown"):
+        named_source("Vela")
