@@ -57,6 +57,14 @@ def test_hii_cordes():
     assert n_HII(0.0, 0.0) == pytest.approx(0.025 + 0.2 * np.exp(-4))
 
 
+def test_densities_broadcast_over_grids():
+    r, z = np.meshgrid(np.linspace(0, 20, 5), np.linspace(-4, 4, 3), indexing="ij")
+    for f in (n_HI, n_H2, n_HII):
+        out = f(r, z)
+        assert out.shape == (5, 3) and np.all(out >= 0)
+        assert out[2, 1] == pytest.approx(f(10.0, 0.0))
+
+
 def test_thin_disk():
     d = local_thin_disk()
     assert isinstance(d, ThinDisk) and d.h_kpc == 0.1

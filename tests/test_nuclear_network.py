@@ -28,7 +28,8 @@ def test_default_network_content(net):
 def test_parents_precede_children(net):
     A = net.A
     assert np.all(np.diff(A) <= 0)                    # heaviest first
-    for j, i in net._chan:
+    assert net.channels.shape[1] == 2 and len(net.channels) > 2000
+    for j, i in net.channels:
         if (j, i) not in net.backward_channels:
             assert j < i
     assert [(net.names[j], net.names[i]) for j, i in net.backward_channels] == [("H1", "H2")]

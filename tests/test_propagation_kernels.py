@@ -83,29 +83,32 @@ def _loss_problem(p, s=2.7, C=0.5, b0=0.2):
     return psi, exact
 
 
-def test_energy_losses_exact_power_law():
+@pytest.mark.parametrize("s", [2.2, 2.7, 3.2])
+def test_energy_losses_exact_power_law(s):
     """C psi - d/dp(b0 p psi) = p^-s  =>  psi = p^-s / (b0 (s-1) + C): 14 points/decade
-    reproduce it to < 0.5 % over the interior decades."""
+    reproduce it to < 0.2 % over the interior decades (slopes 0.5 away from S_REF)."""
     p = _grid(14)
-    psi, exact = _loss_problem(p)
+    psi, exact = _loss_problem(p, s=s)
     inner = (p > 1.0) & (p < 1e3)
     err = np.max(np.abs(psi[inner] / exact[inner] - 1))
-    assert err < 5e-3
+    assert err < (1e-9 if s == energy.S_REF else 2e-3)
 
 
 def test_energy_losses_second_order():
     errs = []
     for n in (8, 16, 32):
         p = _grid(n)
-        psi, exact = _loss_problem(p)
+        psi, exact = _loss_problem(p, s=3.5)
         at = np.argmin(np.abs(p - 10.0))
         errs.append(abs(psi[at] / exact[at] - 1))
     assert errs[0] / errs[1] > 3.0 and errs[1] / errs[2] > 3.0
 
 
-def test_energy_reacceleration_exact_power_law():
-    """C psi - d/dp[p^2 d p^2 d/dp(psi/p^2)] = p^-s  =>  psi = p^-s / (C - d (s+2)(s-1))."""
-    s, C, d = 2.7, 1.0, 0.05
+@pytest.mark.parametrize("s", [2.2, 3.2])
+def test_energy_reacceleration_exact_power_law(s):
+    """C psi - d/dp[p^2 d p^2 d/dp(psi/p^2)] = p^-s  =>  psi = p^-s / (C - d (s+2)(s-1)),
+    to < 0.5 % at 14 points/decade (reacceleration term ~ 20-50 % of C here)."""
+    C, d = 1.0, 0.05
     p = _grid(14, 1e-3, 1e7)
     ab = energy.assemble(p, np.full((1, p.size), C), np.zeros(p.size), (d * p * p)[None])
     psi = energy.solve(ab, (p ** -s)[None, :, None])[0, :, 0]

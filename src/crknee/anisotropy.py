@@ -98,3 +98,52 @@ def equatorial_quantity(dipole_xyz_gal) -> tuple[u.Quantity, u.Quantity]:
     """:func:`equatorial` with Quantities: (dimensionless amplitude, RA in deg)."""
     amp, ra = equatorial(dipole_xyz_gal)
     return amp * u.dimensionless_unscaled, ra * u.deg
+
+
+def background_dipole(E_GeV, species_fluxes, species_gradients, D_cm2_s):
+    """All-particle flux and own dipole of the background on a total-energy grid.
+
+    Generic arrays, so that any background can be used: for each species k,
+    ``species_fluxes[k]`` (N,) flux per unit Etot (any common unit),
+    ``species_gradients[k]`` = (dlnpsi_dr, dlnpsi_dz) (N,) [1/kpc] Galactocentric, and
+    ``D_cm2_s[k]`` (N,) its diffusion coefficient at that energy.  Returns (J (N,),
+    dipole (N, 3)).  ``E_GeV`` only fixes the shape.
+    """
+    E = np.asarray(E_GeV, dtype=float)
+    J = np.asarray(species_fluxes, dtype=float).reshape((-1,) + E.shape)
+    dr, dz = (np.asarray(g, dtype=float).reshape((-1,) + E.shape) for g in zip(*species_gradients))
+    own = dipole_from_gradient(np.asarray(D_cm2_s, dtype=float).reshape((-1,) + E.shape),
+                               background_gradient_vector(dr, dz), 1.0)
+    return combine(J, own)
+
+
+def solution_dipole(solution, E_GeV, include_z: bool = False):
+    """Adapter for :class:`crknee.propagation.solution.Solution`: (all-particle LIS flux
+    [m^-2 s^-1 sr^-1 GeV^-1] (N,), own dipole (N, 3)) at total energies ``E_GeV``.
+
+    Sums every nuclide of the network on its solver grid; above the grid's top (1e8 GeV/n
+    by default) a nuclide contributes nothing (the background injection is cut off at
+    R_cut = 200 TV, paper Table 1: exp(-R/R_cut) < e^-400 there).  The vertical term is
+    left out by default: the Sun sits inside the source layer (|z| < z_s = 0.2 kpc, paper
+    eq. 3) of a profile symmetric in z, whose vertical gradient vanishes at z = 0; the
+    solver's one-sided value at z = 0+ is not the gradient at the Sun.
+    """
+    import astropy.units as u
+
+    from crknee.kinematics import beta_of_momentum
+
+    E = np.atleast_1d(np.asarray(E_GeV, dtype=float))
+    fluxes, grads, Ds = [], [], []
+    for nuc in solution.nuclides:
+        e_lo, e_hi = (nuc.mass_GeV + nuc.A * solution.raw.ekn[i] for i in (0, -1))
+        ok = (E >= e_lo) & (E <= e_hi)
+        if not np.any(ok):
+            continue
+        Eq = np.clip(E, e_lo, e_hi) * u.GeV
+        J = np.where(ok, solution.lis(nuc.name, Eq, "Etot").to_value(u.m**-2 / u.s / u.sr / u.GeV), 0.0)
+        g_r, g_z = solution.gradient(nuc.name, Eq, "Etot")
+        p = np.sqrt((Eq.value - nuc.mass_GeV) * (Eq.value + nuc.mass_GeV))
+        fluxes.append(J)
+        grads.append((g_r.to_value(1 / u.kpc), g_z.to_value(1 / u.kpc) if include_z else np.zeros(E.shape)))
+        Ds.append(solution.diffusion.cm2_s(p / nuc.Z, beta_of_momentum(p, nuc.mass_GeV)))
+    return background_dipole(E, fluxes, grads, Ds)

@@ -94,18 +94,22 @@ _BOOL = Key("bool")
 _STR = Key("str")
 _STRS = Key("strs")
 
-_SOURCE = {
+_SOURCE = {  # crknee.gamma.SourceParams fields, plus the SED datasets and whether to refit
     "l_deg": _f("deg", -180.0, 360.0),
     "b_deg": _f("deg", -90.0, 90.0),
     "d_kpc": _pos("kpc"),
+    "extension_deg": _f("deg", 0.0, 90.0, lo_open=True, hi_open=True),
+    "n_H_cm3": _f("cm-3", 0.0),
     "age_Myr": _pos("Myr"),
     "beta": _pos(),
-    "Rcut_GV": _pos("GV"),
     "L0_erg_s": _pos("erg / s"),
-    "extension_deg": _pos("deg"),
-    "n_H_cm3": _pos("cm-3"),
-    "diffusion_suppression": _f(None, 0.0, 1.0, lo_open=True),
-    "sed": _STRS,
+    "Rcut_GV": _pos("GV"),
+    "nuclear_enhancement": _BOOL,
+    "hadronic": Key("str", choices=("Pythia8", "SIBYLL", "QGSJET", "Geant4")),
+    "high_energy": Key("str", choices=("kelner", "kafexhiu")),
+    "diffusion_suppression": _f(None, 0.0, 1.0e3, lo_open=True),
+    "table2": _BOOL,
+    "sed": Key("datasets"),
     "refit": _BOOL,
 }
 
@@ -153,19 +157,21 @@ SCHEMA: dict = {
     },
     "local_snr": {
         "name": _STR,
-        "l_deg": _f("deg", -180.0, 360.0),
-        "b_deg": _f("deg", -90.0, 90.0),
-        "d_kpc": _pos("kpc"),
-        "age_Myr": _pos("Myr"),
-        "beta": _pos(),
-        "Rcut_GV": _pos("GV"),
-        "energy_erg": _pos("erg"),
-        "fit_datasets": _STRS,
+        "fit_datasets": Key("datasets"),
         "fit_window_GeV": _range("GeV", 0.0, lo_open=True),
     },
     "gamma": {
         "sources": Named(_SOURCE),
-        "proton_datasets": _STRS,
+        "cutoff": Key("str", choices=("auto", "always", "never")),
+        "nwalkers": _int(8),
+        "nsteps": _int(2),
+        "burn": _int(1),
+        "seed": _int(0),
+    },
+    "protons": {
+        "reference_dataset": Key("dataset"),
+        "reference_E_GeV": _pos("GeV"),
+        "plot_datasets": Key("datasets"),
     },
     "fit": Delegated("crknee.config:_check_fit"),
     "candidates": {
@@ -175,7 +181,7 @@ SCHEMA: dict = {
     },
 }
 
-_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "local_snr", "gamma", "fit", "candidates")
+_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "fit", "candidates")
 
 
 def paper_path() -> Path:
@@ -353,10 +359,13 @@ def _cross_checks(values: dict) -> None:
 
 
 def _check_sources(values: dict) -> None:
-    for name, src in values.get("gamma", {}).get("sources", {}).items():
-        missing = [k for k in ("age_Myr", "beta", "L0_erg_s") if k not in src]
+    gamma = values.get("gamma", {})
+    if gamma.get("nsteps", 2) <= gamma.get("burn", 1):
+        raise ConfigError(f"gamma.burn: must be smaller than gamma.nsteps ({gamma.get('nsteps')}), got {gamma.get('burn')}")
+    for name, src in gamma.get("sources", {}).items():
+        missing = [k for k in _SOURCE if k not in src]
         if missing:
-            raise ConfigError(f"gamma.sources.{name}.{missing[0]}: missing (every source needs age_Myr, beta, L0_erg_s)")
+            raise ConfigError(f"gamma.sources.{name}.{missing[0]}: missing (every source gives {', '.join(_SOURCE)})")
 
 
 SCHEMA_FULL = {**SCHEMA, "fast": {s: SCHEMA[s] for s in _SECTIONS_WITH_FAST}}

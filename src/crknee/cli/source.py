@@ -75,7 +75,9 @@ PAPER_KNEE = {"l_deg": 337.4, "b_deg": 0.0, "d_kpc": 2.64, "age_Myr": 4.82}
 @click.option("--snr-rcut", type=float, default=20.0, show_default=True,
               help="Local SNR cutoff [TV] (the ~14 TeV softening, paper Sec. 2.2).")
 @click.option("--snr-energy", type=float, default=1e49, show_default=True, help="Local SNR burst energy [erg].")
-def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy):
+@click.option("--background/--no-background", default=True, show_default=True,
+              help="Add the background (crknee.propagation.solve(), Table 1 model; radial gradient).")
+def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background):
     """Figs. 4-5: anisotropy phase and amplitude, data + knee source + local SNR (+ total)."""
     from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES
@@ -91,6 +93,12 @@ def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, sn
     ]
     E = np.geomspace(1e2, 1e10, 161)
     components = []
+    if background:
+        from crknee.anisotropy import solution_dipole
+        from crknee.propagation.solution import solve
+
+        J_bg, d_bg = solution_dipole(solve(), E)
+        components.append(Component("background", J_bg, d_bg))
     for label, s in sources:
         J, dip, _ = s.evaluate(E)
         components.append(Component(label, J, dip))

@@ -29,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
 from emcee import EnsembleSampler
 from emcee.backends import HDFBackend
@@ -37,6 +38,8 @@ from tqdm.auto import tqdm
 from crknee.errors import ConfigError, CrkneeError
 from crknee.fit.pools import open_pool, wrap
 
+#: words of the MT19937 state (emcee's generator)
+_RNG_WORDS = 624
 #: attempts at redrawing walkers that start at -inf log-posterior
 _MAX_REDRAW = 100
 
@@ -68,46 +71,83 @@ class SamplerSettings:
 
 
 class ResumableHDFBackend(HDFBackend):
-    """emcee's HDF5 backend with an idempotent step write.
+    """emcee's HDF5 backend with an idempotent step write and an optional open session.
 
-    The acceptance flags of each step go to their own row (``accepted_steps``) and the
-    running total is recomputed from the rows, and the generator state is written to the
-    slot of the *new* iteration's parity: a step cut short before the final
-    ``iteration`` update is simply redone from the previous, intact state.
+    The generator state and the acceptance counts are written to the slot of the *new*
+    iteration's parity (dataset ``slots``, two rows) and the
+    ``iteration`` attribute last: a step cut short before that update is redone from the
+    previous, intact slot.  Inside :meth:`session` the file stays open and is flushed
+    after every step (opening an HDF5 file per step would cost more than the model).
     """
 
-    def grow(self, ngrow, blobs):
-        super().grow(ngrow, blobs)
+    _handle = None
+    _iteration = None
+
+    @contextlib.contextmanager
+    def session(self):
+        self._handle = h5py.File(self.filename, "a")
+        try:
+            yield self
+        finally:
+            handle, self._handle, self._iteration = self._handle, None, None
+            handle.close()
+
+    @property
+    def iteration(self):
+        if self._iteration is None:
+            return super().iteration
+        return self._iteration
+
+    def has_blobs(self):
+        """crknee's log-posterior returns no blobs (saves an attribute read per step)."""
+        return False
+
+    @contextlib.contextmanager
+    def open(self, mode="r"):
+        if self._handle is not None:
+            yield self._handle
+            return
+        with super().open(mode) as f:
+            yield f
+
+    def reset(self, nwalkers, ndim):
+        super().reset(nwalkers, ndim)
         with self.open("a") as f:
-            g = f[self.name]
-            ntot = g["chain"].shape[0]
-            if "accepted_steps" not in g:
-                g.create_dataset("accepted_steps", (ntot, g.attrs["nwalkers"]), maxshape=(None, g.attrs["nwalkers"]),
-                                 dtype=bool)
-            else:
-                g["accepted_steps"].resize(ntot, axis=0)
+            # per slot: 624 MT19937 keys, pos, has_gauss, cached_gaussian, acceptance counts
+            f[self.name].create_dataset("slots", data=np.zeros((2, _RNG_WORDS + 3 + nwalkers)))
+        if self._handle is not None:
+            self._iteration = 0
 
     def save_step(self, state, accepted):
         self._check(state, accepted)
         with self.open("a") as f:
             g = f[self.name]
             it = int(g.attrs["iteration"])
-            g["chain"][it, :, :] = state.coords
-            g["log_prob"][it, :] = state.log_prob
-            g["accepted_steps"][it, :] = accepted
-            g["accepted"][:] = np.sum(g["accepted_steps"][: it + 1], axis=0)
-            slot = (it + 1) % 2
-            for i, v in enumerate(state.random_state):
-                g.attrs[f"rs{slot}_{i}"] = v
+            g["chain"][it] = state.coords
+            g["log_prob"][it] = state.log_prob
+            slots = g["slots"]
+            _, keys, pos, has_gauss, cached = state.random_state
+            acc = slots[it % 2, _RNG_WORDS + 3:] + accepted
+            slots[(it + 1) % 2] = np.concatenate([keys, (pos, has_gauss, cached), acc])
             g.attrs["iteration"] = it + 1
+            f.flush()
+        if self._handle is not None:
+            self._iteration = it + 1
+
+    def _slot(self):
+        with self.open() as f:
+            g = f[self.name]
+            return g["slots"][int(g.attrs["iteration"]) % 2]
+
+    @property
+    def accepted(self):
+        return self._slot()[_RNG_WORDS + 3:]
 
     @property
     def random_state(self):
-        with self.open() as f:
-            g = f[self.name]
-            prefix = f"rs{int(g.attrs['iteration']) % 2}_"
-            items = sorted((int(k[len(prefix):]), v) for k, v in g.attrs.items() if k.startswith(prefix))
-        return [v for _, v in items] if items else None
+        row = self._slot()
+        pos, has_gauss, cached = row[_RNG_WORDS:_RNG_WORDS + 3]
+        return ("MT19937", row[:_RNG_WORDS].astype(np.uint32), int(pos), int(has_gauss), float(cached))
 
 
 @dataclass
@@ -183,7 +223,7 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     backend = ResumableHDFBackend(str(path), name="mcmc")
     done = _check_file(backend, settings.nwalkers, ndim, names) if path.exists() else 0
     t0 = time.perf_counter()
-    with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper:
+    with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))
         sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend)
         if done == 0:
@@ -217,10 +257,10 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
                     if flag["signal"] is not None:
                         raise Interrupted(f"stopped by signal {flag['signal']} after step {it} "
                                           f"(saved in {path}); rerun the same command to resume")
-    iterations = backend.iteration
-    tau = backend.get_autocorr_time(tol=0) if iterations > 1 else np.full(ndim, np.nan)
-    if not converged:
-        _attrs(backend, status="max_steps")
+        iterations = backend.iteration
+        tau = backend.get_autocorr_time(tol=0) if iterations > 1 else np.full(ndim, np.nan)
+        if not converged:
+            _attrs(backend, status="max_steps")
         warnings.warn(NotConvergedWarning(
             f"chain not converged after {iterations} steps: needs > {settings.n_tau:g} x tau = "
             f"{settings.n_tau * np.nanmax(tau):.0f} steps with a stable tau (max tau = {np.nanmax(tau):.1f})"),

@@ -48,10 +48,11 @@ def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion |
     free path > d, :func:`crknee.sources.point.validity`): e.g. SS 433's 20 kyr give
     c t = 6.1 kpc ~ d, so its flux there is the diffusive estimate, flagged."""
     src = point_source(params, diffusion)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ValidityWarning)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", ValidityWarning)  # reported through ``valid``
         J = src.flux(E, "H1", phi=phi)
-    return J, src.valid(E, "H1")
+        valid = src.valid(E, "H1")
+    return J, valid
 
 
 def data_flux_at(E: u.Quantity, dataset: str = LHAASO_PROTONS) -> u.Quantity:

@@ -44,6 +44,8 @@ from crknee.sources.injection import TABLE_LOG10_RCUT
 #: "No cutoff" [GV]: the top of crknee.sources.injection's normalisation table (1e11 GV);
 #: on the proton grid (<= 1e8 GeV) exp(-R/Rcut) >= 0.999, i.e. a pure power law to 0.1 %.
 NO_CUTOFF_GV = 10.0 ** TABLE_LOG10_RCUT[1]
+#: How the protons in the emitting region are counted (:mod:`crknee.gamma.source_model`).
+CONTAINMENTS = ("diffusive", "all")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class SourceParams:
     (protons above 1 GeV kinetic), ``Rcut_GV`` eq. (5); ``nuclear_enhancement``,
     ``hadronic`` (Kafexhiu model), ``high_energy`` ("kelner" | "kafexhiu") cross sections;
     ``diffusion_suppression`` chi: D = chi * D_eq2 around and from this source (Cyg X-1);
+    ``containment``: "diffusive" (protons inside the region after diffusion, the default)
+    or "all" (every proton injected over the age stays in the region: the no-escape
+    limit, an upper bound on the gamma rays per L0);
     ``table2``: True when beta and L0 are the paper's Table 2 values.
     """
 
@@ -73,6 +78,7 @@ class SourceParams:
     hadronic: str = "Pythia8"
     high_energy: str = "kelner"
     diffusion_suppression: float = 1.0
+    containment: str = "diffusive"
     table2: bool = False
 
     def __post_init__(self):
@@ -86,6 +92,8 @@ class SourceParams:
             raise InputError(f"{self.name}: extension_deg must lie in (0, 90); got {self.extension_deg!r}")
         if not 0.0 < self.diffusion_suppression <= 1e3 or not math.isfinite(self.diffusion_suppression):
             raise InputError(f"{self.name}: diffusion_suppression must lie in (0, 1e3]; got {self.diffusion_suppression!r}")
+        if self.containment not in CONTAINMENTS:
+            raise InputError(f"{self.name}: containment must be one of {CONTAINMENTS}; got {self.containment!r}")
         if self.hadronic not in HADRONIC_MODELS:
             raise InputError(f"{self.name}: hadronic must be one of {HADRONIC_MODELS}; got {self.hadronic!r}")
         if self.high_energy not in HIGH_ENERGY_MODELS:

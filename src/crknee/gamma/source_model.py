@@ -14,7 +14,8 @@ region: t when sqrt(4 D t) << a (nothing escaped), a^2 / (2 D) when sqrt(4 D t) 
 [0, min(a, 6 sqrt(4 D t))] (erfc(6) = 2e-17); tests compare it with scipy quad.
 
 The gamma rays are those of N(E) in gas of density n_H (:mod:`crknee.gamma.emission`),
-seen from the source's distance.  Energy losses of the protons (pp, ~ 1/(n_H sigma c) =
+seen from the source's distance.  ``containment="all"`` replaces T_res by t (no escape:
+every injected proton is in the region), the opposite limit, for comparison.  Energy losses of the protons (pp, ~ 1/(n_H sigma c) =
 50 Myr / n_H[cm^-3]) are neglected, as in the paper.
 """
 from __future__ import annotations
@@ -68,7 +69,10 @@ class HadronicSource:
         R, v, dRdE = rigidity_and_speed(self.Ep_GeV, PROTON)
         self.R_GV = R
         self._dRdE = dRdE
-        self.T_res_Myr = residence_time_Myr(self.diffusion.kpc2_Myr(R, v), params.radius_kpc, params.age_Myr)
+        if params.containment == "all":
+            self.T_res_Myr = np.full(R.shape, params.age_Myr)
+        else:
+            self.T_res_Myr = residence_time_Myr(self.diffusion.kpc2_Myr(R, v), params.radius_kpc, params.age_Myr)
 
     def protons_per_GeV(self, L0_erg_s, beta, Rcut_GV) -> np.ndarray:
         """N(E) [GeV^-1] on ``Ep_GeV`` (float kernel; parameters broadcast over leading axes,

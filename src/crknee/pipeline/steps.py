@@ -88,6 +88,97 @@ def background(ctx) -> StepResult:
         artifacts, state=solution)
 
 
+def gamma(ctx) -> StepResult:
+    """Per-source fit of (L0, beta[, R_cut]) to the SED points, or Table 2 as given; Fig. 2."""
+    from crknee.gamma import HadronicSource, SourceParams, analyse
+    from crknee.plots.gamma import plot_gamma
+
+    sec = ctx.config["gamma"]
+    diffusion = propagation_model(ctx.config["propagation"]).diffusion
+    cutoff = {"auto": "auto", "always": True, "never": False}[sec["cutoff"]]
+    results, summary = {}, {}
+    for name, opts in sec["sources"].items():
+        opts = dict(opts)
+        datasets, refit = opts.pop("sed"), opts.pop("refit")
+        params = SourceParams.from_dict({"name": name, **opts})
+        res = analyse(name, params, datasets, refit, cutoff=cutoff, nwalkers=sec["nwalkers"], nsteps=sec["nsteps"],
+                      burn=sec["burn"], seed=sec["seed"], source=HadronicSource(params, diffusion))
+        results[name] = res
+        fitted = res.label == "fitted"
+        summary[name] = {
+            "beta": float(res.params.beta), "L0_erg_s": float(res.params.L0_erg_s),
+            "chi2": float(res.chi2) if fitted else None, "ndof": int(res.ndof) if fitted else None,
+            "status": res.label, "datasets": list(res.datasets), "cutoff": bool(res.cutoff),
+            "posterior": res.summary()["posterior"],
+        }
+    rows = [(n, s["status"], s["beta"], s["L0_erg_s"], np.nan if s["chi2"] is None else s["chi2"],
+             -1 if s["ndof"] is None else s["ndof"], ", ".join(s["datasets"])) for n, s in summary.items()]
+    table = QTable(rows=rows, names=("source", "status", "beta", "L0", "chi2", "ndof", "datasets"))
+    table["L0"].unit = u.erg / u.s
+    table.meta["notes"] = "ndof = -1 and chi2 = NaN: paper parameters, not refitted (no SED points)"
+    artifacts = [atomic_write_table(table, ctx.path("tables", "gamma_fits.ecsv"))]
+    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"))
+    return StepResult({"sources": summary}, artifacts, state=results)
+
+
+def local_snr(ctx) -> StepResult:
+    """Fit the local SNR (Sec. 2.2) to the proton data on top of the background."""
+    from crknee import data
+    from crknee.sources.catalogue import NAMED_SOURCES
+    from crknee.sources.local_snr import fit_local_snr
+    from crknee.sources.point import FLUX_UNIT
+
+    sec, prop = ctx.config["local_snr"], ctx.config["propagation"]
+    if sec["name"] not in NAMED_SOURCES:
+        raise ConfigError(f"local_snr.name: unknown source {sec['name']!r} (known: {', '.join(NAMED_SOURCES)})")
+    solution = ctx.state("background")
+    lo, hi = sec["fit_window_GeV"]
+    E, y, err = [], [], []
+    for name in sec["fit_datasets"]:
+        t = data.to_variable(data.load(name), "Etot")
+        x = t["x"].to_value(u.GeV)
+        keep = ~np.asarray(t["upper_limit"], dtype=bool) & (x >= lo) & (x <= hi)
+        E.append(x[keep])
+        y.append(t["y"][keep].to_value(FLUX_UNIT))
+        err.append(0.5 * (t["y_err_lo"][keep] + t["y_err_hi"][keep]).to_value(FLUX_UNIT))
+    E, y, err = np.concatenate(E), np.concatenate(y), np.concatenate(err)
+    phi = _phi(prop)
+    bg = solution.earth("H1", E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
+    fit = fit_local_snr(E, y, err, bg, entry=NAMED_SOURCES[sec["name"]], diffusion=solution.diffusion, phi=phi)
+    src = fit.source
+    params = {"d_kpc": src.d_kpc, "age_Myr": src.age_Myr, "beta": src.beta, "Rcut_GV": src.Rcut_GV,
+              "energy_erg": src.energy_erg}
+    table = QTable({"parameter": list(params), "value": [float(v) for v in params.values()]})
+    table.meta.update({"source": sec["name"], "l_deg": src.l_deg, "b_deg": src.b_deg, "chi2": fit.chi2,
+                       "ndof": fit.ndof, "datasets": sec["fit_datasets"], "window_GeV": [lo, hi]})
+    artifacts = [atomic_write_table(table, ctx.path("tables", "local_snr.ecsv"))]
+    return StepResult({"name": sec["name"], "chi2": fit.chi2, "ndof": fit.ndof,
+                       **{k: float(v) for k, v in params.items()}}, artifacts, state=src)
+
+
+def protons(ctx) -> StepResult:
+    """The microquasars' protons at Earth vs the proton data, their ratio at 1 PeV; Fig. 3."""
+    from crknee.gamma import ratio_to_data
+    from crknee.plots.protons import plot_protons
+
+    sec = ctx.config["protons"]
+    results = ctx.state("gamma")
+    diffusion = ctx.state("background").diffusion
+    E_ref = sec["reference_E_GeV"] * u.GeV
+    ratios = {name: ratio_to_data(r.params, E_ref, sec["reference_dataset"], diffusion) for name, r in results.items()}
+    table = QTable({"source": list(ratios), "ratio": list(ratios.values())})
+    table.meta.update({"reference_dataset": sec["reference_dataset"], "reference_E_GeV": sec["reference_E_GeV"]})
+    artifacts = [atomic_write_table(table, ctx.path("tables", "protons_ratio.ecsv"))]
+    E = np.geomspace(10.0, 1.0e8, 200) * u.GeV
+    phi = _phi(ctx.config["propagation"])
+    background = (E, ctx.state("background").earth("H1", E, "Etot", phi))
+    snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
+    artifacts += plot_protons({n: r.params for n, r in results.items()}, background, snr,
+                              datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"))
+    return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
+                       "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
+
+
 def candidates(ctx) -> StepResult:
     """Posterior (l, d) x X-ray binaries: HPD regions, ranked candidates, Fig. 10."""
     from crknee import catalogs as cat
@@ -114,6 +205,11 @@ def candidates(ctx) -> StepResult:
 
 STEPS = [
     Step("background", background, sections=("propagation", "bc"), modules=("crknee.propagation", "crknee.data")),
+    Step("gamma", gamma, sections=("propagation", "gamma"),
+         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data")),
+    Step("local_snr", local_snr, sections=("local_snr",), needs=("background",), modules=("crknee.sources", "crknee.data")),
+    Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
+         modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
     Step("candidates", candidates, sections=("candidates",), needs=("knee_mcmc",),
          modules=("crknee.catalogs", "crknee.plots.xrb_map", "crknee.data")),
 ]

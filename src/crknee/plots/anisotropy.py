@@ -70,6 +70,7 @@ def plot_anisotropy(out_dir, E_GeV, components: list[Component], formats=("png",
         ax.set_xscale("log")
         if column == "y":
             ax.set_yscale("log")
+            ax.set_ylim(1e-5, 1.0)
         else:
             ax.set_ylim(0, 360)
         ax.set_xlabel("energy per particle E [GeV]")

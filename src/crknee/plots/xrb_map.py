@@ -2,8 +2,8 @@
 
 Frame (crknee.catalogs.frame): Galactic centre at the origin, Sun at (-8.5, 0) kpc, +x from
 the Sun toward the Galactic centre, +y toward l = 90 deg.  HMXBs are black, LMXBs blue,
-the five LHAASO microquasars in the paper's colours; a microquasar without a catalogue
-distance is drawn as its line of sight (dashed).  Binaries without a distance cannot be
+the five LHAASO microquasars in the paper's colours (distances: see
+crknee.catalogs.microquasars; they are drawn even off the |b| cut).  Binaries without a distance cannot be
 placed; their number is written on the figure.  Binaries inside the 1 sigma region
 (by their median distance) are numbered by rank and listed beside the map.
 """
@@ -40,13 +40,14 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
     :func:`crknee.catalogs.microquasar_positions`.  Returns the figure, or the written
     paths when ``path`` is given (saved atomically in each of ``formats``).
     """
-    fig, ax = new_figure(9.5, 6.4)
+    fig, ax = new_figure(10.0, 6.4)
+    max_b = candidates.meta["max_abs_b_deg"]
     x, y = candidates["x"].to_value(u.kpc), candidates["y"].to_value(u.kpc)
     cls = np.char.upper(np.asarray(candidates["class"], dtype=str))
     placed = candidates["distance_flag"] != FLAG_NONE
     for label, sel, colour in (("HMXB", "HMXB", "black"), ("LMXB", "LMXB", "tab:blue")):
         m = placed & (np.char.find(cls, sel) >= 0)
-        ax.plot(x[m], y[m], ".", color=colour, ms=4, ls="none", label=f"{label} (|b| < {candidates.meta.get('max_abs_b_deg', 5):g} deg, N = {m.sum()})")
+        ax.plot(x[m], y[m], ".", color=colour, ms=4, ls="none", label=f"{label} (|b| < {max_b:g} deg, N = {m.sum()})")
     xlim, ylim = _limits(x, y)
 
     xs, ys, dens = region.grid()
@@ -56,19 +57,13 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
         ax.plot([], [], "--", color=colour, label=f"{n} sigma HPD ({100 * mass:.1f} %)")
 
     r_sun = R_SUN.to_value(u.kpc)
-    reach = np.hypot(max(abs(xlim[0] + r_sun), abs(xlim[1] + r_sun)), max(map(abs, ylim)))
     for row in microquasars:
-        name, colour = row["name"], MICROQUASAR_COLOURS[row["name"]]
+        name = row["name"]
         l_deg, b_deg, d_kpc = (row[c].value for c in ("l", "b", "distance"))
-        if not np.isfinite(l_deg):
-            continue
-        if np.isfinite(d_kpc):
-            mx, my = plane_xy_kpc(l_deg, d_kpc, b_deg)
-            ax.plot(mx, my, "*", color=colour, ms=13, mec="black", mew=0.5, label=name)
-        else:
-            lx, ly = plane_xy_kpc(l_deg, np.array([0.0, reach]), b_deg)
-            ax.plot(lx, ly, ":", color=colour, lw=1.5, label=f"{name} (no distance: line of sight)")
-
+        mx, my = plane_xy_kpc(l_deg, d_kpc, b_deg)
+        note = f", b = {b_deg:.1f} deg" if abs(b_deg) >= max_b else ""
+        ax.plot(mx, my, "*", color=MICROQUASAR_COLOURS[name], ms=13, mec="black", mew=0.5,
+                label=f"{name} ({d_kpc:.2f} kpc{note})")
     ax.plot(-r_sun, 0, "o", mfc="yellow", mec="black", ms=9, label="Sun")
     ax.plot(0, 0, "+", color="black", ms=10)
     ax.annotate("", xy=(-r_sun + 2.5, 0), xytext=(-r_sun, 0),
@@ -82,7 +77,7 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
     ax.text(1.02, 0.0, f"inside 1 sigma (median distance):\n{listing}", transform=ax.transAxes,
             fontsize=7, va="bottom", color="darkred")
     n_none = int(np.sum(~placed))
-    ax.text(0.01, 0.01, f"{n_none} binaries with |b| < {candidates.meta.get('max_abs_b_deg', 5):g} deg have no distance (not shown)",
+    ax.text(0.01, 0.01, f"{n_none} binaries with |b| < {max_b:g} deg have no distance (not shown)",
             transform=ax.transAxes, fontsize=7, va="bottom")
     ax.set(xlim=xlim, ylim=ylim, xlabel="x [kpc] (Sun -> Galactic centre)", ylabel="y [kpc] (toward l = 90 deg)", aspect="equal")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))

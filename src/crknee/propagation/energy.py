@@ -9,14 +9,21 @@ Moskalenko 1998 ApJ 509, 212 eq. 1)
 with C_i the total removal rate [1/Myr], b = -dp/dt > 0 the momentum-loss rate
 [GeV/Myr] and D the momentum diffusion coefficient [GeV^2/Myr].  It is discretised by
 finite volumes on the nodes p_j (n nodes, faces at the geometric means, the two end
-faces half a log-step outside), which conserves particles exactly:
+faces half a log-step outside), which conserves particles exactly (the content of cell
+j is psi_j times its power-law weighted width, :func:`geometry`):
 
-* diffusive flux through an inner face: -p_f^2 D_f (f_{j+1} - f_j)/(p_{j+1} - p_j),
-  f = psi/p^2, D_f the geometric mean of the node values; zero through the end faces
-  (no particle leaves the grid by momentum diffusion);
-* loss flux -b psi through a face taken from the two nodes above it by linear
-  extrapolation in ln p (second-order upwind, stable and monotone for the steady,
-  downward-advecting problem); zero through the top face, free outflow at the bottom.
+* power-law weighting: face values and slopes are taken of u = psi p^S_REF (S_REF =
+  2.7, the slope of the Galactic spectra), which is constant for psi ~ p^-2.7, so the
+  scheme is exact for that slope and second order (error ~ ((s - S_REF) dx)^2) for any
+  other local slope s;
+* diffusive flux through an inner face: -p_f^2 D_f d/dp(psi/p^2) with
+  psi/p^2 = u p^-(S_REF+2): d/dp = p^-(S_REF+2) [du/dp - (S_REF+2) u/p], du/dp by the
+  difference of the two nodes and u by their mean; D_f the geometric mean of the node
+  values; zero through the end faces (no particle leaves by momentum diffusion);
+* loss flux -b psi through a face: b_f (geometric mean of the neighbours; the node's b
+  at the bottom face) times psi_f from u extrapolated linearly in ln p from the two
+  nodes above the face (second-order upwind, stable for the steady downward-advecting
+  problem); zero through the top face, free outflow through the bottom one.
 
 The matrix has one sub- and two super-diagonals.  The modes are independent: they are
 stacked into one block-diagonal banded system and solved with one LAPACK call
@@ -27,12 +34,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_banded
 
+#: Reference slope of the power-law weighting, psi ~ p^-S_REF (local Galactic spectra).
+S_REF = 2.7
+
 
 def geometry(p):
-    """Faces and widths of the momentum cells of nodes ``p`` [GeV] (increasing).
+    """Faces and effective widths of the momentum cells of nodes ``p`` [GeV] (increasing).
 
-    Returns (p_face (n+1,), width (n,), theta (n+1,)): theta_f is the extrapolation
-    weight of the second-order upwind value at face f (0 where first order is used).
+    Returns (p_face (n+1,), width (n,), theta (n+1,)).  ``width`` is the power-law
+    weighted cell size int_cell (p/p_j)^-S_REF dp, so that a node value psi_j times it
+    is the exact cell content for psi ~ p^-S_REF; theta_f is the extrapolation weight
+    of the second-order upwind value at face f (0 where first order is used).
     """
     x = np.log(p)
     xf = np.empty(x.size + 1)
@@ -40,10 +52,11 @@ def geometry(p):
     xf[0] = x[0] - 0.5 * (x[1] - x[0])
     xf[-1] = x[-1] + 0.5 * (x[-1] - x[-2])
     pf = np.exp(xf)
+    width = p**S_REF * (pf[:-1] ** (1.0 - S_REF) - pf[1:] ** (1.0 - S_REF)) / (S_REF - 1.0)
     theta = np.zeros(x.size + 1)
-    # face f uses the nodes f and f+1 (those above it): value = (1+t) G_f - t G_{f+1}
+    # face f uses the nodes f and f+1 (those above it): value = (1+t) u_f - t u_{f+1}
     theta[: x.size - 1] = (x[: x.size - 1] - xf[: x.size - 1]) / (x[1:] - x[:-1])
-    return pf, np.diff(pf), theta
+    return pf, width, theta
 
 
 def assemble(p, C, b, D):
@@ -58,22 +71,34 @@ def assemble(p, C, b, D):
     b = np.broadcast_to(b, (m, n))
     D = np.broadcast_to(D, (m, n))
     pf, w, th = geometry(p)
+    wn = p**S_REF                                    # u_j = psi_j * wn_j
+    wf = pf ** (-S_REF)                              # psi_f = wf * u_f
     diag = C.copy()
     up1 = np.zeros((m, n))
     up2 = np.zeros((m, n))
     low = np.zeros((m, n))
-    # loss flux: row j gets (G_face_j - G_face_{j+1}) / w_j, G_face_f = (1+t_f) b_f psi_f - t_f b_{f+1} psi_{f+1}
-    diag += (1.0 + th[:n]) * b / w
-    up1[:, :-1] -= th[: n - 1] * b[:, 1:] / w[:-1]
-    up1[:, :-1] -= (1.0 + th[1:n]) * b[:, 1:] / w[:-1]
-    up2[:, :-2] += th[1 : n - 1] * b[:, 2:] / w[:-2]
-    # momentum diffusion through the inner faces 1..n-1
-    kappa = pf[1:-1] ** 2 * np.sqrt(D[:, 1:] * D[:, :-1]) / np.diff(p)   # (m, n-1)
-    p2 = p * p
-    diag[:, :-1] += kappa / p2[:-1] / w[:-1]
-    diag[:, 1:] += kappa / p2[1:] / w[1:]
-    up1[:, :-1] -= kappa / p2[1:] / w[:-1]
-    low[:, 1:] -= kappa / p2[:-1] / w[1:]
+    # loss flux: row j gets (G_j - G_{j+1}) / w_j with the face values
+    # G_f = b_f wf_f [(1+t_f) u_f - t_f u_{f+1}] (faces 0..n-1; G_n = 0)
+    bf = np.empty((m, n))
+    bf[:, 0] = b[:, 0]
+    bf[:, 1:] = np.sqrt(b[:, 1:] * b[:, :-1])
+    g = bf * wf[:n]                                  # (m, n): face f = 0..n-1
+    diag += g * (1.0 + th[:n]) * wn / w
+    up1[:, :-1] -= g[:, :-1] * th[: n - 1] * wn[1:] / w[:-1]
+    up1[:, :-1] -= g[:, 1:] * (1.0 + th[1:n]) * wn[1:] / w[:-1]
+    up2[:, :-2] += g[:, 1:-1] * th[1 : n - 1] * wn[2:] / w[:-2]
+    # momentum diffusion through the inner faces 1..n-1:
+    # F_f = -p_f^2 D_f pf^-(S+2) [(u_f - u_{f-1})/(p_f - p_{f-1}) - (S+2)(u_f + u_{f-1})/(2 p_f)]
+    s2 = S_REF + 2.0
+    kap = pf[1:-1] ** 2 * np.sqrt(D[:, 1:] * D[:, :-1]) * pf[1:-1] ** (-s2)      # (m, n-1)
+    dp = np.diff(p)
+    hi = kap * (1.0 / dp - 0.5 * s2 / pf[1:-1]) * wn[1:]     # F_f coefficient (negated) on psi_f
+    lo = kap * (-1.0 / dp - 0.5 * s2 / pf[1:-1]) * wn[:-1]   # ... on psi_{f-1};  F_f = -(hi psi_f + lo psi_{f-1})
+    # row j: (F_{j+1} - F_j)/w_j ; F_{j+1} involves psi_{j+1} (hi) and psi_j (lo)
+    diag[:, :-1] -= lo / w[:-1]
+    up1[:, :-1] -= hi / w[:-1]
+    diag[:, 1:] += hi / w[1:]
+    low[:, 1:] += lo / w[1:]
     ab = np.zeros((4, m * n))
     ab[0, 2:] = up2.ravel()[:-2]
     ab[1, 1:] = up1.ravel()[:-1]

@@ -28,7 +28,7 @@ docs/nuclear.md.  In short:
 
 Ordering: heaviest A first; within one A, a decay parent precedes its daughter (10Be
 before 10B, 26Al before 26Mg); then Z ascending.  The only channel that runs against
-this order is 1H -> 2H (p p -> d pi+, Coste12, <= 1.9 mb on H), listed in
+this order is 1H -> 2H (p p -> d pi+, Coste12, <= 2.9 mb on H), listed in
 :attr:`Network.backward_channels`; a sequential solver handles it by a second pass over
 the network, as GALPROP does (galdef ``network_iterations = 2``).
 """
@@ -86,15 +86,23 @@ class Network:
 
     @property
     def Z(self) -> np.ndarray:
+        """Charge numbers, network order."""
         return np.array([n.Z for n in self.nuclides])
 
     @property
     def A(self) -> np.ndarray:
+        """Mass numbers, network order."""
         return np.array([n.A for n in self.nuclides])
 
     @property
     def mass_GeV(self) -> np.ndarray:
+        """Nuclear rest energies [GeV], network order."""
         return np.array([n.mass_GeV for n in self.nuclides])
+
+    @property
+    def channels(self) -> np.ndarray:
+        """(n_chan, 2) int array of the non-zero spallation channels (parent j, child i)."""
+        return self._chan
 
     def index(self, name: str) -> int:
         """Position of ``name`` ("C12", "12C", "p" ...); UnknownSpeciesError otherwise."""
@@ -106,7 +114,11 @@ class Network:
                                       f"nuclides: {', '.join(self.names)})") from None
 
     def sigma_inel(self, ekn_GeV) -> tuple[np.ndarray, np.ndarray]:
-        """Total inelastic cross sections (on H, on He), each (n_nuc, n_E) [mb]."""
+        """Total inelastic cross sections (on H, on He), each (n_nuc, n_E) [mb].
+
+        H1 on H: Kafexhiu et al. 2014; H1 on He: Coste12 column, scaled above its last node
+        by sigma_pp(E) / sigma_pp(E_last).  Other nuclides: the inelastic table.
+        """
         i0, i1, w = interp_weights(ekn_GeV, self._inel_grid)
         s = self._inel[..., i0] * (1.0 - w) + self._inel[..., i1] * w
         e = np.atleast_1d(np.asarray(ekn_GeV, dtype=float))

@@ -1,0 +1,62 @@
+"""Paper Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.
+
+One panel per source: the model (16-84 % band of the posterior and the best fit, from
+:func:`crknee.gamma.sed_band`) and every SED dataset of the source (LHAASO filled, other
+experiments open).  Sources with no bundled points show Table 2's model, labelled
+"paper parameters, not refitted".
+"""
+from __future__ import annotations
+
+import astropy.units as u
+import numpy as np
+
+import crknee.data
+from crknee.gamma.fit import SED_UNIT, FitResult, sed_band
+from crknee.plots.style import marker, new_figure, save
+
+#: Photon energies of the model curves: 0.1 TeV - 3 PeV.
+E_MODEL = np.geomspace(1e2, 3e6, 120) * u.GeV
+
+
+def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf")):
+    """Draw Fig. 2 from ``results`` ({source name: FitResult}, e.g.
+    :func:`crknee.gamma.analyse_all`).  Returns the figure, or the paths written."""
+    n = len(results)
+    ncol = 2 if n > 1 else 1
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = new_figure(5.2 * ncol, 4.0 * nrow, nrows=nrow, ncols=ncol, squeeze=False)
+    E_TeV = E_MODEL.to_value(u.TeV)
+    for ax, (name, res) in zip(axes.ravel(), results.items()):
+        lo, best, hi = (b.to_value(SED_UNIT) for b in sed_band(res, E_MODEL))
+        ax.fill_between(E_TeV, lo, hi, color="tab:blue", alpha=0.3, lw=0)
+        ax.plot(E_TeV, best, color="tab:blue",
+                label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})")
+        for i, ds in enumerate(res.datasets):
+            _points(ax, crknee.data.load(ds), i)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ymax = max(np.max(best), *(np.max(crknee.data.load(ds)["y"].to_value(SED_UNIT)) for ds in res.datasets)) \
+            if res.datasets else np.max(best)
+        ax.set_ylim(ymax * 1e-3, ymax * 5.0)
+        ax.set_title(name)
+        ax.set_xlabel("E [TeV]")
+        ax.set_ylabel("E^2 dN/dE [erg cm^-2 s^-1]")
+        ax.legend(fontsize=6, loc="lower left")
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig if path is None else save(fig, path, formats)
+
+
+def _points(ax, table, i):
+    x = table["x"].to_value(u.TeV)
+    y = table["y"].to_value(SED_UNIT)
+    lo = np.nan_to_num(table["y_err_lo"].to_value(SED_UNIT))
+    hi = np.nan_to_num(table["y_err_hi"].to_value(SED_UNIT))
+    ul = np.asarray(table["upper_limit"], dtype=bool)
+    lhaaso = "LHAASO" in str(table.meta.get("experiment", ""))
+    label = table.meta.get("name", "?").partition("/")[2]
+    kw = dict(marker=marker(i), ls="none", ms=4, color="k" if lhaaso else f"C{i + 1}",
+              mfc="k" if lhaaso else "none")
+    ax.errorbar(x[~ul], y[~ul], yerr=[lo[~ul], hi[~ul]], label=label, **kw)
+    if np.any(ul):
+        ax.errorbar(x[ul], y[ul], yerr=0.4 * y[ul], uplims=True, **kw)
