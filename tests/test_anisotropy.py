@@ -52,3 +52,9 @@ def test_combine_is_flux_weighted():
 def test_bad_vector_shape():
     with pytest.raises(InputError, match="length 3"):
         an.equatorial(np.zeros((4, 2)))
+
+
+def test_equatorial_quantity_units():
+    amp, ra = an.equatorial_quantity(an.unit_vector(0.0, 0.0))
+    assert amp.unit == u.dimensionless_unscaled and ra.unit == u.deg
+    assert ra.value == pytest.approx(266.40, abs=0.01)

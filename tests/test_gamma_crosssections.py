@@ -44,7 +44,7 @@ def test_kelner_matches_naima():
     for x in (1e-3, 0.01, 0.3, 0.9):
         ref = np.array([k06._Fgamma(x, e) for e in Ep_TeV])
         np.testing.assert_allclose(kelner.f_gamma(x, Ep_TeV * 1e3), ref, rtol=1e-12)
-    np.testing.assert_allclose(kelner.sigma_inel_mb(Ep_TeV * 1e3), [k06._sigma_inel(e) * 1e27 for e in Ep_TeV], rtol=1e-12)
+    np.testing.assert_allclose(kelner.sigma_inel_mb(Ep_TeV * 1e3), [k06._sigma_inel(e) * 1e27 for e in Ep_TeV], rtol=1e-10)
     assert kelner.f_gamma(1.0, 1e6) == 0.0 and kelner.f_gamma(1.5, 1e6) == 0.0
 
 

@@ -106,3 +106,53 @@ def test_step_order_is_checked(tmp_path):
     steps = _make_steps([])
     with pytest.raises(CrkneeError, match="step 'b' needs 'a'"):
         run_steps([steps[1], steps[0]], cfgmod.load(), tmp_path, fast=False, quiet=True)
+
+
+def _summary():
+    return {
+        "crknee_version": "0.1.0",
+        "config": {"source": "paper", "sha256": "ab" * 32, "fast": True, "values": {}},
+        "bc": {"chi2": 70.0, "ndof": 65},
+        "gamma": {"SS 433": {"beta": 2.5, "L0_erg_s": 2e39, "chi2": None, "ndof": None, "proton_ratio_1PeV": 1e-3}},
+        "knee_source": {"l_deg": [300.0, 337.0, 380.0], "d_kpc": [2.2, 2.6, 3.1], "age_Myr": [4.7, 4.8, 4.9],
+                        "Rcut_PV": [3.0, 5.0, 8.0], "converged": False},
+        "candidates": ["IGR J16195-4945"],
+        "timings_s": {"background": 1.0},
+    }
+
+
+def test_summary_schema_accepts_the_documented_layout_and_names_bad_keys():
+    from crknee.pipeline import validate_summary
+
+    validate_summary(_summary())
+    bad = _summary()
+    bad["knee_source"]["d_kpc"] = [2.6]
+    with pytest.raises(CrkneeError, match=r"\$\.knee_source\.d_kpc: expected at least 3 items"):
+        validate_summary(bad)
+    bad = _summary()
+    bad["gamma"]["SS 433"]["ndof"] = 1.5
+    with pytest.raises(CrkneeError, match=r"\$\.gamma\.SS 433\.ndof: expected integer or null"):
+        validate_summary(bad)
+    bad = _summary()
+    del bad["bc"]["chi2"]
+    with pytest.raises(CrkneeError, match=r"\$\.bc\.chi2: missing"):
+        validate_summary(bad)
+    bad = _summary()
+    bad["extra"] = 1
+    with pytest.raises(CrkneeError, match=r"\$\.extra: unexpected key"):
+        validate_summary(bad)
+
+
+def test_changed_user_data_reruns_the_steps(tmp_path, monkeypatch):
+    user = tmp_path / "user_data"
+    user.mkdir()
+    monkeypatch.setenv("CRKNEE_USER_DATA", str(user))
+    calls = []
+    steps = _make_steps(calls)
+    out = tmp_path / "out"
+    run_steps(steps, cfgmod.load(), out, fast=False, quiet=True)
+    (user / "gamma").mkdir()
+    (user / "gamma" / "mine.ecsv").write_text("# a user dataset\n")
+    calls.clear()
+    run_steps(steps, cfgmod.load(), out, fast=False, quiet=True)
+    assert calls == ["a", "b", "c"]

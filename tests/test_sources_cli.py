@@ -32,3 +32,12 @@ def test_plot_anisotropy(tmp_path):
     main(["plot", "anisotropy", "--out", str(tmp_path)])
     for stem in ("fig04_anisotropy_phase", "fig05_anisotropy_amplitude"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 10_000
+
+
+def test_source_command_with_background(tmp_path):
+    out = tmp_path / "b.ecsv"
+    main(["source", "--l", "337.4", "--b", "0", "--distance", "2.64", "--age", "4.82", "--beta", "2.3",
+          "--rcut", "3", "--energy", "1e50", "--n", "3", "--emax", "1e6", "--background", "--out", str(out)])
+    t = Table.read(out)
+    assert (t["proton_flux_total"] > t["proton_flux"]).all()
+    np.testing.assert_allclose(t["phase_ra_total"], 266.40, atol=0.5)  # background-dominated: towards the GC

@@ -24,7 +24,7 @@ def test_burst_solves_diffusion_equation():
 
 @pytest.mark.parametrize("kind", ["burst", "continuous"])
 def test_gradient_is_radial_derivative(kind):
-    dens, grad = greens._KERNELS[kind]
+    dens, grad = greens.KERNELS[kind]
     r, t, D, h = np.array([0.3, 2.0, 7.0]), 2.5, 1.3, 1e-6
     fd = (dens(r + h, t, D) - dens(r - h, t, D)) / (2 * h)
     np.testing.assert_allclose(grad(r, t, D), fd, rtol=1e-6)
@@ -50,7 +50,7 @@ def test_kernels_broadcast_over_walkers():
 
 @pytest.mark.parametrize("mode", ["burst", "continuous"])
 def test_halo_converges_to_free_space_when_sigma_small(mode):
-    dens = greens._KERNELS[mode][0]
+    dens = greens.KERNELS[mode][0]
     rho, zs, t, D, H = 0.5, 0.05, 0.2, 0.3, 4.5  # sigma = 0.35 kpc << H
     free = dens(np.hypot(rho, zs), t, D)
     assert greens.halo_density(rho, zs, t, D, H, mode) == pytest.approx(free, rel=1e-12)

@@ -119,3 +119,10 @@ def test_catalogue_entries():
         named_source("Cyg X-1")
     with pytest.raises(InputError, match="unknown"):
         named_source("Vela")
+
+
+def test_halo_source_must_be_inside():
+    with pytest.raises(InputError, match="outside the halo"):
+        PointSource(**{**KNEE, "b_deg": 80.0, "d_kpc": 6.0}, halo_kpc=4.5)
+    with pytest.raises(InputError, match="halo half-height"):
+        PointSource(**KNEE, halo_kpc=-1.0)

@@ -35,12 +35,12 @@ class HPDRegion:
     """2D KDE of posterior samples of (l, d) on the Galactic plane and its HPD levels.
 
     ``l``, ``d``: angle and length Quantities (one entry per sample; b = 0 assumed).
-    ``convention``: key of :data:`HPD_CONVENTIONS`.  Attributes: ``masses`` (the two
+    ``convention``: key of :data:`HPD_CONVENTIONS` (default "2d", docs/catalogs.md).  Attributes: ``masses`` (the two
     probability masses), ``thresholds_kpc2`` (density thresholds [kpc^-2] of the 1 sigma
     and 2 sigma regions), ``n_samples`` (after thinning), ``kde``.
     """
 
-    def __init__(self, l, d, *, convention: str = "1d", max_samples: int = MAX_SAMPLES):
+    def __init__(self, l, d, *, convention: str = "2d", max_samples: int = MAX_SAMPLES):
         if convention not in HPD_CONVENTIONS:
             raise InputError(f"unknown HPD convention {convention!r}; use one of {sorted(HPD_CONVENTIONS)}")
         try:

@@ -12,7 +12,7 @@ from crknee.anisotropy import equatorial
 from crknee.cli import cli, plot_group
 from crknee.errors import InputError
 from crknee.io import atomic_write_table
-from crknee.sources.point import PointSource, ValidityWarning
+from crknee.sources.point import FLUX_UNIT, PointSource, ValidityWarning
 
 
 @cli.command("source")
@@ -29,9 +29,16 @@ from crknee.sources.point import PointSource, ValidityWarning
 @click.option("--emin", type=float, default=1e2, show_default=True, help="Lowest total energy per particle [GeV].")
 @click.option("--emax", type=float, default=1e9, show_default=True, help="Highest total energy per particle [GeV].")
 @click.option("--n", "n_points", type=int, default=71, show_default=True, help="Number of log-spaced energies.")
+@click.option("--background", is_flag=True,
+              help="Also write the totals with the background (crknee.propagation.solve(), Table 1 model).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output ECSV file.")
-def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuous, halo, emin, emax, n_points, out):
-    """Proton flux at Earth, |delta|, equatorial amplitude and RA phase of one source."""
+def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuous, halo, emin, emax, n_points,
+           background, out):
+    """Proton flux at Earth, |delta|, equatorial amplitude and RA phase of one source.
+
+    The source's dipole uses its proton flux (its composition is protons); with
+    --background the total dipole adds the background's all-particle flux and dipole.
+    """
     if continuous and luminosity is None:
         raise InputError("--continuous needs --luminosity ERG_S")
     if not continuous and energy is None:
@@ -49,6 +56,18 @@ def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuo
     amp, ra = equatorial(dip)
     table = Table({"E": E, "proton_flux": flux, "delta": np.linalg.norm(dip, axis=-1),
                    "amplitude_eq": amp, "phase_ra": ra * u.deg, "valid": valid})
+    if background:
+        from crknee.anisotropy import combine, solution_dipole
+        from crknee.propagation.solution import solve
+
+        solution = solve()
+        J_bg, d_bg = solution_dipole(solution, E.to_value(u.GeV))
+        J_src = src.lis(E, "H1").to_value(FLUX_UNIT)
+        _, d_tot = combine([J_bg, J_src], [d_bg, dip])
+        amp_t, ra_t = equatorial(d_tot)
+        table["proton_flux_total"] = flux + solution.earth("H", E, "Etot")
+        table["amplitude_eq_total"] = amp_t
+        table["phase_ra_total"] = ra_t * u.deg
     table.meta.update({"source": {"l_deg": l_deg, "b_deg": b_deg, "d_kpc": distance, "age_Myr": age, "beta": beta,
                                   "Rcut_PV": rcut, "mode": src.mode, "energy_erg": energy, "luminosity_erg_s": luminosity,
                                   "halo_kpc": halo},
@@ -77,28 +96,46 @@ PAPER_KNEE = {"l_deg": 337.4, "b_deg": 0.0, "d_kpc": 2.64, "age_Myr": 4.82}
 @click.option("--snr-energy", type=float, default=1e49, show_default=True, help="Local SNR burst energy [erg].")
 @click.option("--background/--no-background", default=True, show_default=True,
               help="Add the background (crknee.propagation.solve(), Table 1 model; radial gradient).")
-def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background):
+@click.option("--fit-snr/--no-fit-snr", default=True, show_default=True,
+              help="Fit the local SNR to AMS-02 + DAMPE protons over the background (needs --background); "
+                   "otherwise use the --snr-* options.")
+def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background, fit_snr):
     """Figs. 4-5: anisotropy phase and amplitude, data + knee source + local SNR (+ total)."""
     from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES
     from crknee.sources.injection import galprop_composition
 
+    if fit_snr and not background:
+        raise InputError("--fit-snr needs --background (the fit is made over the background); use --no-fit-snr")
     comp = galprop_composition()
     snr = NAMED_SOURCES[LOCAL_SNR]
-    sources = [
-        ("knee source", PointSource("knee source", **PAPER_KNEE, beta=knee_beta, Rcut_GV=knee_rcut * 1e6,
-                                    energy_erg=knee_energy, composition=comp)),
-        ("local SNR (Geminga)", PointSource(snr.name, snr.l_deg, snr.b_deg, snr.d_kpc, snr.age_Myr, snr_beta,
-                                            snr_rcut * 1e3, energy_erg=snr_energy, composition=comp)),
-    ]
+    local = PointSource(snr.name, snr.l_deg, snr.b_deg, snr.d_kpc, snr.age_Myr, snr_beta, snr_rcut * 1e3,
+                        energy_erg=snr_energy, composition=comp)
     E = np.geomspace(1e2, 1e10, 161)
     components = []
     if background:
         from crknee.anisotropy import solution_dipole
         from crknee.propagation.solution import solve
 
-        J_bg, d_bg = solution_dipole(solve(), E)
+        solution = solve()
+        J_bg, d_bg = solution_dipole(solution, E)
         components.append(Component("background", J_bg, d_bg))
+        if fit_snr:
+            from dataclasses import replace
+
+            from crknee.sources.local_snr import fit_local_snr, proton_data
+
+            Ep, yp, sp = proton_data()
+            fit = fit_local_snr(Ep, yp, sp, lambda x: solution.earth("H", x * u.GeV, "Etot"))
+            local = replace(fit.source, composition=comp)
+            click.echo(f"local SNR fit: chi2/ndof = {fit.chi2:.1f}/{fit.ndof}, W = {local.energy_erg:.3g} erg, "
+                       f"beta = {local.beta:.3f}, Rcut = {local.Rcut_GV:.3g} GV, d = {local.d_kpc:.3f} kpc, "
+                       f"t = {local.age_Myr:.3f} Myr")
+    sources = [
+        ("knee source", PointSource("knee source", **PAPER_KNEE, beta=knee_beta, Rcut_GV=knee_rcut * 1e6,
+                                    energy_erg=knee_energy, composition=comp)),
+        ("local SNR (Geminga)", local),
+    ]
     for label, s in sources:
         J, dip, _ = s.evaluate(E)
         components.append(Component(label, J, dip))

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import emcee
 from emcee import EnsembleSampler
 from emcee.backends import HDFBackend
 from tqdm.auto import tqdm
@@ -52,6 +53,15 @@ class NotConvergedWarning(UserWarning):
     """The chain reached ``nsteps`` before the autocorrelation stop rule was met."""
 
 
+#: Proposal moves: emcee's affine-invariant stretch move (Goodman & Weare 2010), or the
+#: mixture recommended by the emcee docs for strongly correlated / multimodal posteriors:
+#: differential evolution (ter Braak 2006; Nelson et al. 2014) 80 % + DE snooker 20 %.
+MOVES = {
+    "stretch": lambda: None,
+    "de": lambda: [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)],
+}
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """``[fit.sampler]``: walkers, maximum steps, seed, stop rule, start, pool."""
@@ -62,6 +72,7 @@ class SamplerSettings:
     n_tau: float = 50.0
     check_every: int = 200
     tau_rtol: float = 0.01
+    moves: str = "stretch"
     init: str = "ball"
     init_width: float = 0.01
     pool: str = "serial"
@@ -225,7 +236,8 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     t0 = time.perf_counter()
     with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))
-        sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend)
+        sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend,
+                                  moves=MOVES[settings.moves]())
         if done == 0:
             move_seed, start_seed = np.random.SeedSequence(settings.seed).spawn(2)
             initial = _start(log_prob, parameters, settings, np.random.default_rng(start_seed))

@@ -20,7 +20,7 @@ from pathlib import Path
 from crknee import __version__
 from crknee.config import Config
 from crknee.io import atomic_write_json
-from crknee.pipeline.engine import MissingModuleError, Step, StepResult, run_steps
+from crknee.pipeline.engine import MissingModuleError, Step, StepResult, require_modules, run_steps
 from crknee.pipeline.steps import STEPS, check_config
 from crknee.pipeline.summary import SUMMARY_SCHEMA, build_summary, validate_summary
 from crknee.report import write_report
@@ -40,10 +40,12 @@ def run(config: Config, out="results", *, fast: bool = False, workers: int | Non
     ``out/crknee.log`` is always written).  Unchanged steps are taken from ``out/cache``.
     """
     out = Path(out)
+    steps = steps or STEPS
+    require_modules(steps)
     run_config = config.for_run(fast)
     check_config(run_config)
     workers = workers or run_config["run"]["workers"]
-    summaries, timings, _ = run_steps(steps or STEPS, run_config, out, fast=fast, workers=workers, quiet=quiet)
+    summaries, timings, _ = run_steps(steps, run_config, out, fast=fast, workers=workers, quiet=quiet)
     t0 = time.perf_counter()
     summary = build_summary(__version__, run_config, fast, summaries, timings)
     validate_summary(summary)

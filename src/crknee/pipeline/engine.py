@@ -4,7 +4,8 @@ A :class:`Step` names the config sections it reads, the upstream steps it needs 
 crknee modules whose code its result depends on.  Its cache key is the SHA-256 of
 
     step name + those config sections + the source code of those modules (and of the
-    step functions) + crknee's version + the cache keys of the upstream steps,
+    step functions) + crknee's version + the cache keys of the upstream steps + the
+    user's added datasets (``crknee data add``),
 
 so changing one parameter reruns exactly the steps that read it and everything
 downstream of them.  A step's record (``DIR/cache/<step>.json``: key, summary, SHA-256 of
@@ -125,6 +126,12 @@ def code_digest(step: Step) -> str:
     return h.hexdigest()
 
 
+def require_modules(steps) -> None:
+    """Raise :class:`MissingModuleError` for the first step whose modules are not installed."""
+    for s in steps:
+        code_digest(s)
+
+
 def check_order(steps) -> None:
     """Every step's upstream steps come before it and names are unique."""
     seen = set()
@@ -137,13 +144,28 @@ def check_order(steps) -> None:
         seen.add(s.name)
 
 
-def step_key(step: Step, config: Config, upstream_keys: dict) -> str:
+def user_data_digest() -> str:
+    """SHA-256 of the user's added datasets (``crknee data add``): replacing one reruns the steps."""
+    from crknee.data import user_dir
+
+    h = hashlib.sha256()
+    root = user_dir()
+    if root.is_dir():
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(_sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def step_key(step: Step, config: Config, upstream_keys: dict, user_data: str = "") -> str:
+    """The cache key of ``step`` (module docstring)."""
     blob = json.dumps(
         {
             "step": step.name,
             "config": config.digest(*step.sections) if step.sections else "",
             "code": code_digest(step),
             "upstream": {n: upstream_keys[n] for n in step.needs},
+            "user_data": user_data,
         },
         sort_keys=True,
     )
@@ -214,23 +236,19 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
     cache.mkdir(parents=True, exist_ok=True)
     log = setup_logging(out, quiet)
     log.info("run start: crknee %s, config %s, fast=%s, workers=%d, out=%s", __version__, config.source, fast, workers, out)
-    missing = []
-    for s in steps:
-        try:
-            code_digest(s)
-        except MissingModuleError as exc:
-            missing.append(exc)
-    if missing:
-        for exc in missing:
-            log.error("%s", exc)
-        raise missing[0]
+    try:
+        require_modules(steps)
+    except MissingModuleError as exc:
+        log.error("%s", exc)
+        raise
     ctx = Context(config, out, fast, workers, not quiet, log, _cache=cache)
+    user_data = user_data_digest()
     keys, summaries, timings, statuses = {}, {}, {}, {}
     bar = tqdm(steps, desc="crknee reproduce", unit="step", disable=quiet, leave=False)
     for step in bar:
         bar.set_postfix_str(step.name)
         t0 = time.perf_counter()
-        key = step_key(step, config, keys)
+        key = step_key(step, config, keys, user_data)
         keys[step.name] = key
         record = _cached(cache, out, step, key)
         if record is not None:

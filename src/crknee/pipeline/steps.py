@@ -64,6 +64,7 @@ def _phi(section: dict) -> u.Quantity:
 # ------------------------------------------------------------------------------ steps
 def background(ctx) -> StepResult:
     """Solve eq. 1-4 (Table 1), fit the primary normalisations, B/C chi2, Fig. 1."""
+    from crknee.plots.bc import plot_bc
     from crknee.propagation.fitting import bc_chi2, fit_normalisations
     from crknee.propagation.solution import solve
 
@@ -81,7 +82,8 @@ def background(ctx) -> StepResult:
                     "B_over_C_earth": solution.ratio("B", "C", ekn, "Ekn", "earth", phi)})
     table.meta.update({"phi_MV": prop["phi_MV"], "chi2": chi2, "ndof": ndof, "dataset": bc["chi2_dataset"]})
     artifacts = [atomic_write_table(table, ctx.path("tables", "bc.ecsv"))]
-    artifacts += _plot_bc(ctx, solution, bc, phi)
+    artifacts += plot_bc(solution, ctx.path("figures", "fig01_bc.png"), phi=phi, datasets=bc["plot_datasets"],
+                         formats=("png", "pdf"))
     return StepResult(
         {"bc": {"chi2": chi2, "ndof": int(ndof)}, "bc_dataset": bc["chi2_dataset"],
          "normalisation": {"chi2": norm.chi2, "ndof": norm.ndof, "datasets": prop["normalisation_datasets"]}},
@@ -129,8 +131,6 @@ def local_snr(ctx) -> StepResult:
     from crknee.sources.point import FLUX_UNIT
 
     sec, prop = ctx.config["local_snr"], ctx.config["propagation"]
-    if sec["name"] not in NAMED_SOURCES:
-        raise ConfigError(f"local_snr.name: unknown source {sec['name']!r} (known: {', '.join(NAMED_SOURCES)})")
     solution = ctx.state("background")
     lo, hi = sec["fit_window_GeV"]
     E, y, err = [], [], []
@@ -204,7 +204,8 @@ def candidates(ctx) -> StepResult:
 
 
 STEPS = [
-    Step("background", background, sections=("propagation", "bc"), modules=("crknee.propagation", "crknee.data")),
+    Step("background", background, sections=("propagation", "bc"),
+         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data")),
     Step("gamma", gamma, sections=("propagation", "gamma"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data")),
     Step("local_snr", local_snr, sections=("local_snr",), needs=("background",), modules=("crknee.sources", "crknee.data")),
@@ -218,4 +219,16 @@ STEPS = [
 def check_config(config) -> None:
     """Build every step's model objects from ``config`` (no solving): a bad value is a
     ConfigError naming its key before any work starts."""
+    from crknee.gamma import SourceParams
+    from crknee.sources.catalogue import NAMED_SOURCES
+
     propagation_model(config["propagation"])
+    for name, opts in config["gamma"]["sources"].items():
+        params = {k: v for k, v in opts.items() if k not in ("sed", "refit")}
+        try:
+            SourceParams.from_dict({"name": name, **params})
+        except CrkneeError as exc:
+            raise ConfigError(f"gamma.sources.{name}: {exc}") from None
+    if config["local_snr"]["name"] not in NAMED_SOURCES:
+        raise ConfigError(f"local_snr.name: unknown source {config['local_snr']['name']!r} "
+                          f"(known: {', '.join(NAMED_SOURCES)})")

@@ -65,6 +65,7 @@ def plot_anisotropy(out_dir, E_GeV, components: list[Component], formats=("png",
         _draw_data(ax, column)
         for label, vec in curves:
             amp, ra = equatorial(vec)
+            ra = np.where(amp > 1e-12, ra, np.nan)  # no phase without a dipole
             ax.plot(E, amp if column == "y" else ra, lw=2 if label == "total" else 1.3,
                     ls="-" if label == "total" else "--", label=f"{label} (model)")
         ax.set_xscale("log")

@@ -178,8 +178,10 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
 
     modes = np.zeros((n_nuc, f.n_modes, n_E, n_g))
     prof = {}                                                    # radioactive parents: (a, b) of their halo profile
-    backward = [(j, i) for i in range(n_nuc) for j in range(i + 1, n_nuc)
-                if np.any(gas_prod[j, i] > 0) or child[j] == i]
+    feeds = np.any(gas_prod > 0, axis=2)                        # [parent, child] by spallation
+    # children fed by a nuclide solved after them (1H -> 2H): spallation or decay
+    backward = [int(i) for _, i in np.argwhere(np.tril(feeds, -1))] + \
+               [int(child[j]) for j in range(n_nuc) if 0 <= child[j] < j]
     cache = {}
 
     def one(i):
@@ -205,10 +207,9 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
             cache[i] = (beta, a, b, energy.assemble(p, C, loss, Dpp), prim, G_rad)
         beta, a, b, ab, prim, G_rad = cache[i]
         rhs = prim.copy()
-        par = [j for j in range(n_nuc) if np.any(gas_prod[j, i] > 0)]
-        if par:
-            w = gas_prod[par, i] * beta * (A_arr[par] / A_arr[i])[:, None]   # (n_par, n_E) [1/Myr]
-            rhs += np.einsum("je,jmeg->meg", w, modes[par])
+        for j in np.flatnonzero(feeds[:, i]):
+            w = gas_prod[j, i] * beta * (A_arr[j] / A_arr[i])            # (n_E,) [1/Myr]
+            rhs += w[None, :, None] * modes[j]
         for j in np.flatnonzero(child == i):
             aj, bj, Gj = prof[j]
             ov = halo.overlap(aj, bj, -a, b, L) / h
@@ -220,7 +221,7 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
     for i in range(n_nuc):
         one(i)
     if backward:
-        for i in range(min(i for _, i in backward), n_nuc):
+        for i in range(min(backward), n_nuc):
             one(i)
 
     psi = np.einsum("m,nmeg->neg", J0_sun, modes)

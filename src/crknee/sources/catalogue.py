@@ -10,8 +10,9 @@ spectrum (the paper discusses it qualitatively: Nie et al. 2024, ApJ 974, 276).
 
 The local SNR (paper Sec. 2.2: a nearby SNR in the anti-Galactic-centre direction that
 makes the ~200 GeV hardening and ~14 TeV softening of protons) is identified here with
-the SNR that gave birth to the Geminga pulsar (PSR J0633+1746), at l ~ 195 deg the
-nearest known remnant towards the anti-centre; crknee takes: position of the pulsar (ATNF catalogue, Manchester et al. 2005, AJ 129, 1993:
+the supernova that gave birth to the Geminga pulsar (PSR J0633+1746), 0.25 kpc away
+at l ~ 195 deg (anti-centre hemisphere).  crknee takes the position of the pulsar
+(ATNF catalogue, Manchester et al. 2005, AJ 129, 1993:
 RA 06h33m54.15s, Dec +17d46m12.9s -> l = 195.134, b = +4.266), distance
 250 (+120, -62) pc (parallax, Faherty, Walter & Anderson 2007, Ap&SS 308, 225), age =
 characteristic age P / (2 Pdot) = 342 kyr (ATNF).  Its spectrum comes from

@@ -20,9 +20,9 @@ the gradient with respect to the observer position is dG/dr * r_hat, r_hat point
 the source to the observer, so it points back to the source (dG/dr < 0).
 
 Finite halo (option beyond the paper): free escape at |z| = H (psi = 0) is imposed by the
-method of images (Carslaw & Jaeger 1959; the same boundary as the background
-solver's halo, Strong, Moskalenko & Ptuskin 2007, ARNPS 57, 285): a source at height z_s has images at z_n = 2 n H + (-1)^n z_s with sign (-1)^n,
-n in Z.  The image sum reduces to the free-space kernel when sigma << H - |z_s|.
+method of images (Carslaw & Jaeger 1959; the same boundary as the background solver's
+halo, Strong, Moskalenko & Ptuskin 2007, ARNPS 57, 285): a source at height z_s has
+images at z_n = 2 n H + (-1)^n z_s with sign (-1)^n, n in Z.  The image sum reduces to the free-space kernel when sigma << H - |z_s|.
 """
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def continuous_gradient(r_kpc, t_Myr, D_kpc2_Myr):
     return -(erfc(x) / r + 2.0 * _INV_SQRT_PI * np.exp(-x * x) / a) / (4.0 * np.pi * D * r)
 
 
-_KERNELS = {
+#: (density, radial derivative) kernels by injection mode.
+KERNELS = {
     "burst": (burst_density, burst_gradient),
     "continuous": (continuous_density, continuous_gradient),
 }
@@ -86,7 +87,7 @@ def halo_density(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, mode="burst", n_p
     """Density [kpc^-3 per particle, or per particle/Myr] at the observer (z = 0) of a source
     at horizontal distance ``rho_kpc`` and height ``zs_kpc`` inside a halo |z| <= H with
     psi(|z| = H) = 0, by the image sum  sum_n (-1)^n G(r_n),  r_n^2 = rho^2 + z_n^2."""
-    dens, _ = _KERNELS[mode]
+    dens, _ = KERNELS[mode]
     rho, zs, H = (np.asarray(v, dtype=float) for v in (rho_kpc, zs_kpc, halo_kpc))
     N = n_images(t_Myr, D_kpc2_Myr, H, zs) if n_pairs is None else int(n_pairs)
     total = np.zeros(np.broadcast_shapes(rho.shape, zs.shape, H.shape,
@@ -102,7 +103,7 @@ def halo_gradient(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, mode="burst", n_
     """Gradient of :func:`halo_density` at the observer [kpc^-4]: returns
     (d psi/d rho, d psi/d z), rho measured horizontally from the source's foot point
     towards the observer and z along the north Galactic pole."""
-    _, grad = _KERNELS[mode]
+    _, grad = KERNELS[mode]
     rho, zs, H = (np.asarray(v, dtype=float) for v in (rho_kpc, zs_kpc, halo_kpc))
     N = n_images(t_Myr, D_kpc2_Myr, H, zs) if n_pairs is None else int(n_pairs)
     shape = np.broadcast_shapes(rho.shape, zs.shape, H.shape, np.shape(t_Myr), np.shape(D_kpc2_Myr))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 
 import astropy.units as u
 import numpy as np
@@ -148,7 +147,9 @@ GALPROP_MAJOR_ISOTOPES = ("H1", "He4", "C12", "N14", "O16", "Ne20", "Mg24", "Si2
 def galprop_composition() -> Composition:
     """The default composition: GALPROP's default source abundances for the elements of
     ``GALPROP_MAJOR_ISOTOPES`` relative to H1 (H1 = 1.06e6 in the file)."""
-    path = files("crknee") / "data/bundled/nuclear/source_abundances/GALPROP_galdef_56_example_iso_abundances.csv"
+    from crknee.data import raw_path
+
+    path = raw_path("nuclear/source_abundances/GALPROP_galdef_56_example_iso_abundances.csv")
     rows = [line.split(",") for line in path.read_text().splitlines() if line and not line.startswith("#")]
     col = {name: i for i, name in enumerate(rows[0])}
     by_Z: dict[int, float] = {}

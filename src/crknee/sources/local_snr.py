@@ -51,6 +51,31 @@ def _background_values(background, E_GeV):
     return bg
 
 
+#: Proton data of the local-SNR fit: AMS-02 (Aguilar et al. 2021, Phys. Rep. 894, 1) and
+#: DAMPE (An et al. 2019, Sci. Adv. 5, eaax3793), bundled.
+PROTON_DATA = ("proton/AMS02_2021_PhysRep", "proton/DAMPE_2019")
+#: Energy window of the fit [GeV, total energy per particle]: above the strongest solar
+#: modulation, below the knee source's range (paper: the local SNR explains < 100 TeV).
+FIT_WINDOW_GeV = (30.0, 1.0e5)
+
+
+def proton_data(names=PROTON_DATA, window_GeV=FIT_WINDOW_GeV):
+    """(E [GeV, Etot], flux [m^-2 s^-1 sr^-1 GeV^-1 per Etot], symmetric error) of the
+    bundled proton spectra inside ``window_GeV`` (errors: stat + sys in quadrature,
+    symmetrised as the mean of the lower and upper errors)."""
+    from crknee.data import load, to_variable
+
+    E, y, s = [], [], []
+    for name in names:
+        t = to_variable(load(name), "Etot", species="H1")
+        x = t["x"].to_value(u.GeV)
+        keep = (x >= window_GeV[0]) & (x <= window_GeV[1]) & ~np.asarray(t["upper_limit"], dtype=bool)
+        E.append(x[keep])
+        y.append(t["y"].to_value(FLUX_UNIT)[keep])
+        s.append(0.5 * (t["y_err_lo"].to_value(FLUX_UNIT) + t["y_err_hi"].to_value(FLUX_UNIT))[keep])
+    return np.concatenate(E), np.concatenate(y), np.concatenate(s)
+
+
 def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | None = None,
                   diffusion: Diffusion | None = None, phi=PHI_PAPER, x0=None) -> LocalSnrFit:
     """Fit the local SNR to a proton spectrum.

@@ -66,7 +66,7 @@ def density_and_gradient(D_kpc2_Myr, d_kpc, l_deg, b_deg, t_Myr, mode="burst", h
     """
     u_src = unit_vector(l_deg, b_deg)
     if halo_kpc is None:
-        dens, grad = greens._KERNELS[mode]
+        dens, grad = greens.KERNELS[mode]
         G = dens(d_kpc, t_Myr, D_kpc2_Myr)
         dG = grad(d_kpc, t_Myr, D_kpc2_Myr)
         return G, -np.asarray(dG)[..., None] * u_src
@@ -133,8 +133,9 @@ class PointSource:
             raise InputError(f"mode must be 'burst' or 'continuous'; got {self.mode!r}")
         if self.halo_kpc is not None:
             _positive("halo half-height", self.halo_kpc, "kpc")
-            if abs(self.d_kpc * np.sin(np.radians(self.b_deg))) >= self.halo_kpc:
-                raise InputError(f"source height {self.d_kpc * np.sin(np.radians(self.b_deg)):.3g} kpc lies outside the halo |z| < {self.halo_kpc!r} kpc")
+            zs = self.d_kpc * np.sin(np.radians(self.b_deg))
+            if abs(zs) >= self.halo_kpc:
+                raise InputError(f"source height {zs:.3g} kpc lies outside the halo |z| < {self.halo_kpc!r} kpc")
 
     @property
     def q0(self) -> float:
@@ -156,7 +157,8 @@ class PointSource:
             return [s for s in self.composition.species if nuclide(s).Z == Z_OF[name]]
         key = nuclide(name).name
         if key not in self.composition.species:
-            raise UnknownSpeciesError(f"species {name!r} is not injected by source {self.name!r} (composition {self.composition.species})")
+            raise UnknownSpeciesError(f"species {name!r} is not injected by source {self.name!r} "
+                                      f"(composition {self.composition.species})")
         return [key]
 
     def _species_terms(self, E_GeV, nuc: Nuclide):
