@@ -58,3 +58,8 @@ def test_equatorial_quantity_units():
     amp, ra = an.equatorial_quantity(an.unit_vector(0.0, 0.0))
     assert amp.unit == u.dimensionless_unscaled and ra.unit == u.deg
     assert ra.value == pytest.approx(266.40, abs=0.01)
+
+
+def test_combine_without_particles_is_nan():
+    _, d = an.combine([[0.0], [0.0]], [[[1.0, 0, 0]], [[0, 1.0, 0]]])
+    assert np.isnan(d).all()

@@ -9,6 +9,7 @@ import crknee.data
 from crknee.errors import InputError
 from crknee.gamma import DEFAULTS, analyse, datasets_for, protons_at_earth, ratio_to_data
 from crknee.gamma.earth import LHAASO_PROTONS, data_flux_at
+from crknee.gamma.analysis import knee_ratio_per_gamma_flux
 from crknee.gamma.fit import LABEL_FIT, LABEL_PAPER
 from crknee.sources.greens import continuous_density
 from crknee.sources.injection import q0_from_luminosity, spectrum_shape
@@ -74,3 +75,15 @@ def test_user_sed_is_fitted_the_same_way(tmp_path, monkeypatch):
     assert datasets_for("GRS 1915+105") == [name]
     r = analyse("GRS 1915+105", nsteps=300, burn=100)
     assert r.label == LABEL_FIT and r.datasets == (name,) and r.n_points == 4
+
+
+def test_cygnus_slow_diffusion_at_fixed_gamma_flux():
+    """Per unit gamma-ray flux, slower diffusion around Cyg X-1 lowers its protons at Earth
+    (the gamma rays need fewer protons, and fewer of them reach 2.2 kpc); L0 cancels."""
+    p = DEFAULTS["Cyg X-1"]
+    r = [knee_ratio_per_gamma_flux(p.replace(diffusion_suppression=chi)).to_value(u.cm**2 * u.s / u.erg)
+         for chi in (1.0, 0.1, 0.01)]
+    assert r[0] > r[1] > r[2] > 0 and r[2] < 1e-4 * r[0]
+    r2 = knee_ratio_per_gamma_flux(p.replace(L0_erg_s=7 * p.L0_erg_s)).to_value(u.cm**2 * u.s / u.erg)
+    assert r2 == pytest.approx(r[1], rel=1e-10)  # the default chi is 0.1
+

@@ -34,7 +34,7 @@ def test_protons_in_region_use_injection_normalisation():
     src = HadronicSource(p)
     N = src.protons_per_GeV(p.L0_erg_s, p.beta, p.Rcut_GV)
     ref = q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV) * spectrum_shape(src.R_GV, p.beta, p.Rcut_GV) \
-        * src._dRdE * src.T_res_Myr
+        * src.dR_dE * src.T_res_Myr
     np.testing.assert_allclose(N, ref, rtol=1e-6)
     # vectorised over walkers
     NN = src.protons_per_GeV([p.L0_erg_s, 2 * p.L0_erg_s], [p.beta, p.beta], [p.Rcut_GV, p.Rcut_GV])
@@ -81,6 +81,7 @@ def test_defaults_and_from_dict():
     with pytest.raises(ConfigError, match="unknown"):
         SourceParams.from_dict({"name": "SS 433", "nH": 1.0})
     assert p.quantities()["n_H"] == 5.0 * u.cm**-3
+    assert p.table2 and not SourceParams.from_dict({"name": "SS 433", "beta": 2.1}).table2
 
 
 @pytest.mark.parametrize("key,value", [("L0_erg_s", 0.0), ("L0_erg_s", -1e38), ("n_H_cm3", -1.0),

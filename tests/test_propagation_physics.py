@@ -28,13 +28,14 @@ def table1(network):
 
 
 def test_bc_at_10_GeVn_depends_on_R0(table1, network):
-    """Table 1 with R0 = 1 GV gives B/C(10 GeV/n) ~ 0.22 (AMS-02: ~0.21 at R ~ 22 GV);
-    R0 = 4 GV multiplies D by 4^-0.33 and gives ~ 0.40 (transport module note)."""
+    """Table 1 with R0 = 1 GV gives B/C(10 GeV/n) = 0.201 at Earth (AMS-02: ~0.21 at
+    R ~ 22 GV); R0 = 4 GV divides D by 4^0.33 = 1.58 and gives 0.311 (x 1.55: slightly
+    less than 1/D because spallation of B limits the grammage effect)."""
     bc1 = table1.ratio("B", "C", 10 * u.GeV)
     bc4 = solve(PropagationModel(R0=4 * u.GV), network=network, norms=[1, 1, 1] * Q_UNIT).ratio("B", "C", 10 * u.GeV)
-    assert 0.19 < bc1 < 0.25
-    assert 0.35 < bc4 < 0.45
-    assert bc4 / bc1 == pytest.approx(4**0.33, rel=0.12)
+    assert 0.19 < bc1 < 0.21
+    assert 0.29 < bc4 < 0.33
+    assert 1.4 < bc4 / bc1 < 4**0.33
 
 
 def test_bc_chi2_against_ams02(table1):
@@ -47,7 +48,7 @@ def test_bc_chi2_against_ams02(table1):
 
 def test_normalisations_reproduce_ams02_protons(table1):
     """Linear fit of Q_H, Q_He to AMS-02 at 20-200 GV: proton and helium fluxes at 50 GV
-    within 3 % of the data (AMS-02 2021: 1.09 and 0.236 m^-2 s^-1 sr^-1 GV^-1 at 50 GV)."""
+    within 3 % of the data (AMS-02 2021 at 50.3 GV: 0.307 and 0.0663 m^-2 s^-1 sr^-1 GV^-1)."""
     from crknee.data import load
 
     for name, el in (("proton/AMS02_2021_PhysRep", "H"), ("helium/AMS02_2021_PhysRep", "He")):
@@ -61,23 +62,26 @@ def test_normalisations_reproduce_ams02_protons(table1):
 
 
 def test_energy_grid_convergence(network):
-    """B/C and the proton LIS change by < 0.5 % from 14 to 28 points per decade."""
+    """Default 20 points/decade against 40: the proton LIS agrees to < 1 % at 1 GeV/n and
+    < 0.3 % above, B/C to < 0.1 % (measured vs 56/decade: p 0.8 % and 0.2 % at 1 and
+    10 GeV/n; B/C 0.5 % at 0.3 GeV/n, < 0.02 % above 1 GeV/n)."""
     kw = dict(network=network, norms=[1, 1, 1] * Q_UNIT)
     a = solve(PropagationModel(), **kw)
-    b = solve(PropagationModel(points_per_decade=28), **kw)
+    b = solve(PropagationModel(points_per_decade=40), **kw)
     E = np.array([1.0, 10.0, 100.0, 1e4]) * u.GeV
-    assert np.allclose(a.ratio("B", "C", E, at="lis"), b.ratio("B", "C", E, at="lis"), rtol=5e-3)
-    assert np.allclose(a.lis("H", E).value, b.lis("H", E).value, rtol=5e-3)
+    tol = np.array([1e-2, 3e-3, 3e-3, 3e-3])
+    assert np.all(np.abs(a.ratio("B", "C", E, at="lis") / b.ratio("B", "C", E, at="lis") - 1) < tol)
+    assert np.all(np.abs(a.lis("H", E) / b.lis("H", E) - 1) < tol)
 
 
 def test_mode_convergence(network):
-    """30 -> 60 Bessel modes: B/C and protons change by < 0.2 %."""
+    """30 -> 60 Bessel modes: B/C and protons change by < 0.02 % (measured 1e-5)."""
     kw = dict(network=network, norms=[1, 1, 1] * Q_UNIT)
     E = np.array([1.0, 10.0, 1e3]) * u.GeV
     a = solve(PropagationModel(n_modes=30), **kw)
     b = solve(PropagationModel(n_modes=60), **kw)
-    assert np.allclose(a.ratio("B", "C", E, at="lis"), b.ratio("B", "C", E, at="lis"), rtol=2e-3)
-    assert np.allclose(a.lis("H", E).value, b.lis("H", E).value, rtol=2e-3)
+    assert np.allclose(a.ratio("B", "C", E, at="lis"), b.ratio("B", "C", E, at="lis"), rtol=2e-4)
+    assert np.allclose(a.lis("H", E).value, b.lis("H", E).value, rtol=2e-4)
 
 
 def test_radioactive_clock(network):
@@ -102,10 +106,15 @@ def test_solution_api(table1):
     assert np.allclose(j_conv.to_value(j_conv.unit), table1.lis("He4", x_ekn).to_value(j_conv.unit), rtol=1e-6)
     # modulation lowers the flux at low energy, not at 1 TeV/n
     assert table1.earth("H", 1 * u.GeV) < 0.7 * table1.lis("H", 1 * u.GeV)
-    assert table1.earth("H", 1e3 * u.GeV) == pytest.approx(table1.lis("H", 1e3 * u.GeV), rel=2e-3)
-    # all-particle is the sum over nuclides in Etot; protons dominate at 100 GeV
+    # force field at 1 TeV: J_E/J_LIS = (1 + Phi/E)^-(s+2) ~ 0.9974 for s = 2.8, Phi = 0.55 GeV
+    assert (table1.earth("H1", 1e3 * u.GeV) / table1.lis("H1", 1e3 * u.GeV)).value == pytest.approx(
+        (1 + 0.55e-3) ** -4.8, rel=3e-4)
+    # all-particle = sum over nuclides vs Etot: protons are 30 % at 100 GeV (direct data
+    # at ~1 TeV/particle: ~40 % p, 25 % He, 35 % heavier)
     ap = table1.all_particle(100 * u.GeV)
-    assert table1.lis("H1", 100 * u.GeV, "Etot") < ap < 2.5 * table1.lis("H1", 100 * u.GeV, "Etot")
+    parts = sum(table1.lis(n, 100 * u.GeV, "Etot") for n in table1.species)
+    assert ap.value == pytest.approx(parts.value, rel=1e-12)
+    assert 2.0 < (ap / table1.lis("H", 100 * u.GeV, "Etot")).value < 4.0
     dr, dz = table1.gradient("H", E)
     assert np.all(dr.to_value(1 / u.kpc) < 0) and np.all(dz.to_value(1 / u.kpc) < 0)
     assert table1.diffusion.delta == 0.33
@@ -120,10 +129,10 @@ def test_solution_api(table1):
 @pytest.mark.slow
 def test_fit_propagation_improves_bc():
     """Non-linear fit of D0, delta, v_A to AMS-02 B/C (R > 4 GV, phi = 550 MV): reduced
-    chi2 < 2 where Table 1 gives ~30.  Reduced size in CI: O16 network, 8 points/decade,
-    20 modes."""
+    chi2 < 2 where Table 1 gives ~30 (full size: D0 = 1.66e28 cm^2/s, delta = 0.49,
+    v_A = 7.4 km/s, chi2/dof = 0.83).  Reduced size in CI: 8 points/decade, 20 modes."""
     if REDUCED:
-        start = PropagationModel(points_per_decade=8, n_modes=20, heaviest="O16", ekn_max=1e5 * u.GeV)
+        start = PropagationModel(points_per_decade=8, n_modes=20, ekn_max=1e5 * u.GeV)
     else:
         start = PropagationModel()
     res = fit_propagation(start)

@@ -197,6 +197,6 @@ def test_disk_height_mismatch_and_bad_model_raise():
               loss_rate=_no_loss, norms=[1, 1, 1] * Q_UNIT)
     for bad in (dict(D0=-1 * u.cm**2 / u.s), dict(delta=1.5), dict(H=0.05 * u.kpc), dict(nu1=0.5),
                 dict(R_br=3 * u.kpc), dict(reacceleration="both"), dict(n_modes=0), dict(v_A=-1 * u.km / u.s),
-                dict(r_sun=30 * u.kpc), dict(ekn_max=0.5 * u.GeV)):
+                dict(r_sun=30 * u.kpc), dict(ekn_max=0.05 * u.GeV)):
         with pytest.raises(InputError):
             PropagationModel(**bad)

@@ -126,3 +126,17 @@ def test_halo_source_must_be_inside():
         PointSource(**{**KNEE, "b_deg": 80.0, "d_kpc": 6.0}, halo_kpc=4.5)
     with pytest.raises(InputError, match="halo half-height"):
         PointSource(**KNEE, halo_kpc=-1.0)
+
+
+def test_vectorised_halo_model_matches_point_source():
+    from crknee.sources.model import knee_model
+
+    comp = galprop_composition()
+    Ef, Ea = np.logspace(3, 7, 6), np.logspace(4, 7, 4)
+    P = np.array([[337.4, 2.0, 2.64, 4.82, 3e6, 2.3, 1e50], [120.0, -4.0, 1.5, 2.0, 5e6, 2.6, 3e49]])
+    res = knee_model(Ef, Ea, *P.T, species=("H1", "all"), halo_kpc=4.5)
+    for w, (l, b, d, t, rc, beta, W) in enumerate(P):
+        s = PointSource("x", l, b, d, t, beta, rc, energy_erg=W, composition=comp, halo_kpc=4.5)
+        np.testing.assert_allclose(res.flux["H1"][w], s.lis(Ef * u.GeV, "H1").value, rtol=1e-6)
+        np.testing.assert_allclose(res.flux_all[w], s.lis(Ea * u.GeV).value, rtol=1e-6)
+        np.testing.assert_allclose(res.dipole[w], s.dipole(Ea * u.GeV).value, rtol=1e-6, atol=1e-12)

@@ -75,11 +75,14 @@ def background_gradient_vector(dlnpsi_dr, dlnpsi_dz) -> np.ndarray:
 
 def combine(fluxes, own_dipoles) -> tuple[np.ndarray, np.ndarray]:
     """Sum components: returns (total flux, total dipole) from fluxes (k, ...) and their own
-    dipoles (k, ..., 3): delta = sum_k J_k delta_k / sum_k J_k."""
+    dipoles (k, ..., 3): delta = sum_k J_k delta_k / sum_k J_k (NaN where the total flux
+    is zero: no particles, no direction)."""
     J = np.asarray(fluxes, dtype=float)
     d = np.asarray(own_dipoles, dtype=float)
     total = J.sum(axis=0)
-    return total, (J[..., None] * d).sum(axis=0) / total[..., None]
+    weighted = (J[..., None] * d).sum(axis=0)
+    safe = np.where(total > 0, total, 1.0)[..., None]
+    return total, np.where(total[..., None] > 0, weighted / safe, np.nan)
 
 
 def equatorial(dipole_xyz_gal) -> tuple[np.ndarray, np.ndarray]:

@@ -85,7 +85,7 @@ plot = plot_group()
 @click.option("--nsteps", default=1200, show_default=True, help="emcee steps per walker.")
 @click.option("--burn", default=400, show_default=True, help="Steps discarded as burn-in.")
 def plot_gamma_cmd(out, nsteps, burn):
-    """Fig. 2: the four microquasars' SEDs, posterior bands and data."""
+    """Paper figure 2: the four microquasars' SEDs, posterior bands and data."""
     from crknee.plots.gamma import plot_gamma
 
     for path in plot_gamma(_results((), nsteps, burn), out, formats=None):
@@ -99,7 +99,7 @@ def plot_gamma_cmd(out, nsteps, burn):
 @click.option("--nsteps", default=1200, show_default=True, help="emcee steps per walker.")
 @click.option("--burn", default=400, show_default=True, help="Steps discarded as burn-in.")
 def plot_protons_cmd(out, curves, nsteps, burn):
-    """Fig. 3: protons at Earth of each microquasar (dashed) against the data."""
+    """Paper figure 3: protons at Earth of each microquasar (dashed) against the data."""
     from crknee.plots.protons import plot_protons
 
     bg = snr = None

@@ -100,7 +100,7 @@ PAPER_KNEE = {"l_deg": 337.4, "b_deg": 0.0, "d_kpc": 2.64, "age_Myr": 4.82}
               help="Fit the local SNR to AMS-02 + DAMPE protons over the background (needs --background); "
                    "otherwise use the --snr-* options.")
 def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background, fit_snr):
-    """Figs. 4-5: anisotropy phase and amplitude, data + knee source + local SNR (+ total)."""
+    """Anisotropy phase and amplitude (paper Figs 4 and 5): data, background, sources, total."""
     from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES
     from crknee.sources.injection import galprop_composition

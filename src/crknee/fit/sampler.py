@@ -211,7 +211,7 @@ def _start(log_prob, parameters, settings, rng):
     for _ in range(_MAX_REDRAW):
         bad = ~np.isfinite(lp)
         if not bad.any():
-            return p0
+            return emcee.State(p0, log_prob=lp)
         p0[bad] = parameters.initial(rng, int(bad.sum()), settings.init, settings.init_width)
         lp[bad] = log_prob(p0[bad])
     raise ConfigError(f"fit.sampler: no finite log-posterior at {int(bad.sum())} start positions after "
@@ -273,10 +273,9 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
         tau = backend.get_autocorr_time(tol=0) if iterations > 1 else np.full(ndim, np.nan)
         if not converged:
             _attrs(backend, status="max_steps")
-        warnings.warn(NotConvergedWarning(
-            f"chain not converged after {iterations} steps: needs > {settings.n_tau:g} x tau = "
-            f"{settings.n_tau * np.nanmax(tau):.0f} steps with a stable tau (max tau = {np.nanmax(tau):.1f})"),
-            stacklevel=2)
+            need = (f"needs > {settings.n_tau:g} x tau = {settings.n_tau * np.max(tau):.0f} steps with a stable tau "
+                    f"(max tau = {np.max(tau):.1f})" if np.all(np.isfinite(tau)) else "too short to estimate tau")
+            warnings.warn(NotConvergedWarning(f"chain not converged after {iterations} steps: {need}"), stacklevel=2)
     return RunResult(path, iterations, converged, tau, counter.n, time.perf_counter() - t0, names)
 
 

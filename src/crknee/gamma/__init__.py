@@ -9,7 +9,7 @@
 * :mod:`~crknee.gamma.earth`: the same protons at Earth (``protons_at_earth``);
 * :mod:`~crknee.gamma.analysis`: Sec. 3 end to end (``analyse_all``, ``knee_ratios``).
 """
-from crknee.gamma.analysis import analyse, analyse_all, datasets_for, knee_ratios
+from crknee.gamma.analysis import analyse, analyse_all, datasets_for, knee_ratio_per_gamma_flux, knee_ratios
 from crknee.gamma.earth import protons_at_earth, ratio_to_data
 from crknee.gamma.emission import PPModel, gamma_sed
 from crknee.gamma.fit import FitResult, SEDData, fit_sed, sed_band
@@ -18,6 +18,7 @@ from crknee.gamma.source_model import HadronicSource
 
 __all__ = [
     "DEFAULTS", "FitResult", "HadronicSource", "PAPER_SOURCES", "PPModel", "SEDData", "SourceParams",
-    "analyse", "analyse_all", "datasets_for", "fit_sed", "gamma_sed", "knee_ratios", "protons_at_earth",
+    "analyse", "analyse_all", "datasets_for", "fit_sed", "gamma_sed", "knee_ratio_per_gamma_flux", "knee_ratios",
+    "protons_at_earth",
     "ratio_to_data", "sed_band",
 ]

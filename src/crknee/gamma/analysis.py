@@ -13,11 +13,13 @@ and is labelled "paper parameters, not refitted".
 from __future__ import annotations
 
 import astropy.units as u
+import numpy as np
 
 import crknee.data
 from crknee.gamma.earth import ratio_to_data
 from crknee.gamma.fit import FitResult, SEDData, fit_sed, paper_result
 from crknee.gamma.params import PAPER_SOURCES, SourceParams, defaults
+from crknee.gamma.source_model import HadronicSource
 
 #: Datasets that are parts of another dataset of the same source (not fitted jointly).
 SUBREGIONS = ("gamma/V4641Sgr_HAWC_northern", "gamma/V4641Sgr_HAWC_southern")
@@ -57,3 +59,14 @@ def analyse_all(sources=PAPER_SOURCES, overrides: dict | None = None, **fit_kwar
 def knee_ratios(results: dict[str, FitResult], E: u.Quantity = 1 * u.PeV) -> dict[str, float]:
     """Proton flux at Earth of each result over LHAASO's measured protons at ``E``."""
     return {name: ratio_to_data(r.params, E) for name, r in results.items()}
+
+
+def knee_ratio_per_gamma_flux(params: SourceParams, E: u.Quantity = 1 * u.PeV,
+                              E_gamma: u.Quantity = 100 * u.TeV) -> u.Quantity:
+    """(protons at Earth / LHAASO protons at ``E``) per unit model SED at ``E_gamma``
+    [1 / (erg cm^-2 s^-1)]: independent of L0, so a measured SED at ``E_gamma`` times this
+    gives the knee contribution allowed by the gamma rays.  Used for Cyg X-1, whose
+    points are not bundled, to compare diffusion suppressions at fixed gamma-ray flux."""
+    sed = HadronicSource(params).sed(np.atleast_1d(E_gamma.to(u.GeV)))[0]
+    return ratio_to_data(params, E) / sed
+

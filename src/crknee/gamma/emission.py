@@ -86,21 +86,22 @@ def kelner_match_factor(hadronic: str, switch_GeV: float) -> float:
     return float(np.trapezoid(eg * eg * kaf, np.log(eg)) / np.trapezoid(eg * eg * kel, np.log(eg)))
 
 
-def dsigma_dEg_mb_GeV(Ep_GeV, Eg_GeV, model: PPModel = PPModel()):
+def dsigma_dEg_mb_GeV(Ep_GeV, Eg_GeV, model: PPModel = PPModel(), weight=1.0):
     """dsigma/dE_gamma [mb/GeV] at total proton energy ``Ep_GeV`` and photon energy ``Eg_GeV``
-    (broadcast), Kafexhiu below the switch, ``model.high_energy`` above."""
+    (broadcast), Kafexhiu below the switch, ``model.high_energy`` above; times ``weight``
+    (a factor depending on E_p only, see :func:`crknee.gamma.kafexhiu.dsigma_dEg_mb_GeV`)."""
     Ep = np.asarray(Ep_GeV, dtype=float)
     Eg = np.asarray(Eg_GeV, dtype=float)
     Tp = Ep - kafexhiu.M_P
+    nuc = model.nuclear_enhancement
+    low = kafexhiu.dsigma_dEg_mb_GeV(Tp, Eg, model.hadronic, nuc, weight) \
+        if model.high_energy == "kafexhiu" or np.any(Tp <= model.switch_GeV) else 0.0
     if model.high_energy == "kafexhiu" or np.all(Tp <= model.switch_GeV):
-        out = kafexhiu.dsigma_dEg_mb_GeV(Tp, Eg, model.hadronic, nuclear=False)
-    else:
-        high = kelner.dsigma_dEg_mb_GeV(Ep, Eg) * kelner_match_factor(model.hadronic, float(model.switch_GeV))
-        out = high if np.all(Tp > model.switch_GeV) else np.where(
-            Tp <= model.switch_GeV, kafexhiu.dsigma_dEg_mb_GeV(Tp, Eg, model.hadronic, nuclear=False), high)
-    if model.nuclear_enhancement:
-        out = out * kafexhiu.nuclear_enhancement(Tp)
-    return out
+        return low
+    amp = kelner_match_factor(model.hadronic, float(model.switch_GeV)) * weight \
+        * (kafexhiu.nuclear_enhancement(Tp) if nuc else 1.0)
+    high = kelner.dsigma_dEg_mb_GeV(Ep, Eg) * amp
+    return np.where(Tp <= model.switch_GeV, low, high)
 
 
 def proton_grid(ep_max_GeV: float = 1e8, per_decade: int = 40) -> np.ndarray:
@@ -124,14 +125,14 @@ def kernel(Eg_GeV, Ep_GeV, model: PPModel = PPModel()) -> np.ndarray:
     w = np.zeros_like(Ep)
     w[1:] += 0.5 * np.diff(lnE)
     w[:-1] += 0.5 * np.diff(lnE)
-    w *= Ep
+    w *= Ep * (C_CM_S * MB_CM2)
     Eg = np.asarray(Eg_GeV, dtype=float)[:, None]
-    ds = np.zeros((Eg.shape[0], Ep.size))
+    K = np.empty((Eg.shape[0], Ep.size))
     low = Ep - kafexhiu.M_P <= model.switch_GeV
     for cols in (low, ~low):  # each block evaluates only the formula it needs
         if np.any(cols):
-            ds[:, cols] = dsigma_dEg_mb_GeV(Ep[None, cols], Eg, model)
-    return ds * (C_CM_S * MB_CM2) * w[None, :]
+            K[:, cols] = dsigma_dEg_mb_GeV(Ep[None, cols], Eg, model, w[None, cols])
+    return K
 
 
 def sed_erg_cm2_s(Eg_GeV, K, N_per_GeV, n_H_cm3, d_kpc):

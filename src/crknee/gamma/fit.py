@@ -125,7 +125,8 @@ class FitResult:
         """JSON-ready dictionary of the result."""
         out = {"source": self.params.name, "label": self.label, "datasets": list(self.datasets),
                "beta": self.params.beta, "L0_erg_s": self.params.L0_erg_s,
-               "Rcut_GV": self.params.Rcut_GV if self.cutoff else None, "chi2": self.chi2,
+               "Rcut_GV": self.params.Rcut_GV if self.cutoff else None,
+               "chi2": self.chi2 if self.label == LABEL_FIT else None,
                "n_points": self.n_points, "n_upper": self.n_upper, "ndof": self.ndof if self.label == LABEL_FIT else None,
                "dchi2_cutoff": self.dchi2_cutoff, "seconds": self.seconds}
         out["posterior"] = {k: {"median": self.median[k], "minus": self.err_lo[k], "plus": self.err_hi[k]}

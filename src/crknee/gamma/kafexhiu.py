@@ -30,6 +30,8 @@ import numpy as np
 from astropy import constants as const
 from astropy import units as u
 
+from crknee.errors import InputError
+
 #: Proton mass [GeV] (CODATA via astropy).
 M_P = (const.m_p * const.c**2).to_value(u.GeV)
 #: Neutral pion mass [GeV] (KATV14 Sec. II; PDG).
@@ -63,6 +65,14 @@ F_PARAMS = {
     "QGSJET": (3.55, 0.5, 4.5, 1.0),
 }
 MODELS = tuple(ETRANS)
+
+
+def _select(conds, choices, default):
+    """np.select (first true condition wins) as a chain of np.where: faster on small arrays."""
+    out = default
+    for c, v in zip(reversed(conds), reversed(choices)):
+        out = np.where(c, v, out)
+    return out
 
 
 def sigma_inel_mb(Tp):
@@ -100,7 +110,7 @@ def sigma_pi_mb(Tp, model="Pythia8"):
     Tp = np.asarray(Tp, dtype=float)
     with np.errstate(all="ignore"):
         mid = sigma_inel_mb(Tp) * (-6e-3 + 0.237 * ((Tp - T_TH) / M_P) - 0.023 * ((Tp - T_TH) / M_P) ** 2)
-        out = np.select(
+        out = _select(
             [Tp < 2.0, Tp < 5.0, Tp < ETRANS[model]],
             [_sigma_pi_low(Tp), mid, _sigma_pi_high(Tp, A_PARAMS["Geant4"])],
             _sigma_pi_high(Tp, A_PARAMS[model]),
@@ -129,7 +139,7 @@ def egamma_max(Tp):
 def _a_max(Tp, model):
     """Peak value of dsigma/dE_gamma [mb/GeV] (KATV14 eq. 12, Table VII)."""
     theta = Tp / M_P
-    b = [np.select([Tp < 5.0, Tp < ETRANS[model]],
+    b = [_select([Tp < 5.0, Tp < ETRANS[model]],
                    [B_PARAMS["Geant4_0"][i], B_PARAMS["Geant4"][i]], B_PARAMS[model][i]) for i in range(3)]
     sig = sigma_pi_mb(Tp, model)
     high = b[0] * theta ** -b[1] * np.exp(b[2] * np.log(theta) ** 2) * sig / M_P
@@ -145,10 +155,10 @@ def _shape(Tp, Eg, model):
     hi = F_PARAMS[model]
     g2 = F_PARAMS["Geant4_2"]
     cond = [Tp <= 1.0, Tp <= 4.0, Tp <= 20.0, Tp <= ETRANS[model]]
-    lam = np.select(cond, [1.0, 3.0, 3.0, g2[0]], hi[0])
-    alpha = np.select(cond, [1.0, 1.0, 1.0, g2[1]], hi[1])
-    beta = np.select(cond, [kappa, mu + 2.45, 1.5 * mu + 4.95, g2[2]], hi[2])
-    gamma = np.select(cond, [0.0, mu + 1.45, mu + 1.5, g2[3]], hi[3])
+    lam = _select(cond, [1.0, 3.0, 3.0, g2[0]], hi[0])
+    alpha = _select(cond, [1.0, 1.0, 1.0, g2[1]], hi[1])
+    beta = _select(cond, [kappa, mu + 2.45, 1.5 * mu + 4.95, g2[2]], hi[2])
+    gamma = _select(cond, [0.0, mu + 1.45, mu + 1.5, g2[3]], hi[3])
     egmax = egamma_max(Tp)
     yg = Eg + M_PI**2 / (4.0 * Eg)
     ygmax = egmax + M_PI**2 / (4.0 * egmax)
@@ -171,16 +181,20 @@ def nuclear_enhancement(Tp):
     G = 1.0 + np.log(np.maximum(sig / sigma_inel_mb(1e3), 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         eps = 1.37 + 0.39 * 10.0 * np.pi * G / sig
-    return np.select([Tp <= T_TH, Tp < 1.0], [0.0, 1.9141], eps)
+    return _select([Tp <= T_TH, Tp < 1.0], [0.0, 1.9141], eps)
 
 
-def dsigma_dEg_mb_GeV(Tp, Eg, model="Pythia8", nuclear=True):
+def dsigma_dEg_mb_GeV(Tp, Eg, model="Pythia8", nuclear=True, weight=1.0):
     """dsigma/dE_gamma [mb/GeV] for proton kinetic energy ``Tp`` and photon energy ``Eg``
-    (both GeV; broadcast against each other).  Zero outside the kinematic range."""
+    (both GeV, Eg > 0; broadcast against each other), times ``weight`` (any factor that
+    depends on T_p only, e.g. quadrature weights: it is applied to the amplitude, before
+    broadcasting).  Zero outside the kinematic range."""
     Tp = np.asarray(Tp, dtype=float)
     Eg = np.asarray(Eg, dtype=float)
+    if np.any(~(Eg > 0.0)):
+        raise InputError(f"photon energies must be > 0 GeV; got {Eg[~(Eg > 0.0)].flat[0]!r}")
+    above = Tp > T_TH
+    Tps = np.where(above, Tp, 2.0 * T_TH)  # finite intermediate values below threshold
     with np.errstate(all="ignore"):
-        out = _a_max(Tp, model) * _shape(Tp, Eg, model)
-        if nuclear:
-            out = out * nuclear_enhancement(Tp)
-    return np.where((Tp > T_TH) & (Eg > 0.0) & np.isfinite(out), out, 0.0)
+        amp = _a_max(Tps, model) * (nuclear_enhancement(Tps) if nuclear else 1.0) * weight
+        return np.where(above, amp, 0.0) * _shape(Tps, Eg, model)

@@ -15,8 +15,10 @@ to SIBYLL simulations for 0.1 TeV <= E_p <= 10^5 TeV and x = E_gamma / E_p >= 10
 F_gamma dx is the number of photons per inelastic collision in dx, so
 dsigma/dE_gamma = sigma_inel(E_p) F_gamma(E_gamma / E_p, E_p) / E_p (KAB06 eq. 71).
 crknee uses it only above the Kafexhiu et al. (2014) validity limit (1 PeV); there
-x < 10^-3 means E_gamma < 1 TeV, photons to which PeV protons contribute a fraction
-< 1e-4 for any proton spectrum softer than E^-2 (F_gamma ~ 1/x is used unchanged there).
+x < 10^-3 means E_gamma < 1 TeV (for 1 PeV protons), where F_gamma ~ 1/x is used beyond
+its fitted range.  That extrapolated part is 3 % (E^-2.0 protons), 1 % (E^-2.2) and 0.2 %
+(E^-2.5) of the emission at 1 TeV, 0.4 / 0.08 / 0.01 % at 100 GeV, and 6 % at 1 TeV for
+the hard V4641 Sgr fit (docs/gamma.md).
 
 Energies in GeV (``Ep`` total proton energy), cross sections in mb.
 """

@@ -110,6 +110,8 @@ class SourceParams:
         if unknown:
             raise ConfigError(f"unknown source parameter(s) {sorted(unknown)}; known: {sorted(known)}")
         base = asdict(DEFAULTS[data["name"]]) if data["name"] in DEFAULTS else {}
+        if "table2" not in data and any(k in data and data[k] != base.get(k) for k in ("beta", "L0_erg_s")):
+            data["table2"] = False  # no longer the paper's values
         base.update(data)
         missing = {f.name for f in fields(cls) if f.default is MISSING} - set(base)
         if missing:

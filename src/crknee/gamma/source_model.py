@@ -68,7 +68,7 @@ class HadronicSource:
         self.Ep_GeV = emission.proton_grid(ep_max_GeV, per_decade)
         R, v, dRdE = rigidity_and_speed(self.Ep_GeV, PROTON)
         self.R_GV = R
-        self._dRdE = dRdE
+        self.dR_dE = dRdE
         if params.containment == "all":
             self.T_res_Myr = np.full(R.shape, params.age_Myr)
         else:
@@ -81,7 +81,7 @@ class HadronicSource:
         b = np.asarray(beta, dtype=float)[..., None]
         rc = np.asarray(Rcut_GV, dtype=float)[..., None]
         q0 = L0 * (S_PER_MYR * GEV_PER_ERG) / energy_integral_fast(b, rc, PROTONS)  # 1/(GV Myr)
-        return q0 * spectrum_shape(self.R_GV, b, rc) * self._dRdE * self.T_res_Myr
+        return q0 * spectrum_shape(self.R_GV, b, rc) * self.dR_dE * self.T_res_Myr
 
     def sed_kernel(self, Eg_GeV) -> np.ndarray:
         """Matrix M [erg cm^-2 s^-1 per GeV^-1 of protons] with SED = N @ M.T at ``Eg_GeV``

@@ -29,6 +29,11 @@ field                     default             reference
 ``he_to_h``               0.1                 ISM He/H by number (ibid.)
 ========================  ==================  ==========================================
 
+``ekn_min`` = 0.01 GeV/n: with halo-wide reacceleration at Table 1's v_A, particles
+injected below 0.1 GeV/n are reaccelerated into the GeV range; the lower edge must sit
+where ionisation losses win (a 0.1 GeV/n edge lowers the 1 GeV proton LIS by 30 %,
+0.001 GeV/n changes it by < 1 % from 0.01; docs/propagation.md).
+
 ``reacceleration`` chooses where the momentum diffusion of eq. (1) acts: ``"halo"``
 (everywhere, as in GALPROP / DRAGON whose v_A Table 1 quotes; default) or ``"disk"``
 (only in the thin gas disk, as in USINE).  See docs/propagation.md.
@@ -91,8 +96,8 @@ class PropagationModel:
     R_cut: u.Quantity = 200.0 * u.TV
     reacceleration: str = "halo"
     n_modes: int = 40
-    points_per_decade: int = 14
-    ekn_min: u.Quantity = 0.1 * u.GeV
+    points_per_decade: int = 20
+    ekn_min: u.Quantity = 0.01 * u.GeV
     ekn_max: u.Quantity = 1.0e8 * u.GeV
     species: tuple | None = None
     heaviest: str = "Fe56"

@@ -20,8 +20,9 @@ CPC 247, 106942):
   (Seo & Ptuskin 1994 ApJ 431, 705; GALPROP, Strong & Moskalenko 1998 eq. 2).  With
   ``reacceleration="disk"`` it acts in the disk (W_i = 1, USINE); with ``"halo"``
   (default, GALPROP/DRAGON, where Table 1's v_A comes from) it acts in the whole halo and
-  is projected on the mode's vertical profile: W_i = (1/h) int_0^H g_i dz (a one-term
-  Galerkin projection, exact to first order in D_pp; docs/propagation.md).
+  is projected on the mode's vertical profile with the adjoint profile as test function:
+  W_i = (1/h) int_0^H g_i g_adj,i dz (Petrov-Galerkin, exact to first order in D_pp;
+  W ~ H/(3h) = 15 for the fundamental mode; docs/propagation.md).
 * Source, eq. (3): f(r) (r/r_sun)^1.69 exp(-3.33 (r - r_sun)/r_sun) exp(-|z|/z_s)
   (Case & Bhattacharya 1996); the radial part is expanded in Bessel modes, the vertical
   part enters exactly per mode through the adjoint profile: q_i -> q_i (1/h) int_0^H
@@ -196,7 +197,7 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
             b = np.sqrt(a**2 + k[:, None] ** 2 + G_rad / K)      # (m, n_E)
             C = halo.rate(K, V, b, L) / (2.0 * h) + beta * gas_inel[i]
             loss = loss_rate(p, nuc.Z, nuc.A, nuc.mass_GeV, disk.n_H, disk.n_He) + p * V / (3.0 * h)
-            W = halo.integral(a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
+            W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
             Dpp = W * dpp_coefficient(p, vA, model.delta, K)
             src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h   # vertical source weight (m, n_E)
             group = GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")

@@ -22,15 +22,57 @@ from scipy.optimize import least_squares
 from crknee.errors import InputError
 from crknee.modulation import PHI_PAPER
 from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES, CatalogueEntry
+from crknee.sources.injection import PROTONS, Composition
 from crknee.sources.point import FLUX_UNIT, PointSource
 from crknee.transport import Diffusion
 
 #: Age range searched, as factors of the catalogue (characteristic) age.
 AGE_RANGE_FACTORS = (0.5, 1.5)
-#: Search box of the spectral parameters: log10 W [erg], beta, log10 Rcut [GV].
+#: Search box of the spectral parameters: log10 W [erg], beta, log10 Rcut [GV].  beta >= 1.5
+#: is the hardest momentum spectrum of nonlinear shock acceleration (total compression
+#: ratio 7 for a gamma = 5/3 gas + escape: Malkov & Drury 2001, Rep. Prog. Phys. 64, 429).
 LOG10_ENERGY_RANGE = (46.0, 52.0)
 BETA_RANGE = (1.5, 3.5)
 LOG10_RCUT_RANGE = (2.0, 7.0)
+
+
+@dataclass(frozen=True)
+class AnisotropyConstraint:
+    """Dipole data for the fit: at total energies ``E_GeV`` (N,), the measured equatorial
+    ``amplitude`` and its error, the RA ``phase_deg`` and its error (NaN: not used),
+    and the rest of the model there: ``other_flux`` (N,) all-particle flux
+    [m^-2 s^-1 sr^-1 GeV^-1] and ``other_dipole`` (N, 3) (background + other sources,
+    e.g. from :func:`crknee.anisotropy.solution_dipole`)."""
+
+    E_GeV: np.ndarray
+    amplitude: np.ndarray
+    amplitude_err: np.ndarray
+    phase_deg: np.ndarray
+    phase_err_deg: np.ndarray
+    other_flux: np.ndarray
+    other_dipole: np.ndarray
+
+    def __post_init__(self):
+        n = np.shape(self.E_GeV)
+        shapes = [np.shape(getattr(self, f)) for f in ("amplitude", "amplitude_err", "phase_deg", "phase_err_deg",
+                                                         "other_flux")]
+        if len(n) != 1 or any(sh != n for sh in shapes) or np.shape(self.other_dipole) != n + (3,):
+            raise InputError(f"anisotropy arrays must share one length N (dipole (N, 3)); got {n}, {shapes}, "
+                             f"{np.shape(self.other_dipole)}")
+        if np.any(~(np.asarray(self.amplitude_err) > 0)):
+            raise InputError(f"anisotropy amplitude errors must be > 0; got {self.amplitude_err!r}")
+
+    def residuals(self, source: PointSource) -> np.ndarray:
+        """Amplitude and (where given) wrapped phase residuals of background + ``source``."""
+        from crknee.anisotropy import combine, equatorial
+
+        J, d, _ = source.evaluate(self.E_GeV, "all")
+        _, total = combine([self.other_flux, J], [self.other_dipole, d])
+        amp, ra = equatorial(total)
+        r_amp = (amp - self.amplitude) / self.amplitude_err
+        has = np.isfinite(self.phase_deg) & (np.asarray(self.phase_err_deg) > 0)
+        dphi = (ra[has] - np.asarray(self.phase_deg)[has] + 180.0) % 360.0 - 180.0
+        return np.concatenate([r_amp, dphi / np.asarray(self.phase_err_deg)[has]])
 
 
 @dataclass(frozen=True)
@@ -77,13 +119,16 @@ def proton_data(names=PROTON_DATA, window_GeV=FIT_WINDOW_GeV):
 
 
 def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | None = None,
-                  diffusion: Diffusion | None = None, phi=PHI_PAPER, x0=None) -> LocalSnrFit:
-    """Fit the local SNR to a proton spectrum.
+                  diffusion: Diffusion | None = None, phi=PHI_PAPER, x0=None,
+                  composition: Composition = PROTONS, anisotropy: AnisotropyConstraint | None = None) -> LocalSnrFit:
+    """Fit the local SNR to a proton spectrum (and optionally dipole data).
 
     ``E_GeV`` total energy per particle [GeV]; ``flux``, ``flux_err`` per unit Etot
     [m^-2 s^-1 sr^-1 GeV^-1] (plain floats or Quantities); ``background`` proton flux at
     Earth on ``E_GeV`` (array) or a callable of E [GeV]; ``entry`` the catalogue entry
-    (default Geminga SNR); ``x0`` start (log10 W, beta, log10 Rcut, d_kpc, t_Myr).
+    (default Geminga SNR); ``x0`` start (log10 W, beta, log10 Rcut, d_kpc, t_Myr);
+    ``composition`` of the SNR (W is summed over it); ``anisotropy`` adds the dipole
+    residuals of :class:`AnisotropyConstraint` to the chi^2.
     """
     entry = NAMED_SOURCES[LOCAL_SNR] if entry is None else entry
     diffusion = Diffusion() if diffusion is None else diffusion
@@ -91,22 +136,30 @@ def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | 
     y = np.asarray(flux.to_value(FLUX_UNIT) if isinstance(flux, u.Quantity) else flux, dtype=float)
     s = np.asarray(flux_err.to_value(FLUX_UNIT) if isinstance(flux_err, u.Quantity) else flux_err, dtype=float)
     if not (E.shape == y.shape == s.shape) or E.ndim != 1:
-        raise InputError(f"energies, fluxes and errors must be 1-d of equal length; got {E.shape}, {y.shape}, {s.shape}")
+        raise InputError(f"energies, fluxes and errors must be 1-d of equal length; "
+                         f"got {E.shape}, {y.shape}, {s.shape}")
     if np.any(~np.isfinite(s) | (s <= 0)):
         raise InputError(f"flux errors must be finite and > 0; got {s[~np.isfinite(s) | (s <= 0)].flat[0]!r}")
     if E.size <= 5:
         raise InputError(f"need more than 5 data points for 5 parameters; got {E.size}")
     bg = _background_values(background, E)
-    lo = np.array([LOG10_ENERGY_RANGE[0], BETA_RANGE[0], LOG10_RCUT_RANGE[0], entry.d_lo_kpc, AGE_RANGE_FACTORS[0] * entry.age_Myr])
-    hi = np.array([LOG10_ENERGY_RANGE[1], BETA_RANGE[1], LOG10_RCUT_RANGE[1], entry.d_hi_kpc, AGE_RANGE_FACTORS[1] * entry.age_Myr])
-    start = np.array([49.0, 2.2, 4.5, entry.d_kpc, entry.age_Myr]) if x0 is None else np.clip(np.asarray(x0, float), lo, hi)
+    lo = np.array([LOG10_ENERGY_RANGE[0], BETA_RANGE[0], LOG10_RCUT_RANGE[0], entry.d_lo_kpc,
+                   AGE_RANGE_FACTORS[0] * entry.age_Myr])
+    hi = np.array([LOG10_ENERGY_RANGE[1], BETA_RANGE[1], LOG10_RCUT_RANGE[1], entry.d_hi_kpc,
+                   AGE_RANGE_FACTORS[1] * entry.age_Myr])
+    start = np.array([49.0, 2.2, 4.5, entry.d_kpc, entry.age_Myr]) if x0 is None else np.clip(np.asarray(x0, float),
+                                                                                                lo, hi)
 
     def make(p):
         return PointSource(entry.name, entry.l_deg, entry.b_deg, p[3], p[4], p[1], 10.0 ** p[2],
-                           energy_erg=10.0 ** p[0], diffusion=diffusion)
+                           energy_erg=10.0 ** p[0], diffusion=diffusion, composition=composition)
 
     def residuals(p):
-        return (bg + make(p).flux(E * u.GeV, "H1", phi).to_value(FLUX_UNIT) - y) / s
+        src = make(p)
+        r = (bg + src.flux(E * u.GeV, "H1", phi).to_value(FLUX_UNIT) - y) / s
+        return r if anisotropy is None else np.concatenate([r, anisotropy.residuals(src)])
 
-    res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05], xtol=1e-10, ftol=1e-10)
-    return LocalSnrFit(make(res.x), float(2.0 * res.cost), int(E.size - 5), str(res.message))
+    res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05],
+                        xtol=1e-10, ftol=1e-10)
+    n_data = res.fun.size
+    return LocalSnrFit(make(res.x), float(2.0 * res.cost), int(n_data - 5), str(res.message))

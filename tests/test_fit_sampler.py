@@ -1,0 +1,175 @@
+"""crknee.fit.sampler and pools: seeded, resumable (exception / SIGTERM), same chain on
+every engine, autocorrelation stop rule."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from test_fit_support import layout_pieces, parameters, synthetic_fixed
+
+from crknee.errors import ConfigError
+from crknee.fit.likelihood import LogPosterior
+from crknee.fit.mock import mock_pieces
+from crknee.fit.model import KneeSourceModel
+from crknee.fit.sampler import Interrupted, NotConvergedWarning, SamplerSettings, run
+
+FIXED = ("b_deg", "d_kpc", "Rcut_PV", "beta")
+SETTINGS = SamplerSettings(nwalkers=16, nsteps=40, seed=11, check_every=1000, progress=False)
+
+
+def problem():
+    model = KneeSourceModel(synthetic_fixed())
+    ps = parameters(fixed=FIXED)
+    pieces = mock_pieces(model, ps.full(ps.truth())[0], layout_pieces(), seed=3)
+    return LogPosterior(ps, model, pieces), ps
+
+
+def chain(path):
+    with h5py.File(path, "r") as f:
+        g = f["mcmc"]
+        it = g.attrs["iteration"]
+        return g["chain"][:it], g["log_prob"][:it]
+
+
+class Failing:
+    """Log-posterior that raises after ``n`` calls (an exception in the middle of a step)."""
+
+    def __init__(self, fn, n):
+        self.fn, self.n = fn, n
+
+    def __call__(self, x):
+        self.n -= 1
+        if self.n < 0:
+            raise RuntimeError("boom")
+        return self.fn(x)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    lp, ps = problem()
+    path = tmp_path_factory.mktemp("ref") / "chain.h5"
+    with pytest.warns(NotConvergedWarning):
+        res = run(lp, ps, SETTINGS, path)
+    assert res.iterations == SETTINGS.nsteps
+    return chain(path)
+
+
+def test_same_seed_same_chain_and_seed_matters(reference, tmp_path):
+    lp, ps = problem()
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, SETTINGS, tmp_path / "a.h5")
+    assert np.array_equal(chain(tmp_path / "a.h5")[0], reference[0])
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, replace(SETTINGS, seed=12), tmp_path / "b.h5")
+    assert not np.array_equal(chain(tmp_path / "b.h5")[0], reference[0])
+
+
+def test_resume_after_exception_loses_and_duplicates_nothing(reference, tmp_path):
+    lp, ps = problem()
+    path = tmp_path / "c.h5"
+    with pytest.raises(RuntimeError, match="boom"):
+        run(Failing(lp, 1 + 2 * 17 + 1), ps, SETTINGS, path)  # start, 17 steps, half a step
+    assert chain(path)[0].shape[0] == 17
+    with pytest.warns(NotConvergedWarning):
+        res = run(lp, ps, SETTINGS, path)
+    assert res.iterations == SETTINGS.nsteps
+    c, lpv = chain(path)
+    assert np.array_equal(c, reference[0]) and np.array_equal(lpv, reference[1])
+
+
+SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, {tests!r})
+    from test_fit_sampler import SETTINGS, problem
+    from crknee.fit.sampler import Interrupted, run
+    lp, ps = problem()
+    calls = [0]
+    def killer(x):
+        calls[0] += 1
+        if calls[0] == {n}:
+            os.kill(os.getpid(), signal.SIGTERM)   # arrives in the middle of a step
+        return lp(x)
+    try:
+        run(killer, ps, SETTINGS, {path!r})
+    except Interrupted as exc:
+        print(exc)
+        sys.exit(3)
+""")
+
+
+def test_resume_after_sigterm(reference, tmp_path):
+    path = tmp_path / "d.h5"
+    script = SCRIPT.format(tests=str(Path(__file__).parent), n=1 + 2 * 9 + 1, path=str(path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 3, proc.stderr
+    assert "after step 10" in proc.stdout
+    assert chain(path)[0].shape[0] == 10  # the step in flight was completed and saved
+    lp, ps = problem()
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, SETTINGS, path)
+    assert np.array_equal(chain(path)[0], reference[0])
+
+
+def test_resume_after_sigkill(reference, tmp_path):
+    """kill -9 at an arbitrary moment of a running chain: the resumed chain is the reference."""
+    path = tmp_path / "k.h5"
+    slow = SCRIPT.format(tests=str(Path(__file__).parent), n=-1, path=str(path)).replace(
+        "return lp(x)", "print(calls[0], flush=True); time.sleep(0.002); return lp(x)").replace(
+        "import os, signal, sys", "import os, signal, sys, time")
+    proc = subprocess.Popen([sys.executable, "-c", slow], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:  # wait until about 12 steps are done, then kill at a random instant
+        if int(line) >= 26:
+            break
+    time.sleep(np.random.default_rng().uniform(0.0, 0.01))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert 0 < chain(path)[0].shape[0] < SETTINGS.nsteps
+    lp, ps = problem()
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, SETTINGS, path)
+    assert np.array_equal(chain(path)[0], reference[0])
+
+
+@pytest.mark.parametrize("pool", ["process", "dask"])
+def test_pools_give_the_serial_chain(reference, tmp_path, pool):
+    lp, ps = problem()
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, replace(SETTINGS, pool=pool, workers=2), tmp_path / f"{pool}.h5")
+    assert np.array_equal(chain(tmp_path / f"{pool}.h5")[0], reference[0])
+
+
+def test_autocorrelation_stop_rule(tmp_path):
+    lp, ps = problem()
+    s = replace(SETTINGS, nsteps=4000, check_every=100, n_tau=10, tau_rtol=0.2, moves="de")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotConvergedWarning)
+        res = run(lp, ps, s, tmp_path / "e.h5")
+    assert res.converged and res.iterations < s.nsteps
+    assert res.iterations > s.n_tau * np.max(res.tau)
+    # a converged file is not extended by a rerun
+    again = run(lp, ps, s, tmp_path / "e.h5")
+    assert again.iterations == res.iterations and again.n_evaluations == 0
+
+
+def test_chain_file_of_another_problem_is_refused(reference, tmp_path):
+    lp, ps = problem()
+    path = tmp_path / "f.h5"
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, replace(SETTINGS, nsteps=2), path)
+    with pytest.raises(ConfigError, match="holds 16 walkers"):
+        run(lp, ps, replace(SETTINGS, nwalkers=18), path)
+
+
+def test_interrupted_is_a_crknee_error():
+    from crknee.errors import CrkneeError
+    assert issubclass(Interrupted, CrkneeError)
