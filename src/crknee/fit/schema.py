@@ -17,7 +17,7 @@ from crknee.fit.likelihood import OBSERVABLES, Piece
 from crknee.fit.model import AGGREGATES, PARAMETERS, KneeSourceModel
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.pools import check_pool_settings
-from crknee.fit.sampler import SamplerSettings
+from crknee.fit.sampler import MOVES, SamplerSettings
 
 EXAMPLE_TOML = '''\
 [fit]
@@ -85,6 +85,7 @@ seed = 20260
 n_tau = 50.0          # stop when the chain is longer than n_tau x tau for every parameter
 check_every = 200     # steps between autocorrelation estimates
 tau_rtol = 0.01       # ... and tau changed by less than this fraction since the last check
+moves = "de"          # "de": differential evolution 80 % + snooker 20 %; "stretch": Goodman & Weare
 init = "ball"         # "ball" around value (+- init_width x (max - min)) or "prior"
 init_width = 0.01
 pool = "serial"       # "serial" | "process" | "dask" | "mpi"
@@ -158,6 +159,8 @@ def sampler_settings(spec: dict, where: str = "fit.sampler") -> SamplerSettings:
     for name in ("n_tau", "tau_rtol", "init_width"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{where}.{name} must be > 0; got {getattr(s, name)!r}")
+    if s.moves not in MOVES:
+        raise ConfigError(f"{where}.moves must be one of {sorted(MOVES)}; got {s.moves!r}")
     if s.init not in ("ball", "prior"):
         raise ConfigError(f"{where}.init must be 'ball' or 'prior'; got {s.init!r}")
     check_pool_settings({"pool": s.pool, "workers": s.workers, "scheduler": s.scheduler}, where)
@@ -238,6 +241,8 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
                 pieces.append(Piece(name, obs, x[keep], y[keep], el[keep], eh[keep], ul[keep], E_lo_GeV=xl[keep],
                                     E_hi_GeV=xh[keep], ul_cl=cl, fit=fit))
         return pieces
+    if observables != ["flux"]:
+        raise ConfigError(f"{where}.observables: a {quantity} spectrum gives only ['flux']; got {observables!r}")
     species = spec.get("species", SPECIES_OF_QUANTITY[quantity])
     if species not in AGGREGATES:
         from crknee.kinematics import ELEMENT_SYMBOLS, nuclide

@@ -3,12 +3,13 @@
 Likelihood (-2 ln L, "chi^2"):
 
 * flux points: ((m - y) / sigma)^2 with sigma = y_err_hi where the model m lies above the
-  point and y_err_lo below (asymmetric errors; Barlow 2003, arXiv:physics/0306138,
-  "simple" model);
+  point and y_err_lo below (the two-sided Gaussian treatment of asymmetric errors, one of
+  those discussed by Barlow 2003, arXiv:physics/0306138);
 * upper limits U: the flux is taken Gaussian with mean m and width U / z (z = 2 for the
   95 % limits; H.E.S.S. files quote UL_CONF = 0.9545, HAWC's confidence is not stated in
   the bundled file and 95 % is assumed), and the term is -2 ln Phi((U - m) / (U / z)) + 2
-  ln Phi(z) (zero for a vanishing model; Sawicki 2012, PASP 124, 1208, eq. 15).
+  ln Phi(z) (zero for a vanishing model; the error-function treatment of limits of
+  Sawicki 2012, PASP 124, 1208).
 
 Parameters and flat priors: log10(L0 / erg s^-1) in [30, 46]; beta in [1, 4] (the
 domain of crknee.sources.injection's normalisation table); log10(R_cut / GV) in [3, 9]
@@ -128,7 +129,7 @@ class FitResult:
                "Rcut_GV": self.params.Rcut_GV if self.cutoff else None,
                "chi2": self.chi2 if self.label == LABEL_FIT else None,
                "n_points": self.n_points, "n_upper": self.n_upper, "ndof": self.ndof if self.label == LABEL_FIT else None,
-               "dchi2_cutoff": self.dchi2_cutoff, "seconds": self.seconds}
+               "dchi2_cutoff": None if np.isnan(self.dchi2_cutoff) else self.dchi2_cutoff, "seconds": self.seconds}
         out["posterior"] = {k: {"median": self.median[k], "minus": self.err_lo[k], "plus": self.err_hi[k]}
                             for k in self.median}
         return out

@@ -16,9 +16,9 @@ What the paper does NOT give, and crknee's choices (all parameters, change them 
   LHAASO extensions (Cao et al. 2025, NSR 12, nwaf496, Table 1) could not be retrieved
   here (shared/data/SOURCES-other.md); V4641 Sgr uses the ~200 pc size of the HAWC
   nebula (Alfaro et al. 2024, Nature 634, 557: radius 100 pc = 0.92 deg at 6.2 kpc);
-  the others use 0.3 deg, the KM2A point-spread function at ~100 TeV (Aharonian et al.
-  2021, Chinese Phys. C 45, 025002, "LHAASO-KM2A performance": 0.24-0.3 deg), i.e. the
-  smallest region LHAASO resolves;
+  the others use 0.3 deg, about the KM2A angular resolution near 100 TeV (Aharonian et
+  al. 2021, Chinese Phys. C 45, 025002, KM2A performance), i.e. the smallest region
+  LHAASO resolves;
 * the gas density: n_H = 1 cm^-3 for every source, the conventional reference density
   (Kafexhiu et al. 2014; naima's default).  In the diffusive regime (sqrt(4 D t) >> region
   radius a) the gamma-ray flux scales as L0 n_H a^2 / D, so a fitted L0 scales as
@@ -35,6 +35,7 @@ import math
 from dataclasses import MISSING, asdict, dataclass, fields
 
 import astropy.units as u
+
 from crknee.errors import ConfigError, InputError
 from crknee.gamma.emission import HIGH_ENERGY_MODELS, PPModel
 from crknee.gamma.kafexhiu import MODELS as HADRONIC_MODELS

@@ -125,23 +125,14 @@ def gamma(ctx) -> StepResult:
 
 def local_snr(ctx) -> StepResult:
     """Fit the local SNR (Sec. 2.2) to the proton data on top of the background."""
-    from crknee import data
     from crknee.sources.catalogue import NAMED_SOURCES
-    from crknee.sources.local_snr import fit_local_snr
+    from crknee.sources.local_snr import fit_local_snr, proton_data
     from crknee.sources.point import FLUX_UNIT
 
     sec, prop = ctx.config["local_snr"], ctx.config["propagation"]
     solution = ctx.state("background")
     lo, hi = sec["fit_window_GeV"]
-    E, y, err = [], [], []
-    for name in sec["fit_datasets"]:
-        t = data.to_variable(data.load(name), "Etot")
-        x = t["x"].to_value(u.GeV)
-        keep = ~np.asarray(t["upper_limit"], dtype=bool) & (x >= lo) & (x <= hi)
-        E.append(x[keep])
-        y.append(t["y"][keep].to_value(FLUX_UNIT))
-        err.append(0.5 * (t["y_err_lo"][keep] + t["y_err_hi"][keep]).to_value(FLUX_UNIT))
-    E, y, err = np.concatenate(E), np.concatenate(y), np.concatenate(err)
+    E, y, err = proton_data(sec["fit_datasets"], (lo, hi))
     phi = _phi(prop)
     bg = solution.earth("H1", E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
     fit = fit_local_snr(E, y, err, bg, entry=NAMED_SOURCES[sec["name"]], diffusion=solution.diffusion, phi=phi)
@@ -223,6 +214,9 @@ def check_config(config) -> None:
     from crknee.sources.catalogue import NAMED_SOURCES
 
     propagation_model(config["propagation"])
+    for name in config["propagation"]["normalisation_datasets"]:
+        if name.split("/")[0] not in ELEMENT_OF_QUANTITY:
+            raise ConfigError(f"propagation.normalisation_datasets: {name!r} is not a proton or helium spectrum")
     for name, opts in config["gamma"]["sources"].items():
         params = {k: v for k, v in opts.items() if k not in ("sed", "refit")}
         try:

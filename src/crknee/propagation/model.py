@@ -132,6 +132,9 @@ class PropagationModel:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
                 raise InputError(f"PropagationModel.{name} must be an integer >= {low}; got {v!r}")
+        if self.species is not None and (not isinstance(self.species, tuple)
+                                         or not all(isinstance(x, str) for x in self.species)):
+            raise InputError(f"PropagationModel.species must be None or a tuple of names; got {self.species!r}")
         f = self.floats()
         if f.ekn_max <= 10.0 * f.ekn_min:
             raise InputError(f"PropagationModel.ekn_max ({self.ekn_max}) must exceed 10 x ekn_min ({self.ekn_min})")

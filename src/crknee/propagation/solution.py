@@ -97,13 +97,17 @@ class Solution:
         y = np.log(np.maximum(self._j_ekn_grid(i), 1e-300))
         return np.exp(np.interp(np.log(ekn), np.log(grid), y))
 
-    def _flux(self, name: str, E: u.Quantity, var: str, phi_GV: float | None) -> u.Quantity:
+    @staticmethod
+    def _values(E: u.Quantity, var: str) -> np.ndarray:
         if var not in VARIABLES:
             raise InputError(f"unknown energy variable {var!r}; expected one of {sorted(VARIABLES)}")
         try:
-            x = np.atleast_1d(E.to_value(VARIABLES[var]))
+            return np.atleast_1d(E.to_value(VARIABLES[var]))
         except (AttributeError, u.UnitConversionError) as exc:
             raise InputError(f"energy must be a Quantity in {VARIABLES[var]} for {var}; got {E!r}") from exc
+
+    def _flux(self, name: str, E: u.Quantity, var: str, phi_GV: float | None) -> u.Quantity:
+        x = self._values(E, var)
         total = np.zeros(x.shape)
         for i in self._members(name):
             n = self.nuclides[i]
@@ -141,7 +145,7 @@ class Solution:
         if at not in ("earth", "lis"):
             raise InputError(f"at must be 'earth' or 'lis'; got {at!r}")
         phi_GV = None if at == "lis" else _phi_GV(phi)
-        x = np.atleast_1d(E.to_value(u.GeV))
+        x = self._values(E, "Etot")
         out = np.zeros(x.shape)
         for n in self.nuclides:
             ok = x >= n.mass_GeV + n.A * self.raw.ekn[0]
@@ -155,7 +159,7 @@ class Solution:
         dz is the outward gradient just above the disk of the homogeneous halo profile
         (the source's z_s extent is not included in it; :mod:`crknee.propagation.halo`).
         """
-        x = np.atleast_1d(E.to_value(VARIABLES[var]))
+        x = self._values(E, var)
         num_r = np.zeros(x.shape)
         num_z = np.zeros(x.shape)
         den = np.zeros(x.shape)

@@ -212,6 +212,8 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
             w = gas_prod[j, i] * beta * (A_arr[j] / A_arr[i])            # (n_E,) [1/Myr]
             rhs += w[None, :, None] * modes[j]
         for j in np.flatnonzero(child == i):
+            if j not in prof:                                    # parent after i: second pass
+                continue
             aj, bj, Gj = prof[j]
             ov = halo.overlap(aj, bj, -a, b, L) / h
             rhs += ((A_arr[j] / A_arr[i]) * Gj * ov)[..., None] * modes[j]

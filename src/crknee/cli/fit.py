@@ -1,0 +1,59 @@
+"""``crknee fit`` (the knee-source MCMC) and ``crknee plot fit`` (its figures)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crknee.cli import cli, plot_group
+
+
+def _fixed(fixed, out):
+    from crknee.errors import ConfigError
+    from crknee.fit.driver import FIXED_COMPONENTS_FILE
+    from crknee.fit.model import FixedComponents
+
+    path = Path(fixed) if fixed else Path(out) / FIXED_COMPONENTS_FILE
+    if not path.is_file():
+        raise ConfigError(f"fixed components {path} not found: give --fixed FILE (written by the pipeline's "
+                          f"background + local-SNR step, crknee.fit.model.FixedComponents.save)")
+    return FixedComponents.load(path)
+
+
+@cli.command("fit")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML file with a [fit] section (default: the bundled paper config).")
+@click.option("--mock", is_flag=True, help="Fit data made by the model at the parameters' values (plus [[fit.mock.extra]]).")
+@click.option("--fixed", type=click.Path(dir_okay=False), default=None,
+              help="HDF5 file of the fixed components (default: OUT/fixed_components.h5).")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Output folder (chain, tables, figures).")
+@click.option("--no-plots", is_flag=True, help="Skip the figures.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def fit_command(config, mock, fixed, out, no_plots, quiet):
+    """Fit the knee source (l, b, d, t, R_cut, beta, W) by MCMC; rerun to resume."""
+    from crknee.fit.driver import fit, format_summary, load_section
+
+    summary = fit(load_section(config), _fixed(fixed, out), out, mock=mock, progress=not quiet, plots=not no_plots)
+    click.echo(format_summary(summary))
+
+
+@plot_group().command("fit")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False, exists=True), required=True,
+              help="Output folder of `crknee fit`.")
+@click.option("--fixed", type=click.Path(dir_okay=False), default=None,
+              help="HDF5 file of the fixed components (default: RUN/fixed_components.h5).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Figure folder (default RUN/figures).")
+def plot_fit(run_dir, fixed, out):
+    """Figs. 6-9 and the fitted anisotropy from a finished `crknee fit` folder."""
+    from crknee.fit.driver import fit_pieces, load_run
+    from crknee.fit.schema import problem_from_config
+    from crknee.fit.summary import read_chain
+    from crknee.plots.fit import draw_all
+
+    section, mock = load_run(run_dir)
+    problem = problem_from_config(section, _fixed(fixed, run_dir))
+    pieces = fit_pieces(problem, mock)
+    samples, logp, _ = read_chain(Path(run_dir) / "chain.h5")
+    for path in draw_all(problem.model, problem.parameters, pieces, samples, logp,
+                         Path(out or Path(run_dir) / "figures")):
+        click.echo(str(path))

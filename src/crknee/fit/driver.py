@@ -1,0 +1,148 @@
+"""One fit from a ``[fit]`` section to files: chain, posterior table, summary, figures.
+
+Files written in the output folder (atomically, except the chain, which is the resumable
+HDF5 file of :mod:`crknee.fit.sampler`):
+
+- ``chain.h5``: the emcee chain (rerun the same command to resume or extend it);
+- ``posterior.ecsv``: median, 16th/84th percentiles, MAP, prior interval, prior-dominated flag;
+- ``fit_summary.json``: active / check / inactive constraints, convergence (tau, steps),
+  evaluations per second, wall time, posterior vs the paper's values, mock truth;
+- ``fit_section.json``: the validated ``[fit]`` section that was run (for ``crknee plot fit``);
+- figures (``crknee.plots.fit``) unless ``plots=False``.
+"""
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from crknee.errors import ConfigError
+from crknee.fit.likelihood import LogPosterior
+from crknee.fit.mock import mock_pieces
+from crknee.fit.model import FixedComponents
+from crknee.fit.sampler import run
+from crknee.fit.schema import EXAMPLE_TOML, problem_from_config
+from crknee.fit.summary import posterior_table, read_chain
+from crknee.io import atomic_write_json, atomic_write_table
+
+#: The paper's posterior (Nie, Yue, Guo & Liu, Sec. 3): (median, +err, -err).  The paper
+#: quotes l = 337.4 deg; on crknee's [-180, 180] deg axis that is -22.6 deg.
+PAPER_POSTERIOR = {
+    "l_deg": (337.4 - 360.0, 44.5, 34.7),
+    "d_kpc": (2.64, 0.44, 0.45),
+    "age_Myr": (4.82, 0.09, 0.09),
+}
+FIXED_COMPONENTS_FILE = "fixed_components.h5"
+
+
+def load_section(path=None) -> dict:
+    """The ``[fit]`` table of a TOML file; without a path, of the bundled paper config,
+    or :data:`crknee.fit.schema.EXAMPLE_TOML` while that has no ``[fit]`` table."""
+    if path is not None:
+        try:
+            doc = tomllib.loads(Path(path).read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        if "fit" not in doc:
+            raise ConfigError(f"{path}: no [fit] section")
+        return doc["fit"]
+    from importlib.resources import files
+
+    paper = files("crknee") / "configs" / "paper.toml"
+    doc = tomllib.loads(paper.read_text()) if paper.is_file() else {}
+    return doc["fit"] if "fit" in doc else tomllib.loads(EXAMPLE_TOML)["fit"]
+
+
+def fit_pieces(problem, mock: bool) -> list:
+    """The problem's pieces, or with ``mock`` their synthetic version plus the
+    ``[[fit.mock.extra]]`` pieces, drawn at the parameters' values with the mock seed."""
+    if not mock:
+        return problem.pieces
+    ps = problem.parameters
+    return mock_pieces(problem.model, ps.full(ps.truth())[0], problem.pieces + problem.mock_extra, problem.mock_seed)
+
+
+def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progress: bool = True,
+        plots: bool = True) -> dict:
+    """Run (or resume) the fit declared by ``section`` on ``fixed`` into folder ``out``;
+    return the summary dict (also written to ``fit_summary.json``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    problem = problem_from_config(section, fixed)
+    ps, model = problem.parameters, problem.model
+    truth = ps.full(ps.truth())[0]
+    pieces = fit_pieces(problem, mock)
+    settings = replace(problem.settings, progress=progress and problem.settings.progress)
+    lp = LogPosterior(ps, model, pieces)
+    atomic_write_json(out / "fit_section.json", {"section": section, "mock": mock})
+    t0 = time.perf_counter()
+    result = run(lp, ps, settings, out / "chain.h5")
+    wall = time.perf_counter() - t0
+    samples, logp, _ = read_chain(out / "chain.h5", result.tau)
+    table = posterior_table(samples, logp, ps, problem.prior_dominated_ratio)
+    atomic_write_table(table, out / "posterior.ecsv")
+    rows = {r["parameter"]: r for r in table}
+    summary = {
+        "active_constraints": [p.describe() for p in pieces if p.fit],
+        "checks": [p.describe() for p in pieces if not p.fit],
+        "inactive_datasets": problem.inactive,
+        "anisotropy_active": any(p.fit and p.observable != "flux" for p in pieces),
+        "mock": mock,
+        "truth": dict(zip(ps.names, map(float, truth))) if mock else None,
+        "fixed_parameters": {p.name: p.value for p in ps.parameters if not p.free},
+        "posterior": {n: {"median": float(r["median"]), "p16": float(r["p16"]), "p84": float(r["p84"]),
+                          "map": float(r["map"]), "unit": str(r["unit"]), "width_ratio": float(r["width_ratio"]),
+                          "prior_dominated": bool(r["prior_dominated"])} for n, r in rows.items()},
+        "prior_dominated": [n for n, r in rows.items() if r["prior_dominated"]],
+        "paper": {n: {"median": v[0], "plus": v[1], "minus": v[2]} for n, v in PAPER_POSTERIOR.items()},
+        "converged": bool(result.converged),
+        "iterations": int(result.iterations),
+        "nwalkers": settings.nwalkers,
+        "tau": dict(zip(ps.free_names, map(float, result.tau))),
+        "n_samples": int(samples.shape[0]),
+        "log_prob_evaluations": int(result.n_evaluations),
+        "evaluations_per_s": float(result.n_evaluations / result.wall_s) if result.wall_s > 0 else None,
+        "wall_s": wall,
+    }
+    atomic_write_json(out / "fit_summary.json", summary)
+    if plots:
+        from crknee.plots.fit import draw_all
+
+        draw_all(model, ps, pieces, samples, logp, out / "figures")
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    """A short human-readable report of :func:`fit`'s summary."""
+    lines = ["active constraints:"] + [f"  {s}" for s in summary["active_constraints"]]
+    if summary["checks"]:
+        lines += ["checks (drawn, not fitted):"] + [f"  {s}" for s in summary["checks"]]
+    if summary["inactive_datasets"]:
+        lines += ["inactive (no point in window):"] + [f"  {s}" for s in summary["inactive_datasets"]]
+    if not summary["anisotropy_active"]:
+        lines.append("no anisotropy constraint is active: l and b are set by the prior alone")
+    lines.append(f"{'parameter':<12} {'median':>10} {'-':>9} {'+':>9} {'MAP':>10}  paper")
+    for n, r in summary["posterior"].items():
+        paper = summary["paper"].get(n)
+        ref = f"{paper['median']:.3g} +{paper['plus']:.2g} -{paper['minus']:.2g}" if paper else ""
+        flag = "  (prior-dominated)" if r["prior_dominated"] else ""
+        lines.append(f"{n:<12} {r['median']:>10.4g} {r['median'] - r['p16']:>9.3g} {r['p84'] - r['median']:>9.3g} "
+                     f"{r['map']:>10.4g}  {ref}{flag}")
+    conv = "converged" if summary["converged"] else "NOT converged"
+    lines.append(f"{summary['iterations']} steps x {summary['nwalkers']} walkers ({conv}; max tau = "
+                 f"{np.nanmax(list(summary['tau'].values())):.1f}); {summary['evaluations_per_s']:.3g} "
+                 f"log-prob evaluations/s; {summary['wall_s']:.1f} s")
+    return "\n".join(lines)
+
+
+def load_run(out) -> tuple[dict, bool]:
+    """The ``[fit]`` section and mock flag a finished run in ``out`` used."""
+    try:
+        doc = json.loads((Path(out) / "fit_section.json").read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{out}: no fit_section.json (not a crknee fit output folder)") from None
+    return doc["section"], bool(doc["mock"])

@@ -1,0 +1,114 @@
+"""Figures of the knee-source fit: Fig. 7 (corner), Fig. 6 (protons), Fig. 8 (helium),
+Fig. 9 (all-particle) and the anisotropy amplitude / phase with the fitted source.
+
+Model curves: the fixed components, the knee source and their sum at the MAP, with the
+16-84 % band of the total over ``N_DRAWS`` posterior samples.  Spectra are weighted by
+E^2.6 (``crknee.plots.style.SPECTRUM_WEIGHT``), E = total energy per particle.  Unlike
+the paper's Fig. 7, which scales l by 0.1, the corner plot shows l in degrees.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from crknee.plots.style import SPECTRUM_WEIGHT, marker, new_figure, save
+
+#: Posterior draws for the bands.
+N_DRAWS = 200
+#: Energy range of the curves [GeV] (total energy per particle), cut to the fixed components'.
+E_CURVE_GEV = (1e3, 3e9)
+SPECIES_FIGURES = (("H", "fig06_protons", "protons"), ("He", "fig08_helium", "helium"),
+                   ("all", "fig09_allparticle", "all particles"))
+_LABELS = {"l_deg": "l [deg]", "b_deg": "b [deg]", "d_kpc": "d [kpc]", "age_Myr": "t [Myr]",
+           "Rcut_PV": r"$R_{cut}$ [PV]", "beta": r"$\beta$", "log10_E_erg": r"log$_{10}$ W [erg]"}
+
+
+def corner_figure(samples, parameters, path, truth=None):
+    """Fig. 7: 1-D and 2-D marginals of the free parameters (l in degrees)."""
+    import corner
+
+    labels = [_LABELS.get(n, n) for n in parameters.free_names]
+    fig = corner.corner(np.asarray(samples), labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True,
+                        title_fmt=".3g", truths=truth)
+    return save(fig, path, formats=("png", "pdf"))
+
+
+def _draws(samples, logp, rng, n=N_DRAWS):
+    idx = rng.choice(len(samples), size=min(n, len(samples)), replace=False)
+    return samples[idx], samples[int(np.argmax(logp))]
+
+
+def _grid(model):
+    lo = max(E_CURVE_GEV[0], model.fixed.E_GeV[0])
+    hi = min(E_CURVE_GEV[1], model.fixed.E_GeV[-1])
+    return np.logspace(np.log10(lo), np.log10(hi), 120)
+
+
+def _curves(model, parameters, samples, logp, E):
+    rng = np.random.default_rng(0)
+    draws, best = _draws(samples, logp, rng)
+    ev_best = model.evaluate(parameters.full(best[None]), E)
+    ev_draws = model.evaluate(parameters.full(draws), E)
+    return ev_best, ev_draws
+
+
+def spectrum_figure(model, parameters, pieces, samples, logp, species, path, title):
+    """E^2.6 J(E) of ``species`` ("H", "He" or "all"): fixed, knee source, total, data."""
+    E = _grid(model)
+    best, draws = _curves(model, parameters, samples, logp, E)
+    w = E**SPECTRUM_WEIGHT
+    key = "all" if species == "all" else species
+    fig, ax = new_figure()
+    lo, hi = np.percentile(draws[f"total:{key}"], [16, 84], axis=0)
+    ax.fill_between(E, lo * w, hi * w, color="C0", alpha=0.25, lw=0, label="total, 68 % band")
+    ax.plot(E, best[f"total:{key}"][0] * w, color="C0", label="total (MAP)")
+    ax.plot(E, best[f"fixed:{key}"][0] * w, color="C2", ls="--", label="background + local SNR (fixed)")
+    ax.plot(E, best[f"source:{key}"][0] * w, color="C3", ls=":", label="knee source (MAP)")
+    mine = [p for p in pieces if p.observable == "flux" and p.species == species]
+    for i, p in enumerate(mine):
+        e = np.where(np.isfinite(p.E_GeV), p.E_GeV, np.sqrt(p.E_lo_GeV * p.E_hi_GeV))
+        ax.errorbar(e, p.y * e**SPECTRUM_WEIGHT, yerr=[p.err_lo * e**SPECTRUM_WEIGHT, p.err_hi * e**SPECTRUM_WEIGHT],
+                    fmt=marker(i), ms=4, ls="none", mfc="none" if not p.fit else None,
+                    label=f"{p.name}{'' if p.fit else ' (check)'}")
+    ax.set(xscale="log", yscale="log", xlabel="E [GeV]",
+           ylabel=r"E$^{2.6}$ J [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]", title=title)
+    top = np.nanmax(best[f"total:{key}"][0] * w)
+    ax.set_ylim(top * 1e-3, top * 3)
+    ax.legend(fontsize=7)
+    return save(fig, path, formats=("png", "pdf"))
+
+
+def anisotropy_figure(model, parameters, pieces, samples, logp, path):
+    """Equatorial dipole amplitude and RA phase of the fitted model with the data."""
+    E = _grid(model)
+    best, draws = _curves(model, parameters, samples, logp, E)
+    fig, (ax_a, ax_p) = new_figure(6.4, 7.2, nrows=2, sharex=True)
+    lo, hi = np.percentile(draws["amplitude"], [16, 84], axis=0)
+    ax_a.fill_between(E, lo, hi, color="C0", alpha=0.25, lw=0, label="68 % band")
+    ax_a.plot(E, best["amplitude"][0], color="C0", label="total (MAP)")
+    ax_p.plot(E, best["phase"][0], color="C0", label="total (MAP)")
+    for i, p in enumerate(x for x in pieces if x.observable != "flux"):
+        e = np.where(np.isfinite(p.E_GeV), p.E_GeV, p.E_lo_GeV)
+        ax = ax_a if p.observable == "amplitude" else ax_p
+        ul = p.upper_limit
+        ax.errorbar(e[~ul], p.y[~ul], yerr=[p.err_lo[~ul], p.err_hi[~ul]], fmt=marker(i), ms=4, ls="none",
+                    label=f"{p.name}{'' if p.fit else ' (check)'}")
+        if ul.any():
+            ax.errorbar(e[ul], p.y[ul], yerr=0.3 * p.y[ul], uplims=True, fmt=marker(i), ms=4, ls="none")
+    ax_a.set(xscale="log", yscale="log", ylabel="equatorial dipole amplitude")
+    ax_p.set(xscale="log", xlabel="E [GeV]", ylabel="phase (RA) [deg]", ylim=(0, 360))
+    ax_a.legend(fontsize=7)
+    ax_p.legend(fontsize=7)
+    return save(fig, path, formats=("png", "pdf"))
+
+
+def draw_all(model, parameters, pieces, samples, logp, folder) -> list[Path]:
+    """Every fit figure into ``folder``; returns the written paths."""
+    folder = Path(folder)
+    written = corner_figure(samples, parameters, folder / "fig07_corner.png")
+    for species, stem, title in SPECIES_FIGURES:
+        written += spectrum_figure(model, parameters, pieces, samples, logp, species, folder / f"{stem}.png",
+                                   f"{title}: fixed components + fitted knee source")
+    written += anisotropy_figure(model, parameters, pieces, samples, logp, folder / "fit_anisotropy.png")
+    return written
