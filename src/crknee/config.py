@@ -117,10 +117,7 @@ _SOURCE = {  # crknee.gamma.SourceParams fields, plus the SED datasets and wheth
 #: The schema of every section and key.
 SCHEMA: dict = {
     "run": {
-        "seed": _int(0),
         "workers": _int(1),
-        "proton_reference_dataset": _STR,
-        "proton_reference_E_GeV": _pos("GeV"),
     },
     "propagation": {
         "D0_cm2_s": _pos("cm2 / s"),
@@ -173,6 +170,9 @@ SCHEMA: dict = {
         "reference_E_GeV": _pos("GeV"),
         "plot_datasets": Key("datasets"),
     },
+    "knee_mcmc": {
+        "fixed_points_per_decade": _int(4),
+    },
     "fit": Delegated("crknee.config:_check_fit"),
     "candidates": {
         "catalogs": Key("datasets"),
@@ -181,7 +181,7 @@ SCHEMA: dict = {
     },
 }
 
-_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "fit", "candidates")
+_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "knee_mcmc", "fit", "candidates")
 
 
 def paper_path() -> Path:

@@ -32,9 +32,10 @@ PAPER = {
     # Sec. 3: "more than two orders of magnitude lower than the observational data"
     "proton_ratio_1PeV_max": 1.0e-2,
     # Sec. 3: l = 337.4 (+44.5 / -34.7) deg, d = 2.64 (+0.44 / -0.45) kpc,
-    # t = 4.82 (+0.09 / -0.09) Myr; as [p16, p50, p84]
+    # t = 4.82 (+0.09 / -0.09) Myr; as [p16, p50, p84], l on crknee.fit's [-180, 180) axis
+    # (337.4 deg = -22.6 deg)
     "knee_source": {
-        "l_deg": [337.4 - 34.7, 337.4, 337.4 + 44.5],
+        "l_deg": [-22.6 - 34.7, -22.6, -22.6 + 44.5],
         "d_kpc": [2.64 - 0.45, 2.64, 2.64 + 0.44],
         "age_Myr": [4.82 - 0.09, 4.82, 4.82 + 0.09],
     },
@@ -47,8 +48,9 @@ CAPTIONS = {
     "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
     "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
     "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar.",
-    "fig04_phase": "Fig. 4: phase of the equatorial dipole anisotropy.",
-    "fig05_amplitude": "Fig. 5: amplitude of the equatorial dipole anisotropy.",
+    "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the equatorial dipole: background, local SNR, knee source (MAP) and total.",
+    "fig05_anisotropy_amplitude": "Fig. 5: amplitude of the equatorial dipole, same components.",
+    "fit_anisotropy": "The anisotropy data in the fit windows with the fitted model (MAP and 16-84 % band).",
     "fig06_protons_knee": "Fig. 6: protons with the fitted knee source.",
     "fig07_corner": "Fig. 7: posterior of the knee source (MCMC).",
     "fig08_helium": "Fig. 8: helium prediction vs data.",
@@ -87,9 +89,15 @@ def _table(header, rows) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _list(items) -> str:
+    if not items:
+        return "<p class='note'>none</p>"
+    return "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>"
+
+
 def _figures(out: Path) -> str:
     parts = []
-    for png in sorted((out / "figures").glob("fig*.png")):
+    for png in sorted((out / "figures").glob("*.png")):
         data = base64.b64encode(png.read_bytes()).decode()
         caption = CAPTIONS.get(png.stem, png.stem)
         parts.append(
@@ -137,9 +145,13 @@ def render(summary: dict, steps: dict, out: Path) -> str:
         f"<p>Converged (chain longer than {_fmt(fit.get('tau_factor'))} autocorrelation times): "
         f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit.get('n_steps'))}, walkers: {_fmt(fit.get('n_walkers'))}.</p>",
         "<p>Constraints active in the likelihood:</p>",
-        _table(["dataset", "observable", "points"], [[p["name"], p["observable"], p["n_points"]] for p in fit["active"]]),
+        _list(fit["active"]),
         "<p>Checks (drawn, not fitted):</p>",
-        _table(["dataset", "observable", "points"], [[p["name"], p["observable"], p["n_points"]] for p in fit["checks"]]),
+        _list(fit["checks"]),
+        "<p>Declared but inactive (no point inside the energy window):</p>",
+        _list(fit["inactive"]),
+        "" if fit["anisotropy_active"] else
+        "<p><b>No anisotropy constraint is active: the direction (l, b) is set by the prior alone.</b></p>",
         "<h2>Candidate binaries (Fig. 10)</h2>",
         _table(
             ["", "this run", "paper (Sec. 3)"],

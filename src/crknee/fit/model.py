@@ -8,18 +8,14 @@ Sec. 3: the background is fixed by B/C and low-energy protons, cut off at R_cut)
 Knee source (:class:`KneeSourceModel`), parameters in the order of :data:`PARAMETERS`:
 Galactic longitude l and latitude b [deg], distance d [kpc], age t [Myr] since the burst,
 cutoff rigidity R_cut,loc [PV], index beta and log10 of the energy W [erg] injected above
-1 GeV kinetic (the normalisation of :mod:`crknee.sources.injection`).  For each nuclide i of
-the source composition, at total energy per particle E (p, R = p/Z, beta_v = p/E):
-
-    n_i(E) = q0 f_i (R/R0)^-beta exp(-R/R_cut) dR/dE * G_b(d, t, D(R))    [kpc^-3 GeV^-1]
-    J_i(E) = beta_v c n_i / (4 pi) = c q0 f_i shape G_b / (4 pi Z)   [m^-2 s^-1 sr^-1 GeV^-1]
-    delta_i = 3 D |dG_b/dr| / (beta_v c G_b) * u(l, b)           (= 3 d / (2 c t) u, eq. 6)
-
-with G_b, dG_b/dr from :mod:`crknee.sources.greens`, q0 from the injected energy, D from the
-shared :class:`crknee.transport.Diffusion`.  The observed dipole is the flux-weighted
+1 GeV kinetic (the normalisation of :mod:`crknee.sources.injection`).  Its flux per species
+and its dipole (3 d / (2 c t) towards the source) come from the sources' vectorised
+evaluator :class:`crknee.sources.model.KneeModel` (paper eqs. 5-6 in free space), with the
+fixed components' diffusion coefficient.  The observed dipole is the flux-weighted
 vector sum of all components (:mod:`crknee.anisotropy`), projected on the equatorial
-plane (amplitude and RA phase).  Where the diffusive solution fails (|delta_i| >= 1,
-i.e. c t not >> d) the prediction is NaN and the point gets zero likelihood.
+plane (amplitude and RA phase).  Where the diffusive solution does not hold
+(``KneeResult.valid``: c t >= 10 d and a mean free path 3 D / c below d) the anisotropy
+prediction is NaN and the point gets zero likelihood.
 
 Rows published as a bin or threshold are compared with flux-weighted means over the bin
 (Gauss-Legendre, ``NODES_PER_BIN`` nodes in ln E); a threshold row (no upper edge) is
@@ -34,10 +30,11 @@ import h5py
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
-from crknee.anisotropy import C_KPC_MYR, equatorial, unit_vector
+from crknee.anisotropy import equatorial
 from crknee.errors import ConfigError, DataError
 from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
-from crknee.sources import greens, injection
+from crknee.sources import injection
+from crknee.sources.model import KneeModel
 from crknee.transport import Diffusion
 
 #: Free parameters of the knee source and their units (name suffix = unit).
@@ -52,10 +49,6 @@ PARAMETERS = {
 }
 #: Flux unit of every flux in this module.
 FLUX_UNIT = u.Unit("m-2 s-1 sr-1 GeV-1")
-#: m per kpc, so that kpc^-3 densities become m^-3 (IAU parsec through astropy).
-M_PER_KPC = (1.0 * u.kpc).to_value(u.m)
-#: Speed of light [m/s].
-C_M_S = (1.0 * u.kpc / u.Myr).to_value(u.m / u.s) * C_KPC_MYR
 #: GV per PV.
 GV_PER_PV = 1e6
 #: Gauss-Legendre nodes per energy bin of a binned / threshold row.
@@ -194,7 +187,7 @@ def _nodes(piece):
 
 
 class KneeSourceModel:
-    """Vectorised knee-source + fixed-components model (see module docstring).
+    """Knee source (:class:`crknee.sources.model.KneeModel`, free space) + fixed components.
 
     ``composition``: a :class:`crknee.sources.injection.Composition` (abundances at equal
     rigidity); the diffusion coefficient is the fixed components' (same environment).
@@ -206,68 +199,50 @@ class KneeSourceModel:
         self.fixed = fixed
         self.diffusion = fixed.diffusion
         self.composition = composition
-        self.nuclides = [nuclide(n) for n in composition.species]
-        self.fractions = np.array([composition.fraction(n) for n in composition.species])
+        self.elements = tuple(dict.fromkeys(nuclide(n).element for n in composition.species))
 
-    # -- core: everything at a flat set of energies ----------------------------------
-    def _kernels(self, E):
-        out = []
-        for nuc in self.nuclides:
-            if np.any(E <= nuc.mass_GeV):
-                raise ConfigError(f"energy {np.min(E):.3g} GeV is below the rest energy of {nuc.name}")
-            p = np.sqrt(E * E - nuc.mass_GeV**2)
-            R, bv = p / nuc.Z, p / E
-            out.append((nuc, R, bv, self.diffusion.kpc2_Myr(R, bv)))
-        return out
+    def knee(self, E_GeV, elements) -> KneeModel:
+        """The sources' vectorised evaluator on energies ``E_GeV`` for ``elements`` (those of
+        the composition; the all-particle flux and dipole always come with it)."""
+        return KneeModel(E_GeV, E_GeV, tuple(e for e in elements if e in self.elements),
+                         composition=self.composition, diffusion=self.diffusion)
 
-    def _source(self, values, kernels):
-        """Per nuclide: J_i (n, m) and the own-dipole magnitude (n, m)."""
+    @staticmethod
+    def source(knee: KneeModel, values):
+        """Evaluate ``knee`` at parameter rows ``values`` (n, 7): its KneeResult, and the
+        source's J x delta (n, m, 3), NaN where the diffusive solution does not hold."""
         v = np.atleast_2d(values)
-        d, t = v[:, 2:3], v[:, 3:4]
-        rc, beta = v[:, 4] * GV_PER_PV, v[:, 5]
-        q0 = 10.0 ** v[:, 6] * injection.GEV_PER_ERG / injection.energy_integral_fast(beta, rc, self.composition)
-        J, amp = [], []
-        for (nuc, R, bv, D), f in zip(kernels, self.fractions):
-            G = greens.burst_density(d, t, D)
-            dG = greens.burst_gradient(d, t, D)
-            shape = injection.spectrum_shape(R, beta[:, None], rc[:, None])
-            J.append(C_M_S / (4.0 * np.pi * nuc.Z) * (q0 * f)[:, None] * shape * G / M_PER_KPC**3)
-            amp.append(3.0 * D * (-dG) / (bv * C_KPC_MYR * G))
-        return J, amp
+        res = knee(v[:, 0], v[:, 1], v[:, 2], v[:, 3], v[:, 4] * GV_PER_PV, v[:, 5], 10.0 ** v[:, 6])
+        vec = np.where(res.valid[..., None], res.flux_all[..., None] * res.dipole, np.nan)
+        return res, vec
 
     def evaluate(self, values, E_GeV) -> dict:
         """All predictions at energies ``E_GeV`` (m,) for parameter rows ``values`` (n, 7).
 
         Returns a dict of (n, m) arrays [m^-2 s^-1 sr^-1 GeV^-1 for fluxes]:
         ``source:<el>``, ``fixed:<el>``, ``total:<el>`` per element of the fixed
-        components and the source; ``source:all``, ``fixed:all``, ``total:all``; and the
-        dipole: ``dipole`` (n, m, 3), ``amplitude``, ``phase`` [deg] of the total.
+        components and the source, and ``source:all``, ``fixed:all``, ``total:all``; the
+        total dipole ``dipole`` (n, m, 3) (``dipole_flux`` = J x dipole), its equatorial
+        ``amplitude`` and ``phase`` [deg].
         """
         values = np.atleast_2d(np.asarray(values, dtype=float))
-        E = np.asarray(E_GeV, dtype=float)
+        E = self.fixed._check_range(E_GeV, "evaluate")
         n = values.shape[0]
-        J, amp = self._source(values, self._kernels(E))
-        u_src = unit_vector(values[:, 0], values[:, 1])[:, None, :]
-        elements = list(dict.fromkeys(list(self.fixed.flux) + [nuc.element for nuc in self.nuclides]))
+        elements = list(dict.fromkeys(list(self.fixed.flux) + list(self.elements)))
+        res, src_vec = self.source(self.knee(E, elements), values)
         out = {}
-        src_all = np.zeros((n, E.size))
-        vec = np.zeros((n, E.size, 3))
         for el in elements:
-            s = sum((Ji for Ji, nuc in zip(J, self.nuclides) if nuc.element == el), np.zeros((n, E.size)))
+            s = res.flux[el] if el in res.flux else np.zeros((n, E.size))
             fx = np.broadcast_to(self.fixed.flux_at(el, E), (n, E.size))
             out[f"source:{el}"], out[f"fixed:{el}"], out[f"total:{el}"] = s, fx, s + fx
-            src_all = src_all + s
-            vec = vec + self.fixed.dipole_flux_at(el, E)[None]
-        for Ji, ai in zip(J, amp):
-            vec = vec + (Ji * np.where(ai < 1.0, ai, np.nan))[..., None] * u_src
-        fixed_all = np.broadcast_to(sum(self.fixed.flux_at(el, E) for el in self.fixed.flux), (n, E.size))
-        out["source:all"], out["fixed:all"], out["total:all"] = src_all, fixed_all, src_all + fixed_all
-        out["dipole_flux"] = vec
-        out["dipole"] = vec / out["total:all"][..., None]
+        fixed_all = sum(self.fixed.flux_at(el, E) for el in self.fixed.flux)
+        out["source:all"], out["fixed:all"] = res.flux_all, np.broadcast_to(fixed_all, (n, E.size))
+        out["total:all"] = res.flux_all + fixed_all
+        out["dipole_flux"] = sum(self.fixed.dipole_flux_at(el, E) for el in self.fixed.flux)[None] + src_vec
+        out["dipole"] = out["dipole_flux"] / out["total:all"][..., None]
         out["amplitude"], out["phase"] = equatorial(out["dipole"])
         return out
 
-    # -- the likelihood's view ------------------------------------------------------
     def bind(self, pieces):
         """Return ``predict(values) -> [(n, n_points) per piece]`` for these pieces."""
         layout, E_all = [], []
@@ -277,50 +252,46 @@ class KneeSourceModel:
             els = self.fixed.elements(piece.species) if piece.observable == "flux" else ()
             layout.append((piece.observable, els, len(E_all), rows))
             E_all.extend(E)
-        E_all = np.array(E_all)
-        kernels = self._kernels(E_all) if E_all.size else []
-        return _Predictor(self, E_all, kernels, layout)
+        return _Predictor(self, np.array(E_all), layout)
 
 
 class _Predictor:
     """Picklable prediction closure produced by :meth:`KneeSourceModel.bind`."""
 
-    def __init__(self, model, E, kernels, layout):
+    def __init__(self, model, E, layout):
         self.model, self.E, self.layout = model, E, layout
-        self.kernels = kernels
-        m = model
-        self.fixed_el = {el: m.fixed.flux_at(el, E) for el in m.fixed.flux} if E.size else {}
-        self.fixed_vec = (sum(m.fixed.dipole_flux_at(el, E) for el in m.fixed.flux) if E.size else None)
-        self.fixed_all = sum(self.fixed_el.values()) if E.size else None
+        wanted = set()
+        for obs, els, *_ in layout:
+            wanted |= set(model.elements if els is None else els)
+        self.knee = model.knee(E, sorted(wanted)) if layout else None
+        fx = model.fixed
+        self.fixed_el = {el: fx.flux_at(el, E) for el in fx.flux}
+        self.fixed_all = sum(self.fixed_el.values())
+        self.fixed_vec = sum(fx.dipole_flux_at(el, E) for el in fx.flux)
 
     def __call__(self, values):
         values = np.atleast_2d(values)
         n = values.shape[0]
         if not self.layout:
             return []
-        J, amp = self.model._source(values, self.kernels)
-        src_el = {}
-        for Ji, nuc in zip(J, self.model.nuclides):
-            src_el[nuc.element] = src_el.get(nuc.element, 0.0) + Ji
-        need_dipole = any(obs != "flux" for obs, *_ in self.layout)
-        if need_dipole:
-            u_src = unit_vector(values[:, 0], values[:, 1])[:, None, :]
-            vec = self.fixed_vec[None] + sum((Ji * np.where(ai < 1.0, ai, np.nan))[..., None] * u_src
-                                             for Ji, ai in zip(J, amp))
-            total = self.fixed_all[None] + sum(J)
+        res, src_vec = self.model.source(self.knee, values)
         preds = []
         for obs, els, start, rows in self.layout:
             sl = slice(start, start + rows[-1][1])
             if obs == "flux":
-                pts = np.zeros((n, sl.stop - start))
-                for el in (set(self.fixed_el) | set(src_el)) if els is None else els:
-                    pts = pts + self.fixed_el.get(el, np.zeros(self.E.size))[sl]
-                    if el in src_el:
-                        pts = pts + src_el[el][:, sl]
+                if els is None:
+                    pts = self.fixed_all[sl] + res.flux_all[:, sl]
+                else:
+                    pts = np.zeros((n, sl.stop - start))
+                    for el in els:
+                        pts = pts + self.fixed_el.get(el, np.zeros(self.E.size))[sl]
+                        if el in res.flux:
+                            pts = pts + res.flux[el][:, sl]
                 preds.append(np.stack([pts[:, a:b] @ w / np.sum(w) for a, b, w in rows], axis=1))
             else:
-                v, J_tot = vec[:, sl], total[:, sl]
-                mean = np.stack([np.einsum("nkc,k->nc", v[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
+                vec = self.fixed_vec[sl][None] + src_vec[:, sl]
+                J_tot = self.fixed_all[sl][None] + res.flux_all[:, sl]
+                mean = np.stack([np.einsum("nkc,k->nc", vec[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
                                  for a, b, w in rows], axis=1)
                 a_eq, ra = equatorial(mean)
                 preds.append(a_eq if obs == "amplitude" else ra)

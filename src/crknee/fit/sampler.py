@@ -72,7 +72,7 @@ class SamplerSettings:
     n_tau: float = 50.0
     check_every: int = 200
     tau_rtol: float = 0.01
-    moves: str = "stretch"
+    moves: str = "de"
     init: str = "ball"
     init_width: float = 0.01
     pool: str = "serial"

@@ -201,19 +201,26 @@ def _atomic_pickle(obj, path: Path) -> None:
 
 
 def setup_logging(out: Path, quiet: bool) -> logging.Logger:
-    """Log to ``DIR/crknee.log`` (appended: one block per run) and, unless quiet, stderr."""
+    """Log to ``DIR/crknee.log`` (appended: one block per run) and, unless quiet, stderr.
+
+    Python warnings of the physics modules (e.g. a chain that did not converge) and the
+    messages of libraries that log to the root logger go to the same places.
+    """
     log = logging.getLogger(LOGGER_NAME)
-    for h in list(log.handlers):
-        log.removeHandler(h)
-        h.close()
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    out.mkdir(parents=True, exist_ok=True)
     fh = logging.FileHandler(out / LOG_FILE)
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(fh)
-    if not quiet:
-        log.addHandler(_TqdmHandler())
+    handlers = [fh] if quiet else [fh, _TqdmHandler()]
+    logging.captureWarnings(True)
+    for logger in (log, logging.getLogger("py.warnings"), logging.getLogger()):
+        for h in list(logger.handlers):
+            if isinstance(h, (logging.FileHandler, _TqdmHandler)):
+                logger.removeHandler(h)
+                h.close()
+        for h in handlers:
+            logger.addHandler(h)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    logging.getLogger("py.warnings").propagate = False
     return log
 
 
@@ -234,6 +241,7 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
     check_order(steps)
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     log = setup_logging(out, quiet)
     log.info("run start: crknee %s, config %s, fast=%s, workers=%d, out=%s", __version__, config.source, fast, workers, out)
     try:

@@ -18,6 +18,8 @@ candidates      candidates                  figures/fig10_xrb_map, tables/candid
 """
 from __future__ import annotations
 
+import json
+
 import astropy.units as u
 import numpy as np
 from astropy.table import QTable
@@ -170,6 +172,115 @@ def protons(ctx) -> StepResult:
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
 
+def fixed_components(solution, snr, phi, points_per_decade: int):
+    """Background + local SNR tabulated for the knee-source fit (crknee.fit.FixedComponents).
+
+    Grid: total energy per particle from 100 GeV (above every nucleus' solver threshold,
+    Fe at 58 GeV) to the solver's top proton energy.  Fluxes at Earth per element (SNR
+    species added to their element).  The fit uses only the flux-weighted sum of the
+    dipoles, so every element carries the fixed components' all-particle own dipole
+    (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`).
+    """
+    from crknee.anisotropy import combine, solution_dipole
+    from crknee.fit import FixedComponents
+    from crknee.kinematics import nuclide
+    from crknee.sources.point import FLUX_UNIT
+
+    top = solution.ekn[-1].to_value(u.GeV)
+    E = np.geomspace(100.0, top, int(np.log10(top / 100.0) * points_per_decade) + 1)
+    flux = {el: solution.earth(el, E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
+            for el in dict.fromkeys(n.element for n in solution.nuclides)}
+    for sp in snr.composition.species:
+        el = nuclide(sp).element
+        flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
+    J_bg, d_bg = solution_dipole(solution, E)
+    J_snr, d_snr, _ = snr.evaluate(E, "all")
+    _, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
+    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion)
+
+
+def _prepare_chain(ctx, chain) -> None:
+    """Resume ``chain`` only if it was started with this step's cache key; else start anew."""
+    import h5py
+
+    from crknee.io import atomic_write_json
+
+    marker_file = ctx._cache / "knee_mcmc.chain.json"
+    started = json.loads(marker_file.read_text())["key"] if marker_file.is_file() else None
+    if chain.is_file() and started == ctx.key:
+        with h5py.File(chain, "r") as f:
+            done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
+        ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
+        return
+    if chain.is_file():
+        chain.unlink()
+        ctx.log.info("knee_mcmc: the inputs changed since %s was started: starting a new chain", chain)
+    atomic_write_json(marker_file, {"key": ctx.key})
+
+
+def knee_mcmc(ctx) -> StepResult:
+    """The knee-source MCMC (crknee.fit) on background + local SNR; Figs. 4-9.
+
+    ``DIR/chains/knee_mcmc`` is a complete ``crknee fit`` output folder (chain.h5,
+    posterior.ecsv, fit_summary.json, fit_section.json, fixed_components.h5), so
+    ``crknee plot fit --run DIR/chains/knee_mcmc`` redraws its figures.
+    """
+    from crknee.anisotropy import solution_dipole
+    from crknee.fit import fit, problem_from_config
+    from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces
+    from crknee.fit.summary import read_chain
+    from crknee.plots.anisotropy import Component, plot_anisotropy
+    from crknee.plots.fit import draw_all
+    from crknee.sources.injection import Composition
+    from crknee.sources.point import PointSource
+
+    section = ctx.config.section("fit")
+    if ctx.workers > 1:
+        section.setdefault("sampler", {}).update(pool="process", workers=ctx.workers)
+    solution, snr = ctx.state("background"), ctx.state("local_snr")
+    phi = _phi(ctx.config["propagation"])
+    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"])
+    run_dir = ctx.out / "chains" / "knee_mcmc"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_chain(ctx, run_dir / "chain.h5")
+    fixed.save(run_dir / FIXED_COMPONENTS_FILE)
+    result = fit(section, fixed, run_dir, progress=ctx.progress, plots=False)
+
+    samples, logp, names = read_chain(run_dir / "chain.h5")
+    problem = problem_from_config(section, fixed)
+    figures = draw_all(problem.model, problem.parameters, fit_pieces(problem, False), samples, logp,
+                       ctx.out / "figures")
+    best = dict(zip(problem.parameters.names, problem.parameters.full(samples[int(np.argmax(logp))])[0]))
+    knee = PointSource("knee source (MAP)", best["l_deg"], best["b_deg"], best["d_kpc"], best["age_Myr"],
+                       best["beta"], best["Rcut_PV"] * 1e6, energy_erg=10.0 ** best["log10_E_erg"],
+                       composition=Composition.from_mapping(section.get("source_composition", {"H1": 1.0})),
+                       diffusion=solution.diffusion)
+    E = fixed.E_GeV
+    J_bg, d_bg = solution_dipole(solution, E)
+    components = [Component("background", J_bg, d_bg)]
+    for label, src in (("local SNR", snr), ("knee source (MAP)", knee)):
+        J, d, _ = src.evaluate(E, "all")
+        components.append(Component(label, J, d))
+    figures += plot_anisotropy(ctx.out / "figures", E, components)
+
+    post = result["posterior"]
+    triple = {n: [post[n]["p16"], post[n]["median"], post[n]["p84"]] for n in post}
+    summary = {
+        "posterior": {"l_deg": triple["l_deg"], "d_kpc": triple["d_kpc"], "age_Myr": triple["age_Myr"],
+                      "Rcut_PV": triple["Rcut_PV"]},
+        "all_parameters": triple, "map": {k: float(v) for k, v in best.items()},
+        "converged": result["converged"], "n_steps": result["iterations"], "n_walkers": result["nwalkers"],
+        "tau": result["tau"], "prior_dominated": result["prior_dominated"],
+        "active": result["active_constraints"], "checks": result["checks"],
+        "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
+        "evaluations_per_s": result["evaluations_per_s"],
+    }
+    table = QTable.read(run_dir / "posterior.ecsv", format="ascii.ecsv")
+    artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures]
+    samples_lb = {"l_deg": samples[:, names.index("l_deg")], "d_kpc": samples[:, names.index("d_kpc")]}
+    return StepResult(summary, artifacts, state={"samples": samples_lb})
+
+
 def candidates(ctx) -> StepResult:
     """Posterior (l, d) x X-ray binaries: HPD regions, ranked candidates, Fig. 10."""
     from crknee import catalogs as cat
@@ -202,6 +313,9 @@ STEPS = [
     Step("local_snr", local_snr, sections=("local_snr",), needs=("background",), modules=("crknee.sources", "crknee.data")),
     Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
+    Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit"), needs=("background", "local_snr"),
+         modules=("crknee.fit", "crknee.anisotropy", "crknee.sources", "crknee.plots.fit", "crknee.plots.anisotropy",
+                  "crknee.data")),
     Step("candidates", candidates, sections=("candidates",), needs=("knee_mcmc",),
          modules=("crknee.catalogs", "crknee.plots.xrb_map", "crknee.data")),
 ]

@@ -1,7 +1,7 @@
 """The momentum part of eq. (1) in the disk: a banded linear system per Bessel mode.
 
 After the z-integration (:mod:`crknee.propagation.halo`), each mode amplitude
-psi_i(p) at z = 0 obeys the steady 1D equation in momentum (M01 eq. A.9, Strong &
+psi_i(p) at z = 0 obeys the steady 1D equation in momentum (M01 App. A, Strong &
 Moskalenko 1998 ApJ 509, 212 eq. 1)
 
     C_i(p) psi - d/dp [ p^2 D(p) d/dp (psi / p^2) ] - d/dp [ b(p) psi ] = q_i(p)

@@ -10,9 +10,9 @@ with psi_i(+-L) = 0 (free escape).  The homogeneous solution vanishing at z = L 
 psi_i(0) g(z) with
 
     g(z) = exp(a z) sinh(b (L - z)) / sinh(b L),   a = V / (2K),
-    b = S_i / 2 = sqrt(a^2 + k_i^2 + Gamma_rad / K)                     (M01 eq. A.5)
+    b = S_i / 2 = sqrt(a^2 + k_i^2 + Gamma_rad / K)                     (M01 App. A)
 
-and the jump across the disk (M01 eq. A.7) gives the mode "escape + convection" rate
+and the jump across the disk (M01 App. A) gives the mode "escape + convection" rate
 
     A_i = V + K S_i coth(S_i L / 2) = V + 2 K b coth(b L)   [kpc / Myr].
 
@@ -23,7 +23,7 @@ A source s(z) spread in the halo reaches the disk as the equivalent disk source
 because the Green's function obeys G(0, z') = G(0, 0) g_adj(z') (the adjoint of the
 convective operator has V -> -V).  This is exact for the operator above; it is used for
 the source profile exp(-|z|/z_s) of eq. (3) and for radioactive parents decaying in the
-halo (M01 Sec. 3.3; Donato, Maurin & Taillet 2002, A&A 381, 539, Sec. 2).
+halo (M01 Sec. 3; Donato, Maurin & Taillet 2002, A&A 381, 539).
 
 Every function takes plain floats: a, b [1/kpc], L, h [kpc]; arrays broadcast.  Written
 as sums of exp(c0 + c z) terms with c0 + c z <= 0 on [0, L] so that nothing overflows
@@ -55,7 +55,7 @@ def profile(z, a, b, L):
 
 
 def rate(K, V, b, L):
-    """A_i = V + 2 K b coth(b L) [kpc/Myr] (M01 eq. A.7 without the disk terms)."""
+    """A_i = V + 2 K b coth(b L) [kpc/Myr] (M01 App. A, without the disk terms)."""
     e2 = np.exp(-2.0 * b * L)
     return V + 2.0 * K * b * (1.0 + e2) / (-np.expm1(-2.0 * b * L))
 

@@ -73,7 +73,7 @@ class PropagationModel:
     """All parameters of the background model (eq. 1-4) with the paper's defaults.
 
     Numerical parameters: ``n_modes`` Bessel modes J0(zeta_i r / R_gal) (Maurin et al.
-    2001 eq. A.1), ``points_per_decade`` of the log grid in kinetic energy per nucleon
+    2001, App. A), ``points_per_decade`` of the log grid in kinetic energy per nucleon
     from ``ekn_min`` to ``ekn_max``.  Network choices (``species``, ``heaviest``,
     ``production``, ``inelastic``) go to :func:`crknee.propagation.network.build_network`.
     """

@@ -7,7 +7,7 @@ CPC 247, 106942):
   surface; spatially uniform D_xx(R) of eq. (2); convection V_c sign(z) (default 0).
 * Gas, spallation, ionisation/Coulomb losses and adiabatic losses (dp/dt = -p V_c /(3h),
   from div V = 2 V_c delta(z)) live in the thin disk of half thickness h (M01 Sec. 2).
-  Radioactive decay acts everywhere (it enters the halo operator, M01 eq. A.5).
+  Radioactive decay acts everywhere (it enters the halo operator, M01 App. A).
 * Psi = sum_i psi_i(z) J0(zeta_i r / R_gal) (``n_modes`` zeros of J0).  The z problem is
   solved analytically per mode (:mod:`crknee.propagation.halo`), leaving at z = 0 a
   second-order equation in momentum per mode (:mod:`crknee.propagation.energy`):
@@ -17,7 +17,7 @@ CPC 247, 106942):
   with A_i = V_c + 2 K b_i coth(b_i H), Gamma_inel = c beta (n_H sigma_H + n_He sigma_He),
   b = -dp/dt (ionisation + Coulomb from :mod:`crknee.propagation.losses`, plus adiabatic).
 * Reacceleration: D_pp = 4 v_A^2 p^2 / (3 delta (4 - delta^2)(4 - delta) w D_xx), w = 1
-  (Seo & Ptuskin 1994 ApJ 431, 705; GALPROP, Strong & Moskalenko 1998 eq. 2).  With
+  (Seo & Ptuskin 1994 ApJ 431, 705; as in GALPROP, Strong & Moskalenko 1998 ApJ 509, 212).  With
   ``reacceleration="disk"`` it acts in the disk (W_i = 1, USINE); with ``"halo"``
   (default, GALPROP/DRAGON, where Table 1's v_A comes from) it acts in the whole halo and
   is projected on the mode's vertical profile with the adjoint profile as test function:
@@ -54,8 +54,7 @@ from crknee.errors import InputError
 from crknee.kinematics import beta_of_momentum, momentum_from
 from crknee.propagation import energy, halo
 
-#: Speed of light [kpc/Myr] and [cm/Myr].
-C_KPC_MYR = _c.to_value(u.kpc / u.Myr)
+#: Speed of light [cm/Myr].
 C_CM_MYR = _c.to_value(u.cm / u.Myr)
 #: 1 mb in cm^2.
 MB_CM2 = 1e-27
@@ -83,7 +82,7 @@ def source_radial(r_kpc, r_sun_kpc: float) -> np.ndarray:
 
 
 def bessel_coefficients(func: Callable, zeta: np.ndarray, R_kpc: float) -> np.ndarray:
-    """q_i = 2 / (R^2 J1(zeta_i)^2) int_0^R r f(r) J0(zeta_i r / R) dr (M01 eq. A.2)."""
+    """q_i = 2 / (R^2 J1(zeta_i)^2) int_0^R r f(r) J0(zeta_i r / R) dr (M01 App. A)."""
     x, w = np.polynomial.legendre.leggauss(_RADIAL_NODES)
     width = R_kpc / _RADIAL_PANELS
     r = ((np.arange(_RADIAL_PANELS)[:, None] + 0.5 * (x + 1.0)) * width).ravel()
@@ -105,7 +104,7 @@ def injection_shape(R_GV, nu1: float, nu2: float, R_br_GV: float, R_cut_GV: floa
 
 def dpp_coefficient(p_GeV, v_A_kpc_Myr: float, delta: float, K_kpc2_Myr) -> np.ndarray:
     """D_pp = 4 v_A^2 p^2 / (3 delta (4 - delta^2)(4 - delta) D_xx) [GeV^2/Myr], w = 1
-    (Seo & Ptuskin 1994, ApJ 431, 705, eq. 9; GALPROP's form)."""
+    (Seo & Ptuskin 1994, ApJ 431, 705; the form used by GALPROP)."""
     return 4.0 * v_A_kpc_Myr**2 * p_GeV**2 / (3.0 * delta * (4.0 - delta**2) * (4.0 - delta) * K_kpc2_Myr)
 
 
@@ -125,14 +124,14 @@ class RawSolution:
     modes: np.ndarray
 
 
-def _check_network(network, n_E: int):
+def _check_network(network):
     nucs = tuple(network.nuclides)
     if not nucs:
         raise InputError("the network holds no nuclide")
+    n = len(nucs)
     tau = np.asarray(network.tau_decay_Myr, dtype=float)
     child = np.asarray(network.decay_child, dtype=int)
     ab = np.asarray(network.source_abundance, dtype=float)
-    n = len(nucs)
     for name, arr in (("tau_decay_Myr", tau), ("decay_child", child), ("source_abundance", ab)):
         if arr.shape != (n,):
             raise InputError(f"network.{name} has shape {arr.shape}, expected ({n},)")
@@ -143,6 +142,55 @@ def _check_network(network, n_E: int):
     if np.any(~np.isfinite(ab) | (ab < 0)):
         raise InputError(f"network.source_abundance must be finite and >= 0; got {ab[~np.isfinite(ab) | (ab < 0)][0]!r}")
     return nucs, tau, child, ab
+
+
+def _cross_sections(network, ekn, n: int):
+    """(inelastic (n, n_E), production [parent, child] (n, n, n_E)) on H and He [mb], checked."""
+    sig = [np.asarray(x, dtype=float) for x in network.sigma_inel(ekn)]
+    prod = [np.asarray(x, dtype=float) for x in network.sigma_prod(ekn)]
+    for name, arrs, shape in (("sigma_inel", sig, (n, ekn.size)), ("sigma_prod", prod, (n, n, ekn.size))):
+        for arr in arrs:
+            if arr.shape != shape:
+                raise InputError(f"network.{name} returned shape {arr.shape}, expected {shape}")
+            if np.any(~np.isfinite(arr) | (arr < 0)):
+                raise InputError(f"network.{name} must be finite and >= 0 mb; got {arr[~np.isfinite(arr) | (arr < 0)][0]!r}")
+    return sig, prod
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """Per-nuclide quantities on (modes, energies): beta, halo profile (a, b), decay rate
+    G_rad [1/Myr], banded matrix ``ab`` and primary source ``prim`` (m, n_E, n_g)."""
+
+    beta: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    G_rad: np.ndarray
+    ab: np.ndarray
+    prim: np.ndarray
+
+
+def _operator(nuc, tau_Myr, abundance, ekn, f, model, k, q_modes, inel_rate, disk, loss_rate) -> _Operator:
+    """Assemble the mode equations of one nuclide (module docstring; f = model.floats())."""
+    h, L = f.h, f.H
+    V, vA = f.V_c * KM_S_KPC_MYR, f.v_A * KM_S_KPC_MYR
+    p = momentum_from(ekn, "Ekn", nuc.Z, nuc.A, nuc.mass_GeV)
+    beta = beta_of_momentum(p, nuc.mass_GeV)
+    gamma = np.hypot(p, nuc.mass_GeV) / nuc.mass_GeV
+    K = model.diffusion.kpc2_Myr(p / abs(nuc.Z), beta)          # (n_E,) [kpc^2/Myr]
+    G_rad = np.zeros_like(p) if np.isinf(tau_Myr) else 1.0 / (gamma * tau_Myr)
+    a = V / (2.0 * K)
+    b = np.sqrt(a**2 + k[:, None] ** 2 + G_rad / K)              # (m, n_E) [1/kpc]
+    C = halo.rate(K, V, b, L) / (2.0 * h) + beta * inel_rate     # [1/Myr]
+    loss = loss_rate(p, nuc.Z, nuc.A, nuc.mass_GeV, disk.n_H, disk.n_He) + p * V / (3.0 * h)
+    W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
+    Dpp = W * dpp_coefficient(p, vA, model.delta, K)
+    src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h            # vertical source weight (m, n_E)
+    shape = abundance * nuc.A ** (f.nu2 - 1.0) * abs(nuc.Z) ** (-f.nu2) * injection_shape(
+        p / abs(nuc.Z), f.nu1, f.nu2, f.R_br, f.R_cut)
+    prim = np.zeros((k.size, ekn.size, len(GROUPS)))
+    prim[..., GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")] = q_modes[:, None] * src_w * shape
+    return _Operator(beta=beta, a=a, b=b, G_rad=G_rad, ab=energy.assemble(p, C, loss, Dpp), prim=prim)
 
 
 def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
@@ -156,81 +204,43 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
     f = model.floats()
     if not np.isclose(disk.h_kpc, f.h, rtol=1e-9):
         raise InputError(f"disk half thickness {disk.h_kpc!r} kpc differs from PropagationModel.h = {f.h!r} kpc")
-    h, L = f.h, f.H
     ekn = ekn_grid(f.ekn_min, f.ekn_max, f.points_per_decade)
-    n_E = ekn.size
-    nucs, tau, child, abund = _check_network(network, n_E)
-    n_nuc, n_g = len(nucs), len(GROUPS)
-    diff = model.diffusion
-    V = f.V_c * KM_S_KPC_MYR
-    vA = f.v_A * KM_S_KPC_MYR
+    nucs, tau, child, abund = _check_network(network)
+    n_nuc = len(nucs)
+    (sig_H, sig_He), (prod_H, prod_He) = _cross_sections(network, ekn, n_nuc)
+    to_rate = MB_CM2 * C_CM_MYR                                  # n [cm^-3] sigma [mb] c -> [1/Myr]
+    gas_prod = (disk.n_H * prod_H + disk.n_He * prod_He) * to_rate
+    gas_inel = (disk.n_H * sig_H + disk.n_He * sig_He) * to_rate
+    A_arr = np.array([n.A for n in nucs], dtype=float)
 
     zeta = jn_zeros(0, f.n_modes)
     k = zeta / f.R_gal                                           # (m,) [1/kpc]
     q_modes = bessel_coefficients(lambda r: source_radial(r, f.r_sun), zeta, f.R_gal)
-    J0_sun = j0(zeta * f.r_sun / f.R_gal)
-    dJ0_sun = -k * j1(zeta * f.r_sun / f.R_gal)
+    ops = [_operator(nucs[i], tau[i], abund[i], ekn, f, model, k, q_modes, gas_inel[i], disk, loss_rate)
+           for i in range(n_nuc)]
 
-    sig_H, sig_He = network.sigma_inel(ekn)                      # (n, n_E) [mb]
-    prod_H, prod_He = network.sigma_prod(ekn)                    # (n, n, n_E) [mb], [parent, child]
-    gas_prod = (disk.n_H * np.asarray(prod_H) + disk.n_He * np.asarray(prod_He)) * (MB_CM2 * C_CM_MYR)
-    gas_inel = (disk.n_H * np.asarray(sig_H) + disk.n_He * np.asarray(sig_He)) * (MB_CM2 * C_CM_MYR)
-    A_arr = np.array([n.A for n in nucs], dtype=float)
-
-    modes = np.zeros((n_nuc, f.n_modes, n_E, n_g))
-    prof = {}                                                    # radioactive parents: (a, b) of their halo profile
-    feeds = np.any(gas_prod > 0, axis=2)                        # [parent, child] by spallation
-    # children fed by a nuclide solved after them (1H -> 2H): spallation or decay
+    feeds = np.any(gas_prod > 0, axis=2)                         # [parent, child] by spallation
+    # children fed by a nuclide solved after them (1H -> 2H, or a daughter before its
+    # radioactive parent) are solved again in a second pass (GALPROP network_iterations = 2)
     backward = [int(i) for _, i in np.argwhere(np.tril(feeds, -1))] + \
                [int(child[j]) for j in range(n_nuc) if 0 <= child[j] < j]
-    cache = {}
-
-    def one(i):
-        nuc = nucs[i]
-        if i not in cache:
-            p = momentum_from(ekn, "Ekn", nuc.Z, nuc.A, nuc.mass_GeV)
-            beta = beta_of_momentum(p, nuc.mass_GeV)
-            gamma = np.hypot(p, nuc.mass_GeV) / nuc.mass_GeV
-            K = diff.kpc2_Myr(p / abs(nuc.Z), beta)              # (n_E,) [kpc^2/Myr]
-            G_rad = 0.0 if np.isinf(tau[i]) else 1.0 / (gamma * tau[i])
-            a = V / (2.0 * K)
-            b = np.sqrt(a**2 + k[:, None] ** 2 + G_rad / K)      # (m, n_E)
-            C = halo.rate(K, V, b, L) / (2.0 * h) + beta * gas_inel[i]
-            loss = loss_rate(p, nuc.Z, nuc.A, nuc.mass_GeV, disk.n_H, disk.n_He) + p * V / (3.0 * h)
-            W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
-            Dpp = W * dpp_coefficient(p, vA, model.delta, K)
-            src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h   # vertical source weight (m, n_E)
-            group = GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")
-            shape = abund[i] * nuc.A ** (f.nu2 - 1.0) * abs(nuc.Z) ** (-f.nu2) * injection_shape(
-                p / abs(nuc.Z), f.nu1, f.nu2, f.R_br, f.R_cut)
-            prim = np.zeros((f.n_modes, n_E, n_g))
-            prim[..., group] = q_modes[:, None] * src_w * shape
-            cache[i] = (beta, a, b, energy.assemble(p, C, loss, Dpp), prim, G_rad)
-        beta, a, b, ab, prim, G_rad = cache[i]
-        rhs = prim.copy()
+    order = list(range(n_nuc)) + (list(range(min(backward), n_nuc)) if backward else [])
+    modes = np.zeros((n_nuc, f.n_modes, ekn.size, len(GROUPS)))
+    for i in order:
+        op = ops[i]
+        rhs = op.prim.copy()
         for j in np.flatnonzero(feeds[:, i]):
-            w = gas_prod[j, i] * beta * (A_arr[j] / A_arr[i])            # (n_E,) [1/Myr]
-            rhs += w[None, :, None] * modes[j]
+            rhs += (gas_prod[j, i] * op.beta * (A_arr[j] / A_arr[i]))[None, :, None] * modes[j]
         for j in np.flatnonzero(child == i):
-            if j not in prof:                                    # parent after i: second pass
-                continue
-            aj, bj, Gj = prof[j]
-            ov = halo.overlap(aj, bj, -a, b, L) / h
-            rhs += ((A_arr[j] / A_arr[i]) * Gj * ov)[..., None] * modes[j]
-        modes[i] = energy.solve(ab.copy(), rhs)
-        if np.isfinite(tau[i]):
-            prof[i] = (a, b, G_rad)
+            par = ops[j]
+            ov = halo.overlap(par.a, par.b, -op.a, op.b, f.H) / f.h
+            rhs += ((A_arr[j] / A_arr[i]) * par.G_rad * ov)[..., None] * modes[j]
+        modes[i] = energy.solve(op.ab.copy(), rhs)
 
-    for i in range(n_nuc):
-        one(i)
-    if backward:
-        for i in range(min(backward), n_nuc):
-            one(i)
-
+    J0_sun = j0(zeta * f.r_sun / f.R_gal)
+    dJ0_sun = -k * j1(zeta * f.r_sun / f.R_gal)
     psi = np.einsum("m,nmeg->neg", J0_sun, modes)
     dpsi_dr = np.einsum("m,nmeg->neg", dJ0_sun, modes)
-    dpsi_dz = np.zeros_like(psi)
-    for i, nuc in enumerate(nucs):
-        _, a, b, *_ = cache[i]
-        dpsi_dz[i] = np.einsum("m,me,meg->eg", J0_sun, halo.slope(a, b, L), modes[i])
+    slopes = np.stack([halo.slope(op.a, op.b, f.H) for op in ops])          # (n, m, n_E)
+    dpsi_dz = np.einsum("m,nme,nmeg->neg", J0_sun, slopes, modes)
     return RawSolution(ekn=ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)
