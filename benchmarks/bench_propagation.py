@@ -3,9 +3,14 @@
 Run: ``.venv/bin/python benchmarks/bench_propagation.py``.  Issue 3 asks <= 2 s for the
 full network.  The cost is one banded solve per nuclide over all Bessel modes at once,
 so it scales as n_nuclides x n_modes x n_energies; the network (cross sections) is
-built once and cached.  Best of 3 runs is printed (the machine is shared).
+built once and cached.  Best of 3 runs is printed (the machine is shared).  Memory: the
+peak of Python allocations during one full solve (tracemalloc, numpy arrays included) and
+the process's peak resident set (resource.getrusage, whole run).  Last, B/C(10 GeV/n) and
+the AMS-02 B/C chi2 for R0 = 1, 2, 4 GV (docs/propagation.md, "Results").
 """
+import resource
 import time
+import tracemalloc
 
 import astropy.units as u
 
@@ -44,9 +49,22 @@ def main():
         dt, sol = best_of(lambda: solve(model, network=net, norms=None if fit else unit))
         bc = float(sol.ratio("B", "C", 10 * u.GeV))
         print(f"{label:<40} {sol.raw.ekn.size:>4} {model.n_modes:>5} {dt:>9.3f} {bc:>14.4f}")
-    sol = solve(PropagationModel(), network=full)
-    chi2, n = bc_chi2(sol)
-    print(f"Table 1, phi = 550 MV: AMS-02 B/C chi2 = {chi2:.1f} for {n} points ({chi2 / n:.2f} per point)")
+    model = PropagationModel()
+    tracemalloc.start()
+    sol = solve(model, network=full, norms=unit)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"full network, default grid: {len(full.nuclides)} nuclides x {model.n_modes} modes x "
+          f"{sol.raw.ekn.size} energies x 3 groups; peak Python allocation {peak / 2**20:.0f} MiB, "
+          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+    print(f"{'R0 [GV]':>8} {'B/C(10 GeV/n) Earth':>20} {'LIS':>7} {'AMS-02 chi2 / N':>16}")
+    for R0 in (1.0, 2.0, 4.0):
+        sol = solve(PropagationModel(R0=R0 * u.GV), network=full)
+        chi2, n = bc_chi2(sol)
+        bc = [float(sol.ratio("B", "C", 10 * u.GeV, at=at)) for at in ("earth", "lis")]
+        print(f"{R0:>8.0f} {bc[0]:>20.4f} {bc[1]:>7.4f} {chi2:>9.1f} / {n} = {chi2 / n:.2f}")
+    print(f"AMS-02 B/C: phi = 550 MV, all {n} points; B/C does not depend on the normalisations "
+          f"(no fitted parameter, dof = N); crknee's default is R0 = 1 GV")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,11 @@ def test_user_file_is_merged_and_units_are_converted(tmp_path):
         ('[bc]\nchi2_dataset = "bc/NOPE"\n', "bc.chi2_dataset", "unknown dataset"),
         ("[fast.propagation]\ndelta = -0.1\n", "fast.propagation.delta", "out of range"),
         ("[propagation\n", "user.toml", "not valid TOML"),
+        ('[gamma.sources."SS 433"]\nd_kpc = "5 GV"\n', "gamma.sources.SS 433.d_kpc", "wrong unit"),
+        ('[gamma.sources."Cyg X-1"]\nbeta = 2.2\n', "gamma.sources.Cyg X-1.l_deg", "missing"),
+        ("[fit.sampler]\nnwalker = 32\n", "fit.sampler", "unknown key"),
+        ("[fit.parameters.d_kpc]\nmin = 20.0\n", "fit.parameters.d_kpc", "must be < max"),
+        ("[fast.fit.sampler]\nnwalkers = 0\n", "fast.fit.sampler.nwalkers", "must be >= 2"),
     ],
 )
 def test_malformed_config_names_the_key(tmp_path, text, key, what):
@@ -91,9 +96,24 @@ def test_fast_overrides_apply_only_with_fast():
     fast = cfg.for_run(True)
     full = cfg.for_run(False)
     assert "fast" not in full and "fast" not in fast
-    for section, over in cfg["fast"].items():
-        for key, value in over.items():
-            assert fast[section][key] == value
+
+    def leaves(table, path=()):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from leaves(value, path + (key,))
+            else:
+                yield path + (key,), value
+
+    def get(table, path):
+        for key in path:
+            table = table[key]
+        return table
+
+    overrides = list(leaves(cfg["fast"]))
+    assert overrides
+    for path, value in overrides:
+        assert get(fast, path) == value and get(full, path) == get(cfg, path)
+    assert get(fast, ("fit", "sampler", "nwalkers")) == get(full, ("fit", "sampler", "nwalkers"))
     assert fast.digest() != full.digest()
 
 

@@ -1,7 +1,6 @@
 """Synthetic data made by the model with known parameters are recovered (seeded)."""
 import os
 
-import numpy as np
 import pytest
 from test_fit_support import TRUTH, layout_pieces, parameters, synthetic_fixed
 

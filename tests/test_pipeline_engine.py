@@ -24,7 +24,7 @@ def _make_steps(calls):
 
     def c(ctx):
         calls.append("c")
-        return StepResult({"seed": ctx.config["run"]["seed"]}, [], state=None)
+        return StepResult({"workers": ctx.config["run"]["workers"]}, [], state=None)
 
     return [
         Step("a", a, sections=("propagation",), modules=("crknee.transport",)),

@@ -11,7 +11,6 @@ reuses the cache of the first run (the suite's time budget is two minutes):
    with every step present, nothing lost, nothing duplicated.
 """
 import json
-import os
 import signal
 import subprocess
 import sys

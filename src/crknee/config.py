@@ -14,6 +14,8 @@ Conventions (also in ``docs/reproduce.md``):
   :class:`~crknee.errors.ConfigError` with a one-line message that starts with the key.
 * ``[fast]`` mirrors the other sections and overrides them when the pipeline runs with
   ``--fast`` (coarser grids, a shorter chain).
+* ``[fit]`` follows crknee.fit's own schema (docs/fit.md) and is validated by crknee.fit's
+  validators (:class:`Delegated`); lists and arrays of tables replace the paper's whole.
 
 API: :func:`load`, :func:`validate`, :func:`show`, :func:`paper_path`, :class:`Config`.
 The schema of every key is :data:`SCHEMA`.
@@ -42,9 +44,9 @@ BUNDLED = ("paper",)
 class Key:
     """Schema of one configuration key.
 
-    ``kind``: "float", "int", "bool", "str", "floats" (list of numbers), "strs" (list of
-    strings), "dataset" / "datasets" (one / a list of names known to :func:`crknee.data.names`).  ``unit``: the unit of a numeric key (astropy string) or None.
-    ``lo``/``hi``: bounds; ``lo_open``/``hi_open`` make them strict.  ``choices``: allowed
+    ``kind``: "float", "int", "bool", "str", "floats" (list of numbers), "dataset" /
+    "datasets" (one / a list of names known to :func:`crknee.data.names`).  ``unit``: the
+    unit of a numeric key (astropy string) or None.  ``lo``/``hi``: bounds; ``lo_open``/``hi_open`` make them strict.  ``choices``: allowed
     strings.  ``length``: required list length.  ``increasing``: list must increase.
     """
 
@@ -82,17 +84,16 @@ def _pos(unit=None, hi=None):
     return Key("float", unit, 0.0, hi, lo_open=True)
 
 
-def _int(lo=1, hi=None):
-    return Key("int", None, lo, hi)
+def _int(lo=1):
+    return Key("int", None, lo)
 
 
-def _range(unit=None, lo=None, hi=None, lo_open=False):
-    return Key("floats", unit, lo, hi, lo_open=lo_open, length=2, increasing=True)
+def _range(unit=None, lo=None, lo_open=False):
+    return Key("floats", unit, lo, lo_open=lo_open, length=2, increasing=True)
 
 
 _BOOL = Key("bool")
 _STR = Key("str")
-_STRS = Key("strs")
 
 _SOURCE = {  # crknee.gamma.SourceParams fields, plus the SED datasets and whether to refit
     "l_deg": _f("deg", -180.0, 360.0),
@@ -264,14 +265,11 @@ def _value(path: str, key: Key, value):
         raise ConfigError(f"{path}: expected a list, got {value!r}")
     if key.length is not None and len(value) != key.length:
         raise ConfigError(f"{path}: expected {key.length} values, got {len(value)}")
-    if key.kind in ("strs", "datasets"):
+    if key.kind == "datasets":
         bad = [v for v in value if not isinstance(v, str)]
         if bad:
-            raise ConfigError(f"{path}: expected strings, got {bad[0]!r}")
-        if key.kind == "datasets":
-            for v in value:
-                _dataset(path, v)
-        return list(value)
+            raise ConfigError(f"{path}: expected dataset names, got {bad[0]!r}")
+        return [_dataset(path, v) for v in value]
     out = [_number(f"{path}[{i}]", key, v) for i, v in enumerate(value)]
     if key.increasing and any(b <= a for a, b in zip(out, out[1:])):
         raise ConfigError(f"{path}: values must increase, got {out}")
@@ -353,9 +351,14 @@ def _delegated(values: dict) -> None:
 def _cross_checks(values: dict) -> None:
     """Checks across keys, on the config as given and with its [fast] overrides applied."""
     plain = {k: v for k, v in values.items() if k != "fast"}
-    for variant in (plain, _merge(plain, values.get("fast", {}))):
-        _delegated(variant)
-        _check_sources(variant)
+    _delegated(plain)
+    _check_sources(plain)
+    try:
+        fast = _merge(plain, values.get("fast", {}))
+        _delegated(fast)
+        _check_sources(fast)
+    except ConfigError as exc:  # the base passed: the error comes from a [fast] override
+        raise ConfigError(f"fast.{exc}") from None
 
 
 def _check_sources(values: dict) -> None:

@@ -51,7 +51,7 @@ CAPTIONS = {
     "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the equatorial dipole: background, local SNR, knee source (MAP) and total.",
     "fig05_anisotropy_amplitude": "Fig. 5: amplitude of the equatorial dipole, same components.",
     "fit_anisotropy": "The anisotropy data in the fit windows with the fitted model (MAP and 16-84 % band).",
-    "fig06_protons_knee": "Fig. 6: protons with the fitted knee source.",
+    "fig06_protons": "Fig. 6: protons with the fitted knee source (MAP and 16-84 % band) on background + local SNR.",
     "fig07_corner": "Fig. 7: posterior of the knee source (MCMC).",
     "fig08_helium": "Fig. 8: helium prediction vs data.",
     "fig09_allparticle": "Fig. 9: all-particle prediction vs data.",
@@ -89,6 +89,13 @@ def _table(header, rows) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _local_snr(snr: dict) -> str:
+    rows = [[k, snr[k]] for k in ("d_kpc", "age_Myr", "beta", "Rcut_GV", "energy_erg")]
+    return (f"<h2>Local SNR (Sec. 2.2)</h2><p>{html.escape(snr['name'])} fitted to the protons below 100 TeV on top "
+            f"of the background: chi2 = {_fmt(snr['chi2'])} for {snr['ndof']} degrees of freedom (the paper gives no "
+            f"parameters for it).</p>" + _table(["parameter", "this run"], rows))
+
+
 def _list(items) -> str:
     if not items:
         return "<p class='note'>none</p>"
@@ -116,6 +123,8 @@ def render(summary: dict, steps: dict, out: Path) -> str:
         f"<h1>crknee reproduction of Nie, Yue, Guo &amp; Liu</h1>"
         f"<p class='note'>crknee {html.escape(summary['crknee_version'])}; config {html.escape(summary['config']['source'])} "
         f"(sha256 {summary['config']['sha256'][:12]}); fast mode: {_fmt(summary['config']['fast'])}.</p>",
+        "<p><b>Fast mode: coarser grids and a short, unconverged chain; the numbers check the pipeline, they are "
+        "not the reproduction.</b></p>" if summary["config"]["fast"] else "",
         "<h2>Background propagation (Table 1, Fig. 1)</h2>",
         _table(["parameter", "this run", "paper (Table 1)"], [[k, prop[k], v] for k, v in t1.items()]),
         _table(
@@ -123,6 +132,7 @@ def render(summary: dict, steps: dict, out: Path) -> str:
             [[steps["background"].get("bc_dataset", "B/C"), summary["bc"]["chi2"], summary["bc"]["ndof"],
               summary["bc"]["chi2"] / max(summary["bc"]["ndof"], 1)]],
         ),
+        _local_snr(steps["local_snr"]),
         "<h2>Microquasars: gamma-ray fits (Table 2, Fig. 2) and their protons at Earth (Fig. 3)</h2>",
     ]
     rows = []
@@ -142,8 +152,9 @@ def render(summary: dict, steps: dict, out: Path) -> str:
             [[k, knee[k], PAPER["knee_source"].get(k, None), k in fit.get("prior_dominated", [])]
              for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")],
         ),
-        f"<p>Converged (chain longer than {_fmt(fit.get('tau_factor'))} autocorrelation times): "
-        f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit.get('n_steps'))}, walkers: {_fmt(fit.get('n_walkers'))}.</p>",
+        f"<p>Converged (chain longer than {_fmt(fit['n_tau'])} autocorrelation times, tau stable): "
+        f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit['n_steps'])}, walkers: {_fmt(fit['n_walkers'])}; "
+        f"autocorrelation times: {html.escape(', '.join(f'{k} {v:.3g}' for k, v in fit['tau'].items()))}.</p>",
         "<p>Constraints active in the likelihood:</p>",
         _list(fit["active"]),
         "<p>Checks (drawn, not fitted):</p>",

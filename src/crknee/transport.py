@@ -2,9 +2,10 @@
 
     D_xx(R) = D0 * beta**eta * (R / R0)**delta
 
-The paper does not state R0; crknee's default is R0 = 1 GV with eta = 1 (see
-docs/conventions.md: with Table 1, R0 = 4 GV gives B/C(10 GeV/n) ~ 0.35, 1.7x AMS-02,
-while R0 = 1 GV gives ~ 0.19).  The background solver (``crknee.propagation``) and the
+The paper does not state R0; crknee's default is R0 = 1 GV with eta = 1 (GALPROP's
+D0_xx is quoted at 4 GV, DRAGON2's at a user choice).  With Table 1 and phi = 550 MV
+crknee's solver gives B/C(10 GeV/n) = 0.201 for R0 = 1 GV and 0.311 for R0 = 4 GV,
+against 0.20 measured by AMS-02 (docs/propagation.md).  The background solver (``crknee.propagation``) and the
 point sources (``crknee.sources``) call the same function so that "the same propagation
 environment" of the paper is guaranteed by construction.
 """

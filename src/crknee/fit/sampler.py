@@ -96,7 +96,10 @@ class ResumableHDFBackend(HDFBackend):
 
     @contextlib.contextmanager
     def session(self):
-        self._handle = h5py.File(self.filename, "a")
+        try:
+            self._handle = h5py.File(self.filename, "a")
+        except BlockingIOError:
+            raise CrkneeError(f"chain file {self.filename} is in use by another run (HDF5 lock)") from None
         try:
             yield self
         finally:
@@ -232,7 +235,8 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
     backend = ResumableHDFBackend(str(path), name="mcmc")
-    done = _check_file(backend, settings.nwalkers, ndim, names) if path.exists() else 0
+    with backend.session():
+        done = _check_file(backend, settings.nwalkers, ndim, names) if path.exists() else 0
     t0 = time.perf_counter()
     with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))

@@ -267,7 +267,11 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
             continue
         log.info("step %s: computing (key %s)", step.name, key[:12])
         ctx.key = key
-        result = step.func(ctx)
+        try:
+            result = step.func(ctx)
+        except BaseException as exc:
+            log.error("step %s: failed after %.2f s: %s: %s", step.name, time.perf_counter() - t0, type(exc).__name__, exc)
+            raise
         seconds = time.perf_counter() - t0
         artifacts = {}
         for p in result.artifacts:

@@ -5,16 +5,19 @@ crknee.gamma / crknee.sources / crknee.fit / crknee.catalogs, and writes what th
 (figures through their plot functions, tables through :mod:`crknee.io`).  Each step's
 summary (JSON) feeds summary.json and the report; its state feeds the steps downstream.
 
-==============  ==========================  ==============================================
-step            config sections             outputs (in DIR)
-==============  ==========================  ==============================================
-background      propagation, bc             figures/fig01_bc, tables/bc.ecsv, tables/lis.ecsv
-gamma           propagation, gamma          figures/fig02_gamma, tables/gamma_fits.ecsv
-local_snr       propagation, local_snr      tables/local_snr.ecsv
-protons         gamma, protons              figures/fig03_protons, tables/protons_at_earth.ecsv
-knee_mcmc       fit                         figures/fig04-09, chains/knee_mcmc.h5, tables/knee_posterior.ecsv
-candidates      candidates                  figures/fig10_xrb_map, tables/candidates.ecsv
-==============  ==========================  ==============================================
+==========  ======================================  ==================================================
+step        config sections (+ upstream steps)      outputs (in DIR)
+==========  ======================================  ==================================================
+background  propagation, bc                         figures/fig01_bc, tables/bc.ecsv
+gamma       propagation, gamma                      figures/fig02_gamma, tables/gamma_fits.ecsv
+local_snr   propagation, local_snr (+ background)   tables/local_snr.ecsv
+protons     propagation, protons (+ background,     figures/fig03_protons, tables/protons_ratio.ecsv
+            gamma, local_snr)
+knee_mcmc   propagation, knee_mcmc, fit             figures/fig04-fig09 (+ fit_anisotropy),
+            (+ background, local_snr)               chains/knee_mcmc/ (a ``crknee fit`` folder),
+                                                    tables/knee_posterior.ecsv
+candidates  candidates (+ knee_mcmc)                figures/fig10_xrb_map, tables/candidates.ecsv
+==========  ======================================  ==================================================
 """
 from __future__ import annotations
 
@@ -228,6 +231,7 @@ def knee_mcmc(ctx) -> StepResult:
     from crknee.anisotropy import solution_dipole
     from crknee.fit import fit, problem_from_config
     from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces
+    from crknee.fit.schema import sampler_settings
     from crknee.fit.summary import read_chain
     from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.plots.fit import draw_all
@@ -270,13 +274,15 @@ def knee_mcmc(ctx) -> StepResult:
                       "Rcut_PV": triple["Rcut_PV"]},
         "all_parameters": triple, "map": {k: float(v) for k, v in best.items()},
         "converged": result["converged"], "n_steps": result["iterations"], "n_walkers": result["nwalkers"],
+        "n_tau": sampler_settings(section.get("sampler", {})).n_tau,
         "tau": result["tau"], "prior_dominated": result["prior_dominated"],
         "active": result["active_constraints"], "checks": result["checks"],
         "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
         "evaluations_per_s": result["evaluations_per_s"],
     }
     table = QTable.read(run_dir / "posterior.ecsv", format="ascii.ecsv")
-    artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures]
+    artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures,
+                 *sorted(p for p in run_dir.iterdir() if p.is_file() and not p.name.startswith("."))]
     samples_lb = {"l_deg": samples[:, names.index("l_deg")], "d_kpc": samples[:, names.index("d_kpc")]}
     return StepResult(summary, artifacts, state={"samples": samples_lb})
 
@@ -291,7 +297,7 @@ def candidates(ctx) -> StepResult:
     binaries = cat.load_binaries(section["catalogs"])
     region = cat.HPDRegion(samples["l_deg"] * u.deg, samples["d_kpc"] * u.kpc, convention=section["convention"])
     result = cat.find_candidates(region, binaries, max_b=section["b_max_deg"] * u.deg)
-    result.meta["posterior"] = "crknee reproduce: knee_mcmc chain (chains/knee_mcmc.h5)"
+    result.meta["posterior"] = "crknee reproduce: the knee_mcmc chain (chains/knee_mcmc/chain.h5)"
     dens = np.asarray(result["density"].to_value(u.kpc**-2), dtype=float)
     inside1 = np.isfinite(dens) & (dens >= region.thresholds_kpc2[0])
     inside2 = np.isfinite(dens) & (dens >= region.thresholds_kpc2[1])
@@ -310,7 +316,8 @@ STEPS = [
          modules=("crknee.propagation", "crknee.plots.bc", "crknee.data")),
     Step("gamma", gamma, sections=("propagation", "gamma"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data")),
-    Step("local_snr", local_snr, sections=("local_snr",), needs=("background",), modules=("crknee.sources", "crknee.data")),
+    Step("local_snr", local_snr, sections=("propagation", "local_snr"), needs=("background",),
+         modules=("crknee.sources", "crknee.data")),
     Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
     Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit"), needs=("background", "local_snr"),

@@ -40,13 +40,15 @@ where ionisation losses win (a 0.1 GeV/n edge lowers the 1 GeV proton LIS by 30 
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, fields
 from types import SimpleNamespace
 
 import astropy.units as u
 import numpy as np
 
-from crknee.errors import InputError
+from crknee.errors import ConfigError, CrkneeError, InputError
 from crknee.transport import Diffusion
 
 #: Field name -> unit in which the solver reads it (hot-loop units).
@@ -66,6 +68,21 @@ QUANTITY_UNITS = {
     "ekn_max": u.GeV,
 }
 REACCELERATION_ZONES = ("halo", "disk")
+#: ``[propagation]`` key of a crknee config file -> (PropagationModel field, unit of the
+#: key's suffix; None if dimensionless or text).  Schema: crknee.config.SCHEMA.
+CONFIG_FIELDS = {
+    "D0_cm2_s": ("D0", u.cm**2 / u.s), "delta": ("delta", None), "R0_GV": ("R0", u.GV), "eta": ("eta", None),
+    "vA_km_s": ("v_A", u.km / u.s), "Vc_km_s": ("V_c", u.km / u.s), "H_kpc": ("H", u.kpc),
+    "R_gal_kpc": ("R_gal", u.kpc), "r_sun_kpc": ("r_sun", u.kpc), "z_s_kpc": ("z_s", u.kpc),
+    "h_kpc": ("h", u.kpc), "he_to_h": ("he_to_h", None), "nu1": ("nu1", None), "nu2": ("nu2", None),
+    "Rbr_GV": ("R_br", u.GV), "Rcut_GV": ("R_cut", u.GV), "reacceleration": ("reacceleration", None),
+    "n_modes": ("n_modes", None), "points_per_decade": ("points_per_decade", None),
+    "ekn_min_GeV": ("ekn_min", u.GeV), "ekn_max_GeV": ("ekn_max", u.GeV), "heaviest": ("heaviest", None),
+    "production": ("production", None), "inelastic": ("inelastic", None),
+}
+#: ``[propagation]`` keys that are not model parameters: the force-field potential and the
+#: primary normalisation fit (read by the callers, e.g. ``crknee propagate``).
+CONFIG_EXTRA_KEYS = ("phi_MV", "normalisation_datasets", "normalisation_window_GV")
 
 
 @dataclass(frozen=True)
@@ -160,3 +177,32 @@ class PropagationModel:
             D0=float(self.D0.to_value(u.cm**2 / u.s)), delta=float(self.delta),
             R0=float(self.R0.to_value(u.GV)), eta=float(self.eta),
         )
+
+
+def model_from_config(section: dict) -> PropagationModel:
+    """The :class:`PropagationModel` of a ``[propagation]`` config section.
+
+    ``section`` maps the keys of :data:`CONFIG_FIELDS` (plain numbers in the unit their
+    name ends with, as :func:`crknee.config.load` returns them) to values; missing keys
+    keep the model defaults.  A key that is neither a model key nor one of
+    :data:`CONFIG_EXTRA_KEYS`, or a value the model rejects, raises
+    :class:`~crknee.errors.ConfigError` naming ``propagation.<key>``.
+    """
+    kwargs = {}
+    for key, value in section.items():
+        if key in CONFIG_EXTRA_KEYS:
+            continue
+        if key not in CONFIG_FIELDS:
+            raise ConfigError(f"propagation.{key}: unknown key; expected one of "
+                              f"{sorted(CONFIG_FIELDS) + sorted(CONFIG_EXTRA_KEYS)}")
+        name, unit = CONFIG_FIELDS[key]
+        if unit is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"propagation.{key}: expected a number in {unit}; got {value!r}")
+        kwargs[name] = value * unit if unit is not None else value
+    try:
+        return PropagationModel(**kwargs)
+    except CrkneeError as exc:
+        found = re.search(r"(?:PropagationModel\.|diffusion )(\w+)", str(exc))
+        field = found.group(1) if found else None
+        key = next((k for k, (f, _) in CONFIG_FIELDS.items() if f == field), field)
+        raise ConfigError(f"propagation.{key}: {exc}") from None
