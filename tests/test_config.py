@@ -133,3 +133,17 @@ def test_cli_show_and_validate(tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "propagation.delta" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_propagation_section_maps_every_model_field():
+    """A new PropagationModel field must get a config key (or the paper config would be silent on it)."""
+    from dataclasses import fields
+
+    from crknee.propagation.model import CONFIG_EXTRA_KEYS, CONFIG_FIELDS, PropagationModel, model_from_config
+
+    mapped = {field for field, _ in CONFIG_FIELDS.values()}
+    # "species" (an explicit nuclide list) stays None: the network is set by "heaviest"
+    assert {f.name for f in fields(PropagationModel)} - mapped == {"species"}
+    assert set(CONFIG_FIELDS) | set(CONFIG_EXTRA_KEYS) == set(cfgmod.SCHEMA["propagation"])
+    model = model_from_config(cfgmod.load()["propagation"])
+    assert model == PropagationModel()  # the paper config is the solver's Table 1 default

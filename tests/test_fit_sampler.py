@@ -22,7 +22,8 @@ from crknee.fit.model import KneeSourceModel
 from crknee.fit.sampler import Interrupted, NotConvergedWarning, SamplerSettings, run
 
 FIXED = ("b_deg", "d_kpc", "Rcut_PV", "beta")
-SETTINGS = SamplerSettings(nwalkers=16, nsteps=40, seed=11, check_every=1000, progress=False)
+# the stretch move evaluates the ensemble in two halves: 2 log-prob calls per step
+SETTINGS = SamplerSettings(nwalkers=16, nsteps=40, seed=11, check_every=1000, moves="stretch", progress=False)
 
 
 def problem():
@@ -173,3 +174,14 @@ def test_chain_file_of_another_problem_is_refused(reference, tmp_path):
 def test_interrupted_is_a_crknee_error():
     from crknee.errors import CrkneeError
     assert issubclass(Interrupted, CrkneeError)
+
+
+def test_dask_scheduler_address_gives_the_serial_chain(reference, tmp_path):
+    from distributed import LocalCluster
+
+    lp, ps = problem()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with pytest.warns(NotConvergedWarning):
+            run(lp, ps, replace(SETTINGS, pool="dask", workers=2, scheduler=cluster.scheduler_address),
+                tmp_path / "addr.h5")
+    assert np.array_equal(chain(tmp_path / "addr.h5")[0], reference[0])

@@ -5,7 +5,8 @@ reuses the cache of the first run (the suite's time budget is two minutes):
 
 1. a --fast run: every figure is a valid PNG (and a PDF), summary.json validates against
    its schema, report.html embeds every figure;
-2. a second run with the same config recomputes nothing (read from the log);
+2. a second run with the same config recomputes nothing (read from the log), and a
+   changed [candidates] parameter reruns only the candidates step;
 3. a changed chain length reruns the MCMC (and only what depends on it); the run is
    killed with SIGTERM inside the MCMC; the rerun resumes the HDF5 chain and completes
    with every step present, nothing lost, nothing duplicated.
@@ -98,6 +99,13 @@ def test_reproduce_fast_end_to_end(tmp_path):
     _reproduce(out)
     statuses = _last_run_statuses(out)
     assert set(statuses) == {s.name for s in STEPS} and set(statuses.values()) == {"cached"}, statuses
+
+    # ... and changing one parameter reruns only the steps that depend on it
+    narrower = tmp_path / "narrower.toml"
+    narrower.write_text("[candidates]\nb_max_deg = 4.0\n")
+    _reproduce(out, "--config", str(narrower))
+    statuses = _last_run_statuses(out)
+    assert statuses.pop("candidates") == "computed" and set(statuses.values()) == {"cached"}, statuses
 
     # 3. kill inside the MCMC, rerun, nothing lost
     nsteps = cfgmod.load().for_run(True)["fit"]["sampler"]["nsteps"] + 1500

@@ -128,9 +128,14 @@ def render(summary: dict, steps: dict, out: Path) -> str:
         "<h2>Background propagation (Table 1, Fig. 1)</h2>",
         _table(["parameter", "this run", "paper (Table 1)"], [[k, prop[k], v] for k, v in t1.items()]),
         _table(
-            ["B/C", "chi2", "ndof", "chi2/ndof"],
-            [[steps["background"].get("bc_dataset", "B/C"), summary["bc"]["chi2"], summary["bc"]["ndof"],
-              summary["bc"]["chi2"] / max(summary["bc"]["ndof"], 1)]],
+            ["B/C at Earth vs", "chi2", "ndof", "chi2/ndof", "paper"],
+            [[steps["background"]["bc_dataset"], summary["bc"]["chi2"], summary["bc"]["ndof"],
+              summary["bc"]["chi2"] / max(summary["bc"]["ndof"], 1), "Fig. 1 only (no chi2 given)"]],
+        ),
+        _table(
+            ["primary normalisations fitted to", "chi2", "ndof"],
+            [[", ".join(steps["background"]["normalisation"]["datasets"]),
+              steps["background"]["normalisation"]["chi2"], steps["background"]["normalisation"]["ndof"]]],
         ),
         _local_snr(steps["local_snr"]),
         "<h2>Microquasars: gamma-ray fits (Table 2, Fig. 2) and their protons at Earth (Fig. 3)</h2>",

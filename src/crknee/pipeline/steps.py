@@ -31,35 +31,8 @@ from crknee.errors import ConfigError, CrkneeError
 from crknee.io import atomic_write_table
 from crknee.pipeline.engine import Step, StepResult
 
-#: config key of [propagation] -> PropagationModel field (unit = the key's suffix).
-PROPAGATION_FIELDS = {
-    "D0_cm2_s": ("D0", "cm2 / s"), "delta": ("delta", None), "R0_GV": ("R0", "GV"), "eta": ("eta", None),
-    "vA_km_s": ("v_A", "km / s"), "Vc_km_s": ("V_c", "km / s"), "H_kpc": ("H", "kpc"),
-    "R_gal_kpc": ("R_gal", "kpc"), "r_sun_kpc": ("r_sun", "kpc"), "z_s_kpc": ("z_s", "kpc"),
-    "h_kpc": ("h", "kpc"), "he_to_h": ("he_to_h", None), "nu1": ("nu1", None), "nu2": ("nu2", None),
-    "Rbr_GV": ("R_br", "GV"), "Rcut_GV": ("R_cut", "GV"), "reacceleration": ("reacceleration", None),
-    "n_modes": ("n_modes", None), "points_per_decade": ("points_per_decade", None),
-    "ekn_min_GeV": ("ekn_min", "GeV"), "ekn_max_GeV": ("ekn_max", "GeV"), "heaviest": ("heaviest", None),
-    "production": ("production", None), "inelastic": ("inelastic", None),
-}
 #: Element fitted by a normalisation dataset, from its quantity.
 ELEMENT_OF_QUANTITY = {"proton": "H", "helium": "He"}
-
-
-def propagation_model(section: dict):
-    """The :class:`crknee.propagation.PropagationModel` of a ``[propagation]`` section."""
-    from crknee.propagation.model import PropagationModel
-
-    kwargs = {}
-    for key, (field, unit) in PROPAGATION_FIELDS.items():
-        value = section[key]
-        kwargs[field] = value * u.Unit(unit) if unit else value
-    try:
-        return PropagationModel(**kwargs)
-    except CrkneeError as exc:
-        field = str(exc).split()[0].split(".")[-1]
-        key = next((k for k, (f, _) in PROPAGATION_FIELDS.items() if f == field), "")
-        raise ConfigError(f"propagation.{key or field}: {exc}") from None
 
 
 def _phi(section: dict) -> u.Quantity:
@@ -71,10 +44,11 @@ def background(ctx) -> StepResult:
     """Solve eq. 1-4 (Table 1), fit the primary normalisations, B/C chi2, Fig. 1."""
     from crknee.plots.bc import plot_bc
     from crknee.propagation.fitting import bc_chi2, fit_normalisations
+    from crknee.propagation.model import model_from_config
     from crknee.propagation.solution import solve
 
     prop, bc = ctx.config["propagation"], ctx.config["bc"]
-    model = propagation_model(prop)
+    model = model_from_config(prop)
     phi = _phi(prop)
     raw = solve(model, norms=np.ones(3) * u.Unit("cm-3 GeV-1 Myr-1"))
     data = [(name, ELEMENT_OF_QUANTITY[name.split("/")[0]]) for name in prop["normalisation_datasets"]]
@@ -99,9 +73,10 @@ def gamma(ctx) -> StepResult:
     """Per-source fit of (L0, beta[, R_cut]) to the SED points, or Table 2 as given; Fig. 2."""
     from crknee.gamma import HadronicSource, SourceParams, analyse
     from crknee.plots.gamma import plot_gamma
+    from crknee.propagation.model import model_from_config
 
     sec = ctx.config["gamma"]
-    diffusion = propagation_model(ctx.config["propagation"]).diffusion
+    diffusion = model_from_config(ctx.config["propagation"]).diffusion
     cutoff = {"auto": "auto", "always": True, "never": False}[sec["cutoff"]]
     results, summary = {}, {}
     for name, opts in sec["sources"].items():
@@ -332,9 +307,10 @@ def check_config(config) -> None:
     """Build every step's model objects from ``config`` (no solving): a bad value is a
     ConfigError naming its key before any work starts."""
     from crknee.gamma import SourceParams
+    from crknee.propagation.model import model_from_config
     from crknee.sources.catalogue import NAMED_SOURCES
 
-    propagation_model(config["propagation"])
+    model_from_config(config["propagation"])
     for name in config["propagation"]["normalisation_datasets"]:
         if name.split("/")[0] not in ELEMENT_OF_QUANTITY:
             raise ConfigError(f"propagation.normalisation_datasets: {name!r} is not a proton or helium spectrum")
