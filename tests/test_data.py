@@ -13,7 +13,7 @@ from crknee import data
 from crknee.data import store
 from crknee.errors import DataError, InputError
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the checkout
 ROOT = Path(__file__).resolve().parents[1]
 FLUX_GEV = u.Unit("m-2 s-1 sr-1 GeV-1")
 

@@ -4,7 +4,7 @@ Usage::
 
     python tools/build_data.py [SOURCE_DIR] [--out src/crknee/data]
 
-SOURCE_DIR defaults to /work/shared/data (the project's provenance-tracked data). Every
+SOURCE_DIR defaults to ../shared/data beside the checkout (the project's provenance-tracked data). Every
 number is read from the source CSV files; the only arithmetic is stated in each
 dataset's ``notes`` (splitting SS 433 HAWC lobes by region, catalogue distance bounds
 from Fortin's errors). Units are kept as in the source; ``crknee.data.load`` converts.
@@ -28,7 +28,7 @@ from crknee.data.schema import FOLDERS, QUANTITIES, SPECTRA, canonical
 from crknee.data.user import from_csv
 from crknee.io import atomic_write_table, atomic_write_text
 
-DEFAULT_SOURCE = Path("/work/shared/data")
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the checkout
 #: GPL-2.0 DRAGON2 material (the folder and the two copied .source.param files): not
 #: redistributable inside an MIT package (nuclear/SOURCES.md sections 1 and 7).
 SKIP_RAW = ("dragon2", "DRAGON2_")
