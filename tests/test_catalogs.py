@@ -239,3 +239,24 @@ def test_paper_posterior_matches_the_quoted_result():
     np.testing.assert_allclose(np.percentile(t["d_kpc"].to_value(u.kpc), [15.87, 50, 84.13]), [2.19, 2.64, 3.08], atol=0.02)
     with pytest.raises(InputError, match="minus"):
         two_piece_normal(1.0, 0.0, 1.0, 5, np.random.default_rng(0))
+
+
+def test_map_names_at_most_the_top_candidates_for_a_broad_posterior():
+    """A prior-dominated posterior (l free) holds many binaries: Fig. 10 names the
+    MAX_LISTED best-ranked ones and counts the rest instead of overflowing the page."""
+    from crknee.plots.xrb_map import MAX_LISTED, plot_xrb_map
+
+    rng = np.random.default_rng(3)
+    n_cat = 6 * MAX_LISTED
+    rows = [(f"B{i}", l, 0.0, d, 0.9 * d, 1.1 * d)
+            for i, (l, d) in enumerate(zip(rng.uniform(0, 360, n_cat), rng.uniform(0.3, 1.0, n_cat)))]
+    l = rng.uniform(0, 360, 3000) * u.deg
+    d = rng.uniform(0.2, 2.5, 3000) * u.kpc
+    region = HPDRegion(l, d)
+    table = find_candidates(region, merge({"cat/test": catalogue(rows)}))
+    inside = int(np.sum(table["density"].to_value(u.kpc**-2) >= region.thresholds_kpc2[0]))
+    assert inside > MAX_LISTED
+    fig = plot_xrb_map(table, region, microquasar_positions(table[:0]))
+    listing = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("inside 1 sigma"))
+    assert len(listing.splitlines()) == 1 + MAX_LISTED + 1
+    assert f"and {inside - MAX_LISTED} more" in listing

@@ -25,6 +25,10 @@ MICROQUASAR_COLOURS = {
 CONTOUR_COLOURS = ("red", "green")
 
 
+#: Candidates named beside the map (the highest-ranked); the full list is in candidates.ecsv.
+MAX_LISTED = 12
+
+
 def _limits(x, y):
     r_sun = R_SUN.to_value(u.kpc)
     xs = np.concatenate([x[np.isfinite(x)], [-r_sun, 0.0]])
@@ -73,7 +77,11 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
     for row in candidates[inside]:
         ax.annotate(str(row["rank"]), (row["x"].to_value(u.kpc), row["y"].to_value(u.kpc)), fontsize=6,
                     xytext=(2, 2), textcoords="offset points", color="darkred")
-    listing = "\n".join(f"{row['rank']}: {row['name']}" for row in candidates[inside])
+    ranked = candidates[inside]
+    ranked = ranked[np.argsort(np.asarray(ranked["rank"]))]
+    listing = "\n".join(f"{row['rank']}: {row['name']}" for row in ranked[:MAX_LISTED])
+    if len(ranked) > MAX_LISTED:
+        listing += f"\n... and {len(ranked) - MAX_LISTED} more (candidates.ecsv)"
     ax.text(1.02, 0.0, f"inside 1 sigma (median distance):\n{listing}", transform=ax.transAxes,
             fontsize=7, va="bottom", color="darkred")
     n_none = int(np.sum(~placed))
