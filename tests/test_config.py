@@ -147,3 +147,8 @@ def test_propagation_section_maps_every_model_field():
     assert set(CONFIG_FIELDS) | set(CONFIG_EXTRA_KEYS) == set(cfgmod.SCHEMA["propagation"])
     model = model_from_config(cfgmod.load()["propagation"])
     assert model == PropagationModel()  # the paper config is the solver's Table 1 default
+
+
+def test_gamma_burn_must_be_below_nsteps(tmp_path):
+    with pytest.raises(ConfigError, match="fast.gamma.burn: must be smaller than gamma.nsteps"):
+        cfgmod.load(_write(tmp_path, "[fast.gamma]\nburn = 400\n"))

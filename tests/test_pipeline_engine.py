@@ -43,21 +43,22 @@ def test_cache_reruns_only_what_changed(tmp_path):
     calls = []
     steps = _make_steps(calls)
     paper = cfgmod.load()
-    summaries, timings, statuses = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
+    summaries, timings, statuses, computed = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
     assert calls == ["a", "b", "c"]
     assert summaries["b"] == {"twice": 4.0}
     assert set(timings) == {"a", "b", "c"}
     assert _log_statuses(tmp_path) == {"a": "computed", "b": "computed", "c": "computed"}
 
     calls.clear()
-    _, _, statuses = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
-    assert calls == [] and set(statuses.values()) == {"cached"}
+    again = run_steps(steps, paper, tmp_path, fast=False, quiet=True)
+    assert calls == [] and set(again.statuses.values()) == {"cached"}
+    assert again.computed_s == computed and again.summaries == summaries
     assert _log_statuses(tmp_path) == {"a": "cached", "b": "cached", "c": "cached"}
 
     # one parameter of [propagation] changes: a and its downstream b rerun, c does not
     changed = cfgmod.validate({"propagation": {"D0_cm2_s": 4.0e28}})
     calls.clear()
-    summaries, _, statuses = run_steps(steps, changed, tmp_path, fast=False, quiet=True)
+    summaries, _, statuses, _ = run_steps(steps, changed, tmp_path, fast=False, quiet=True)
     assert calls == ["a", "b"] and statuses["c"] == "cached"
     assert summaries["a"]["D0"] == 4.0e28
 
@@ -75,7 +76,7 @@ def test_b_reads_upstream_state_from_cache(tmp_path):
     # remove b's record: b reruns and must load a's state from the pickle
     (tmp_path / "cache" / "b.json").unlink()
     calls.clear()
-    summaries, _, _ = run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
+    summaries = run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True).summaries
     assert calls == ["b"] and summaries["b"] == {"twice": 4.0}
     with open(tmp_path / "cache" / "a.pkl", "rb") as fh:
         assert pickle.load(fh) == 2.0

@@ -352,20 +352,20 @@ def _cross_checks(values: dict) -> None:
     """Checks across keys, on the config as given and with its [fast] overrides applied."""
     plain = {k: v for k, v in values.items() if k != "fast"}
     _delegated(plain)
-    _check_sources(plain)
+    _check_gamma(plain)
     try:
         fast = _merge(plain, values.get("fast", {}))
         _delegated(fast)
-        _check_sources(fast)
+        _check_gamma(fast)
     except ConfigError as exc:  # the base passed: the error comes from a [fast] override
         raise ConfigError(f"fast.{exc}") from None
 
 
-def _check_sources(values: dict) -> None:
-    gamma = values.get("gamma", {})
-    if gamma.get("nsteps", 2) <= gamma.get("burn", 1):
-        raise ConfigError(f"gamma.burn: must be smaller than gamma.nsteps ({gamma.get('nsteps')}), got {gamma.get('burn')}")
-    for name, src in gamma.get("sources", {}).items():
+def _check_gamma(values: dict) -> None:
+    gamma = values["gamma"]
+    if gamma["nsteps"] <= gamma["burn"]:
+        raise ConfigError(f"gamma.burn: must be smaller than gamma.nsteps ({gamma['nsteps']}), got {gamma['burn']}")
+    for name, src in gamma["sources"].items():
         missing = [k for k in _SOURCE if k not in src]
         if missing:
             raise ConfigError(f"gamma.sources.{name}.{missing[0]}: missing (every source gives {', '.join(_SOURCE)})")
@@ -413,12 +413,10 @@ class Config:
         return Config(base, self.source + (" (fast)" if fast else ""))
 
 
-def validate(data: dict, source: str = "<config>", *, base: dict | None = None) -> Config:
-    """Validate ``data`` (merged onto ``base``, the paper config by default) into a Config."""
-    if base is None:
-        base = _paper_values()
+def validate(data: dict, source: str = "<config>") -> Config:
+    """Validate ``data`` (a parsed TOML document, merged onto the paper config) into a Config."""
     checked = _check_table("", SCHEMA_FULL, data)
-    merged = _merge(base, checked)
+    merged = _merge(_paper_values(), checked)
     _cross_checks(merged)
     return Config(merged, source)
 

@@ -2,7 +2,8 @@
 
 Every number of the run stands beside the paper's value (:data:`PAPER`), and the page
 says which constraints were active in the knee-source fit.  :func:`write_report` takes
-the validated summary.json dictionary, the step summaries and the output folder.
+the validated summary.json dictionary, the step summaries, the output folder and the
+steps' cache statuses and compute times.
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def _figures(out: Path) -> str:
     return "\n".join(parts)
 
 
-def render(summary: dict, steps: dict, out: Path) -> str:
+def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: dict) -> str:
     """The report's HTML text."""
     cfg = summary["config"]["values"]
     prop = cfg["propagation"]
@@ -175,14 +176,17 @@ def render(summary: dict, steps: dict, out: Path) -> str:
              ["paper candidates recovered", ", ".join(sorted(set(summary["candidates"]) & set(PAPER["candidates"]))) or "none", ""]],
         ),
         "<h2>Timings</h2>",
-        _table(["step", "seconds (this run)"], [[k, v] for k, v in summary["timings_s"].items()]),
+        _table(["step", "this run", "seconds (this run)", "seconds when computed"],
+               [[k, statuses[k], v, computed_s[k]] for k, v in summary["timings_s"].items()]),
         "<h2>Figures</h2>",
         _figures(out),
     ]
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>crknee report</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>\n"
 
 
-def write_report(summary: dict, steps: dict, out) -> Path:
-    """Write ``DIR/report.html`` atomically and return its path."""
+def write_report(summary: dict, steps: dict, out, statuses: dict, computed_s: dict) -> Path:
+    """Write ``DIR/report.html`` atomically and return its path.  ``steps``: the step
+    summaries; ``statuses``/``computed_s``: per step, "cached"/"computed" and the seconds
+    of the run that computed it (:class:`crknee.pipeline.engine.StepsRun`)."""
     out = Path(out)
-    return atomic_write_text(out / "report.html", render(summary, steps, out))
+    return atomic_write_text(out / "report.html", render(summary, steps, out, statuses, computed_s))

@@ -45,11 +45,11 @@ def run(config: Config, out="results", *, fast: bool = False, workers: int | Non
     run_config = config.for_run(fast)
     check_config(run_config)
     workers = workers or run_config["run"]["workers"]
-    summaries, timings, _ = run_steps(steps, run_config, out, fast=fast, workers=workers, quiet=quiet)
+    done = run_steps(steps, run_config, out, fast=fast, workers=workers, quiet=quiet)
     t0 = time.perf_counter()
-    summary = build_summary(__version__, run_config, fast, summaries, timings)
+    summary = build_summary(__version__, run_config, fast, done.summaries, done.timings_s)
     validate_summary(summary)
-    write_report(summary, summaries, out)
+    write_report(summary, done.summaries, out, done.statuses, done.computed_s)
     summary["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary

@@ -25,7 +25,7 @@ import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from tqdm import tqdm
 
@@ -78,7 +78,6 @@ class Context:
 
     config: Config
     out: Path
-    fast: bool
     workers: int
     progress: bool
     log: logging.Logger
@@ -115,7 +114,10 @@ def code_digest(step: Step) -> str:
     """
     h = hashlib.sha256(__version__.encode())
     for mod in (*step.modules, step.func.__module__):
-        spec = importlib.util.find_spec(mod)
+        try:
+            spec = importlib.util.find_spec(mod)
+        except ModuleNotFoundError:  # its parent package is missing
+            spec = None
         if spec is None or spec.origin is None:
             raise MissingModuleError(step.name, mod)
         origin = Path(spec.origin)
@@ -231,12 +233,20 @@ class _TqdmHandler(logging.Handler):
         tqdm.write(self.format(record))
 
 
-def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet: bool = False):
-    """Run ``steps`` in order with caching.  Returns (summaries, timings_s, statuses).
+class StepsRun(NamedTuple):
+    """What :func:`run_steps` returns, per step name: ``summaries`` (JSON), ``timings_s``
+    (wall seconds this run spent), ``statuses`` ("cached" or "computed") and
+    ``computed_s`` (wall seconds of the run that computed the result)."""
 
-    ``statuses[name]`` is "cached" or "computed"; ``timings_s[name]`` the wall seconds
-    this run spent on the step.  Every missing module is reported before any work.
-    """
+    summaries: dict
+    timings_s: dict
+    statuses: dict
+    computed_s: dict
+
+
+def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet: bool = False) -> StepsRun:
+    """Run ``steps`` in order with caching (module docstring); a missing module is
+    reported before any work."""
     out = Path(out)
     check_order(steps)
     cache = out / "cache"
@@ -249,9 +259,9 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
     except MissingModuleError as exc:
         log.error("%s", exc)
         raise
-    ctx = Context(config, out, fast, workers, not quiet, log, _cache=cache)
+    ctx = Context(config, out, workers, not quiet, log, _cache=cache)
     user_data = user_data_digest()
-    keys, summaries, timings, statuses = {}, {}, {}, {}
+    keys, summaries, timings, statuses, computed = {}, {}, {}, {}, {}
     bar = tqdm(steps, desc="crknee reproduce", unit="step", disable=quiet, leave=False)
     for step in bar:
         bar.set_postfix_str(step.name)
@@ -263,6 +273,7 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
             summaries[step.name] = record["summary"]
             statuses[step.name] = "cached"
             timings[step.name] = round(time.perf_counter() - t0, 3)
+            computed[step.name] = record["seconds"]
             log.info("step %s: cached (key %s, computed in %.2f s)", step.name, key[:12], record["seconds"])
             continue
         log.info("step %s: computing (key %s)", step.name, key[:12])
@@ -285,8 +296,8 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
         )
         summaries[step.name] = result.summary
         statuses[step.name] = "computed"
-        timings[step.name] = round(seconds, 3)
+        timings[step.name] = computed[step.name] = round(seconds, 3)
         log.info("step %s: computed in %.2f s (%d files)", step.name, seconds, len(artifacts))
     bar.close()
     log.info("run end: %d computed, %d cached", sum(v == "computed" for v in statuses.values()), sum(v == "cached" for v in statuses.values()))
-    return summaries, timings, statuses
+    return StepsRun(summaries, timings, statuses, computed)
