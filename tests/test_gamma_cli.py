@@ -61,3 +61,23 @@ def test_plot_protons_takes_curves_and_rejects_bad_ones():
         plot_protons(src, background=(E, E[:-1]))
     with pytest.raises(InputError, match="pair"):
         plot_protons(src, local_snr=E)
+
+
+def test_plot_protons_propagates_in_the_given_environment():
+    """Fig. 3's microquasar curves use the background's diffusion: a config that changes
+    D0 must change them (slower diffusion at fixed L0 and 1 Myr changes the flux at Earth)."""
+    from crknee.transport import Diffusion
+
+    src = {"MAXI J1820+070": DEFAULTS["MAXI J1820+070"]}
+
+    def curve(diffusion):
+        fig = plot_protons(src, datasets=(), diffusion=diffusion)
+        line = next(l for l in fig.axes[0].get_lines() if l.get_label() == "MAXI J1820+070")
+        y = np.asarray(line.get_ydata(), dtype=float)
+        plt.close(fig)
+        return y
+
+    default, explicit, slow = curve(None), curve(Diffusion()), curve(Diffusion(D0=0.5e28))
+    np.testing.assert_allclose(default, explicit, rtol=1e-12)
+    ok = np.isfinite(default) & np.isfinite(slow)
+    assert ok.any() and not np.allclose(default[ok], slow[ok], rtol=1e-3)

@@ -145,7 +145,8 @@ def protons(ctx) -> StepResult:
     background = (E, ctx.state("background").earth("H1", E, "Etot", phi))
     snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
     artifacts += plot_protons({n: r.params for n, r in results.items()}, background, snr,
-                              datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"))
+                              datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
+                              diffusion=diffusion, phi=phi)
     return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 

@@ -16,6 +16,7 @@ import crknee.data
 from crknee.errors import InputError
 from crknee.gamma.earth import protons_at_earth
 from crknee.gamma.params import SourceParams
+from crknee.modulation import PHI_PAPER
 from crknee.plots.style import SPECTRUM_WEIGHT, marker, new_figure, save
 from crknee.sources.point import FLUX_UNIT
 
@@ -44,10 +45,12 @@ def _curve(name, curve):
 
 
 def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=None,
-                 datasets=DATASETS, path=None, formats=("png", "pdf")):
+                 datasets=DATASETS, path=None, formats=("png", "pdf"), diffusion=None, phi=PHI_PAPER):
     """Draw Fig. 3.  ``sources``: {name: SourceParams} (fitted or Table 2);
     ``background``, ``local_snr``: optional (E, J) curves, E total energy [GeV or
-    Quantity], J [m^-2 s^-1 sr^-1 GeV^-1 or Quantity].  Returns the figure or paths."""
+    Quantity], J [m^-2 s^-1 sr^-1 GeV^-1 or Quantity]; ``diffusion`` (the background's
+    :class:`crknee.transport.Diffusion`, default eq. 2 with Table 1) and ``phi`` propagate
+    the microquasars' protons in the same environment.  Returns the figure or paths."""
     w = SPECTRUM_WEIGHT
     fig, ax = new_figure(7.5, 5.2)
     given = {}
@@ -61,7 +64,7 @@ def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=No
                 label="background + local SNR")
     Ec = E_CURVE.to_value(u.GeV)
     for name, p in sources.items():
-        J, valid = protons_at_earth(p, E_CURVE)
+        J, valid = protons_at_earth(p, E_CURVE, diffusion, phi)
         J = J.to_value(FLUX_UNIT)
         ax.plot(Ec, np.where(J > 0, Ec**w * J, np.nan), ls="--", color=COLOURS.get(name, "purple"),
                 label=f"{name}" + ("" if np.all(valid) else " (diffusion not valid: c t < 10 d)"))
