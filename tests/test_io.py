@@ -34,3 +34,9 @@ def test_table_round_trip(tmp_path):
     t = QTable({"E": [1.0, 2.0] * u.GeV})
     atomic_write_table(t, tmp_path / "t.ecsv")
     assert QTable.read(tmp_path / "t.ecsv")["E"].unit == u.GeV
+
+
+def test_sha256_file_known_digest(tmp_path):
+    from crknee.io import sha256_file
+    (tmp_path / "abc").write_bytes(b"abc")  # FIPS 180-2 test vector
+    assert sha256_file(tmp_path / "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

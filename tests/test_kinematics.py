@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from crknee.errors import InputError, UnknownSpeciesError
 from crknee.kinematics import (
-    VARIABLES, convert_energy, convert_flux, dvar_dp, from_momentum, momentum_from, nuclide, velocity,
+    VARIABLES, convert_energy, convert_flux, dvar_dp, from_momentum, nuclide, velocity,
 )
 
 SPECIES = ["p", "H2", "He3", "He4", "Li7", "Be10", "B11", "C12", "N14", "O16", "Ne20", "Mg24", "Si28", "Fe56", "Ni58"]

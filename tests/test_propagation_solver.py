@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 from crknee.errors import InputError
-from crknee.kinematics import beta_of_momentum, momentum_from, nuclide
+from crknee.kinematics import beta_of_momentum, momentum_from
 from crknee.propagation.model import PropagationModel
 from crknee.propagation.solution import Q_UNIT, solve
 from crknee.propagation.solver import C_CM_MYR, MB_CM2, injection_shape, source_radial

@@ -26,7 +26,7 @@ from crknee.data import store
 from crknee.data.csvfile import parse_header, read
 from crknee.data.schema import FOLDERS, QUANTITIES, SPECTRA, canonical
 from crknee.data.user import from_csv
-from crknee.io import atomic_write_table, atomic_write_text
+from crknee.io import atomic_write_table, atomic_write_text, sha256_file
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the checkout
 #: GPL-2.0 DRAGON2 material (the folder and the two copied .source.param files): not
@@ -83,7 +83,7 @@ def provenance(header: list[str], source: Path, root: Path) -> dict:
     meta["licence"] = licence_of(meta.get("origin", ""))
     meta["source_header"] = header
     meta["source_file"] = source.relative_to(root).as_posix()
-    meta["source_sha256"] = store.sha256(source)
+    meta["source_sha256"] = sha256_file(source)
     return meta
 
 

@@ -1,6 +1,8 @@
-"""Atomic writing of result files (tables, JSON, text): never a half-written output."""
+"""Atomic writing of result files (tables, JSON, text): never a half-written output;
+and the SHA-256 of a file (data manifest, pipeline cache keys)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -40,3 +42,12 @@ def atomic_write_table(table, path, format: str = "ascii.ecsv") -> Path:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 of the bytes of ``path`` (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -6,7 +6,6 @@ user folder. Bundled data are searched first; a user file never shadows a bundle
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import platformdirs
 
 from crknee.data.schema import FOLDERS, QUANTITIES
 from crknee.errors import DataError
+from crknee.io import sha256_file
 
 #: The package data folder (holds ``bundled/``, ``MANIFEST.sha256``, ``DATA.md``).
 DATA_DIR = Path(__file__).resolve().parent
@@ -87,14 +87,6 @@ def raw_path(relpath: str) -> Path:
     return path
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def bundled_files(root: Path | None = None) -> list[Path]:
     """Every file of ``root/bundled`` (default: the package's), sorted (hidden files excluded)."""
     root = DATA_DIR if root is None else Path(root)
@@ -104,7 +96,7 @@ def bundled_files(root: Path | None = None) -> list[Path]:
 def manifest_text(root: Path | None = None) -> str:
     """``sha256  bundled/<path>`` lines of every bundled file under ``root`` (default: the package's)."""
     root = DATA_DIR if root is None else Path(root)
-    return "".join(f"{sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in bundled_files(root))
+    return "".join(f"{sha256_file(p)}  {p.relative_to(root).as_posix()}\n" for p in bundled_files(root))
 
 
 def verify_manifest(root: Path | None = None) -> list[str]:
@@ -122,7 +114,7 @@ def verify_manifest(root: Path | None = None) -> list[str]:
     for rel, digest in listed.items():
         if rel not in on_disk:
             problems.append(f"missing: {rel}")
-        elif sha256(on_disk[rel]) != digest:
+        elif sha256_file(on_disk[rel]) != digest:
             problems.append(f"checksum mismatch: {rel}")
     problems += [f"not in manifest: {rel}" for rel in on_disk if rel not in listed]
     return problems

@@ -16,7 +16,7 @@ from crknee.data import store
 from crknee.data.csvfile import parse_header, read
 from crknee.data.schema import ANGLE, DISTANCE, SPECTRA, canonical, parse_unit
 from crknee.errors import DataError
-from crknee.io import atomic_write_table
+from crknee.io import atomic_write_table, sha256_file
 
 #: Column aliases accepted in CSV files (the shared/data spelling -> the format's).
 ALIASES = {"is_upper_limit": "upper_limit"}
@@ -93,6 +93,6 @@ def add(path, quantity: str, *, replace: bool = False) -> str:
     table = canonical(_read_any(path, quantity), quantity, str(path))
     table.meta["name"] = name
     table.meta.setdefault("source_file", path.name)
-    table.meta["source_sha256"] = store.sha256(path)
+    table.meta["source_sha256"] = sha256_file(path)
     atomic_write_table(table, target)
     return name

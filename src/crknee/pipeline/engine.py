@@ -32,7 +32,7 @@ from tqdm import tqdm
 from crknee import __version__
 from crknee.config import Config
 from crknee.errors import CrkneeError
-from crknee.io import atomic_write_json
+from crknee.io import atomic_write_json, sha256_file
 
 LOGGER_NAME = "crknee.pipeline"
 LOG_FILE = "crknee.log"
@@ -99,14 +99,6 @@ class Context:
         return p
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def code_digest(step: Step) -> str:
     """SHA-256 of the source of the modules a step depends on (and of its own function).
 
@@ -155,7 +147,7 @@ def user_data_digest() -> str:
     if root.is_dir():
         for f in sorted(p for p in root.rglob("*") if p.is_file()):
             h.update(str(f.relative_to(root)).encode())
-            h.update(_sha256_file(f).encode())
+            h.update(sha256_file(f).encode())
     return h.hexdigest()
 
 
@@ -183,7 +175,7 @@ def _cached(cache: Path, out: Path, step: Step, key: str):
         return None
     for rel, digest in record["artifacts"].items():
         p = out / rel
-        if not p.is_file() or _sha256_file(p) != digest:
+        if not p.is_file() or sha256_file(p) != digest:
             return None
     return record
 
@@ -287,7 +279,7 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
         artifacts = {}
         for p in result.artifacts:
             p = Path(p)
-            artifacts[str(p.relative_to(out))] = _sha256_file(p)
+            artifacts[str(p.relative_to(out))] = sha256_file(p)
         _atomic_pickle(result.state, cache / f"{step.name}.pkl")
         ctx._states[step.name] = result.state
         atomic_write_json(
