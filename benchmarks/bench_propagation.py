@@ -13,6 +13,7 @@ import time
 import tracemalloc
 
 import astropy.units as u
+import numpy as np
 
 from crknee.propagation import PropagationModel, Q_UNIT, solve
 from crknee.propagation.fitting import bc_chi2
@@ -35,6 +36,11 @@ def main():
     light = build_network(heaviest="O16")
     print(f"network build (first call, cached after): {t_net:.2f} s; "
           f"full {len(full.nuclides)} nuclides, B/C-only (<= O16) {len(light.nuclides)}")
+    E = np.logspace(-1, 8, 150)
+    t0 = time.perf_counter()
+    full.sigma_prod(E)
+    full.sigma_inel(E)
+    print(f"cross sections of the full network on 150 energies: {1e3 * (time.perf_counter() - t0):.1f} ms")
     unit = [1, 1, 1] * Q_UNIT
     print(f"{'case':<40} {'n_E':>4} {'modes':>5} {'time [s]':>9} {'B/C(10 GeV/n)':>14}")
     for label, net, kw in (

@@ -1,5 +1,4 @@
 """The nuclear network handed to the propagation solver."""
-import time
 
 import numpy as np
 import pytest
@@ -145,11 +144,3 @@ def test_table_switches():
 def test_arrays_are_read_only(net):
     with pytest.raises(ValueError):
         net.tau_decay_Myr[0] = 1.0
-
-
-def test_evaluation_is_fast(net):
-    E = np.logspace(-1, 8, 150)
-    t0 = time.perf_counter()
-    net.sigma_prod(E)
-    net.sigma_inel(E)
-    assert time.perf_counter() - t0 < 1.0

@@ -70,10 +70,7 @@ def _chain_iterations(path):
 @pytest.mark.skipif(bool(_missing_modules()), reason=f"physics modules not installed: {', '.join(_missing_modules())}")
 def test_reproduce_fast_end_to_end(tmp_path):
     out = tmp_path / "results"
-    t0 = time.perf_counter()
-    _reproduce(out)
-    first_run_s = time.perf_counter() - t0
-    assert first_run_s < 120, f"--fast took {first_run_s:.0f} s (budget 120 s on 2 cores)"
+    _reproduce(out)  # its duration is measured in benchmarks, not asserted here
 
     # 1. figures (the paper's Figs. 1-10, PNG and PDF), summary, report
     for n in range(1, 11):
