@@ -40,3 +40,14 @@ def test_sha256_file_known_digest(tmp_path):
     from crknee.io import sha256_file
     (tmp_path / "abc").write_bytes(b"abc")  # FIPS 180-2 test vector
     assert sha256_file(tmp_path / "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_results_get_ordinary_file_permissions(tmp_path):
+    """mkstemp makes 0600 files; results must be readable like any new file (0666 & ~umask)."""
+    import os
+    umask = os.umask(0o022)
+    try:
+        p = atomic_write_text(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (p.stat().st_mode & 0o777) == 0o644

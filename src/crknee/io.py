@@ -6,22 +6,38 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder + rename."""
+@contextmanager
+def atomic_target(path, suffix: str = ""):
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    The temporary file gets the permissions of an ordinary new file (0666 less the
+    umask) instead of mkstemp's 0600, so results stay readable by their group.
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder + rename."""
+    with atomic_target(path) as tmp, open(tmp, "w") as fh:
+        fh.write(text)
+    return Path(path)
 
 
 def atomic_write_json(path, obj) -> Path:
@@ -31,17 +47,9 @@ def atomic_write_json(path, obj) -> Path:
 
 def atomic_write_table(table, path, format: str = "ascii.ecsv") -> Path:
     """Write an astropy table atomically (ECSV by default)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_target(path, suffix=Path(path).suffix) as tmp:
         table.write(tmp, format=format, overwrite=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return Path(path)
 
 
 def sha256_file(path) -> str:

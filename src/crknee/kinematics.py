@@ -85,16 +85,11 @@ class Nuclide:
         """Rest energy M c^2 as a Quantity [GeV]."""
         return self.mass_GeV * u.GeV
 
-    @property
-    def Z_over_A(self) -> float:
-        return self.Z / self.A
-
 
 _NAME_RE = re.compile(r"^\s*(?:(\d+)\s*([A-Za-z]{1,2})|([A-Za-z]{1,2})\s*-?\s*(\d+))\s*$")
 _ALIASES = {"p": "H1", "proton": "H1", "d": "H2", "deuteron": "H2", "alpha": "He4"}
 
 
-@lru_cache(maxsize=None)
 def nuclide(name: str) -> Nuclide:
     """Return the :class:`Nuclide` for ``name``: ``"p"``, ``"H1"``, ``"He4"``, ``"4He"``,
     ``"Be-10"``, ``"Fe56"`` ... for Z = 1..28.
@@ -103,6 +98,11 @@ def nuclide(name: str) -> Nuclide:
     """
     if not isinstance(name, str):
         raise UnknownSpeciesError(f"species name must be a string; got {name!r}")
+    return _nuclide(name)
+
+
+@lru_cache(maxsize=None)
+def _nuclide(name: str) -> Nuclide:
     key = _ALIASES.get(name.strip().lower(), name)
     m = _NAME_RE.match(key)
     if m is None:
@@ -175,7 +175,7 @@ def dvar_dp(p, var: str, Z: int, A: int, mass_GeV: float) -> np.ndarray:
         return np.ones_like(p)
     if var == "R":
         return np.full_like(p, 1.0 / abs(Z))
-    beta = p / np.hypot(p, mass_GeV)
+    beta = beta_of_momentum(p, mass_GeV)
     return beta / A if var == "Ekn" else beta
 
 

@@ -1,14 +1,14 @@
 """Shared figure style and atomic figure saving for every crknee plot."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from crknee.io import atomic_target  # noqa: E402
 
 #: Marker cycle: one marker per experiment, as in the paper's figures.
 MARKERS = ("o", "s", "^", "v", "D", "<", ">", "p", "h", "*", "P", "X", "d", "8", "H")
@@ -32,7 +32,8 @@ def save(fig, path, formats=None) -> list[Path]:
 
     ``path`` carries the main suffix (e.g. ``fig01_bc.png``); ``formats`` such as
     ``("png", "pdf")`` writes one file per format with the same stem. Returns the paths.
-    Each file is written to a temporary name in the same folder, then renamed.
+    Each file is written to a temporary name in the same folder, then renamed
+    (:func:`crknee.io.atomic_target`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,14 +41,8 @@ def save(fig, path, formats=None) -> list[Path]:
     written = []
     for fmt in suffixes:
         target = path.with_suffix("." + fmt)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix="." + fmt)
-        os.close(fd)
-        try:
+        with atomic_target(target, suffix="." + fmt) as tmp:
             fig.savefig(tmp, format=fmt, dpi=150)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         written.append(target)
     plt.close(fig)
     return written
