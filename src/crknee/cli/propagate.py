@@ -78,11 +78,9 @@ def _output_grid(sol, phi) -> np.ndarray:
 
 def rigidity(ekn_GeV, name: str) -> np.ndarray:
     """Rigidity [GV] of nuclide ``name`` at kinetic energy per nucleon ``ekn_GeV`` [GeV/n]."""
-    from crknee.kinematics import from_momentum, momentum_from, nuclide
+    from crknee.kinematics import convert_energy
 
-    n = nuclide(name)
-    return from_momentum(momentum_from(np.asarray(ekn_GeV, dtype=float), "Ekn", n.Z, n.A, n.mass_GeV),
-                         "R", n.Z, n.A, n.mass_GeV)
+    return convert_energy(np.asarray(ekn_GeV, dtype=float) * u.GeV, "Ekn", "R", name).to_value(u.GV)
 
 
 def write_tables(sol, out: Path, phi, meta: dict) -> list[Path]:

@@ -44,6 +44,7 @@ import numpy as np
 
 from crknee.data import raw_path
 from crknee.errors import DataError, InputError, UnknownSpeciesError
+from crknee.kinematics import ELEMENT_SYMBOLS
 
 #: Pion-production threshold of pp collisions, T_th = 2 m_pi + m_pi^2 / (2 m_p) [GeV]
 #: (Kafexhiu et al. 2014, PRD 90, 123014, below eq. 1).
@@ -173,8 +174,6 @@ def read_measured(relpath: str = MEASURED_PRODUCTION) -> np.ndarray:
 
 
 def _zname(Z: int, A: int) -> str:
-    from crknee.kinematics import ELEMENT_SYMBOLS
-
     if not 1 <= Z <= len(ELEMENT_SYMBOLS):
         raise UnknownSpeciesError(f"charge Z={Z} outside H..Ni")
     return f"{ELEMENT_SYMBOLS[Z - 1]}{A}"

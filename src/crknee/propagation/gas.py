@@ -107,9 +107,16 @@ def n_HII(r_kpc, z_kpc) -> np.ndarray:
 
 
 def surface_density_H(r_kpc: float, *, z_max_kpc: float = 5.0, include_HII: bool = False) -> float:
-    """Column of H nuclei ∫(n_HI + 2 n_H2 [+ n_HII]) dz over |z| < z_max [cm^-3 kpc]."""
-    check_finite_positive("z_max_kpc", z_max_kpc)
+    """Column of H nuclei ∫(n_HI + 2 n_H2 [+ n_HII]) dz over |z| < z_max [cm^-3 kpc].
 
+    Cached: every :func:`crknee.propagation.solve` of a fit asks for the same column.
+    """
+    check_finite_positive("z_max_kpc", z_max_kpc)
+    return _surface_density_H(float(r_kpc), float(z_max_kpc), bool(include_HII))
+
+
+@lru_cache(maxsize=64)
+def _surface_density_H(r_kpc: float, z_max_kpc: float, include_HII: bool) -> float:
     def integrand(z):
         n = n_HI(r_kpc, z) + 2.0 * n_H2(r_kpc, z)
         return float(n + n_HII(r_kpc, z) if include_HII else n)

@@ -46,7 +46,7 @@ from crknee.propagation.crosssections import (
     COSTE12_PRODUCTION,
     INELASTIC_TABLES,
     PRODUCTION_TABLES,
-    interp_weights,
+    interpolate,
     read_usine,
     sigma_pp_inel_mb,
 )
@@ -119,8 +119,7 @@ class Network:
         H1 on H: Kafexhiu et al. 2014; H1 on He: Coste12 column, scaled above its last node
         by sigma_pp(E) / sigma_pp(E_last).  Other nuclides: the inelastic table.
         """
-        i0, i1, w = interp_weights(ekn_GeV, self._inel_grid)
-        s = self._inel[..., i0] * (1.0 - w) + self._inel[..., i1] * w
+        s = interpolate(self._inel, self._inel_grid, ekn_GeV)
         e = np.atleast_1d(np.asarray(ekn_GeV, dtype=float))
         for k, nuc in enumerate(self.nuclides):
             if nuc.name == "H1":
@@ -132,10 +131,9 @@ class Network:
     def sigma_prod(self, ekn_GeV) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative production cross sections (on H, on He), each (n_nuc, n_nuc, n_E)
         [mb]; ``[j, i, :]`` is parent j -> child i at the same Ekn, zero without channel."""
-        i0, i1, w = interp_weights(ekn_GeV, self._prod_grid)
         n = len(self.nuclides)
-        vals = self._prod[..., i0] * (1.0 - w) + self._prod[..., i1] * w
-        out = np.zeros((2, n, n, w.size))
+        vals = interpolate(self._prod, self._prod_grid, ekn_GeV)
+        out = np.zeros((2, n, n, vals.shape[-1]))
         out[:, self._chan[:, 0], self._chan[:, 1], :] = np.moveaxis(vals, 1, 0)
         return out[0], out[1]
 
