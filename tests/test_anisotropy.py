@@ -63,3 +63,11 @@ def test_equatorial_quantity_units():
 def test_combine_without_particles_is_nan():
     _, d = an.combine([[0.0], [0.0]], [[[1.0, 0, 0]], [[0, 1.0, 0]]])
     assert np.isnan(d).all()
+
+
+def test_combine_ignores_empty_component_with_nan_dipole():
+    """An empty component (e.g. the background above its solver grid, whose own dipole
+    is NaN there) must not turn the total dipole into NaN."""
+    J, d = an.combine([[0.0, 1.0], [2.0, 3.0]], [[[np.nan] * 3, [1.0, 0, 0]], [[0, 1.0, 0], [0, 1.0, 0]]])
+    np.testing.assert_allclose(J, [2.0, 4.0])
+    np.testing.assert_allclose(d, [[0, 1.0, 0], [0.25, 0.75, 0]])

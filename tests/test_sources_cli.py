@@ -41,3 +41,22 @@ def test_source_command_with_background(tmp_path):
     t = Table.read(out)
     assert (t["proton_flux_total"] > t["proton_flux"]).all()
     np.testing.assert_allclose(t["phase_ra_total"], 266.40, atol=0.5)  # background-dominated: towards the GC
+
+
+def test_plot_anisotropy_uses_the_fitted_local_snr(tmp_path, monkeypatch):
+    """The plotted local SNR is the fitted one: the fit must use the plotted composition
+    (W is summed over species, so a proton-only fit re-dressed with GALPROP abundances
+    would under-predict the protons it was fitted to)."""
+    import crknee.plots.anisotropy as pa
+    import crknee.sources.local_snr as ls
+    from crknee.sources.injection import galprop_composition
+
+    fits, drawn = [], {}
+    real_fit = ls.fit_local_snr
+    monkeypatch.setattr(ls, "fit_local_snr", lambda *a, **k: fits.append(real_fit(*a, **k)) or fits[-1])
+    monkeypatch.setattr(pa, "plot_anisotropy", lambda out, E, comps: drawn.update(E=E, c={c.label: c for c in comps}) or [])
+    main(["plot", "anisotropy", "--out", str(tmp_path)])
+    (fit,) = fits
+    assert fit.source.composition == galprop_composition()
+    J_fit = fit.source.evaluate(drawn["E"])[0]
+    np.testing.assert_allclose(drawn["c"]["local SNR (Geminga)"].flux, J_fit, rtol=1e-12)

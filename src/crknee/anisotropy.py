@@ -76,11 +76,12 @@ def background_gradient_vector(dlnpsi_dr, dlnpsi_dz) -> np.ndarray:
 def combine(fluxes, own_dipoles) -> tuple[np.ndarray, np.ndarray]:
     """Sum components: returns (total flux, total dipole) from fluxes (k, ...) and their own
     dipoles (k, ..., 3): delta = sum_k J_k delta_k / sum_k J_k (NaN where the total flux
-    is zero: no particles, no direction)."""
+    is zero: no particles, no direction).  A component with zero flux adds nothing, even
+    where its own dipole is NaN (as :func:`combine` returns for an empty component)."""
     J = np.asarray(fluxes, dtype=float)
     d = np.asarray(own_dipoles, dtype=float)
     total = J.sum(axis=0)
-    weighted = (J[..., None] * d).sum(axis=0)
+    weighted = np.where(J[..., None] > 0, J[..., None] * d, 0.0).sum(axis=0)
     safe = np.where(total > 0, total, 1.0)[..., None]
     return total, np.where(total[..., None] > 0, weighted / safe, np.nan)
 
@@ -131,8 +132,6 @@ def solution_dipole(solution, E_GeV, include_z: bool = False):
     eq. 3) of a profile symmetric in z, whose vertical gradient vanishes at z = 0; the
     solver's one-sided value at z = 0+ is not the gradient at the Sun.
     """
-    import astropy.units as u
-
     from crknee.kinematics import beta_of_momentum
 
     E = np.atleast_1d(np.asarray(E_GeV, dtype=float))

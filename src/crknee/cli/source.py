@@ -121,13 +121,13 @@ def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, sn
         J_bg, d_bg = solution_dipole(solution, E)
         components.append(Component("background", J_bg, d_bg))
         if fit_snr:
-            from dataclasses import replace
-
             from crknee.sources.local_snr import fit_local_snr, proton_data
 
+            # fit with the composition plotted: W is the energy summed over species, so
+            # swapping the composition after a proton-only fit would lower the protons
             Ep, yp, sp = proton_data()
-            fit = fit_local_snr(Ep, yp, sp, lambda x: solution.earth("H", x * u.GeV, "Etot"))
-            local = replace(fit.source, composition=comp)
+            fit = fit_local_snr(Ep, yp, sp, lambda x: solution.earth("H", x * u.GeV, "Etot"), composition=comp)
+            local = fit.source
             click.echo(f"local SNR fit: chi2/ndof = {fit.chi2:.1f}/{fit.ndof}, W = {local.energy_erg:.3g} erg, "
                        f"beta = {local.beta:.3f}, Rcut = {local.Rcut_GV:.3g} GV, d = {local.d_kpc:.3f} kpc, "
                        f"t = {local.age_Myr:.3f} Myr")

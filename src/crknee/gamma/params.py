@@ -32,6 +32,7 @@ What the paper does NOT give, and crknee's choices (all parameters, change them 
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import MISSING, asdict, dataclass, fields
 
 import astropy.units as u
@@ -121,9 +122,7 @@ class SourceParams:
 
     def replace(self, **changes) -> "SourceParams":
         """A copy with ``changes`` applied (validated)."""
-        data = asdict(self)
-        data.update(changes)
-        return SourceParams(**data)
+        return dataclasses.replace(self, **changes)
 
     @property
     def radius_kpc(self) -> float:

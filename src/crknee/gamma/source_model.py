@@ -20,6 +20,8 @@ every injected proton is in the region), the opposite limit, for comparison.  En
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import astropy.units as u
 import numpy as np
 from numpy.polynomial.legendre import leggauss
@@ -51,7 +53,7 @@ def residence_time_Myr(D_kpc2_Myr, radius_kpc: float, age_Myr: float) -> np.ndar
 
 def scaled_diffusion(base: Diffusion, suppression: float) -> Diffusion:
     """``base`` with D0 multiplied by ``suppression`` (local slow diffusion, e.g. Cyg X-1)."""
-    return Diffusion(D0=base.D0 * suppression, delta=base.delta, R0=base.R0, eta=base.eta)
+    return replace(base, D0=base.D0 * suppression)
 
 
 class HadronicSource:

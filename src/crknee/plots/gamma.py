@@ -31,12 +31,12 @@ def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"))
         ax.fill_between(E_TeV, lo, hi, color="tab:blue", alpha=0.3, lw=0)
         ax.plot(E_TeV, best, color="tab:blue",
                 label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})")
-        for i, ds in enumerate(res.datasets):
-            _points(ax, crknee.data.load(ds), i)
+        tables = [crknee.data.load(ds) for ds in res.datasets]
+        for i, table in enumerate(tables):
+            _points(ax, table, i)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ymax = max(np.max(best), *(np.max(crknee.data.load(ds)["y"].to_value(SED_UNIT)) for ds in res.datasets)) \
-            if res.datasets else np.max(best)
+        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables])
         ax.set_ylim(ymax * 1e-3, ymax * 5.0)
         ax.set_title(name)
         ax.set_xlabel("E [TeV]")

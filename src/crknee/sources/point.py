@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import astropy.units as u
 import numpy as np
@@ -137,9 +138,10 @@ class PointSource:
             if abs(zs) >= self.halo_kpc:
                 raise InputError(f"source height {zs:.3g} kpc lies outside the halo |z| < {self.halo_kpc!r} kpc")
 
-    @property
+    @cached_property
     def q0(self) -> float:
-        """Normalisation of eq. (5) [1/GV (burst) or 1/(GV Myr) (continuous)]."""
+        """Normalisation of eq. (5) [1/GV (burst) or 1/(GV Myr) (continuous)]; computed once
+        per source (it sums an energy integral over the composition)."""
         if self.mode == "burst":
             return float(q0_from_energy(self.energy_erg, self.beta, self.Rcut_GV, self.composition))
         return float(q0_from_luminosity(self.luminosity_erg_s, self.beta, self.Rcut_GV, self.composition))
