@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_fit_support import TRUTH, synthetic_fixed
 
-from crknee.anisotropy import C_KPC_MYR
+from crknee.constants import C_KPC_MYR
 from crknee.errors import ConfigError, DataError
 from crknee.fit.likelihood import Piece
 from crknee.fit.model import FixedComponents, KneeSourceModel

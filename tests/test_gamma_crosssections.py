@@ -5,6 +5,7 @@ import naima
 import numpy as np
 import pytest
 
+from crknee.constants import C_CM_S, MB_CM2
 from crknee.errors import InputError
 from crknee.gamma import emission, kafexhiu, kelner
 from crknee.gamma.emission import PPModel, gamma_sed
@@ -93,7 +94,7 @@ def test_energy_conservation():
         Tp = Ep - kafexhiu.M_P
         eps = kafexhiu.nuclear_enhancement(Tp) if model.nuclear_enhancement else 1.0
         sig = np.where(Tp <= 1e6, kafexhiu.sigma_inel_mb(Tp), kelner.sigma_inel_mb(Ep))
-        L_loss = np.trapezoid(emission.C_CM_S * emission.MB_CM2 * sig * eps * Tp * N, Ep)
+        L_loss = np.trapezoid(C_CM_S * MB_CM2 * sig * eps * Tp * N, Ep)
         assert 0.1 < L_gamma / L_loss < 0.5
 
 

@@ -20,7 +20,8 @@ from crknee.errors import InputError
 from crknee.kinematics import beta_of_momentum, momentum_from
 from crknee.propagation.model import PropagationModel
 from crknee.propagation.solution import Q_UNIT, solve
-from crknee.propagation.solver import C_CM_MYR, MB_CM2, injection_shape, source_radial
+from crknee.constants import C_CM_MYR, MB_CM2
+from crknee.propagation.solver import injection_shape, source_radial
 from toy_networks import ToyNetwork
 
 

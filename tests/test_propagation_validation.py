@@ -26,7 +26,8 @@ from crknee.errors import CrkneeError, InputError
 from crknee.kinematics import beta_of_momentum, momentum_from, nuclide
 from crknee.propagation import PropagationModel, Q_UNIT, energy, solve
 from crknee.propagation.network import build_network
-from crknee.propagation.solver import C_CM_MYR, MB_CM2, injection_shape, source_radial
+from crknee.constants import C_CM_MYR, MB_CM2
+from crknee.propagation.solver import injection_shape, source_radial
 from toy_networks import ToyNetwork
 
 REDUCED = os.environ.get("CRKNEE_REDUCED") == "1"

@@ -5,7 +5,8 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from crknee.anisotropy import C_KPC_MYR, equatorial
+from crknee.anisotropy import equatorial
+from crknee.constants import C_KPC_MYR
 from crknee.errors import InputError
 from crknee.sources.catalogue import NAMED_SOURCES, named_source
 from crknee.sources.injection import galprop_composition, q0_from_energy, spectrum_shape

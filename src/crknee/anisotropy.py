@@ -23,16 +23,10 @@ from functools import lru_cache
 
 import astropy.units as u
 import numpy as np
-from astropy.constants import c
 
+from crknee.constants import C_CM_S, KPC_PER_CM
 from crknee.errors import InputError
 
-#: Speed of light [kpc/Myr] (CODATA through astropy).
-C_KPC_MYR = c.to_value(u.kpc / u.Myr)
-#: Speed of light [cm/s].
-C_CM_S = c.to_value(u.cm / u.s)
-#: kpc per cm.
-KPC_PER_CM = (1.0 * u.cm).to_value(u.kpc)
 
 
 @lru_cache(maxsize=1)

@@ -36,19 +36,11 @@ from functools import lru_cache
 
 import astropy.units as u
 import numpy as np
-from astropy import constants as const
 
+from crknee.constants import C_CM_S, ERG_PER_GEV, KPC_CM, MB_CM2
 from crknee.errors import InputError, check_finite_positive
 from crknee.gamma import kafexhiu, kelner
 
-#: Speed of light [cm/s].
-C_CM_S = const.c.to_value(u.cm / u.s)
-#: 1 mb in cm^2.
-MB_CM2 = 1e-27
-#: 1 GeV in erg.
-GEV_ERG = (1.0 * u.GeV).to_value(u.erg)
-#: 1 kpc in cm.
-KPC_CM = (1.0 * u.kpc).to_value(u.cm)
 #: Lowest proton energy of the grid: the pi0 threshold, E_p = m_p + T_th [GeV].
 EP_MIN_GEV = kafexhiu.M_P + kafexhiu.T_TH * (1.0 + 1e-9)
 HIGH_ENERGY_MODELS = ("kelner", "kafexhiu")
@@ -146,7 +138,7 @@ def sed_erg_cm2_s(Eg_GeV, K, N_per_GeV, n_H_cm3, d_kpc):
 def sed_factor(Eg_GeV, n_H_cm3, d_kpc) -> np.ndarray:
     """n_H E_gamma^2 / (4 pi d^2) [erg GeV cm^-5]: production rate per n_H -> SED."""
     Eg = np.asarray(Eg_GeV, dtype=float)
-    return n_H_cm3 * Eg * Eg * GEV_ERG / (4.0 * np.pi * (d_kpc * KPC_CM) ** 2)
+    return n_H_cm3 * Eg * Eg * ERG_PER_GEV / (4.0 * np.pi * (d_kpc * KPC_CM) ** 2)
 
 
 def gamma_sed(E_gamma: u.Quantity, E_p: u.Quantity, dN_dE_p: u.Quantity, n_H: u.Quantity,

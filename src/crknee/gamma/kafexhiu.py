@@ -27,13 +27,10 @@ proton, E_gamma photon energy), cross sections in mb, dsigma/dE in mb / GeV.
 from __future__ import annotations
 
 import numpy as np
-from astropy import constants as const
-from astropy import units as u
 
+from crknee.constants import M_P_GEV as M_P
 from crknee.errors import InputError
 
-#: Proton mass [GeV] (CODATA via astropy).
-M_P = (const.m_p * const.c**2).to_value(u.GeV)
 #: Neutral pion mass [GeV] (KATV14 Sec. II; PDG).
 M_PI = 0.1349766
 #: Kinematic threshold of pi0 production, T_th = 2 m_pi + m_pi^2 / (2 m_p) [GeV] (KATV14 eq. 1).

@@ -31,7 +31,8 @@ from crknee.gamma import emission
 from crknee.gamma.params import SourceParams
 from crknee.kinematics import nuclide
 from crknee.sources.greens import continuous_density
-from crknee.sources.injection import GEV_PER_ERG, PROTONS, S_PER_MYR, energy_integral_fast, spectrum_shape
+from crknee.constants import GEV_PER_ERG, S_PER_MYR
+from crknee.sources.injection import PROTONS, energy_integral_fast, spectrum_shape
 from crknee.sources.point import rigidity_and_speed
 from crknee.transport import Diffusion
 

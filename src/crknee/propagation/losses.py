@@ -28,14 +28,13 @@ import astropy.units as u
 import numpy as np
 from astropy.constants import alpha, c, hbar, k_B, m_e
 
+from crknee.constants import C_CM_S, S_PER_MYR
 from crknee.errors import InputError, check_finite_positive
 
 _ME_EV = (m_e * c**2).to_value(u.eV)
 _HBARC_EV_CM = (hbar * c).to_value(u.eV * u.cm)
 #: Classical electron radius r_e = alpha hbar c / (m_e c^2) [cm].
 R_E_CM = float(alpha) * _HBARC_EV_CM / _ME_EV
-_C_CM_S = c.to_value(u.cm / u.s)
-_S_PER_MYR = (1 * u.Myr).to_value(u.s)
 #: Mean excitation energies of H and He [eV] (Mannheim & Schlickeiser 1994; GALPROP EH, EHe).
 I_H_EV = 19.0
 I_HE_EV = 44.0
@@ -62,7 +61,7 @@ def momentum_loss_rate(p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He:
     gam = np.sqrt(1.0 + bg2)
     b2 = bg2 / (1.0 + bg2)
     beta = np.sqrt(b2)
-    pref = 2.0 * np.pi * R_E_CM**2 * _C_CM_S * _ME_EV * Z**2 / beta   # eV cm^3 / s
+    pref = 2.0 * np.pi * R_E_CM**2 * C_CM_S * _ME_EV * Z**2 / beta   # eV cm^3 / s
 
     qmax = 2.0 * _ME_EV * bg2 / (1.0 + 2.0 * gam * _ME_EV / M)
     b_h = np.log(2.0 * _ME_EV * bg2 * qmax / I_H_EV**2) - 2.0 * b2
@@ -77,4 +76,4 @@ def momentum_loss_rate(p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He:
         xm3 = (3.0 * np.sqrt(np.pi) / 4.0) * beta_e**3
         coul = 2.0 * pref * n_e * lnlam * beta**3 / (xm3 + beta**3)
     dE_dt = np.clip(ion, 0.0, None) + np.clip(coul, 0.0, None)     # eV / s
-    return dE_dt / beta * 1e-9 * _S_PER_MYR
+    return dE_dt / beta * 1e-9 * S_PER_MYR

@@ -45,21 +45,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import astropy.units as u
 import numpy as np
-from astropy.constants import c as _c
 from scipy.special import j0, j1, jn_zeros
 
+from crknee.constants import C_CM_MYR, KM_S_KPC_MYR, MB_CM2
 from crknee.errors import InputError
 from crknee.kinematics import beta_of_momentum, momentum_from
 from crknee.propagation import energy, halo
 
-#: Speed of light [cm/Myr].
-C_CM_MYR = _c.to_value(u.cm / u.Myr)
-#: 1 mb in cm^2.
-MB_CM2 = 1e-27
-#: km/s in kpc/Myr.
-KM_S_KPC_MYR = (1.0 * u.km / u.s).to_value(u.kpc / u.Myr)
 #: Case & Bhattacharya (1996, ApJ 464, L95 as used by the paper's eq. 3): shape exponents.
 CB96_ALPHA, CB96_BETA = 1.69, 3.33
 #: Primary groups, one normalisation each: name and charge selector.

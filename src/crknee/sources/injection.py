@@ -31,6 +31,7 @@ import numpy as np
 from numpy.polynomial.laguerre import laggauss
 from numpy.polynomial.legendre import leggauss
 
+from crknee.constants import GEV_PER_ERG, S_PER_MYR
 from crknee.errors import InputError
 from crknee.kinematics import Nuclide, nuclide
 
@@ -38,10 +39,6 @@ from crknee.kinematics import Nuclide, nuclide
 R0_GV = 1.0
 #: Threshold of the energy normalisation: kinetic energy per particle [GeV] (Cao et al. 2025).
 E_THRESHOLD_GeV = 1.0
-#: GeV per erg (CODATA 2018 through astropy).
-GEV_PER_ERG = (1.0 * u.erg).to_value(u.GeV)
-#: Seconds per Myr (Julian years, IAU).
-S_PER_MYR = (1.0 * u.Myr).to_value(u.s)
 
 _GL_X, _GL_W = leggauss(64)
 _LAG_X, _LAG_W = laggauss(40)

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crknee.anisotropy import C_KPC_MYR, unit_vector
+from crknee.anisotropy import unit_vector
+from crknee.constants import C_KPC_MYR, GEV_PER_ERG
 from crknee.errors import InputError
 from crknee.kinematics import Z_OF, nuclide
 from crknee.sources import greens
-from crknee.sources.injection import GEV_PER_ERG, R0_GV, Composition, check_spectrum, energy_integral_fast, galprop_composition
+from crknee.sources.injection import R0_GV, Composition, check_spectrum, energy_integral_fast, galprop_composition
 from crknee.sources.point import FLUX_PER_DENSITY, VALIDITY_FACTOR, rigidity_and_speed
 from crknee.transport import Diffusion
 

@@ -29,7 +29,8 @@ import astropy.units as u
 import numpy as np
 from astropy.constants import c
 
-from crknee.anisotropy import C_KPC_MYR, unit_vector
+from crknee.anisotropy import unit_vector
+from crknee.constants import C_KPC_MYR
 from crknee.errors import InputError, UnknownSpeciesError
 from crknee.kinematics import Z_OF, Nuclide, nuclide
 from crknee.modulation import PHI_PAPER, force_field_factor
