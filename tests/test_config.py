@@ -80,6 +80,10 @@ def test_user_file_is_merged_and_units_are_converted(tmp_path):
         ("[fit.sampler]\nnwalker = 32\n", "fit.sampler", "unknown key"),
         ("[fit.parameters.d_kpc]\nmin = 20.0\n", "fit.parameters.d_kpc", "must be < max"),
         ("[fast.fit.sampler]\nnwalkers = 0\n", "fast.fit.sampler.nwalkers", "must be >= 2"),
+        # checks of crknee.fit's problem (not only its parts) run at load, not hours later in knee_mcmc
+        ("[fit.parameters.beta]\nmax = 5.0\n", "fit.parameters.beta", "tabulated injection"),
+        ("[fit.mock]\nseed = -1\n", "fit.mock.seed", "integer >= 0"),
+        ("[fit]\nprior_dominated_ratio = 2.0\n", "fit.prior_dominated_ratio", "(0, 1]"),
     ],
 )
 def test_malformed_config_names_the_key(tmp_path, text, key, what):

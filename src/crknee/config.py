@@ -34,7 +34,7 @@ from pathlib import Path
 
 import astropy.units as u
 
-from crknee.errors import ConfigError, CrkneeError
+from crknee.errors import ConfigError
 
 #: Bundled configurations, by name.
 BUNDLED = ("paper",)
@@ -319,26 +319,10 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 def _check_fit(section: dict) -> None:
-    """``[fit]`` is crknee.fit's schema (docs/fit.md): check it with crknee.fit's own validators."""
-    from crknee.fit.model import PARAMETERS
-    from crknee.fit.parameters import ParameterSet
-    from crknee.fit.schema import TOP_KEYS, pieces_from_dataset, sampler_settings
-    from crknee.sources.injection import Composition
+    """``[fit]`` is crknee.fit's schema (docs/fit.md): check it with crknee.fit's own validator."""
+    from crknee.fit.schema import check_section
 
-    unknown = sorted(set(section) - TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"fit.{unknown[0]}: unknown key (known here: {', '.join(sorted(TOP_KEYS))})")
-    try:
-        Composition.from_mapping(section.get("source_composition", {"H1": 1.0}))
-    except CrkneeError as exc:
-        raise ConfigError(f"fit.source_composition: {exc}") from None
-    ParameterSet.from_config(section.get("parameters", {}), PARAMETERS)
-    sampler_settings(section.get("sampler", {}))
-    datasets = section.get("datasets", [])
-    if not isinstance(datasets, list) or not datasets:
-        raise ConfigError("fit.datasets: give at least one [[fit.datasets]] table")
-    for i, spec in enumerate(datasets):
-        pieces_from_dataset(spec, i)
+    check_section(section)
 
 
 def _delegated(values: dict) -> None:

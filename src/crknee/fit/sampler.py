@@ -235,8 +235,8 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
     backend = ResumableHDFBackend(str(path), name="mcmc")
-    with backend.session():
-        done = _check_file(backend, settings.nwalkers, ndim, names) if path.exists() else 0
+    with backend.session():  # opening creates the file; a new one holds no group: 0 steps
+        done = _check_file(backend, settings.nwalkers, ndim, names)
     t0 = time.perf_counter()
     with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))

@@ -286,9 +286,9 @@ def _mock_extra(spec, index):
     return Piece(name, obs, E, np.zeros(E.size), err, err, np.zeros(E.size, bool), species=spec.get("species"))
 
 
-def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
-    """Validate a ``[fit]`` section and build the :class:`FitProblem` on ``fixed``
-    (:class:`crknee.fit.model.FixedComponents`, which carries the background's diffusion)."""
+def check_section(section: dict, load=None) -> tuple:
+    """Validate a ``[fit]`` section without fixed components (also crknee.config's check
+    of ``[fit]``): return its (composition, :class:`FitProblem` fields but the model)."""
     from crknee.sources.injection import TABLE_BETA, TABLE_LOG10_RCUT, Composition
 
     if not isinstance(section, dict):
@@ -331,6 +331,13 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
     ratio = section.get("prior_dominated_ratio", 0.7)
     if not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         raise ConfigError(f"fit.prior_dominated_ratio must lie in (0, 1]; got {ratio!r}")
-    model = KneeSourceModel(fixed, composition)
     settings = sampler_settings(section.get("sampler", {}))
-    return FitProblem(parameters, model, pieces, settings, inactive, seed, extra, float(ratio))
+    return composition, dict(parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
+                             mock_seed=seed, mock_extra=extra, prior_dominated_ratio=float(ratio))
+
+
+def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
+    """Validate a ``[fit]`` section and build the :class:`FitProblem` on ``fixed``
+    (:class:`crknee.fit.model.FixedComponents`, which carries the background's diffusion)."""
+    composition, declared = check_section(section, load)
+    return FitProblem(model=KneeSourceModel(fixed, composition), **declared)

@@ -45,18 +45,20 @@ def _grid(model):
     return np.logspace(np.log10(lo), np.log10(hi), 120)
 
 
-def _curves(model, parameters, samples, logp, E):
+def _curves(model, parameters, samples, logp):
+    """(E, model at the MAP, model at N_DRAWS posterior draws) on the curves' grid."""
+    E = _grid(model)
     rng = np.random.default_rng(0)
     draws, best = _draws(samples, logp, rng)
     ev_best = model.evaluate(parameters.full(best[None]), E)
     ev_draws = model.evaluate(parameters.full(draws), E)
-    return ev_best, ev_draws
+    return E, ev_best, ev_draws
 
 
-def spectrum_figure(model, parameters, pieces, samples, logp, species, path, title):
-    """E^2.6 J(E) of ``species`` ("H", "He" or "all"): fixed, knee source, total, data."""
-    E = _grid(model)
-    best, draws = _curves(model, parameters, samples, logp, E)
+def spectrum_figure(model, parameters, pieces, samples, logp, species, path, title, curves=None):
+    """E^2.6 J(E) of ``species`` ("H", "He" or "all"): fixed, knee source, total, data.
+    ``curves``: (E, MAP evaluation, draws' evaluation) when already computed (draw_all)."""
+    E, best, draws = curves or _curves(model, parameters, samples, logp)
     w = E**SPECTRUM_WEIGHT
     key = "all" if species == "all" else species
     fig, ax = new_figure()
@@ -79,10 +81,9 @@ def spectrum_figure(model, parameters, pieces, samples, logp, species, path, tit
     return save(fig, path, formats=("png", "pdf"))
 
 
-def anisotropy_figure(model, parameters, pieces, samples, logp, path):
+def anisotropy_figure(model, parameters, pieces, samples, logp, path, curves=None):
     """Equatorial dipole amplitude and RA phase of the fitted model with the data."""
-    E = _grid(model)
-    best, draws = _curves(model, parameters, samples, logp, E)
+    E, best, draws = curves or _curves(model, parameters, samples, logp)
     fig, (ax_a, ax_p) = new_figure(6.4, 7.2, nrows=2, sharex=True)
     lo, hi = np.percentile(draws["amplitude"], [16, 84], axis=0)
     ax_a.fill_between(E, lo, hi, color="C0", alpha=0.25, lw=0, label="68 % band")
@@ -107,8 +108,9 @@ def draw_all(model, parameters, pieces, samples, logp, folder) -> list[Path]:
     """Every fit figure into ``folder``; returns the written paths."""
     folder = Path(folder)
     written = corner_figure(samples, parameters, folder / "fig07_corner.png")
+    curves = _curves(model, parameters, samples, logp)  # evaluated once for all four figures
     for species, stem, title in SPECIES_FIGURES:
         written += spectrum_figure(model, parameters, pieces, samples, logp, species, folder / f"{stem}.png",
-                                   f"{title}: fixed components + fitted knee source")
-    written += anisotropy_figure(model, parameters, pieces, samples, logp, folder / "fit_anisotropy.png")
+                                   f"{title}: fixed components + fitted knee source", curves)
+    written += anisotropy_figure(model, parameters, pieces, samples, logp, folder / "fit_anisotropy.png", curves)
     return written
