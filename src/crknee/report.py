@@ -11,37 +11,17 @@ import base64
 import html
 from pathlib import Path
 
+from crknee import paper
 from crknee.io import atomic_write_text
 
-#: The paper's published numbers (Nie, Yue, Guo & Liu), with where each comes from.
+#: The paper's published numbers (crknee.paper), as the report tabulates them: the knee
+#: source as [p16, p50, p84] with l on crknee.fit's [-180, 180) axis (337.4 deg = -22.6 deg).
 PAPER = {
-    "table1": {  # Table 1, parameters of the propagation model
-        "D0_cm2_s": 3.2e28,
-        "delta": 0.33,
-        "nu1": 2.48,
-        "nu2": 2.38,
-        "Rbr_GV": 335.0,
-        "vA_km_s": 25.0,
-        "Rcut_GV": 200.0e3,
-    },
-    "table2": {  # Table 2: proton index beta and luminosity L0 [erg/s]
-        "GRS 1915+105": {"beta": 2.5, "L0_erg_s": 1.5e39},
-        "MAXI J1820+070": {"beta": 2.5, "L0_erg_s": 1.0e38},
-        "SS 433": {"beta": 2.5, "L0_erg_s": 2.0e39},
-        "V4641 Sgr": {"beta": 2.2, "L0_erg_s": 5.0e38},
-    },
-    # Sec. 3: "more than two orders of magnitude lower than the observational data"
-    "proton_ratio_1PeV_max": 1.0e-2,
-    # Sec. 3: l = 337.4 (+44.5 / -34.7) deg, d = 2.64 (+0.44 / -0.45) kpc,
-    # t = 4.82 (+0.09 / -0.09) Myr; as [p16, p50, p84], l on crknee.fit's [-180, 180) axis
-    # (337.4 deg = -22.6 deg)
-    "knee_source": {
-        "l_deg": [-22.6 - 34.7, -22.6, -22.6 + 44.5],
-        "d_kpc": [2.64 - 0.45, 2.64, 2.64 + 0.44],
-        "age_Myr": [4.82 - 0.09, 4.82, 4.82 + 0.09],
-    },
-    # Sec. 3 (Fig. 10): binaries inside the 1 sigma region
-    "candidates": ["IGR J16195-4945", "IGR J16374-5043", "IGR J16465-4507", "IGR J17544-2619", "XTE J1650-500"],
+    "table1": paper.TABLE1,
+    "table2": paper.TABLE2,
+    "proton_ratio_1PeV_max": paper.PROTON_RATIO_1PEV_MAX,
+    "knee_source": {k: [m - lo, m, m + hi] for k, (m, lo, hi) in paper.knee_source_signed_l().items()},
+    "candidates": list(paper.CANDIDATES),
 }
 
 #: Figure captions (short forms of the paper's).

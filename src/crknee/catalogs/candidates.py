@@ -16,6 +16,7 @@ from scipy.interpolate import RegularGridInterpolator
 from crknee.catalogs import distances as dist
 from crknee.catalogs.frame import R_SUN, plane_xy_kpc
 from crknee.catalogs.hpd import HPDRegion
+from crknee import paper
 from crknee.errors import DataError, InputError
 
 #: Latitude cut of the paper's map (Fig. 10 caption and Sec. 3: |b| < 5 deg).
@@ -24,8 +25,8 @@ MAX_B = 5 * u.deg
 N_DISTANCE_NODES = 100
 #: Paper Sec. 3 result for the knee source: median and (-, +) 1 sigma errors.
 PAPER_RESULT = {
-    "l": (337.4 * u.deg, 34.7 * u.deg, 44.5 * u.deg),
-    "d": (2.64 * u.kpc, 0.45 * u.kpc, 0.44 * u.kpc),
+    "l": tuple(v * u.deg for v in paper.KNEE_SOURCE["l_deg"]),
+    "d": tuple(v * u.kpc for v in paper.KNEE_SOURCE["d_kpc"]),
 }
 #: Line-of-sight step of the 1 sigma distance envelope [kpc].
 LOS_STEP_KPC = 0.02

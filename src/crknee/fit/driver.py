@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crknee import paper
 from crknee.errors import ConfigError
 from crknee.fit.likelihood import LogPosterior
 from crknee.fit.mock import mock_pieces
@@ -29,13 +30,8 @@ from crknee.fit.schema import EXAMPLE_TOML, problem_from_config
 from crknee.fit.summary import posterior_table, read_chain
 from crknee.io import atomic_write_json, atomic_write_table
 
-#: The paper's posterior (Nie, Yue, Guo & Liu, Sec. 3): (median, +err, -err).  The paper
-#: quotes l = 337.4 deg; on crknee's [-180, 180] deg axis that is -22.6 deg.
-PAPER_POSTERIOR = {
-    "l_deg": (337.4 - 360.0, 44.5, 34.7),
-    "d_kpc": (2.64, 0.44, 0.45),
-    "age_Myr": (4.82, 0.09, 0.09),
-}
+#: The paper's knee source (crknee.paper) as (median, plus, minus), l on [-180, 180).
+PAPER_POSTERIOR = {k: (m, hi, lo) for k, (m, lo, hi) in paper.knee_source_signed_l().items()}
 FIXED_COMPONENTS_FILE = "fixed_components.h5"
 
 

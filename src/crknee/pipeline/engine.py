@@ -32,7 +32,7 @@ from tqdm import tqdm
 from crknee import __version__
 from crknee.config import Config
 from crknee.errors import CrkneeError
-from crknee.io import atomic_write_json, sha256_file
+from crknee.io import atomic_target, atomic_write_json, sha256_file
 
 LOGGER_NAME = "crknee.pipeline"
 LOG_FILE = "crknee.log"
@@ -181,17 +181,8 @@ def _cached(cache: Path, out: Path, step: Step, key: str):
 
 
 def _atomic_pickle(obj, path: Path) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_target(path) as tmp, open(tmp, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def setup_logging(out: Path, quiet: bool) -> logging.Logger:
