@@ -260,3 +260,14 @@ def test_map_names_at_most_the_top_candidates_for_a_broad_posterior():
     listing = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("inside 1 sigma"))
     assert len(listing.splitlines()) == 1 + MAX_LISTED + 1
     assert f"and {inside - MAX_LISTED} more" in listing
+
+
+def test_inside_mask_matches_the_region_thresholds(result):
+    from crknee.catalogs import inside
+    region, table = result
+    one, two = inside(table, region, 1), inside(table, region, 2)
+    assert np.all(two[one])  # the 1 sigma region lies inside the 2 sigma one
+    assert table.meta["n_inside_1sigma"] == one.sum() and table.meta["n_inside_2sigma"] == two.sum()
+    assert not one[table["name"] == "NODIST"][0] and one[table["name"] == "NEAR"][0]
+    with pytest.raises(InputError, match="level"):
+        inside(table, region, 3)

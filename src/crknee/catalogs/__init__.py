@@ -13,6 +13,7 @@ from crknee.catalogs.candidates import (
     MAX_B,
     PAPER_RESULT,
     find_candidates,
+    inside,
     paper_posterior,
     read_samples,
     two_piece_normal,
@@ -23,6 +24,6 @@ from crknee.catalogs.microquasars import microquasar_positions
 
 __all__ = [
     "DEFAULT_CATALOGS", "HPD_CONVENTIONS", "HPDRegion", "MAX_B", "MICROQUASARS", "PAPER_RESULT",
-    "R_SUN", "find_candidates", "galactic_plane_xy", "load_binaries", "merge",
+    "R_SUN", "find_candidates", "galactic_plane_xy", "inside", "load_binaries", "merge",
     "microquasar_positions", "paper_posterior", "read_samples", "standardise", "two_piece_normal",
 ]

@@ -94,6 +94,15 @@ def _line_of_sight(region, l_deg, b_deg):
     return near, far, dens_los.max(axis=1)
 
 
+def inside(table: QTable, region: HPDRegion, level: int = 1) -> np.ndarray:
+    """Mask of the rows of a :func:`find_candidates` table whose median position lies
+    inside the ``level`` (1 or 2) sigma HPD region; binaries without distance are outside."""
+    if level not in (1, 2):
+        raise InputError(f"HPD level must be 1 or 2 (sigma); got {level!r}")
+    dens = np.asarray(table["density"].to_value(u.kpc**-2), dtype=float)
+    return np.isfinite(dens) & (dens >= region.thresholds_kpc2[level - 1])
+
+
 def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
                     n_nodes: int = N_DISTANCE_NODES) -> QTable:
     """Binaries with |b| < ``max_b``, ranked by the posterior density at their position.
@@ -166,7 +175,7 @@ def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
         },
         "n_outside_plane": int(len(binaries) - len(plane)),
         "n_no_distance": int(np.sum(~has)),
-        "n_inside_1sigma": int(np.sum(out["density"].value >= region.thresholds_kpc2[0])),
-        "n_inside_2sigma": int(np.sum(out["density"].value >= region.thresholds_kpc2[1])),
+        "n_inside_1sigma": int(np.sum(inside(out, region, 1))),
+        "n_inside_2sigma": int(np.sum(inside(out, region, 2))),
     })
     return out

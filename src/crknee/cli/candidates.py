@@ -44,7 +44,7 @@ def candidates(samples, paper_posterior, catalogs, convention, max_b, seed, out_
     atomic_write_table(result, out_dir / "candidates.ecsv")
     plot_xrb_map(result, region, cat.microquasar_positions(binaries), out_dir / "fig10_xrb_map.png")
     meta = result.meta
-    inside = result[np.isfinite(result["density"].value) & (result["density"].value >= region.thresholds_kpc2[0])]
+    inside = result[cat.inside(result, region, 1)]
     click.echo(f"{len(result)} binaries with |b| < {max_b:g} deg ({meta['n_no_distance']} without distance, "
                f"{meta['n_outside_plane']} outside the plane); inside 1 sigma ({convention}): {len(inside)}")
     for row in inside:

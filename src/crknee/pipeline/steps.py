@@ -274,9 +274,7 @@ def candidates(ctx) -> StepResult:
     region = cat.HPDRegion(samples["l_deg"] * u.deg, samples["d_kpc"] * u.kpc, convention=section["convention"])
     result = cat.find_candidates(region, binaries, max_b=section["b_max_deg"] * u.deg)
     result.meta["posterior"] = "crknee reproduce: the knee_mcmc chain (chains/knee_mcmc/chain.h5)"
-    dens = np.asarray(result["density"].to_value(u.kpc**-2), dtype=float)
-    inside1 = np.isfinite(dens) & (dens >= region.thresholds_kpc2[0])
-    inside2 = np.isfinite(dens) & (dens >= region.thresholds_kpc2[1])
+    inside1, inside2 = cat.inside(result, region, 1), cat.inside(result, region, 2)
     artifacts = [atomic_write_table(result, ctx.path("tables", "candidates.ecsv"))]
     artifacts += plot_xrb_map(result, region, cat.microquasar_positions(binaries), ctx.path("figures", "fig10_xrb_map.png"))
     return StepResult(

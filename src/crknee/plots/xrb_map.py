@@ -12,6 +12,7 @@ from __future__ import annotations
 import astropy.units as u
 import numpy as np
 
+from crknee.catalogs.candidates import inside as inside_region
 from crknee.catalogs.distances import FLAG_NONE
 from crknee.catalogs.frame import R_SUN, plane_xy_kpc
 from crknee.plots.style import new_figure, save
@@ -73,7 +74,7 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
     ax.annotate("", xy=(-r_sun + 2.5, 0), xytext=(-r_sun, 0),
                 arrowprops=dict(arrowstyle="->", color="green", lw=2))
     ax.text(-r_sun + 1.25, -0.25, "to GC", color="green", ha="center", va="top", fontsize=8)
-    inside = placed & (candidates["density"].to_value(u.kpc**-2) >= t1)
+    inside = placed & inside_region(candidates, region, 1)
     for row in candidates[inside]:
         ax.annotate(str(row["rank"]), (row["x"].to_value(u.kpc), row["y"].to_value(u.kpc)), fontsize=6,
                     xytext=(2, 2), textcoords="offset points", color="darkred")
