@@ -26,6 +26,14 @@ def test_source_command_flags_and_rejects(tmp_path, capsys):
         main(["source", "--l", "0", "--b", "0", "--distance", "-1", "--age", "1", "--beta", "2",
               "--rcut", "1", "--energy", "1e50", "--out", str(out)])
     assert exc.value.code == 2 and "distance" in capsys.readouterr().err
+    # a normalisation that the injection mode would ignore is refused, not dropped
+    base = ["source", "--l", "0", "--b", "0", "--distance", "1", "--age", "1", "--beta", "2", "--rcut", "1",
+            "--out", str(out)]
+    for extra, word in ((["--continuous", "--luminosity", "1e38", "--energy", "1e50"], "--energy"),
+                        (["--energy", "1e50", "--luminosity", "1e38"], "--luminosity")):
+        with pytest.raises(SystemExit) as exc:
+            main(base + extra)
+        assert exc.value.code == 2 and word in capsys.readouterr().err
 
 
 def test_plot_anisotropy(tmp_path):

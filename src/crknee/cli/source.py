@@ -43,6 +43,10 @@ def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuo
         raise InputError("--continuous needs --luminosity ERG_S")
     if not continuous and energy is None:
         raise InputError("a burst needs --energy ERG (or use --continuous --luminosity)")
+    if continuous and energy is not None:
+        raise InputError(f"--energy {energy:g} is for a burst; continuous injection takes --luminosity only")
+    if not continuous and luminosity is not None:
+        raise InputError(f"--luminosity {luminosity:g} needs --continuous (a burst takes --energy)")
     if not (0 < emin < emax) or n_points < 2:
         raise InputError(f"need 0 < emin < emax and n >= 2; got emin={emin!r}, emax={emax!r}, n={n_points!r}")
     src = PointSource("cli", l_deg, b_deg, distance, age, beta, rcut * 1e6,
