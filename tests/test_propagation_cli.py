@@ -117,3 +117,23 @@ def test_bad_parameter_is_one_line_error(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "delta" in err and "1.5" in err
+
+
+def test_gradient_refuses_energies_off_the_grid_like_the_fluxes():
+    """No silent end-value extrapolation of d ln psi / dr above the solver grid."""
+    import astropy.units as u
+    import pytest
+
+    from crknee.errors import InputError
+    from crknee.propagation import PropagationModel, solve
+    from crknee.propagation.network import build_network
+
+    sol = solve(PropagationModel(n_modes=10, points_per_decade=6), network=build_network(["He4", "H1"]))
+    top = sol.raw.ekn[-1]
+    dr, _ = sol.gradient("H1", [1.0, top] * u.GeV)
+    assert (dr.value < 0).all()
+    for bad in (10 * top, 0.1 * sol.raw.ekn[0]):
+        with pytest.raises(InputError, match="outside the solver grid"):
+            sol.gradient("H1", [bad] * u.GeV)
+        with pytest.raises(InputError, match="outside the solver grid"):
+            sol.lis("H1", [bad] * u.GeV)

@@ -88,12 +88,18 @@ class Solution:
         """J per unit Ekn [m^-2 s^-1 sr^-1 (GeV/n)^-1] of nuclide i on the grid."""
         return _J_FACTOR * self.nuclides[i].A * (self.raw.psi[i] @ self._q())
 
-    def _interp(self, i: int, ekn) -> np.ndarray:
+    def _check_on_grid(self, ekn) -> None:
+        """InputError naming the first energy per nucleon off the solver grid (no silent
+        extrapolation; 1e-12 relative slack for round-off at the edges)."""
         grid = self.raw.ekn
         if np.any((ekn < grid[0] * (1 - 1e-12)) | (ekn > grid[-1] * (1 + 1e-12))):
             bad = ekn[(ekn < grid[0]) | (ekn > grid[-1])].flat[0]
             raise InputError(f"kinetic energy per nucleon {bad!r} GeV outside the solver grid "
                              f"[{grid[0]:.4g}, {grid[-1]:.4g}] GeV/n")
+
+    def _interp(self, i: int, ekn) -> np.ndarray:
+        grid = self.raw.ekn
+        self._check_on_grid(ekn)
         y = np.log(np.maximum(self._j_ekn_grid(i), 1e-300))
         return np.exp(np.interp(np.log(ekn), np.log(grid), y))
 
@@ -158,6 +164,7 @@ class Solution:
 
         dz is the outward gradient just above the disk of the homogeneous halo profile
         (the source's z_s extent is not included in it; :mod:`crknee.propagation.halo`).
+        Energies off the solver grid raise :class:`InputError` (as for the fluxes).
         """
         x = self._values(E, var)
         num_r = np.zeros(x.shape)
@@ -168,6 +175,7 @@ class Solution:
         for i in self._members(name):
             n = self.nuclides[i]
             ekn = from_momentum(momentum_from(x, var, n.Z, n.A, n.mass_GeV), "Ekn", n.Z, n.A, n.mass_GeV)
+            self._check_on_grid(ekn)
             psi = np.interp(np.log(ekn), grid, self.raw.psi[i] @ q)
             den += psi
             num_r += np.interp(np.log(ekn), grid, self.raw.dpsi_dr[i] @ q)
