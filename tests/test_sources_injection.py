@@ -83,3 +83,14 @@ def test_energy_or_luminosity_exactly_one():
         inj.injection_spectrum(10 * u.GV, "H1", 2.0, 1e3 * u.GV)
     with pytest.raises(InputError, match="abundance"):
         inj.Composition.from_mapping({"H1": -1.0})
+
+
+def test_composition_members_by_element_nuclide_and_all():
+    from crknee.errors import UnknownSpeciesError
+    from crknee.sources.injection import Composition
+
+    comp = Composition.from_mapping({"H1": 1.0, "He3": 0.01, "He4": 0.07})
+    assert comp.members("all") == ["H1", "He3", "He4"]
+    assert comp.members("He") == ["He3", "He4"] and comp.members("4He") == ["He4"]
+    with pytest.raises(UnknownSpeciesError, match="'C12' is not in the composition"):
+        comp.members("C12")

@@ -32,8 +32,8 @@ from numpy.polynomial.laguerre import laggauss
 from numpy.polynomial.legendre import leggauss
 
 from crknee.constants import GEV_PER_ERG, S_PER_MYR
-from crknee.errors import InputError
-from crknee.kinematics import Nuclide, nuclide
+from crknee.errors import InputError, UnknownSpeciesError
+from crknee.kinematics import Z_OF, Nuclide, nuclide
 
 #: Reference rigidity R0 of eq. (5) [GV].
 R0_GV = 1.0
@@ -119,6 +119,19 @@ class Composition:
     @property
     def species(self) -> list[str]:
         return [name for name, _ in self.abundances]
+
+    def members(self, name: str) -> list[str]:
+        """Nuclides of the composition meant by ``name``: "all", an element ("He") or a
+        nuclide ("He4"); :class:`UnknownSpeciesError` naming ``name`` if none is injected."""
+        if name == "all":
+            return self.species
+        if name in Z_OF:
+            found = [s for s in self.species if nuclide(s).Z == Z_OF[name]]
+        else:
+            found = [s for s in self.species if s == nuclide(name).name]
+        if not found:
+            raise UnknownSpeciesError(f"species {name!r} is not in the composition {self.species}")
+        return found
 
     def fraction(self, name: str) -> float:
         """Abundance of nuclide ``name`` (0 if absent)."""

@@ -22,7 +22,7 @@ import numpy as np
 from crknee.anisotropy import unit_vector
 from crknee.constants import C_KPC_MYR, GEV_PER_ERG
 from crknee.errors import InputError
-from crknee.kinematics import Z_OF, nuclide
+from crknee.kinematics import nuclide
 from crknee.sources import greens
 from crknee.sources.injection import R0_GV, Composition, check_spectrum, energy_integral_fast, galprop_composition
 from crknee.sources.point import FLUX_PER_DENSITY, VALIDITY_FACTOR, rigidity_and_speed
@@ -104,20 +104,9 @@ class KneeModel:
         self.diffusion = Diffusion() if diffusion is None else diffusion
         self.E_flux = np.asarray(E_flux_GeV, dtype=float)
         self.E_aniso = np.asarray(E_aniso_GeV, dtype=float)
-        self._flux_grids = {name: _Grid(self.E_flux, self._members(name), self.composition, self.diffusion)
+        self._flux_grids = {name: _Grid(self.E_flux, self.composition.members(name), self.composition, self.diffusion)
                             for name in species}
         self._aniso = _Grid(self.E_aniso, self.composition.species, self.composition, self.diffusion)
-
-    def _members(self, name):
-        if name == "all":
-            return self.composition.species
-        if name in Z_OF:
-            members = [s for s in self.composition.species if nuclide(s).Z == Z_OF[name]]
-        else:
-            members = [s for s in self.composition.species if s == nuclide(name).name]
-        if not members:
-            raise InputError(f"species {name!r} is not in the composition {self.composition.species}")
-        return members
 
     def __call__(self, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg) -> KneeResult:
         """Evaluate W parameter sets (each argument broadcast to shape (W,); floats in

@@ -31,8 +31,8 @@ from astropy.constants import c
 
 from crknee.anisotropy import unit_vector
 from crknee.constants import C_KPC_MYR
-from crknee.errors import InputError, UnknownSpeciesError
-from crknee.kinematics import Z_OF, Nuclide, nuclide
+from crknee.errors import InputError
+from crknee.kinematics import Nuclide, nuclide
 from crknee.modulation import PHI_PAPER, force_field_factor
 from crknee.sources import greens
 from crknee.sources.injection import PROTONS, Composition, check_spectrum, q0_from_energy, q0_from_luminosity, spectrum_shape
@@ -152,18 +152,6 @@ class PointSource:
         """Heliocentric Galactic Cartesian position [kpc]."""
         return self.d_kpc * unit_vector(self.l_deg, self.b_deg)
 
-    def species_of(self, name: str) -> list[str]:
-        """Nuclides of the composition meant by ``name``: "all", an element ("He") or a nuclide."""
-        if name == "all":
-            return self.composition.species
-        if name in Z_OF:
-            return [s for s in self.composition.species if nuclide(s).Z == Z_OF[name]]
-        key = nuclide(name).name
-        if key not in self.composition.species:
-            raise UnknownSpeciesError(f"species {name!r} is not injected by source {self.name!r} "
-                                      f"(composition {self.composition.species})")
-        return [key]
-
     def _species_terms(self, E_GeV, nuc: Nuclide):
         R, v, dRdE = rigidity_and_speed(E_GeV, nuc)
         D = self.diffusion.kpc2_Myr(R, v)
@@ -180,7 +168,7 @@ class PointSource:
         J_tot = np.zeros(E.shape)
         dip = np.zeros(E.shape + (3,))
         ok = np.ones(E.shape, dtype=bool)
-        for sp in self.species_of(name):
+        for sp in self.composition.members(name):
             nuc = nuclide(sp)
             above = E > nuc.mass_GeV
             J, own, valid = self._species_terms(np.where(above, E, 2.0 * nuc.mass_GeV), nuc)
@@ -210,7 +198,7 @@ class PointSource:
         E_GeV = np.asarray(E.to_value(u.GeV), dtype=float)
         total = np.zeros(E_GeV.shape)
         ok = np.ones(E_GeV.shape, dtype=bool)
-        for sp in self.species_of(name):
+        for sp in self.composition.members(name):
             nuc = nuclide(sp)
             above = E_GeV > nuc.mass_GeV
             ekn = np.where(above, (E_GeV - nuc.mass_GeV) / nuc.A, 1.0)
