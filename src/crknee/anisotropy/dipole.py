@@ -1,4 +1,4 @@
-"""Dipole anisotropy of cosmic rays and what ground arrays measure (paper Sec. 2.3).
+"""Dipole vectors of cosmic rays and their equatorial projection (paper Sec. 2.3).
 
 In the diffusive regime the dipole of a component i with density psi_i is (Fick's law,
 e.g. Blasi & Amato 2012, JCAP 01, 011, eq. 5; Ptuskin et al. 2006, Adv. Space Res. 37,
