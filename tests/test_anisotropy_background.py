@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from crknee import anisotropy as an
+from crknee.constants import C_CM_S, KPC_PER_CM
 
 
 def test_background_dipole_generic_arrays():
@@ -12,7 +13,7 @@ def test_background_dipole_generic_arrays():
     grads = [(np.array([-0.1, -0.1]), np.zeros(2)), (np.array([0.2, 0.2]), np.zeros(2))]
     D = [np.full(2, 1e29), np.full(2, 2e29)]
     Jt, d = an.background_dipole(E, J, grads, D)
-    lam = 3e29 / an.C_CM_S * an.KPC_PER_CM
+    lam = 3e29 / C_CM_S * KPC_PER_CM
     # x = -dlnpsi/dr; flux-weighted: (3 * 0.1 * lam + 1 * (-0.2) * 2 lam) / 4
     np.testing.assert_allclose(d[:, 0], (3 * 0.1 * lam - 0.2 * 2 * lam) / 4, rtol=1e-12)
     assert np.all(d[:, 1:] == 0) and np.all(Jt == 4.0)
@@ -33,7 +34,7 @@ def test_solution_dipole_points_to_galactic_centre(solution):
     np.testing.assert_allclose(ra, 266.40, atol=0.01)  # inward gradient -> towards the GC
     g_r, _ = solution.gradient("H1", E * u.GeV, "Etot")
     p = np.sqrt(E**2 - 0.938272**2)
-    lam_p = 3 * solution.diffusion.cm2_s(p, p / E) / an.C_CM_S * an.KPC_PER_CM
+    lam_p = 3 * solution.diffusion.cm2_s(p, p / E) / C_CM_S * KPC_PER_CM
     # the all-particle dipole mixes species of different D and gradient: bracket it around the protons
     assert np.all(amp > 0.3 * lam_p * np.abs(g_r.value) * np.cos(np.radians(28.94)))
     assert np.all(amp < 3.0 * lam_p * np.abs(g_r.value))
