@@ -72,7 +72,14 @@ def test_every_dataset_loads_with_units_and_provenance(name):
         assert t["l"].unit == u.deg and t["distance"].unit == u.kpc
         assert np.all(np.isfinite(t["ra"].value)) and np.all(np.char.str_len(t["name"]) > 0)
         return
-    energy = t["x"].value if meta["quantity"] != "anisotropy" else np.where(np.isfinite(t["x"].value), t["x"].value, t["x_lo"].value)
+    if meta["quantity"] == "anisotropy":  # rows, flags and conventions: tests/test_data_anisotropy.py
+        energy = np.where(np.isfinite(t["x"].value), t["x"].value, t["x_lo"].value)
+        assert np.all(np.isfinite(energy) & (energy > 0))
+        assert np.all(np.isfinite(t["y"].value) | (t["upper_limit"] & np.isfinite(t["y_ul"].value)))
+        points = np.isfinite(t["y"].value) & ~t["amp_err_missing"]
+        assert np.all(np.isfinite(t["y_err_lo"].value[points]) & np.isfinite(t["y_err_hi"].value[points]))
+        return
+    energy = t["x"].value
     assert np.all(np.isfinite(energy) & (energy > 0))
     assert np.all(np.isfinite(t["y"].value) & (t["y"].value >= 0))
     points = ~t["upper_limit"]
@@ -81,7 +88,7 @@ def test_every_dataset_loads_with_units_and_provenance(name):
         assert meta["x_variable"] in ("Etot", "Ek", "Ekn", "R")
         xu = u.GV if meta["x_variable"] == "R" else u.GeV
         assert t["x"].unit == xu
-        assert t["y"].unit == (u.one if meta["quantity"] == "bc" else u.Unit("m-2 s-1 sr-1") / xu)
+        assert t["y"].unit == (u.Unit("m-2 s-1 sr-1") / xu if meta["quantity"] in data.FLUXES else u.one)
     elif meta["quantity"] == "gamma":
         assert t["x"].unit == u.TeV and t["y"].unit == u.Unit("erg cm-2 s-1")
         assert meta["source"] in ("V4641 Sgr", "SS 433")
@@ -89,8 +96,8 @@ def test_every_dataset_loads_with_units_and_provenance(name):
 
 def test_counts_per_quantity():
     counts = {q: len(data.names(q)) for q in data.QUANTITIES}
-    assert counts == {"proton": 17, "helium": 13, "light": 3, "allparticle": 26, "bc": 7,
-                      "anisotropy": 5, "gamma": 9, "catalog": 4}
+    assert counts == {"proton": 27, "helium": 17, "light": 7, "allparticle": 26, "bc": 9, "nuclei": 49, "ratio": 29,
+                      "lnA": 6, "anisotropy": 60, "gamma": 9, "catalog": 4}
 
 
 # ---------------------------------------------------------------- published values

@@ -26,7 +26,7 @@ def test_fit_mock_writes_everything_and_resumes(tmp_path, capsys):
     with pytest.warns(UserWarning, match="not converged"):
         main(["fit", "--config", str(cfg), "--mock", "--out", str(out), "--quiet"])
     text = capsys.readouterr().out
-    assert "mock anisotropy: amplitude, 4 points" in text and "(prior-dominated)" in text
+    assert "mock anisotropy: amplitude, 4 points" in text and "KASCADE-Grande_2019: first harmonic (r1), 3 rows" in text
     summary = json.loads((out / "fit_summary.json").read_text())
     assert summary["mock"] and summary["anisotropy_active"] and summary["iterations"] == 30
     assert summary["truth"]["d_kpc"] == 2.5

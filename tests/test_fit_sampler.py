@@ -185,3 +185,67 @@ def test_dask_scheduler_address_gives_the_serial_chain(reference, tmp_path):
             run(lp, ps, replace(SETTINGS, pool="dask", workers=2, scheduler=cluster.scheduler_address),
                 tmp_path / "addr.h5")
     assert np.array_equal(chain(tmp_path / "addr.h5")[0], reference[0])
+
+
+class Gaussian2D:
+    """A correlated 2-D normal inside the box prior of ``ps`` (vectorised, analytic)."""
+
+    def __init__(self, ps):
+        self.ps = ps
+        self.icov = np.linalg.inv([[1.0, 0.6], [0.6, 2.0]])
+
+    def __call__(self, theta):
+        theta = np.atleast_2d(theta)
+        x = theta - [5.0, 5.0]
+        return self.ps.log_prior(theta) - 0.5 * np.einsum("ni,ij,nj->n", x, self.icov, x)
+
+
+def test_accepted_counter_is_emcee_acceptance_fraction(tmp_path):
+    """chain.h5's ``accepted`` (and RunResult.acceptance_fraction) = emcee's own count on the
+    same chain, also after an interrupted and resumed run."""
+    import emcee
+
+    from crknee.fit.parameters import ParameterSet
+    from crknee.fit.sampler import MOVES
+
+    ps = ParameterSet.from_config({"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0},
+                                   "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}}, {"a_kpc": "kpc", "b_deg": "deg"})
+    target = Gaussian2D(ps)
+    s = replace(SETTINGS, nsteps=300, init_width=0.2)
+    with pytest.warns(NotConvergedWarning):
+        res = run(target, ps, s, tmp_path / "a.h5")
+    # emcee alone, from the same start and generator (crknee.fit.sampler's seeding)
+    move_seed, start_seed = np.random.SeedSequence(s.seed).spawn(2)
+    p0 = ps.initial(np.random.default_rng(start_seed), s.nwalkers, s.init, s.init_width)
+    ref = emcee.EnsembleSampler(s.nwalkers, 2, target, vectorize=True, moves=MOVES[s.moves](ps))
+    ref.random_state = np.random.RandomState(np.random.MT19937(move_seed)).get_state()
+    ref.run_mcmc(emcee.State(p0, log_prob=target(p0)), s.nsteps, skip_initial_state_check=True)
+    assert np.array_equal(ref.get_chain(), chain(tmp_path / "a.h5")[0])
+    assert 0.2 < np.mean(ref.acceptance_fraction) < 0.9
+    assert np.array_equal(res.acceptance_fraction, ref.acceptance_fraction)
+    stored = emcee.backends.HDFBackend(str(tmp_path / "a.h5"), name="mcmc", read_only=True)
+    assert np.array_equal(stored.accepted / stored.iteration, ref.acceptance_fraction)
+    # a walker that moved accepted its proposal (continuous proposals): the count is exact
+    c = chain(tmp_path / "a.h5")[0]
+    moved = np.any(c[1:] != c[:-1], axis=2).sum(axis=0) + np.any(c[0] != p0, axis=1)
+    assert np.array_equal(moved, stored.accepted)
+    # interrupted in the middle of a step, then resumed: the same counts, nothing counted twice
+    with pytest.raises(RuntimeError, match="boom"):
+        run(Failing(target, 1 + 2 * 120 + 1), ps, s, tmp_path / "b.h5")
+    with pytest.warns(NotConvergedWarning):
+        again = run(target, ps, s, tmp_path / "b.h5")
+    assert np.array_equal(again.acceptance_fraction, ref.acceptance_fraction)
+
+
+def test_stricter_stop_rule_extends_a_converged_chain(tmp_path):
+    from crknee.fit.parameters import ParameterSet
+
+    ps = ParameterSet.from_config({"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0},
+                                   "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}}, {"a_kpc": "kpc", "b_deg": "deg"})
+    s = replace(SETTINGS, nsteps=5000, check_every=100, n_tau=10, tau_rtol=0.3, moves="de", init_width=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotConvergedWarning)
+        first = run(Gaussian2D(ps), ps, s, tmp_path / "g.h5")
+    assert first.converged and first.n_tau_reached > 10
+    second = run(Gaussian2D(ps), ps, replace(s, n_tau=30), tmp_path / "g.h5")
+    assert second.converged and second.iterations > first.iterations and second.n_tau_reached > 30

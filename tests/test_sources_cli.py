@@ -62,7 +62,7 @@ def test_plot_anisotropy_uses_the_fitted_local_snr(tmp_path, monkeypatch):
     fits, drawn = [], {}
     real_fit = ls.fit_local_snr
     monkeypatch.setattr(ls, "fit_local_snr", lambda *a, **k: fits.append(real_fit(*a, **k)) or fits[-1])
-    monkeypatch.setattr(pa, "plot_anisotropy", lambda out, E, comps: drawn.update(E=E, c={c.label: c for c in comps}) or [])
+    monkeypatch.setattr(pa, "plot_anisotropy", lambda out, E, comps, **k: drawn.update(E=E, c={c.label: c for c in comps}) or [])
     main(["plot", "anisotropy", "--out", str(tmp_path)])
     (fit,) = fits
     assert fit.source.composition == galprop_composition()

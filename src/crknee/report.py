@@ -29,8 +29,11 @@ CAPTIONS = {
     "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
     "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
     "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar.",
-    "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the equatorial dipole: background, local SNR, knee source (MAP) and total.",
-    "fig05_anisotropy_amplitude": "Fig. 5: amplitude of the equatorial dipole, same components.",
+    "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the dipole, 100 GeV - 10 EeV: every bundled experiment; background, "
+                              "local SNR, knee source (MAP) and total, for isotropic diffusion (left) and the "
+                              "field-aligned dipole (right).",
+    "fig05_anisotropy_amplitude": "Fig. 5: equatorial dipole amplitude d_perp, same components (data: published "
+                                  "amplitude divided by its convention's factor).",
     "fit_anisotropy": "The anisotropy data in the fit windows with the fitted model (MAP and 16-84 % band).",
     "fig06_protons": "Fig. 6: protons with the fitted knee source (MAP and 16-84 % band) on background + local SNR.",
     "fig07_corner": "Fig. 7: posterior of the knee source (MCMC).",
@@ -83,16 +86,58 @@ def _list(items) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in items) + "</ul>"
 
 
+def _figure(png: Path) -> str:
+    data = base64.b64encode(png.read_bytes()).decode()
+    caption = CAPTIONS.get(png.stem, png.stem)
+    return (f"<figure id='{png.stem}'><img alt='{png.name}' src='data:image/png;base64,{data}'>"
+            f"<figcaption><b>{png.name}</b> ({png.stem}.pdf beside it). {html.escape(caption)}</figcaption></figure>")
+
+
+#: Figures drawn in their own section (not repeated in the list of figures).
+DIPOLE_FIGURES = ("fig04_anisotropy_phase", "fig05_anisotropy_amplitude")
+
+
+def _dipole(quality: dict, out: Path) -> str:
+    """Figs. 4-5 with the fit quality of each experiment beside them (isotropic diffusion,
+    the paper's mode, and the field-aligned dipole, both at the MAP)."""
+    rows = [[r["dataset"].partition("/")[2], "yes" if r["fitted"] else "no", r["n_rows"], r["dof"],
+             r["deviance_isotropic"], r["deviance_field_aligned"]] for r in quality["rows"]]
+    tot = ["total", "", sum(r[2] for r in rows), sum(r[3] for r in rows), sum(r[4] for r in rows),
+           sum(r[5] for r in rows)]
+    figs = "".join(_figure(out / "figures" / f"{stem}.png") for stem in DIPOLE_FIGURES
+                   if (out / "figures" / f"{stem}.png").is_file())
+    return ("<h2>Dipole anisotropy from 100 GeV to 10 EeV (Figs. 4-5)</h2>"
+            "<p>Every bundled experiment, each compared in the quantity it published (d_perp, first harmonic r1 = "
+            "d_perp &lt;cos dec&gt;, ...; docs/anisotropy.md) with the harmonic likelihood. Deviance = -2 ln L relative "
+            "to a model that reproduces every row (chi2-like; its expectation is the number of degrees of freedom), "
+            f"at the knee-source MAP, for isotropic diffusion (the paper's mode) and for the dipole projected on the "
+            f"local magnetic field ({html.escape(quality['field'])}).</p>"
+            + _table(["dataset", "fitted", "rows", "dof", "deviance, isotropic", "deviance, field-aligned"],
+                     rows + [tot]) + figs)
+
+
 def _figures(out: Path) -> str:
     parts = []
     for png in sorted((out / "figures").glob("*.png")):
-        data = base64.b64encode(png.read_bytes()).decode()
-        caption = CAPTIONS.get(png.stem, png.stem)
-        parts.append(
-            f"<figure id='{png.stem}'><img alt='{png.name}' src='data:image/png;base64,{data}'>"
-            f"<figcaption><b>{png.name}</b> ({png.stem}.pdf beside it). {html.escape(caption)}</figcaption></figure>"
-        )
+        if png.stem in DIPOLE_FIGURES:
+            continue
+        parts.append(_figure(png))
     return "\n".join(parts)
+
+
+def _convergence(fit: dict, knee: dict) -> str:
+    """How the posterior was sampled: emcee's stop rule, or nested sampling's evidence."""
+    edges = fit.get("at_prior_edge", {})
+    piled = (f"<p><b>Posterior piled against a prior bound:</b> "
+             f"{html.escape(', '.join(f'{k} ({v})' for k, v in edges.items()))}.</p>") if edges else ""
+    if fit.get("method") == "dynesty":
+        ev = fit["evidence"]
+        return (f"<p>Nested sampling (dynesty): ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f} "
+                f"({ev['iterations']} iterations).</p>" + piled)
+    return (f"<p>Converged (chain longer than {_fmt(fit['n_tau'])} autocorrelation times, tau stable): "
+            f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit['n_steps'])}, walkers: {_fmt(fit['n_walkers'])}; "
+            f"autocorrelation times: {html.escape(', '.join(f'{k} {v:.3g}' for k, v in fit['tau'].items()))}.</p>"
+            + piled)
 
 
 def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: dict) -> str:
@@ -134,13 +179,11 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
     sections += [
         "<h2>The knee source: MCMC (Figs. 4-9)</h2>",
         _table(
-            ["parameter", "this run (p50 +p84 / -p16)", "paper (Sec. 3)", "prior-dominated"],
-            [[k, knee[k], PAPER["knee_source"].get(k, None), k in fit.get("prior_dominated", [])]
-             for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")],
+            ["parameter", "this run (p50 +p84 / -p16)", "paper (Sec. 3)", "prior-dominated", "piled at prior bound"],
+            [[k, knee[k], PAPER["knee_source"].get(k, None), k in fit.get("prior_dominated", []),
+              fit.get("at_prior_edge", {}).get(k, "no")] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")],
         ),
-        f"<p>Converged (chain longer than {_fmt(fit['n_tau'])} autocorrelation times, tau stable): "
-        f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit['n_steps'])}, walkers: {_fmt(fit['n_walkers'])}; "
-        f"autocorrelation times: {html.escape(', '.join(f'{k} {v:.3g}' for k, v in fit['tau'].items()))}.</p>",
+        _convergence(fit, knee),
         "<p>Constraints active in the likelihood:</p>",
         _list(fit["active"]),
         "<p>Checks (drawn, not fitted):</p>",
@@ -149,6 +192,7 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
         _list(fit["inactive"]),
         "" if fit["anisotropy_active"] else
         "<p><b>No anisotropy constraint is active: the direction (l, b) is set by the prior alone.</b></p>",
+        _dipole(fit["anisotropy_quality"], out),
         "<h2>Candidate binaries (Fig. 10)</h2>",
         _table(
             ["", "this run", "paper (Sec. 3)"],

@@ -45,15 +45,14 @@ def fit_command(config, mock, fixed, out, no_plots, quiet):
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Figure folder (default RUN/figures).")
 def plot_fit(run_dir, fixed, out):
     """Figs. 6-9 and the fitted anisotropy from a finished `crknee fit` folder."""
-    from crknee.fit.driver import fit_pieces, load_run
+    from crknee.fit.driver import fit_pieces, load_run, run_samples
     from crknee.fit.schema import problem_from_config
-    from crknee.fit.summary import read_chain
     from crknee.plots.fit import draw_all
 
     section, mock = load_run(run_dir)
     problem = problem_from_config(section, _fixed(fixed, run_dir))
     pieces = fit_pieces(problem, mock)
-    samples, logp, _ = read_chain(Path(run_dir) / "chain.h5")
+    samples, logp = run_samples(run_dir, problem)
     for path in draw_all(problem.model, problem.parameters, pieces, samples, logp,
                          Path(out or Path(run_dir) / "figures")):
         click.echo(str(path))

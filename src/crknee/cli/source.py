@@ -103,14 +103,20 @@ PAPER_KNEE = {"l_deg": 337.4, "b_deg": 0.0, "d_kpc": 2.64, "age_Myr": 4.82}
 @click.option("--fit-snr/--no-fit-snr", default=True, show_default=True,
               help="Fit the local SNR to AMS-02 + DAMPE protons over the background (needs --background); "
                    "otherwise use the --snr-* options.")
-def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background, fit_snr):
-    """Anisotropy phase and amplitude (paper Figs 4 and 5): data, background, sources, total."""
+@click.option("--field-ratio", type=float, default=0.0, show_default=True,
+              help="D_perp/D_par of the field-aligned panel (0: pure projection on the IBEX field direction).")
+def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, snr_rcut, snr_energy, background, fit_snr,
+                        field_ratio):
+    """Anisotropy phase and amplitude (paper Figs 4 and 5) from 100 GeV to 10 EeV: every bundled
+    experiment, background, sources and total, for isotropic diffusion beside the field-aligned dipole."""
+    from crknee.anisotropy.field import FieldAlignment
     from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES
     from crknee.sources.injection import galprop_composition
 
     if fit_snr and not background:
         raise InputError("--fit-snr needs --background (the fit is made over the background); use --no-fit-snr")
+    field = FieldAlignment(ratio=field_ratio)
     comp = galprop_composition()
     snr = NAMED_SOURCES[LOCAL_SNR]
     local = PointSource(snr.name, snr.l_deg, snr.b_deg, snr.d_kpc, snr.age_Myr, snr_beta, snr_rcut * 1e3,
@@ -141,7 +147,9 @@ def plot_anisotropy_cmd(out_dir, knee_beta, knee_rcut, knee_energy, snr_beta, sn
         ("local SNR (Geminga)", local),
     ]
     for label, s in sources:
-        J, dip, _ = s.evaluate(E)
-        components.append(Component(label, J, dip))
-    for path in plot_anisotropy(out_dir, E, components):
+        J, dip, ok = s.evaluate(E)
+        components.append(Component(label, J, dip, ok))
+    modes = {"isotropic diffusion (paper)": None,
+             f"field-aligned (IBEX), D_perp/D_par = {field.ratio:g}": field.project}
+    for path in plot_anisotropy(out_dir, E, components, modes=modes):
         click.echo(f"wrote {path}")

@@ -7,6 +7,7 @@ user folder. Bundled data are searched first; a user file never shadows a bundle
 from __future__ import annotations
 
 import os
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import platformdirs
@@ -57,14 +58,23 @@ def _stems(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.ecsv")) if folder.is_dir() else []
 
 
-def names(quantity: str | None = None) -> list[str]:
-    """Every dataset name (bundled first, then user data), optionally of one quantity."""
+def names(quantity: str | None = None, pattern: str | None = None) -> list[str]:
+    """Every dataset name (bundled first, then user data), optionally of one quantity.
+
+    ``pattern`` keeps the names matching a shell-style pattern (:func:`fnmatch.fnmatchcase`),
+    e.g. ``names(pattern="anisotropy/CRDB_*")`` = the CRDB world compilation, one dataset
+    per experiment. A pattern without ``/`` is matched against the stem only.
+    """
     quantities = QUANTITIES if quantity is None else (check_quantity(quantity),)
     out = []
     for q in quantities:
         bundled = _stems(BUNDLED / FOLDERS[q])
         out += [f"{q}/{s}" for s in bundled]
         out += [f"{q}/{s}" for s in _stems(user_dir() / q) if s not in bundled]
+    if pattern is not None:
+        if not isinstance(pattern, str) or not pattern:
+            raise DataError(f"dataset pattern must be a non-empty string; got {pattern!r}")
+        out = [n for n in out if fnmatchcase(n if "/" in pattern else n.partition("/")[2], pattern)]
     return out
 
 
@@ -73,7 +83,10 @@ def find(name: str) -> Path:
     for path in (bundled_path(name), user_path(name)):
         if path.is_file():
             return path
-    raise DataError(f"unknown dataset {name!r}; `crknee data list` shows the available names")
+    quantity, _ = split_name(name)
+    where = "$" + USER_ENV if os.environ.get(USER_ENV) else "platformdirs' user data folder"
+    raise DataError(f"unknown dataset {name!r}: not bundled, and not in the user data folder {user_dir()} ({where}); "
+                    f"`crknee data list` shows the names, `crknee data add FILE --quantity {quantity}` adds yours")
 
 
 def raw_path(relpath: str) -> Path:

@@ -8,13 +8,18 @@ wrapped into [0, 360) deg.  An upper limit becomes "draw + z(CL) x sigma", the l
 experiment with that error would quote.  Pieces declared in ``[[fit.mock.extra]]`` (data
 that do not exist yet) are drawn the same way, so the constraining power of a planned
 anisotropy compilation can be studied before it is added.
+
+A first-harmonic row (:class:`crknee.fit.likelihood.HarmonicPiece`) is drawn as what a
+Rayleigh analysis returns: the true harmonic vector plus an isotropic 2D Gaussian of the
+row's sigma (Linsley 1975, PRL 34, 1530), i.e. a Rice-distributed amplitude and its phase;
+a limit-only row keeps its published limit (its information is the sensitivity it quotes).
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import ndtri
 
-from crknee.fit.likelihood import Piece
+from crknee.fit.likelihood import LIMIT_ONLY, VECTOR, HarmonicPiece, Piece
 
 
 def split_normal(rng: np.random.Generator, err_lo, err_hi) -> np.ndarray:
@@ -32,8 +37,11 @@ def mock_pieces(model, truth_values, pieces: list[Piece], seed: int, noise: bool
     preds = model.bind(pieces)(np.atleast_2d(truth_values))
     out = []
     for piece, pred in zip(pieces, preds):
-        truth = pred[0]
+        truth = piece.observe(pred)[0]
         scale = 1.0 if noise else 0.0
+        if isinstance(piece, HarmonicPiece):
+            out.append(piece.with_values(_draw_harmonic(rng, piece, truth, scale)))
+            continue
         draw = split_normal(rng, piece.err_lo, piece.err_hi) * scale
         if piece.upper_limit.any():
             sig = np.where(piece.err_hi > 0, piece.err_hi, np.abs(piece.y) / ndtri(piece.ul_cl))
@@ -44,3 +52,14 @@ def mock_pieces(model, truth_values, pieces: list[Piece], seed: int, noise: bool
             y = np.mod(y, 360.0)
         out.append(piece.with_values(y))
     return out
+
+
+def _draw_harmonic(rng: np.random.Generator, piece: HarmonicPiece, truth, scale: float) -> np.ndarray:
+    """(amplitude, phase [deg]) per row: the true harmonic vector plus Gaussian noise of
+    the row's sigma in each component; limit-only rows keep their limit."""
+    a, ph = truth[..., 0], np.radians(truth[..., 1])
+    sigma = np.where(piece.kind == LIMIT_ONLY, 0.0, np.nan_to_num(piece.sigma))
+    noise = rng.standard_normal((2,) + a.shape) * sigma * scale
+    vx, vy = a * np.cos(ph) + noise[0], a * np.sin(ph) + noise[1]
+    phase = np.where(piece.kind == VECTOR, np.degrees(np.arctan2(vy, vx)) % 360.0, np.nan)
+    return np.stack([np.hypot(vx, vy), phase], axis=-1)

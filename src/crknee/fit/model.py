@@ -12,8 +12,9 @@ cutoff rigidity R_cut,loc [PV], index beta and log10 of the energy W [erg] injec
 and its dipole (3 d / (2 c t) towards the source) come from the sources' vectorised
 evaluator :class:`crknee.sources.model.KneeModel` (paper eqs. 5-6 in free space), with the
 fixed components' diffusion coefficient.  The observed dipole is the flux-weighted
-vector sum of all components (:mod:`crknee.anisotropy`), projected on the equatorial
-plane (amplitude and RA phase).  Where the diffusive solution does not hold
+vector sum of all components (:mod:`crknee.anisotropy`), optionally projected on the local
+magnetic field (:class:`crknee.anisotropy.field.FieldAlignment`); each anisotropy dataset
+converts it to what it published (:class:`crknee.anisotropy.conventions.Convention`).  Where the diffusive solution does not hold
 (``KneeResult.valid``: c t >= 10 d and a mean free path 3 D / c below d) the anisotropy
 prediction is NaN and the point gets zero likelihood.
 
@@ -30,7 +31,8 @@ import h5py
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
-from crknee.anisotropy import equatorial
+from crknee.anisotropy.field import FieldAlignment
+from crknee.anisotropy.predict import DipolePrediction, Tabulated, predict_dipole
 from crknee.errors import ConfigError, DataError
 from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
 from crknee.sources import injection
@@ -191,12 +193,16 @@ class KneeSourceModel:
 
     ``composition``: a :class:`crknee.sources.injection.Composition` (abundances at equal
     rigidity); the diffusion coefficient is the fixed components' (same environment).
+    ``field``: a :class:`crknee.anisotropy.field.FieldAlignment` projecting the total dipole
+    on the local magnetic field (None: isotropic diffusion, the paper's mode).
     """
 
     parameters = PARAMETERS
 
-    def __init__(self, fixed: FixedComponents, composition: injection.Composition = injection.PROTONS):
+    def __init__(self, fixed: FixedComponents, composition: injection.Composition = injection.PROTONS,
+                 field: FieldAlignment | None = None):
         self.fixed = fixed
+        self.field = field
         self.diffusion = fixed.diffusion
         self.composition = composition
         self.elements = tuple(dict.fromkeys(nuclide(n).element for n in composition.species))
@@ -209,12 +215,24 @@ class KneeSourceModel:
 
     @staticmethod
     def source(knee: KneeModel, values):
-        """Evaluate ``knee`` at parameter rows ``values`` (n, 7): its KneeResult, and the
-        source's J x delta (n, m, 3), NaN where the diffusive solution does not hold."""
+        """Evaluate ``knee`` at parameter rows ``values`` (n, 7): its KneeResult."""
         v = np.atleast_2d(values)
-        res = knee(v[:, 0], v[:, 1], v[:, 2], v[:, 3], v[:, 4] * GV_PER_PV, v[:, 5], 10.0 ** v[:, 6])
-        vec = np.where(res.valid[..., None], res.flux_all[..., None] * res.dipole, np.nan)
-        return res, vec
+        return knee(v[:, 0], v[:, 1], v[:, 2], v[:, 3], v[:, 4] * GV_PER_PV, v[:, 5], 10.0 ** v[:, 6])
+
+    def fixed_table(self, E_GeV) -> Tabulated:
+        """The fixed components summed on energies ``E_GeV``: all-particle flux and its own
+        dipole (:class:`crknee.anisotropy.predict.Tabulated`, for :func:`predict_dipole`)."""
+        J = sum(self.fixed.flux_at(el, E_GeV) for el in self.fixed.flux)
+        Jd = sum(self.fixed.dipole_flux_at(el, E_GeV) for el in self.fixed.flux)
+        own = Jd / np.where(J > 0, J, 1.0)[:, None]
+        return Tabulated(J, own, "fixed components")
+
+    def dipole(self, E_GeV, fixed: Tabulated, res) -> tuple[np.ndarray, DipolePrediction]:
+        """The observed dipole of fixed components + knee source (:func:`predict_dipole`,
+        projected on the field if any): (J x dipole (n, m, 3), NaN where the diffusive
+        solution does not hold; the prediction)."""
+        pred = predict_dipole(E_GeV, [fixed, res], field=self.field)
+        return np.where(pred.valid[..., None], pred.flux_all[..., None] * pred.vector, np.nan), pred
 
     def evaluate(self, values, E_GeV) -> dict:
         """All predictions at energies ``E_GeV`` (m,) for parameter rows ``values`` (n, 7).
@@ -222,14 +240,15 @@ class KneeSourceModel:
         Returns a dict of (n, m) arrays [m^-2 s^-1 sr^-1 GeV^-1 for fluxes]:
         ``source:<el>``, ``fixed:<el>``, ``total:<el>`` per element of the fixed
         components and the source, and ``source:all``, ``fixed:all``, ``total:all``; the
-        total dipole ``dipole`` (n, m, 3) (``dipole_flux`` = J x dipole), its equatorial
-        ``amplitude`` and ``phase`` [deg].
+        observed total dipole ``dipole`` (n, m, 3) (``dipole_flux`` = J x dipole), its
+        equatorial ``amplitude`` d_perp and RA ``phase`` [deg]; NaN where the diffusive
+        solution does not hold.
         """
         values = np.atleast_2d(np.asarray(values, dtype=float))
         E = self.fixed._check_range(E_GeV, "evaluate")
         n = values.shape[0]
         elements = list(dict.fromkeys(list(self.fixed.flux) + list(self.elements)))
-        res, src_vec = self.source(self.knee(E, elements), values)
+        res = self.source(self.knee(E, elements), values)
         out = {}
         for el in elements:
             s = res.flux[el] if el in res.flux else np.zeros((n, E.size))
@@ -238,13 +257,14 @@ class KneeSourceModel:
         fixed_all = sum(self.fixed.flux_at(el, E) for el in self.fixed.flux)
         out["source:all"], out["fixed:all"] = res.flux_all, np.broadcast_to(fixed_all, (n, E.size))
         out["total:all"] = res.flux_all + fixed_all
-        out["dipole_flux"] = sum(self.fixed.dipole_flux_at(el, E) for el in self.fixed.flux)[None] + src_vec
-        out["dipole"] = out["dipole_flux"] / out["total:all"][..., None]
-        out["amplitude"], out["phase"] = equatorial(out["dipole"])
+        out["dipole_flux"], pred = self.dipole(E, self.fixed_table(E), res)
+        out["dipole"] = np.where(pred.valid[..., None], pred.vector, np.nan)
+        out["amplitude"] = np.where(pred.valid, pred.d_perp, np.nan)
+        out["phase"] = np.where(pred.valid, pred.phase_deg, np.nan)
         return out
 
     def bind(self, pieces):
-        """Return ``predict(values) -> [(n, n_points) per piece]`` for these pieces."""
+        """Return ``predict(values) -> [per piece: fluxes (n, n_points) or dipole vectors (n, n_points, 3)]``."""
         layout, E_all = [], []
         for piece in pieces:
             E, rows = _nodes(piece)
@@ -267,14 +287,17 @@ class _Predictor:
         fx = model.fixed
         self.fixed_el = {el: fx.flux_at(el, E) for el in fx.flux}
         self.fixed_all = sum(self.fixed_el.values())
-        self.fixed_vec = sum(fx.dipole_flux_at(el, E) for el in fx.flux)
+        self.fixed_tab = model.fixed_table(E)
+        self.anisotropy = any(obs != "flux" for obs, *_ in layout)
 
     def __call__(self, values):
         values = np.atleast_2d(values)
         n = values.shape[0]
         if not self.layout:
             return []
-        res, src_vec = self.model.source(self.knee, values)
+        res = self.model.source(self.knee, values)
+        if self.anisotropy:
+            Jd, pred = self.model.dipole(self.E, self.fixed_tab, res)
         preds = []
         for obs, els, start, rows in self.layout:
             sl = slice(start, start + rows[-1][1])
@@ -288,11 +311,8 @@ class _Predictor:
                         if el in res.flux:
                             pts = pts + res.flux[el][:, sl]
                 preds.append(np.stack([pts[:, a:b] @ w / np.sum(w) for a, b, w in rows], axis=1))
-            else:
-                vec = self.fixed_vec[sl][None] + src_vec[:, sl]
-                J_tot = self.fixed_all[sl][None] + res.flux_all[:, sl]
-                mean = np.stack([np.einsum("nkc,k->nc", vec[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
-                                 for a, b, w in rows], axis=1)
-                a_eq, ra = equatorial(mean)
-                preds.append(a_eq if obs == "amplitude" else ra)
+            else:  # the flux-weighted mean observed dipole over each row's bin
+                vec, J_tot = Jd[:, sl], pred.flux_all[:, sl]
+                preds.append(np.stack([np.einsum("nkc,k->nc", vec[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
+                                       for a, b, w in rows], axis=1))
         return preds

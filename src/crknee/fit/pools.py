@@ -17,16 +17,26 @@ Pools (config ``[fit.sampler] pool``):
   ``scheduler`` is empty;
 - ``"mpi"``: :class:`schwimmbad.MPIPool` (needs schwimmbad and mpi4py; start with
   ``mpiexec -n N crknee fit ...``; ranks > 0 serve log-probabilities and exit).
+
+Nested sampling (dynesty) asks for the log-likelihood one point at a time, inside
+independent proposal tasks that it hands to a pool's ``map``.  :class:`BatchPool` is
+that pool: it runs up to ``size`` tasks at once in threads and gathers their point
+requests (:func:`point_log_likelihood`) into one vectorised call per round, which may
+itself be split over any of the pools above.  The result of a point does not depend on
+the batch it was evaluated in, so a run does not depend on the pool or on thread timing
+(the batch size is dynesty's ``queue_size``: changing it changes the proposals).
 """
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from crknee.errors import ConfigError
+from crknee.errors import ConfigError, CrkneeError
 
 POOLS = ("serial", "process", "dask", "mpi")
 
@@ -118,3 +128,95 @@ def open_pool(kind: str = "serial", workers: int = 1, scheduler: str = ""):
 def wrap(fn, mapper, workers: int):
     """``fn`` itself for a serial run, else a :class:`ChunkedLogProb` over ``mapper``."""
     return fn if mapper is None else ChunkedLogProb(fn, mapper, max(int(workers), 1))
+
+
+_task = threading.local()
+
+
+class _Round:
+    """The point requests of one group of concurrent tasks: when every task still running
+    waits for a value, the last one to arrive evaluates them all in one vectorised call."""
+
+    def __init__(self, fn, n_tasks: int):
+        self.fn, self.running, self.pending = fn, n_tasks, []
+        self.cond = threading.Condition()
+
+    def request(self, x) -> float:
+        slot = []
+        with self.cond:
+            self.pending.append((np.asarray(x, dtype=float), slot))
+            self._evaluate_if_complete()
+            while not slot:
+                self.cond.wait()
+        if isinstance(slot[0], BaseException):
+            raise slot[0]
+        return slot[0]
+
+    def task_done(self):
+        with self.cond:
+            self.running -= 1
+            self._evaluate_if_complete()
+
+    def _evaluate_if_complete(self):
+        if not self.pending or len(self.pending) < self.running:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            values = [float(v) for v in self.fn(np.stack([x for x, _ in batch]))]
+        except BaseException as exc:  # handed to every waiting task, raised in map()
+            values = [exc] * len(batch)
+        for (_, slot), v in zip(batch, values):
+            slot.append(v)
+        self.cond.notify_all()
+
+
+class BatchPool:
+    """A pool for dynesty (``map``, ``size``) that evaluates the point requests of its
+    tasks in vectorised batches of up to ``size`` points with ``fn`` ((n, ndim) ->
+    (n,)).  Counts the points evaluated in ``n_evaluations``.  Use as a context manager
+    (the worker threads are shut down on exit)."""
+
+    def __init__(self, fn, size: int):
+        if not isinstance(size, int) or size < 1:
+            raise ConfigError(f"batch size must be an integer >= 1; got {size!r}")
+        self.fn, self.size, self.n_evaluations = fn, size, 0
+        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="crknee-batch")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._threads.shutdown(wait=True)
+
+    def _counted(self, x):
+        self.n_evaluations += len(x)
+        return self.fn(x)
+
+    def map(self, func, items) -> list:
+        items = list(items)
+        out = []
+        for start in range(0, len(items), self.size):
+            chunk = items[start:start + self.size]
+            round_ = _Round(self._counted, len(chunk))
+            futures = [self._threads.submit(_run_task, round_, func, item) for item in chunk]
+            out.extend(f.result() for f in futures)
+        return out
+
+
+def _run_task(round_, func, item):
+    _task.round = round_
+    try:
+        return func(item)
+    finally:
+        _task.round = None
+        round_.task_done()
+
+
+def point_log_likelihood(x) -> float:
+    """The log-likelihood of one point, evaluated in the vectorised batch of the
+    :class:`BatchPool` task that asks for it (the function dynesty is given; it holds no
+    state, so a pickled sampler restores with any pool)."""
+    round_ = getattr(_task, "round", None)
+    if round_ is None:
+        raise CrkneeError("point_log_likelihood called outside a BatchPool task")
+    return round_.request(x)

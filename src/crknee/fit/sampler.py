@@ -13,11 +13,16 @@
 - Seeds: ``numpy.random.SeedSequence(seed)`` spawns one stream for the start positions
   and one (MT19937, emcee's generator) for the moves.
 - Convergence (Foreman-Mackey et al. 2013, PASP 125, 306; emcee docs "Saving & monitoring
-  progress"): every ``check_every`` steps the integrated autocorrelation time tau of each
-  parameter is estimated (Goodman & Weare 2010 / Sokal 1997 window, emcee's
-  ``get_autocorr_time(tol=0)``); the run stops when the chain is longer than ``n_tau``
-  x tau for every parameter and tau changed by less than ``tau_rtol`` since the last
-  check.  Otherwise :class:`NotConvergedWarning` is emitted at ``nsteps``.
+  progress"): every ``check_every`` steps (and at ``nsteps``) the integrated
+  autocorrelation time tau of each parameter is estimated (Goodman & Weare 2010 / Sokal
+  1997 window, emcee's ``integrated_time(tol=0)``; a periodic parameter's chain unwrapped
+  about its circular mean, :func:`autocorr_time`); the run is *converged* when the
+  chain is longer than ``n_tau`` (default 50) x tau for every free parameter and tau
+  changed by less than ``tau_rtol`` since the previous check.  Otherwise
+  :class:`NotConvergedWarning` says how many tau it ran.  A file marked converged is
+  extended when rerun with a stricter rule (larger ``n_tau``, smaller ``tau_rtol``).
+- Periodic parameters (:mod:`crknee.fit.parameters`): the ``"de"`` moves wrap proposals
+  round the circle (:class:`CircularDEMove`); the stretch move refuses them.
 """
 from __future__ import annotations
 
@@ -53,19 +58,73 @@ class NotConvergedWarning(UserWarning):
     """The chain reached ``nsteps`` before the autocorrelation stop rule was met."""
 
 
-#: Proposal moves: emcee's affine-invariant stretch move (Goodman & Weare 2010), or the
-#: mixture recommended by the emcee docs for strongly correlated / multimodal posteriors:
-#: differential evolution (ter Braak 2006; Nelson et al. 2014) 80 % + DE snooker 20 %.
-MOVES = {
-    "stretch": lambda: None,
-    "de": lambda: [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)],
-}
+class CircularDEMove(emcee.moves.DEMove):
+    """Differential evolution (ter Braak 2006, Statistics and Computing 16, 239; the
+    emcee :class:`~emcee.moves.DEMove` of Nelson et al. 2014, ApJS 210, 11) on a space
+    where some coordinates are angles: the difference vector of two walkers is taken the
+    short way round the circle, the proposal ``x + gamma (x_a - x_b)`` is wrapped into
+    [lo, lo + period), never rejected at a wall.  Because (a, b) and (b, a) are drawn with
+    equal probability the proposal is a symmetric translation on the torus, so detailed
+    balance holds exactly there.  Without periodic coordinates it is emcee's DEMove, random
+    number for random number."""
+
+    def __init__(self, lo, period, periodic, gamma0=None):
+        super().__init__(gamma0=gamma0)
+        self.lo, self.period = np.asarray(lo, dtype=float), np.asarray(period, dtype=float)
+        self.periodic = np.asarray(periodic, dtype=int)
+
+    def get_proposal(self, s, c, random):
+        from emcee.moves.de import _get_nondiagonal_pairs
+
+        c = np.concatenate(c, axis=0)
+        ns = s.shape[0]
+        pairs = _get_nondiagonal_pairs(c.shape[0])
+        pairs = pairs[random.choice(pairs.shape[0], size=ns, replace=True)]
+        diffs = c[pairs[:, 1]] - c[pairs[:, 0]]
+        gamma = self.g0 * (1 + self.sigma * random.randn(ns, 1))
+        j = self.periodic
+        if j.size:
+            diffs[:, j] = np.mod(diffs[:, j] + 0.5 * self.period, self.period) - 0.5 * self.period
+        q = s + gamma * diffs
+        if j.size:
+            q[:, j] = self.lo + np.mod(q[:, j] - self.lo, self.period)
+        return q, np.zeros(ns, dtype=np.float64)
+
+
+def _de_moves(parameters):
+    """The ``"de"`` mixture: differential evolution 80 % + DE snooker 20 % (emcee docs,
+    for strongly correlated / multimodal posteriors).  With a periodic parameter the
+    snooker move (not defined on a circle) is replaced by the mode-jumping DE step with
+    gamma = 1 that ter Braak (2006, Sec. 3) takes every 10th generation: 90 % + 10 %."""
+    j = parameters.periodic_index
+    lo = np.array([parameters.free[i].min for i in j])
+    period = np.array([parameters.free[i].period for i in j])
+    if not j.size:
+        return [(CircularDEMove(lo, period, j), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    return [(CircularDEMove(lo, period, j), 0.9), (CircularDEMove(lo, period, j, gamma0=1.0), 0.1)]
+
+
+def _stretch_moves(parameters):
+    if parameters.periodic_index.size:
+        name = parameters.free[parameters.periodic_index[0]].name
+        raise ConfigError(f"fit.sampler.moves = 'stretch' cannot sample the periodic parameter {name!r} (an affine "
+                          f"stretch is not reversible on a circle); use moves = 'de'")
+    return None
+
+
+#: Proposal moves (name -> function of the :class:`~crknee.fit.parameters.ParameterSet`):
+#: emcee's affine-invariant stretch move (Goodman & Weare 2010), or the differential
+#: evolution mixture of :func:`_de_moves` (default).
+MOVES = {"stretch": _stretch_moves, "de": _de_moves}
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """``[fit.sampler]``: walkers, maximum steps, seed, stop rule, start, pool."""
+    """``[fit.sampler]``: the method (``"emcee"`` or ``"dynesty"``, :mod:`crknee.fit.nested`);
+    emcee's walkers, maximum steps, seed, stop rule, moves, start; dynesty's live points,
+    evidence tolerance, bound, sampling, batch size and checkpoint interval; the pool."""
 
+    method: str = "emcee"
     nwalkers: int = 32
     nsteps: int = 20000
     seed: int = 20260
@@ -79,15 +138,21 @@ class SamplerSettings:
     workers: int = 1
     scheduler: str = ""
     progress: bool = True
+    nlive: int = 500
+    dlogz: float = 0.1
+    bound: str = "multi"
+    nested_sample: str = "rslice"
+    batch: int = 64
+    checkpoint_every_s: float = 60.0
 
 
 class ResumableHDFBackend(HDFBackend):
     """emcee's HDF5 backend with an idempotent step write and an optional open session.
 
     The generator state and the acceptance counts are written to the slot of the *new*
-    iteration's parity (dataset ``slots``, two rows) and the
-    ``iteration`` attribute last: a step cut short before that update is redone from the
-    previous, intact slot.  Inside :meth:`session` the file stays open and is flushed
+    iteration's parity (dataset ``slots``, two rows), the counts also to emcee's
+    ``accepted`` dataset, and the ``iteration`` attribute last: a step cut short before
+    that update is redone from the previous, intact slot.  Inside :meth:`session` the file stays open and is flushed
     after every step (opening an HDF5 file per step would cost more than the model).
     """
 
@@ -143,6 +208,9 @@ class ResumableHDFBackend(HDFBackend):
             _, keys, pos, has_gauss, cached = state.random_state
             acc = slots[it % 2, _RNG_WORDS + 3:] + accepted
             slots[(it + 1) % 2] = np.concatenate([keys, (pos, has_gauss, cached), acc])
+            # emcee's own per-walker counter, read by any HDF5 reader of the file (emcee's
+            # HDFBackend, h5py): written as the total, so a redone step cannot count twice
+            g["accepted"][:] = acc
             g.attrs["iteration"] = it + 1
             f.flush()
         if self._handle is not None:
@@ -166,6 +234,10 @@ class ResumableHDFBackend(HDFBackend):
 
 @dataclass
 class RunResult:
+    """One emcee run: ``tau`` the autocorrelation times of the whole chain at the end,
+    ``tau_checked`` those of the last stop-rule check, ``acceptance_fraction`` per walker
+    (accepted proposals / steps, as emcee's ``EnsembleSampler.acceptance_fraction``)."""
+
     path: Path
     iterations: int
     converged: bool
@@ -173,10 +245,17 @@ class RunResult:
     n_evaluations: int
     wall_s: float
     parameter_names: list
+    acceptance_fraction: np.ndarray
+    tau_checked: np.ndarray
+
+    @property
+    def n_tau_reached(self) -> float:
+        """Chain length in units of the longest autocorrelation time (the stop rule wants > n_tau)."""
+        return float(self.iterations / np.max(self.tau)) if np.all(np.isfinite(self.tau)) else float("nan")
 
 
 @contextlib.contextmanager
-def _deferred_signals():
+def deferred_signals():
     """Turn SIGTERM/SIGINT into a flag read between steps (main thread only)."""
     flag = {"signal": None}
     if threading.current_thread() is not threading.main_thread():
@@ -227,6 +306,35 @@ def _attrs(backend, **kw):
             f[backend.name].attrs[k] = v
 
 
+def autocorr_time(backend, parameters) -> np.ndarray:
+    """Integrated autocorrelation time of every free parameter on the whole chain
+    (emcee's ``integrated_time(tol=0)``, as ``get_autocorr_time``).  A periodic
+    parameter's chain is first unwrapped onto the period centred on its circular mean, so
+    a walker crossing the cut at min = max (l = +-180 deg) is a small step, not a jump of
+    one period that would inflate tau."""
+    from crknee.fit.summary import unwrap_about_mean
+
+    chain = backend.get_chain()
+    for j in parameters.periodic_index:
+        p = parameters.free[j]
+        chain[:, :, j] = unwrap_about_mean(chain[:, :, j], p.min, p.period)[0]
+    return emcee.autocorr.integrated_time(chain, tol=0)
+
+
+def _criterion(tau, tau_last, iterations, settings) -> bool:
+    """The stop rule: chain longer than n_tau x tau and tau within tau_rtol of the last
+    estimate, for every free parameter (NaN tau: not met)."""
+    tau, tau_last = np.asarray(tau, dtype=float), np.asarray(tau_last, dtype=float)
+    return bool(np.all(tau * settings.n_tau < iterations) and np.all(np.abs(tau_last - tau) < settings.tau_rtol * tau))
+
+
+def _was_converged(g, settings) -> bool:
+    """A file marked converged counts only under a rule at least as strict as its own
+    (raising ``n_tau`` or tightening ``tau_rtol`` extends a converged chain)."""
+    return (str(g.attrs["status"]) == "converged" and float(g.attrs.get("n_tau", np.inf)) >= settings.n_tau
+            and float(g.attrs.get("tau_rtol", 0.0)) <= settings.tau_rtol)
+
+
 def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     """Sample ``log_prob`` (vectorised, (n, ndim) -> (n,)) into the HDF5 file ``path``,
     resuming it if it already holds steps of the same problem.  Raises :class:`Interrupted`
@@ -234,53 +342,56 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
+    moves = MOVES[settings.moves](parameters)
     backend = ResumableHDFBackend(str(path), name="mcmc")
     with backend.session():  # opening creates the file; a new one holds no group: 0 steps
         done = _check_file(backend, settings.nwalkers, ndim, names)
     t0 = time.perf_counter()
     with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))
-        sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend,
-                                  moves=MOVES[settings.moves]())
+        sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend, moves=moves)
         if done == 0:
             move_seed, start_seed = np.random.SeedSequence(settings.seed).spawn(2)
             initial = _start(log_prob, parameters, settings, np.random.default_rng(start_seed))
             backend.reset(settings.nwalkers, ndim)
-            _attrs(backend, parameter_names=names, seed=settings.seed, status="running", tau_last=np.full(ndim, np.nan))
+            _attrs(backend, parameter_names=names, seed=settings.seed, status="running", tau_last=np.full(ndim, np.nan),
+                   tau_iteration=0)
             sampler.random_state = np.random.RandomState(np.random.MT19937(move_seed)).get_state()
         else:
             initial = backend.get_last_sample()
         with backend.open() as f:
             g = f[backend.name]
-            status, tau_last = str(g.attrs["status"]), np.array(g.attrs["tau_last"])
-        converged = status == "converged"
-        remaining = max(settings.nsteps - done, 0)
-        with _deferred_signals() as flag, tqdm(total=settings.nsteps, initial=done, disable=not settings.progress,
+            converged, tau_last = _was_converged(g, settings), np.array(g.attrs["tau_last"])
+            tau_iteration = int(g.attrs.get("tau_iteration", 0))
+        remaining = 0 if converged else max(settings.nsteps - done, 0)
+        with deferred_signals() as flag, tqdm(total=settings.nsteps, initial=done, disable=not settings.progress,
                                                desc="MCMC", unit="step") as bar:
-            if not converged and remaining:
-                for _ in sampler.sample(initial, iterations=remaining, skip_initial_state_check=True):
-                    it = backend.iteration
-                    bar.update(1)
-                    if it % settings.check_every == 0:
-                        tau = backend.get_autocorr_time(tol=0)
-                        converged = bool(np.all(tau * settings.n_tau < it)
-                                         and np.all(np.abs(tau_last - tau) < settings.tau_rtol * tau))
-                        tau_last = tau
-                        _attrs(backend, tau_last=tau, status="converged" if converged else "running")
-                        bar.set_postfix(tau_max=f"{np.max(tau):.0f}")
-                        if converged:
-                            break
-                    if flag["signal"] is not None:
-                        raise Interrupted(f"stopped by signal {flag['signal']} after step {it} "
-                                          f"(saved in {path}); rerun the same command to resume")
+            for _ in sampler.sample(initial, iterations=remaining, skip_initial_state_check=True) if remaining else ():
+                it = backend.iteration
+                bar.update(1)
+                if it % settings.check_every == 0 or it == settings.nsteps:
+                    tau = autocorr_time(backend, parameters)
+                    converged = it > tau_iteration and _criterion(tau, tau_last, it, settings)
+                    tau_last, tau_iteration = tau, it
+                    _attrs(backend, tau_last=tau, tau_iteration=it, status="converged" if converged else "running",
+                           n_tau=settings.n_tau, tau_rtol=settings.tau_rtol)
+                    bar.set_postfix(tau_max=f"{np.max(tau):.0f}")
+                    if converged:
+                        break
+                if flag["signal"] is not None:
+                    raise Interrupted(f"stopped by signal {flag['signal']} after step {it} "
+                                      f"(saved in {path}); rerun the same command to resume")
         iterations = backend.iteration
-        tau = backend.get_autocorr_time(tol=0) if iterations > 1 else np.full(ndim, np.nan)
+        tau = autocorr_time(backend, parameters) if iterations > 1 else np.full(ndim, np.nan)
+        accepted = np.asarray(backend.accepted, dtype=float)
         if not converged:
             _attrs(backend, status="max_steps")
-            need = (f"needs > {settings.n_tau:g} x tau = {settings.n_tau * np.max(tau):.0f} steps with a stable tau "
-                    f"(max tau = {np.max(tau):.1f})" if np.all(np.isfinite(tau)) else "too short to estimate tau")
+            need = (f"needs > {settings.n_tau:g} x tau = {settings.n_tau * np.max(tau):.0f} steps with tau stable to "
+                    f"{settings.tau_rtol:g} (it ran {iterations / np.max(tau):.1f} x max tau = {np.max(tau):.1f})"
+                    if np.all(np.isfinite(tau)) else "too short to estimate tau")
             warnings.warn(NotConvergedWarning(f"chain not converged after {iterations} steps: {need}"), stacklevel=2)
-    return RunResult(path, iterations, converged, tau, counter.n, time.perf_counter() - t0, names)
+    return RunResult(path, iterations, converged, tau, counter.n, time.perf_counter() - t0, names,
+                     accepted / max(iterations, 1), tau_last)
 
 
 class _Counter:

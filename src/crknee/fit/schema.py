@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from crknee.errors import ConfigError, CrkneeError
-from crknee.fit.likelihood import OBSERVABLES, Piece
+from crknee.fit.likelihood import OBSERVABLES, HarmonicPiece, Piece
 from crknee.fit.model import AGGREGATES, PARAMETERS, KneeSourceModel
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.pools import check_pool_settings
@@ -28,8 +28,15 @@ source_composition = { H1 = 1.0 }
 # 68 % interval is flagged "prior-dominated"
 prior_dominated_ratio = 0.7
 
-# one table per dataset; observables default to "flux" for spectra and
-# ["amplitude", "phase"] for anisotropy tables; species defaults from the quantity
+# the local magnetic field: true projects the dipole on it (crknee.anisotropy.field;
+# default direction the IBEX ribbon centre); false is isotropic diffusion (the paper's)
+[fit.dipole]
+field_aligned = false
+D_perp_over_D_par = 0.0
+
+# one table per dataset; observables default to "flux" for spectra and to the measured
+# first harmonic ["harmonic"] for anisotropy tables; species defaults from the quantity;
+# a glob name ("anisotropy/CRDB_*") adds every matching dataset
 [[fit.datasets]]
 name = "proton/LHAASO_2025_2505.14447_EPOSLHC"   # LHAASO 2025, arXiv:2505.14447
 window_GeV = [1.0e5, 1.0e8]
@@ -37,9 +44,10 @@ errors = "total"            # stat (+) sys in quadrature; "stat" for statistical
 role = "fit"                # "check": drawn and reported, not in the likelihood
 
 [[fit.datasets]]
-name = "anisotropy/Auger_ICRC2017_first_harmonic"
+name = "anisotropy/KASCADE-Grande_2019"
 window_GeV = [1.0e6, 2.0e9]  # paper Sec. 3: above the background cut-off, below the 2 EeV phase flip
-upper_limit_cl = 0.99        # confidence level of any upper limit in the table
+likelihood = "harmonic"      # amplitude + phase as one 2D harmonic vector (Rice); "gaussian": the paper's split normals
+convention = "published"     # compare with what the experiment published (r1, d_perp, ...); "d_perp": as the paper
 
 [[fit.datasets]]
 name = "helium/LHAASO_2025_2511.05013_EPOSLHC"
@@ -102,8 +110,16 @@ E_GeV = [3.0e6, 1.0e7, 3.0e7, 1.0e8]
 err = [1.0e-3, 1.0e-3, 2.0e-3, 3.0e-3]
 '''
 
-TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock"}
-DATASET_KEYS = {"name", "window_GeV", "observables", "species", "role", "errors", "upper_limit_cl"}
+TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole"}
+DATASET_KEYS = {"name", "window_GeV", "observables", "species", "role", "errors", "upper_limit_cl", "likelihood",
+                "convention"}
+DIPOLE_KEYS = {"field_aligned", "field_l_deg", "field_b_deg", "D_perp_over_D_par"}
+#: Likelihoods of an anisotropy dataset: the measured first-harmonic vector (crknee's
+#: default, crknee.fit.harmonic) or independent split normals on amplitude and phase (the paper's).
+ANISOTROPY_LIKELIHOODS = ("harmonic", "gaussian")
+#: "published": the model is converted to what the dataset published (its meta
+#: ``convention``); "d_perp": the published amplitude is compared with d_perp as it is (the paper's).
+ANISOTROPY_CONVENTIONS = ("published", "d_perp")
 MOCK_KEYS = {"seed", "extra"}
 EXTRA_KEYS = {"name", "observable", "species", "E_GeV", "err"}
 SPECIES_OF_QUANTITY = {"proton": "H", "helium": "He", "light": "light", "allparticle": "all"}
@@ -164,6 +180,9 @@ def sampler_settings(spec: dict, where: str = "fit.sampler") -> SamplerSettings:
     if s.init not in ("ball", "prior"):
         raise ConfigError(f"{where}.init must be 'ball' or 'prior'; got {s.init!r}")
     check_pool_settings({"pool": s.pool, "workers": s.workers, "scheduler": s.scheduler}, where)
+    from crknee.fit.nested import check_nested_settings
+
+    check_nested_settings(s, where)
     return s
 
 
@@ -209,10 +228,11 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
     try:
         table = load(name, errors=errors)
     except CrkneeError as exc:
-        raise ConfigError(f"{where}: unknown dataset {name!r} ({exc})") from None
+        raise ConfigError(f"{where}: {exc}") from None
     quantity = table.meta.get("quantity")
     if quantity == "anisotropy":
-        observables = spec.get("observables", ["amplitude", "phase"])
+        observables = spec.get("observables", ["harmonic"] if spec.get("likelihood", "harmonic") == "harmonic"
+                               else ["amplitude", "phase"])
     elif quantity in SPECIES_OF_QUANTITY:
         observables = spec.get("observables", ["flux"])
     else:
@@ -223,24 +243,7 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
     fit = role == "fit"
     pieces = []
     if quantity == "anisotropy":
-        bad = [o for o in observables if o == "flux"]
-        if bad:
-            raise ConfigError(f"{where}.observables: an anisotropy table has no 'flux'")
-        x, xl, xh = (table[c].to_value(u.GeV) for c in ("x", "x_lo", "x_hi"))
-        xh = np.where(np.isnan(x) & np.isfinite(xl) & np.isnan(xh), np.inf, xh)
-        inwin = _in_window(x, xl, xh, lo, hi)
-        cols = {"amplitude": ("y", "y_err_lo", "y_err_hi"), "phase": ("phase", "phase_err_lo", "phase_err_hi")}
-        for obs in observables:
-            yc, elc, ehc = cols[obs]
-            y = np.asarray(table[yc].value if hasattr(table[yc], "value") else table[yc], dtype=float)
-            ul = np.asarray(table["upper_limit"], dtype=bool) if obs == "amplitude" else np.zeros(len(y), bool)
-            keep = inwin & np.isfinite(y)
-            if keep.any():
-                el = np.asarray(getattr(table[elc], "value", table[elc]), dtype=float)
-                eh = np.asarray(getattr(table[ehc], "value", table[ehc]), dtype=float)
-                pieces.append(Piece(name, obs, x[keep], y[keep], el[keep], eh[keep], ul[keep], E_lo_GeV=xl[keep],
-                                    E_hi_GeV=xh[keep], ul_cl=cl, fit=fit))
-        return pieces
+        return _anisotropy_pieces(where, spec, table, observables, lo, hi, fit)
     if observables != ["flux"]:
         raise ConfigError(f"{where}.observables: a {quantity} spectrum gives only ['flux']; got {observables!r}")
     species = spec.get("species", SPECIES_OF_QUANTITY[quantity])
@@ -264,6 +267,99 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
     return pieces
 
 
+def _column(table, name) -> np.ndarray:
+    c = table[name]
+    return np.asarray(getattr(c, "value", c), dtype=float)
+
+
+def _anisotropy_pieces(where, spec, table, observables, lo, hi, fit) -> list:
+    """Pieces of one anisotropy table (rows inside the window): a :class:`HarmonicPiece`
+    (``likelihood = "harmonic"``) or "amplitude"/"phase" pieces (``"gaussian"``), compared
+    in the dataset's published convention or as d_perp (``convention``)."""
+    from crknee.anisotropy.conventions import Convention
+
+    likelihood = spec.get("likelihood", "harmonic")
+    if likelihood not in ANISOTROPY_LIKELIHOODS:
+        raise ConfigError(f"{where}.likelihood must be one of {ANISOTROPY_LIKELIHOODS}; got {likelihood!r}")
+    how = spec.get("convention", "published")
+    if how not in ANISOTROPY_CONVENTIONS:
+        raise ConfigError(f"{where}.convention must be one of {ANISOTROPY_CONVENTIONS}; got {how!r}")
+    wanted = ["harmonic"] if likelihood == "harmonic" else ["amplitude", "phase"]
+    if "flux" in observables:
+        raise ConfigError(f"{where}.observables: an anisotropy table has no 'flux'")
+    if likelihood == "harmonic" and observables != wanted or likelihood == "gaussian" and \
+            not set(observables) <= set(wanted):
+        raise ConfigError(f"{where}.observables: likelihood {likelihood!r} takes {wanted}; got {observables!r}")
+    convention = Convention("d_perp") if how == "d_perp" else Convention.from_meta(table.meta, table.meta["name"])
+    cl = float(spec.get("upper_limit_cl", table.meta.get("upper_limit_cl") or 0.95))
+    x, xl, xh = (_column(table, c) for c in ("x", "x_lo", "x_hi"))
+    xh = np.where(np.isnan(x) & np.isfinite(xl) & np.isnan(xh), np.inf, xh)
+    inwin = _in_window(x, xl, xh, lo, hi)
+    y, y_ul = _column(table, "y"), _column(table, "y_ul")
+    phase = _column(table, "phase")
+    name = table.meta["name"]
+    if likelihood == "harmonic":
+        err_lo, err_hi = _column(table, "y_err_lo"), _column(table, "y_err_hi")
+        ph_err = 0.5 * (_column(table, "phase_err_lo") + _column(table, "phase_err_hi"))
+        reaches_zero = np.asarray(table["amp_err_lo_reaches_zero"], bool)
+        no_phase_err = np.asarray(table["phase_err_missing"], bool)
+        # a measured row needs an error: its amplitude's, or its phase's (sigma = a dphi)
+        has_err = (np.isfinite(err_hi) & (err_hi > 0)) | (np.isfinite(phase) & (ph_err > 0) & ~no_phase_err)
+        usable = np.where(np.isfinite(y), has_err, np.isfinite(y_ul))
+        keep = inwin & usable
+        if not keep.any():
+            return []
+        return [HarmonicPiece(name, convention, x[keep], xl[keep], xh[keep], y[keep], err_lo[keep], err_hi[keep],
+                              phase[keep], ph_err[keep], y_ul[keep], ul_cl=cl, err_reaches_zero=reaches_zero[keep],
+                              phase_err_missing=no_phase_err[keep], fit=fit,
+                              n_without_error=int(np.sum(inwin & np.isfinite(y) & ~has_err)))]
+    pieces = []
+    for obs in observables:
+        if obs == "amplitude":
+            # the paper's treatment: a row's measured value, or its upper limit where only that is given
+            limit = ~np.isfinite(y) & np.isfinite(y_ul)
+            values, ul = np.where(limit, y_ul, y), limit
+            err_lo, err_hi = (np.where(limit, np.nan, _column(table, c)) for c in ("y_err_lo", "y_err_hi"))
+        else:
+            values, ul = phase, np.zeros(len(phase), bool)
+            err_lo, err_hi = _column(table, "phase_err_lo"), _column(table, "phase_err_hi")
+        keep = inwin & np.isfinite(values)
+        if obs == "phase":
+            keep &= np.isfinite(err_lo) & (err_lo > 0)  # a phase without an error cannot enter a split normal
+        if keep.any():
+            pieces.append(Piece(name, obs, x[keep], values[keep], np.nan_to_num(err_lo[keep]),
+                                np.nan_to_num(err_hi[keep]), ul[keep], E_lo_GeV=xl[keep], E_hi_GeV=xh[keep],
+                                ul_cl=cl, fit=fit, convention=convention))
+    return pieces
+
+
+def field_alignment(section: dict):
+    """The ``[fit.dipole]`` table -> a :class:`crknee.anisotropy.field.FieldAlignment` or
+    None (isotropic diffusion, the paper's mode)."""
+    from crknee.anisotropy.field import FieldAlignment
+
+    spec = section.get("dipole", {})
+    if not isinstance(spec, dict):
+        raise ConfigError(f"fit.dipole must be a table; got {spec!r}")
+    _unknown("fit.dipole", spec, DIPOLE_KEYS)
+    on = spec.get("field_aligned", False)
+    if not isinstance(on, bool):
+        raise ConfigError(f"fit.dipole.field_aligned must be true or false; got {on!r}")
+    if not on:
+        return None
+    default = FieldAlignment()
+    kw = {}
+    for key, attr in (("field_l_deg", "l_deg"), ("field_b_deg", "b_deg"), ("D_perp_over_D_par", "ratio")):
+        v = spec.get(key, getattr(default, attr))
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ConfigError(f"fit.dipole.{key} must be a number; got {v!r}")
+        kw[attr] = float(v)
+    try:
+        return FieldAlignment(**kw)
+    except CrkneeError as exc:
+        raise ConfigError(f"fit.dipole: {exc}") from None
+
+
 def _mock_extra(spec, index):
     where = f"fit.mock.extra[{index}]"
     if not isinstance(spec, dict):
@@ -284,6 +380,38 @@ def _mock_extra(spec, index):
     name = str(spec.get("name", f"mock extra {index}"))
     # the values are drawn by crknee.fit.mock; zeros here only fix the layout
     return Piece(name, obs, E, np.zeros(E.size), err, err, np.zeros(E.size, bool), species=spec.get("species"))
+
+
+def expand_patterns(datasets: list) -> list:
+    """``[[fit.datasets]]`` tables with a glob ``name`` (``"anisotropy/CRDB_*"``: the whole
+    world compilation in one table) replaced by one table per matching dataset."""
+    from crknee import data
+
+    out = []
+    for i, spec in enumerate(datasets):
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if isinstance(name, str) and any(c in name for c in "*?["):
+            matched = data.names(pattern=name)
+            if not matched:
+                raise ConfigError(f"fit.datasets[{i}].name: no dataset matches {name!r}")
+            out.extend({**spec, "name": m} for m in matched)
+        else:
+            out.append(spec)
+    return out
+
+
+def _independent(datasets: list, load=None) -> None:
+    """ConfigError if two selected datasets hold the same measurement
+    (:func:`crknee.data.check_independent`): fitting both would count it twice."""
+    from crknee import data
+
+    if load is not None:  # a test's own loader: its datasets carry no duplicates
+        return
+    chosen = [s["name"] for s in datasets if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    try:
+        data.check_independent([n for n in chosen if n in set(data.names())])
+    except CrkneeError as exc:
+        raise ConfigError(f"fit.datasets: {exc}") from None
 
 
 def check_section(section: dict, load=None) -> tuple:
@@ -313,6 +441,8 @@ def check_section(section: dict, load=None) -> tuple:
     if not isinstance(datasets, list) or not datasets:
         raise ConfigError("fit.datasets: give at least one [[fit.datasets]] table")
     pieces, inactive = [], []
+    datasets = expand_patterns(datasets)
+    _independent(datasets, load)
     for i, spec in enumerate(datasets):
         got = pieces_from_dataset(spec, i, load)
         pieces.extend(got)
@@ -332,7 +462,8 @@ def check_section(section: dict, load=None) -> tuple:
     if not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         raise ConfigError(f"fit.prior_dominated_ratio must lie in (0, 1]; got {ratio!r}")
     settings = sampler_settings(section.get("sampler", {}))
-    return composition, dict(parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
+    field_ = field_alignment(section)
+    return composition, dict(field=field_, parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
                              mock_seed=seed, mock_extra=extra, prior_dominated_ratio=float(ratio))
 
 
@@ -340,4 +471,4 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
     """Validate a ``[fit]`` section and build the :class:`FitProblem` on ``fixed``
     (:class:`crknee.fit.model.FixedComponents`, which carries the background's diffusion)."""
     composition, declared = check_section(section, load)
-    return FitProblem(model=KneeSourceModel(fixed, composition), **declared)
+    return FitProblem(model=KneeSourceModel(fixed, composition, declared.pop("field")), **declared)

@@ -151,31 +151,44 @@ def protons(ctx) -> StepResult:
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
 
+#: Top of the fixed components' grid [GeV, total energy per particle]: 10 EeV, the end of
+#: Figs. 4-5 and above every anisotropy fit window (the paper's reaches 2 EeV).
+FIXED_E_MAX_GEV = 1e10
+
+
 def fixed_components(solution, snr, phi, points_per_decade: int):
     """Background + local SNR tabulated for the knee-source fit (crknee.fit.FixedComponents).
 
     Grid: total energy per particle from 100 GeV (above every nucleus' solver threshold,
-    Fe at 58 GeV) to the solver's top proton energy.  Fluxes at Earth per element (SNR
-    species added to their element).  The fit uses only the flux-weighted sum of the
-    dipoles, so every element carries the fixed components' all-particle own dipole
-    (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`).
+    Fe at 58 GeV) to :data:`FIXED_E_MAX_GEV`.  Fluxes at Earth per element (SNR species
+    added to their element).  Above the solver's grid (1e8 GeV/n by default) the background
+    is zero: its injection is cut off at R_cut = 200 TV (paper Table 1), so at 1e8 GeV/n
+    (R >= 1e8 GV) it is below exp(-500) of its power law.  The fit uses only the
+    flux-weighted sum of the dipoles, so every element carries the fixed components'
+    all-particle own dipole (:func:`crknee.anisotropy.solution_dipole` + the SNR's,
+    :func:`crknee.anisotropy.combine`).
     """
     from crknee.anisotropy import combine, solution_dipole
     from crknee.fit import FixedComponents
     from crknee.kinematics import nuclide
     from crknee.sources.point import FLUX_UNIT
 
-    top = solution.ekn[-1].to_value(u.GeV)
-    E = np.geomspace(100.0, top, int(np.log10(top / 100.0) * points_per_decade) + 1)
-    flux = {el: solution.earth(el, E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
-            for el in dict.fromkeys(n.element for n in solution.nuclides)}
+    top_ekn = solution.ekn[-1].to_value(u.GeV)
+    E = np.geomspace(100.0, FIXED_E_MAX_GEV, int(np.log10(FIXED_E_MAX_GEV / 100.0) * points_per_decade) + 1)
+    flux = {}
+    for el in dict.fromkeys(n.element for n in solution.nuclides):
+        # every isotope of el, and its modulated (higher) interstellar energy, stays on the grid
+        e_top = min(n.A for n in solution.nuclides if n.element == el) * top_ekn * (1.0 - 1e-6)
+        on = E <= e_top
+        flux[el] = np.zeros(E.shape)
+        flux[el][on] = solution.earth(el, E[on] * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
     for sp in snr.composition.species:
         el = nuclide(sp).element
         flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
     J_bg, d_bg = solution_dipole(solution, E)
     J_snr, d_snr, _ = snr.evaluate(E, "all")
     _, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
-    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion)
+    return FixedComponents(E, flux, {el: np.nan_to_num(d_fixed) for el in flux}, solution.diffusion)
 
 
 def _prepare_chain(ctx, chain) -> None:
@@ -204,12 +217,9 @@ def knee_mcmc(ctx) -> StepResult:
     posterior.ecsv, fit_summary.json, fit_section.json, fixed_components.h5), so
     ``crknee plot fit --run DIR/chains/knee_mcmc`` redraws its figures.
     """
-    from crknee.anisotropy import solution_dipole
     from crknee.fit import fit, problem_from_config
-    from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces
+    from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces, format_summary, run_samples
     from crknee.fit.schema import sampler_settings
-    from crknee.fit.summary import read_chain
-    from crknee.plots.anisotropy import Component, plot_anisotropy
     from crknee.plots.fit import draw_all
     from crknee.sources.injection import Composition
     from crknee.sources.point import PointSource
@@ -226,8 +236,10 @@ def knee_mcmc(ctx) -> StepResult:
     fixed.save(run_dir / FIXED_COMPONENTS_FILE)
     result = fit(section, fixed, run_dir, progress=ctx.progress, plots=False)
 
-    samples, logp, names = read_chain(run_dir / "chain.h5")
+    ctx.log.info("knee_mcmc fit:\n%s", format_summary(result))
     problem = problem_from_config(section, fixed)
+    samples, logp = run_samples(run_dir, problem)
+    names = problem.parameters.free_names
     figures = draw_all(problem.model, problem.parameters, fit_pieces(problem, False), samples, logp,
                        ctx.out / "figures")
     best = dict(zip(problem.parameters.names, problem.parameters.full(samples[int(np.argmax(logp))])[0]))
@@ -235,13 +247,8 @@ def knee_mcmc(ctx) -> StepResult:
                        best["beta"], best["Rcut_PV"] * 1e6, energy_erg=10.0 ** best["log10_E_erg"],
                        composition=Composition.from_mapping(section.get("source_composition", {"H1": 1.0})),
                        diffusion=solution.diffusion)
-    E = fixed.E_GeV
-    J_bg, d_bg = solution_dipole(solution, E)
-    components = [Component("background", J_bg, d_bg)]
-    for label, src in (("local SNR", snr), ("knee source (MAP)", knee)):
-        J, d, _ = src.evaluate(E, "all")
-        components.append(Component(label, J, d))
-    figures += plot_anisotropy(ctx.out / "figures", E, components)
+    dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
+    figures += dipole_figures
 
     post = result["posterior"]
     triple = {n: [post[n]["p16"], post[n]["median"], post[n]["p84"]] for n in post}
@@ -249,18 +256,68 @@ def knee_mcmc(ctx) -> StepResult:
         "posterior": {"l_deg": triple["l_deg"], "d_kpc": triple["d_kpc"], "age_Myr": triple["age_Myr"],
                       "Rcut_PV": triple["Rcut_PV"]},
         "all_parameters": triple, "map": {k: float(v) for k, v in best.items()},
-        "converged": result["converged"], "n_steps": result["iterations"], "n_walkers": result["nwalkers"],
-        "n_tau": sampler_settings(section.get("sampler", {})).n_tau,
-        "tau": result["tau"], "prior_dominated": result["prior_dominated"],
+        "converged": result["converged"], "method": result["method"], "n_steps": result["iterations"],
+        "n_walkers": result.get("nwalkers"), "n_tau": sampler_settings(section.get("sampler", {})).n_tau,
+        "tau": result.get("tau", {}), "evidence": result.get("evidence"),
+        "prior_dominated": result["prior_dominated"], "at_prior_edge": result["at_prior_edge"],
         "active": result["active_constraints"], "checks": result["checks"],
         "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
         "evaluations_per_s": result["evaluations_per_s"],
+        "anisotropy_quality": {"field": quality.meta["field"],
+                               "rows": [{c: (v.item() if hasattr(v, "item") else v) for c, v in zip(quality.colnames, r)}
+                                        for r in quality]},
     }
     table = QTable.read(run_dir / "posterior.ecsv", format="ascii.ecsv")
     artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures,
                  *sorted(p for p in run_dir.iterdir() if p.is_file() and not p.name.startswith("."))]
     samples_lb = {"l_deg": samples[:, names.index("l_deg")], "d_kpc": samples[:, names.index("d_kpc")]}
     return StepResult(summary, artifacts, state={"samples": samples_lb})
+
+
+def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
+    """Figs. 4-5 over 100 GeV - 10 EeV with every bundled experiment, isotropic diffusion
+    (the paper's mode) beside the field-aligned dipole (the fit's field, else
+    :class:`crknee.anisotropy.field.FieldAlignment`'s default), and the per-dataset fit
+    quality of both at the MAP (``tables/anisotropy_fit_quality.ecsv``).  Returns (written
+    paths, quality table)."""
+    from dataclasses import replace as _replace
+
+    from crknee.anisotropy import solution_dipole
+    from crknee.anisotropy.field import FieldAlignment
+    from crknee.fit.quality import quality_table
+    from crknee.fit.schema import pieces_from_dataset
+    from crknee.data import anisotropy_compilation
+    from crknee.plots.anisotropy import E_RANGE_GEV, Component, plot_anisotropy
+
+    field = problem.model.field or FieldAlignment()
+    E = np.geomspace(*E_RANGE_GEV, 161)
+    J_bg, d_bg = solution_dipole(solution, E)
+    components = [Component("background", J_bg, d_bg)]
+    for label, src in (("local SNR", snr), ("knee source (MAP)", knee)):
+        J, d, ok = src.evaluate(E, "all")
+        components.append(Component(label, J, d, ok))
+    field_title = (f"field-aligned: B along (l, b) = ({field.l_deg:.1f}, {field.b_deg:.1f}) deg, "
+                   f"D_perp/D_par = {field.ratio:g}")
+    figures = plot_anisotropy(ctx.out / "figures", E, components,
+                              modes={"isotropic diffusion (paper)": None, field_title: field.project})
+    lo, hi = problem.model.fixed.E_GeV[[0, -1]]
+    pieces = []
+    for i, name in enumerate(anisotropy_compilation()):
+        got = pieces_from_dataset({"name": name, "window_GeV": [float(lo), float(hi)], "role": "check"}, i)
+        fitted = {p.name for p in problem.pieces if p.fit}
+        pieces += [_replace(p, fit=p.name in fitted) for p in got]
+    models = {"isotropic": _replace_field(problem.model, None), "field_aligned": _replace_field(problem.model, field)}
+    values = problem.parameters.full(np.array([[best[n] for n in problem.parameters.free_names]]))
+    table = quality_table(models, pieces, values)
+    table.meta["field"] = field_title
+    figures.append(atomic_write_table(table, ctx.path("tables", "anisotropy_fit_quality.ecsv")))
+    return figures, table
+
+
+def _replace_field(model, field):
+    from crknee.fit.model import KneeSourceModel
+
+    return KneeSourceModel(model.fixed, model.composition, field)
 
 
 def candidates(ctx) -> StepResult:

@@ -66,6 +66,18 @@ SUMMARY_SCHEMA = {
             },
         },
         "candidates": {"type": "array", "items": {"type": "string"}},
+        "anisotropy": {
+            "type": "object",
+            "required": ["field", "n_datasets", "dof", "deviance_isotropic", "deviance_field_aligned"],
+            "additionalProperties": False,
+            "properties": {
+                "field": {"type": "string"},
+                "n_datasets": {"type": "integer"},
+                "dof": {"type": "integer"},
+                "deviance_isotropic": _NUM,
+                "deviance_field_aligned": _NUM,
+            },
+        },
         "timings_s": {"type": "object", "additionalProperties": _NUM},
     },
 }
@@ -139,5 +151,15 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
             "converged": bool(knee["converged"]),
         },
         "candidates": list(candidates["within_1sigma"]),
+        "anisotropy": _anisotropy(knee["anisotropy_quality"]),
         "timings_s": dict(timings),
     }
+
+
+def _anisotropy(quality: dict) -> dict:
+    """Fit quality of the dipole over every bundled experiment (100 GeV - 10 EeV) at the
+    MAP: summed deviances of isotropic and field-aligned diffusion, and their dof."""
+    rows = quality["rows"]
+    return {"field": quality["field"], "n_datasets": len(rows), "dof": int(sum(r["dof"] for r in rows)),
+            "deviance_isotropic": float(sum(r["deviance_isotropic"] for r in rows)),
+            "deviance_field_aligned": float(sum(r["deviance_field_aligned"] for r in rows))}

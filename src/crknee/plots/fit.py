@@ -25,12 +25,32 @@ _LABELS = {"l_deg": "l [deg]", "b_deg": "b [deg]", "d_kpc": "d [kpc]", "age_Myr"
 
 
 def corner_figure(samples, parameters, path, truth=None):
-    """Fig. 7: 1-D and 2-D marginals of the free parameters (l in degrees)."""
+    """Fig. 7: 1-D and 2-D marginals of the free parameters (l in degrees).
+
+    A periodic parameter is drawn on the period centred on its circular mean
+    (:func:`crknee.fit.summary.unwrap_about_mean`, axis label "mod <period>"), so a
+    posterior on the wall at min = max (l = 180 deg) is shown whole, not split.  The 2-D
+    histograms use about sqrt(n)/4 bins per axis (8 to 20) and corner's ``quiet``: a sparse
+    panel (few samples) draws its contours without corner's "Too few points to create
+    valid contours" log warning."""
     import corner
 
-    labels = [_LABELS.get(n, n) for n in parameters.free_names]
-    fig = corner.corner(np.asarray(samples), labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True,
-                        title_fmt=".3g", truths=truth)
+    from crknee.fit.summary import unwrap_about_mean
+
+    samples = parameters.wrap(samples)
+    truth = None if truth is None else parameters.wrap(np.asarray(truth, dtype=float)[None])[0]
+    labels = []
+    for i, p in enumerate(parameters.free):
+        label = _LABELS.get(p.name, p.name)
+        if p.periodic:
+            samples[:, i], centre = unwrap_about_mean(samples[:, i], p.min, p.period)
+            if truth is not None:
+                truth[i] = centre - 0.5 * p.period + np.mod(truth[i] - centre + 0.5 * p.period, p.period)
+            label = f"{label} (mod {p.period:g})"
+        labels.append(label)
+    bins = int(np.clip(np.sqrt(len(samples)) / 4.0, 8, 20))
+    fig = corner.corner(samples, labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True, title_fmt=".3g",
+                        truths=None if truth is None else list(truth), bins=bins, quiet=True)
     return save(fig, path, formats=("png", "pdf"))
 
 
@@ -82,25 +102,35 @@ def spectrum_figure(model, parameters, pieces, samples, logp, species, path, tit
 
 
 def anisotropy_figure(model, parameters, pieces, samples, logp, path, curves=None):
-    """Equatorial dipole amplitude and RA phase of the fitted model with the data."""
+    """Equatorial dipole d_perp and RA phase of the fitted model with the fitted data (each
+    published amplitude divided by its convention's factor, phases wrapped to [-180, 180),
+    :mod:`crknee.plots.anisotropy`)."""
+    from crknee.plots.anisotropy import (
+        AMPLITUDE_RANGE,
+        draw_points,
+        experiment_style,
+        phase_curve,
+        points_from_piece,
+    )
+
     E, best, draws = curves or _curves(model, parameters, samples, logp)
     fig, (ax_a, ax_p) = new_figure(6.4, 7.2, nrows=2, sharex=True)
     lo, hi = np.percentile(draws["amplitude"], [16, 84], axis=0)
-    ax_a.fill_between(E, lo, hi, color="C0", alpha=0.25, lw=0, label="68 % band")
-    ax_a.plot(E, best["amplitude"][0], color="C0", label="total (MAP)")
-    ax_p.plot(E, best["phase"][0], color="C0", label="total (MAP)")
-    for i, p in enumerate(x for x in pieces if x.observable != "flux"):
-        e = np.where(np.isfinite(p.E_GeV), p.E_GeV, p.E_lo_GeV)
-        ax = ax_a if p.observable == "amplitude" else ax_p
-        ul = p.upper_limit
-        ax.errorbar(e[~ul], p.y[~ul], yerr=[p.err_lo[~ul], p.err_hi[~ul]], fmt=marker(i), ms=4, ls="none",
-                    label=f"{p.name}{'' if p.fit else ' (check)'}")
-        if ul.any():
-            ax.errorbar(e[ul], p.y[ul], yerr=0.3 * p.y[ul], uplims=True, fmt=marker(i), ms=4, ls="none")
-    ax_a.set(xscale="log", yscale="log", ylabel="equatorial dipole amplitude")
-    ax_p.set(xscale="log", xlabel="E [GeV]", ylabel="phase (RA) [deg]", ylim=(0, 360))
-    ax_a.legend(fontsize=7)
-    ax_p.legend(fontsize=7)
+    ax_a.fill_between(E, lo, hi, color="k", alpha=0.2, lw=0, label="68 % band")
+    ax_a.plot(E, best["amplitude"][0], color="k", label="total (MAP)")
+    ax_p.plot(*phase_curve(E, best["phase"][0]), color="k", label="total (MAP)")
+    names = list(dict.fromkeys(p.name for p in pieces if p.observable != "flux"))  # one style per dataset
+    for piece in pieces:
+        pt = points_from_piece(piece)
+        if pt is None:
+            continue
+        first = piece.observable in ("harmonic", "amplitude")
+        draw_points(ax_a, ax_p, pt, *experiment_style(names.index(piece.name)),
+                    label=(pt.label + ("" if pt.fit else " (check)")) if first else None)
+    ax_a.set(xscale="log", yscale="log", ylabel=r"equatorial dipole $d_\perp$", ylim=AMPLITUDE_RANGE)
+    ax_p.set(xscale="log", xlabel="E [GeV]", ylabel="phase (RA) [deg]", ylim=(-180, 180),
+             yticks=np.arange(-180, 181, 60))
+    ax_a.legend(fontsize=6)
     return save(fig, path, formats=("png", "pdf"))
 
 
