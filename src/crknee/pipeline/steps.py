@@ -21,6 +21,7 @@ candidates  candidates (+ knee_mcmc)                figures/fig10_xrb_map, table
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import astropy.units as u
@@ -29,6 +30,7 @@ from astropy.table import QTable
 
 from crknee.errors import ConfigError, CrkneeError
 from crknee.io import atomic_write_table
+from crknee.pipeline import states
 from crknee.pipeline.engine import Step, StepResult
 
 #: Element fitted by a normalisation dataset, from its quantity.
@@ -100,7 +102,7 @@ def gamma(ctx) -> StepResult:
     table.meta["notes"] = "ndof = -1 and chi2 = NaN: paper parameters, not refitted (no SED points)"
     artifacts = [atomic_write_table(table, ctx.path("tables", "gamma_fits.ecsv"))]
     artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"))
-    return StepResult({"sources": summary}, artifacts, state=results)
+    return StepResult({"sources": summary}, artifacts, state={n: r.params for n, r in results.items()})
 
 
 def local_snr(ctx) -> StepResult:
@@ -133,10 +135,10 @@ def protons(ctx) -> StepResult:
     from crknee.plots.protons import plot_protons
 
     sec = ctx.config["protons"]
-    results = ctx.state("gamma")
+    params = ctx.state("gamma")
     diffusion = ctx.state("background").diffusion
     E_ref = sec["reference_E_GeV"] * u.GeV
-    ratios = {name: ratio_to_data(r.params, E_ref, sec["reference_dataset"], diffusion) for name, r in results.items()}
+    ratios = {name: ratio_to_data(p, E_ref, sec["reference_dataset"], diffusion) for name, p in params.items()}
     table = QTable({"source": list(ratios), "ratio": list(ratios.values())})
     table.meta.update({"reference_dataset": sec["reference_dataset"], "reference_E_GeV": sec["reference_E_GeV"]})
     artifacts = [atomic_write_table(table, ctx.path("tables", "protons_ratio.ecsv"))]
@@ -144,7 +146,7 @@ def protons(ctx) -> StepResult:
     phi = _phi(ctx.config["propagation"])
     background = (E, ctx.state("background").earth("H1", E, "Etot", phi))
     snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
-    artifacts += plot_protons({n: r.params for n, r in results.items()}, background, snr,
+    artifacts += plot_protons(params, background, snr,
                               datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
                               diffusion=diffusion, phi=phi)
     return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
@@ -179,19 +181,33 @@ def fixed_components(solution, snr, phi, points_per_decade: int):
 
 
 def _prepare_chain(ctx, chain) -> None:
-    """Resume ``chain`` only if it was started with this step's cache key; else start anew."""
+    """Resume ``chain`` only if it was started with this step's cache key and is intact;
+    else start anew.  A chain that a finished run of the same key recorded and that has
+    changed since is damaged: it is moved aside (crknee.fit.sampler.set_aside); the
+    sampler checks an interrupted chain itself before resuming it."""
     import h5py
 
-    from crknee.io import atomic_write_json
+    from crknee.fit.sampler import chain_problem, set_aside
+    from crknee.io import atomic_write_json, sha256_file
 
     marker_file = ctx._cache / "knee_mcmc.chain.json"
-    started = json.loads(marker_file.read_text())["key"] if marker_file.is_file() else None
+    try:
+        started = json.loads(marker_file.read_text())["key"] if marker_file.is_file() else None
+    except (ValueError, KeyError, TypeError):
+        started = None
+    record = ctx.record("knee_mcmc")
+    recorded = record["artifacts"].get(chain.relative_to(ctx.out).as_posix()) if record and record["key"] == ctx.key else None
+    if chain.is_file() and recorded is not None and sha256_file(chain) != recorded:
+        set_aside(chain, "checksum mismatch with the finished run's record")
     if chain.is_file() and started == ctx.key:
-        with h5py.File(chain, "r") as f:
-            done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
-        ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
-        return
-    if chain.is_file():
+        problem = chain_problem(chain)
+        if problem is None:
+            with h5py.File(chain, "r") as f:
+                done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
+            ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
+            return
+        set_aside(chain, problem)
+    elif chain.is_file():
         chain.unlink()
         ctx.log.info("knee_mcmc: the inputs changed since %s was started: starting a new chain", chain)
     atomic_write_json(marker_file, {"key": ctx.key})
@@ -285,13 +301,33 @@ def candidates(ctx) -> StepResult:
         artifacts, state=None)
 
 
+def _decode_background(tree, config):
+    return states.decode_solution(tree, config["propagation"])
+
+
+def _encode_gamma(params: dict) -> dict:
+    return {name: dataclasses.asdict(p) for name, p in params.items()}
+
+
+def _decode_gamma(tree, config) -> dict:
+    from crknee.gamma import SourceParams
+
+    return {name: SourceParams(**fields) for name, fields in tree.items()}
+
+
+def _decode_local_snr(tree, config):
+    return states.decode_point_source(tree)
+
+
 STEPS = [
     Step("background", background, sections=("propagation", "bc"),
-         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data")),
+         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data"),
+         encode=states.encode_solution, decode=_decode_background),
     Step("gamma", gamma, sections=("propagation", "gamma"),
-         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data")),
+         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data"),
+         encode=_encode_gamma, decode=_decode_gamma),
     Step("local_snr", local_snr, sections=("propagation", "local_snr"), needs=("background",),
-         modules=("crknee.sources", "crknee.data")),
+         modules=("crknee.sources", "crknee.data"), encode=states.encode_point_source, decode=_decode_local_snr),
     Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
     Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit"), needs=("background", "local_snr"),

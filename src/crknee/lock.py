@@ -1,0 +1,98 @@
+"""One crknee run per output folder: an advisory lock (POSIX ``fcntl.flock``).
+
+``with output_lock(folder):`` holds ``folder/.crknee.lock`` for the duration of a run.  The
+file records the holder's pid, host and start time (UTC); a second run into the same
+folder fails at once with :class:`LockedError`::
+
+    another crknee run holds results since 2026-12-03 07:40:01 UTC (pid 1234 on host)
+
+The kernel releases a flock when its process dies, however it dies (SIGKILL included), so a
+lock file left behind by a dead run is stale by construction: the next run takes it over
+and logs the pid it replaced (:func:`output_lock` returns that information).  The lock is
+re-entrant within one process (the pipeline and its step runner both take it).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from crknee.errors import CrkneeError
+
+LOCK_FILE = ".crknee.lock"
+
+#: folders locked by this process: resolved path -> [open file, depth]
+_HELD: dict = {}
+
+
+class LockedError(CrkneeError):
+    """Another live crknee process holds the output folder."""
+
+
+def _holder(text: str) -> dict:
+    try:
+        info = json.loads(text)
+        return info if isinstance(info, dict) else {}
+    except ValueError:
+        return {}
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def output_lock(folder, log=None):
+    """Hold the advisory lock of ``folder`` (created if needed); :class:`LockedError` if taken.
+
+    ``log`` (a logger) is told when a stale lock of a dead process is taken over.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = str(folder.resolve())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    fh = open(folder / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            info = _holder(fh.read())
+            since = info.get("since", "an unknown time")
+            raise LockedError(f"another crknee run holds {folder} since {since} "
+                              f"(pid {info.get('pid', '?')} on {info.get('host', '?')}); wait for it or use another --out")
+        fh.seek(0)
+        old = _holder(fh.read())
+        if old.get("pid") and log is not None and old.get("host") == socket.gethostname() and not _alive(old["pid"]):
+            log.warning("stale lock of pid %s (started %s, no longer running) taken over", old["pid"], old.get("since"))
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}))
+        fh.flush()
+        _HELD[key] = [fh, 1]
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+    finally:
+        fh.close()  # closing the file releases the flock
