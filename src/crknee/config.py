@@ -333,14 +333,19 @@ def _delegated(values: dict) -> None:
 
 
 def _cross_checks(values: dict) -> None:
-    """Checks across keys, on the config as given and with its [fast] overrides applied."""
+    """Checks across keys (and the physical ones of :func:`crknee.validation.check`), on
+    the config as given and with its [fast] overrides applied."""
+    from crknee.validation import check
+
     plain = {k: v for k, v in values.items() if k != "fast"}
     _delegated(plain)
     _check_gamma(plain)
+    check(plain)
     try:
         fast = _merge(plain, values.get("fast", {}))
         _delegated(fast)
         _check_gamma(fast)
+        check(fast)
     except ConfigError as exc:  # the base passed: the error comes from a [fast] override
         raise ConfigError(f"fast.{exc}") from None
 
@@ -422,4 +427,9 @@ def load(source=None) -> Config:
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"config {str(path)!r}: no such file")
-    return validate(_parse_toml(path.read_text(), str(path)), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {str(path)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                          f"position {exc.start}); TOML files are UTF-8") from None
+    return validate(_parse_toml(text, str(path)), str(path))

@@ -28,7 +28,6 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from crknee.errors import ConfigError, CrkneeError
 from crknee.io import atomic_write_table
 from crknee.pipeline import states
 from crknee.pipeline.engine import Step, StepResult
@@ -153,14 +152,20 @@ def protons(ctx) -> StepResult:
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
 
-def fixed_components(solution, snr, phi, points_per_decade: int):
+def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: float = 0.0):
     """Background + local SNR tabulated for the knee-source fit (crknee.fit.FixedComponents).
 
     Grid: total energy per particle from 100 GeV (above every nucleus' solver threshold,
-    Fe at 58 GeV) to the solver's top proton energy.  Fluxes at Earth per element (SNR
-    species added to their element).  The fit uses only the flux-weighted sum of the
+    Fe at 58 GeV) to the solver's top proton energy, continued with the same spacing up to
+    ``E_top_GeV`` (the fit's highest energy, :func:`crknee.validation.fit_energy_top`).
+    Fluxes at Earth per element (SNR species added to their element).  Above the top of
+    its solver grid an element's background flux is zero, as in
+    :func:`crknee.anisotropy.solution_dipole`: the background injection is cut off there
+    (exp(-R/R_cut) < e^-50, required by :func:`crknee.validation.check_fit_energies`;
+    paper Table 1: e^-500 at 1e8 GeV).  The fit uses only the flux-weighted sum of the
     dipoles, so every element carries the fixed components' all-particle own dipole
-    (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`).
+    (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`;
+    zero where the fixed flux vanishes).
     """
     from crknee.anisotropy import combine, solution_dipole
     from crknee.fit import FixedComponents
@@ -168,15 +173,26 @@ def fixed_components(solution, snr, phi, points_per_decade: int):
     from crknee.sources.point import FLUX_UNIT
 
     top = solution.ekn[-1].to_value(u.GeV)
-    E = np.geomspace(100.0, top, int(np.log10(top / 100.0) * points_per_decade) + 1)
-    flux = {el: solution.earth(el, E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
-            for el in dict.fromkeys(n.element for n in solution.nuclides)}
+    n = int(np.log10(top / 100.0) * points_per_decade) + 1
+    E = np.geomspace(100.0, top, n)
+    if E_top_GeV > top:
+        step = np.log10(E[1] / E[0])
+        E = np.concatenate([E, top * 10.0 ** (step * np.arange(1, int(np.ceil(np.log10(E_top_GeV / top) / step)) + 1))])
+    ekn_top, phi_GV = solution.raw.ekn[-1], phi.to_value(u.GV)
+    flux = {}
+    for el in dict.fromkeys(n.element for n in solution.nuclides):
+        # highest Etot at which every isotope's modulated flux comes from the solved LIS
+        E_el = min(m.A * (ekn_top - abs(m.Z) / m.A * phi_GV) + m.mass_GeV for m in solution.nuclides if m.element == el)
+        on = E <= E_el
+        flux[el] = np.zeros(E.size)
+        flux[el][on] = solution.earth(el, E[on] * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
     for sp in snr.composition.species:
         el = nuclide(sp).element
         flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
     J_bg, d_bg = solution_dipole(solution, E)
     J_snr, d_snr, _ = snr.evaluate(E, "all")
-    _, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
+    J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
+    d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
     return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion)
 
 
@@ -229,13 +245,15 @@ def knee_mcmc(ctx) -> StepResult:
     from crknee.plots.fit import draw_all
     from crknee.sources.injection import Composition
     from crknee.sources.point import PointSource
+    from crknee.validation import fit_energy_top
 
     section = ctx.config.section("fit")
     if ctx.workers > 1:
         section.setdefault("sampler", {}).update(pool="process", workers=ctx.workers)
     solution, snr = ctx.state("background"), ctx.state("local_snr")
     phi = _phi(ctx.config["propagation"])
-    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"])
+    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"],
+                             fit_energy_top(section)[0])
     run_dir = ctx.out / "chains" / "knee_mcmc"
     run_dir.mkdir(parents=True, exist_ok=True)
     _prepare_chain(ctx, run_dir / "chain.h5")
@@ -339,22 +357,9 @@ STEPS = [
 
 
 def check_config(config) -> None:
-    """Build every step's model objects from ``config`` (no solving): a bad value is a
+    """The physical checks of :func:`crknee.validation.check` on ``config`` (a Config that
+    :func:`crknee.config.load` made has passed them already): a bad value is a
     ConfigError naming its key before any work starts."""
-    from crknee.gamma import SourceParams
-    from crknee.propagation.model import model_from_config
-    from crknee.sources.catalogue import NAMED_SOURCES
+    from crknee.validation import check
 
-    model_from_config(config["propagation"])
-    for name in config["propagation"]["normalisation_datasets"]:
-        if name.split("/")[0] not in ELEMENT_OF_QUANTITY:
-            raise ConfigError(f"propagation.normalisation_datasets: {name!r} is not a proton or helium spectrum")
-    for name, opts in config["gamma"]["sources"].items():
-        params = {k: v for k, v in opts.items() if k not in ("sed", "refit")}
-        try:
-            SourceParams.from_dict({"name": name, **params})
-        except CrkneeError as exc:
-            raise ConfigError(f"gamma.sources.{name}: {exc}") from None
-    if config["local_snr"]["name"] not in NAMED_SOURCES:
-        raise ConfigError(f"local_snr.name: unknown source {config['local_snr']['name']!r} "
-                          f"(known: {', '.join(NAMED_SOURCES)})")
+    check(config.to_dict())
