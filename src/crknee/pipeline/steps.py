@@ -131,6 +131,7 @@ def local_snr(ctx) -> StepResult:
 def protons(ctx) -> StepResult:
     """The microquasars' protons at Earth vs the proton data, their ratio at 1 PeV; Fig. 3."""
     from crknee.gamma import ratio_to_data
+    from crknee.kinematics import nuclide
     from crknee.plots.protons import plot_protons
 
     sec = ctx.config["protons"]
@@ -143,7 +144,10 @@ def protons(ctx) -> StepResult:
     artifacts = [atomic_write_table(table, ctx.path("tables", "protons_ratio.ecsv"))]
     E = np.geomspace(10.0, 1.0e8, 200) * u.GeV
     phi = _phi(ctx.config["propagation"])
-    background = (E, ctx.state("background").earth("H1", E, "Etot", phi))
+    solution = ctx.state("background")
+    # the background curve stops where the solved LIS does (its cut-off region, crknee.validation)
+    E_bg = E[E.to_value(u.GeV) <= solution.raw.ekn[-1] - phi.to_value(u.GV) + nuclide("H1").mass_GeV]
+    background = (E_bg, solution.earth("H1", E_bg, "Etot", phi))
     snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
     artifacts += plot_protons(params, background, snr,
                               datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
