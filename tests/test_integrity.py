@@ -1,5 +1,5 @@
 """Integrity of what crknee reuses (issue 11), unit by unit: the state format (no pickle,
-exact round trip), the damage checks of the step runner, data files in the cache key,
+exact round trip, dict order kept), the damage checks of the step runner, data files in the cache key,
 the output-folder lock, the chain check, the hash memo."""
 import json
 import multiprocessing
@@ -23,7 +23,7 @@ from crknee.pipeline.states import (DamagedStateError, decode_point_source, enco
 
 # ------------------------------------------------------------------------------ states
 def test_state_round_trip_is_exact_and_deterministic(tmp_path):
-    tree = {"a": np.linspace(0.0, 1.0, 7) ** 0.5, "nested": [{"x": 1.0 / 3.0, "n": None, "s": "He4"}, True],
+    tree = {"z": 1, "a": np.linspace(0.0, 1.0, 7) ** 0.5, "nested": [{"x": 1.0 / 3.0, "n": None, "s": "He4"}, True],
             "i": np.arange(6, dtype=np.int64).reshape(2, 3), "f": np.float64(2.0) / 7.0}
     write_state(tmp_path / "s1.npz", tree)
     time.sleep(1.1)  # a later write of the same tree gives the same bytes (fixed member times)
@@ -32,6 +32,7 @@ def test_state_round_trip_is_exact_and_deterministic(tmp_path):
     back = read_state(tmp_path / "s1.npz")
     assert np.array_equal(back["a"], tree["a"]) and back["a"].dtype == tree["a"].dtype
     assert np.array_equal(back["i"], tree["i"]) and back["nested"] == tree["nested"] and back["f"] == tree["f"]
+    assert list(back) == list(tree)  # the order of a dict is kept (e.g. the sources of a table)
 
 
 def test_states_cannot_hold_or_load_python_objects(tmp_path):
@@ -230,8 +231,7 @@ def test_lock_refuses_a_second_run_and_names_the_holder(tmp_path):
             pass
 
 
-def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, caplog):
-    import logging
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     import socket
     import subprocess
     import sys
@@ -239,11 +239,14 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, caplog):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)
     (tmp_path / LOCK_FILE).write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "since": "then"}))
-    log = logging.getLogger("crknee.test.lock")
-    with caplog.at_level(logging.WARNING, logger="crknee.test.lock"), output_lock(tmp_path, log):
+    with output_lock(tmp_path) as note:
         info = json.loads((tmp_path / LOCK_FILE).read_text())
         assert info["pid"] == os.getpid()
-    assert f"stale lock of pid {pid}" in caplog.text
+        with output_lock(tmp_path) as inner:  # the re-entrant caller (the step runner) gets it too
+            assert inner == note
+    assert note.startswith(f"stale lock of pid {pid} (started then")
+    with output_lock(tmp_path) as note:  # released normally: nothing stale
+        assert note is None
 
 
 # ------------------------------------------------------------------------------ chains

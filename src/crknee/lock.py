@@ -7,9 +7,9 @@ folder fails at once with :class:`LockedError`::
     another crknee run holds results since 2026-12-03 07:40:01 UTC (pid 1234 on host)
 
 The kernel releases a flock when its process dies, however it dies (SIGKILL included), so a
-lock file left behind by a dead run is stale by construction: the next run takes it over
-and logs the pid it replaced (:func:`output_lock` returns that information).  The lock is
-re-entrant within one process (the pipeline and its step runner both take it).
+lock file left behind by a dead run is stale by construction: the next run takes it over,
+and :func:`output_lock` yields a note naming the dead pid (for the run's log).  The lock
+is re-entrant within one process (the pipeline and its step runner both take it).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from crknee.errors import CrkneeError
 
 LOCK_FILE = ".crknee.lock"
 
-#: folders locked by this process: resolved path -> [open file, depth]
+#: folders locked by this process: resolved path -> [open file, depth, stale-lock note not yet logged]
 _HELD: dict = {}
 
 
@@ -52,20 +52,24 @@ def _alive(pid) -> bool:
 
 
 @contextlib.contextmanager
-def output_lock(folder, log=None):
+def output_lock(folder):
     """Hold the advisory lock of ``folder`` (created if needed); :class:`LockedError` if taken.
 
-    ``log`` (a logger) is told when a stale lock of a dead process is taken over.
+    Yields None, or where a stale lock was taken over the note "stale lock of pid N
+    (started ..., no longer running) taken over"; a re-entrant call of the same process
+    receives that note too (once), so that an inner caller with a log can record it.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     key = str(folder.resolve())
     if key in _HELD:
-        _HELD[key][1] += 1
+        held = _HELD[key]
+        held[1] += 1
+        note, held[2] = held[2], None
         try:
-            yield
+            yield note
         finally:
-            _HELD[key][1] -= 1
+            held[1] -= 1
         return
     fh = open(folder / LOCK_FILE, "a+")
     try:
@@ -79,16 +83,17 @@ def output_lock(folder, log=None):
                               f"(pid {info.get('pid', '?')} on {info.get('host', '?')}); wait for it or use another --out")
         fh.seek(0)
         old = _holder(fh.read())
-        if old.get("pid") and log is not None and old.get("host") == socket.gethostname() and not _alive(old["pid"]):
-            log.warning("stale lock of pid %s (started %s, no longer running) taken over", old["pid"], old.get("since"))
+        note = None
+        if old.get("pid") and old.get("host") == socket.gethostname() and not _alive(old["pid"]):
+            note = f"stale lock of pid {old['pid']} (started {old.get('since')}, no longer running) taken over"
         fh.seek(0)
         fh.truncate()
         fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                              "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}))
         fh.flush()
-        _HELD[key] = [fh, 1]
+        _HELD[key] = [fh, 1, note]
         try:
-            yield
+            yield note
         finally:
             del _HELD[key]
             fh.seek(0)

@@ -306,13 +306,15 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
     check_order(steps)
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    log = setup_logging(out, quiet)
-    with output_lock(out, log):
-        return _run_locked(steps, config, out, cache, log, fast=fast, workers=workers, quiet=quiet)
+    with output_lock(out) as stale:
+        log = setup_logging(out, quiet)
+        return _run_locked(steps, config, out, cache, log, stale, fast=fast, workers=workers, quiet=quiet)
 
 
-def _run_locked(steps, config, out, cache, log, *, fast, workers, quiet) -> StepsRun:
+def _run_locked(steps, config, out, cache, log, stale, *, fast, workers, quiet) -> StepsRun:
     log.info("run start: crknee %s, config %s, fast=%s, workers=%d, out=%s", __version__, config.source, fast, workers, out)
+    if stale:
+        log.warning("%s", stale)
     try:
         require_modules(steps)
     except MissingModuleError as exc:

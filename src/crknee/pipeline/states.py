@@ -69,7 +69,7 @@ def write_state(path, tree) -> None:
     arrays = {}
     flat = _flatten(tree, arrays)
     with atomic_target(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr(zipfile.ZipInfo(_TREE, _EPOCH), json.dumps(flat, sort_keys=True, allow_nan=True))
+        zf.writestr(zipfile.ZipInfo(_TREE, _EPOCH), json.dumps(flat, allow_nan=True))
         for name, arr in arrays.items():
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
