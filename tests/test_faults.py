@@ -316,7 +316,7 @@ def test_unknown_image_format_is_one_line(tmp_path):
 
 
 def test_source_n_is_capped():
-    res = crknee(*SOURCE[:-2], "--n", "100000000", "--out", "unused.ecsv")
+    res = crknee(*SOURCE[:-3], "--n", "100000000", "--out", "unused.ecsv")
     assert res.returncode == 2 and "100000000 is not in the range 2<=x<=100000" in res.stderr
 
 
