@@ -194,6 +194,11 @@ def test_data_files_are_in_the_key(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=f"checksum mismatch: bundled/{changed.relative_to(root / 'bundled').as_posix()}"):
         check_bundled_data()
     assert data_digest() != digest
+    from crknee.pipeline import run
+
+    with pytest.raises(DataError, match="bundled data differ from their manifest"):  # before any work
+        run(cfgmod.load(), tmp_path / "never", fast=True, quiet=True)
+    assert not (tmp_path / "never").exists()
 
 
 def test_sha256_cached_sees_a_rewritten_file(tmp_path):
