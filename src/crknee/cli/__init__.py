@@ -93,8 +93,16 @@ def _load_commands() -> None:
                 raise
 
 
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
+
+
 def main(argv=None) -> None:
-    """Console entry point: run the CLI, turning crknee errors into one line."""
+    """Console entry point: run the CLI, turning crknee errors into one line (and Python
+    warnings, e.g. a damaged chain set aside, into ``warning: ...`` lines)."""
+    import warnings
+
+    warnings.formatwarning = _warning_line
     _load_commands()
     try:
         cli.main(args=argv, prog_name="crknee", standalone_mode=False)
