@@ -7,7 +7,8 @@ units, open ranges).  What is checked here needs more than one key or a physics 
 
 * geometry: the Sun inside the Galaxy (``r_sun_kpc < R_gal_kpc``), the source layer and
   the gas disc inside the halo (``z_s_kpc``, ``h_kpc`` < ``H_kpc``);
-* the energy grid: ``ekn_min_GeV < ekn_max_GeV``; grid sizes with caps that bound
+* the energy grid: ``ekn_min_GeV < ekn_max_GeV``, the grid reaching the normalisation
+  window and the local SNR's fit window; grid sizes with caps that bound
   memory and time (:data:`MAX_N_MODES`, :data:`MAX_POINTS_PER_DECADE`,
   :data:`MAX_SOLVER_BYTES` for the Bessel-mode array, :data:`MAX_FIXED_POINTS_PER_DECADE`);
 * sane physical ranges (:data:`PHI_RANGE_MV`, :data:`D0_RANGE_CM2_S`), known nuclides
@@ -70,6 +71,10 @@ def check(values: dict) -> None:
     """Raise :class:`ConfigError` naming the key for the first inconsistency in ``values``
     (a whole config, ``[fast]`` already merged or absent; module docstring)."""
     _propagation(values["propagation"])
+    top = values["local_snr"]["fit_window_GeV"][1]
+    if values["propagation"]["ekn_max_GeV"] < top:
+        raise ConfigError(f"propagation.ekn_max_GeV: {values['propagation']['ekn_max_GeV']:g} GeV stops the background "
+                          f"below the top of local_snr.fit_window_GeV ({top:g} GeV); raise it or lower the window")
     _dataset_kinds(values)
     _samplers(values)
     _models(values)
@@ -87,6 +92,10 @@ def _propagation(p: dict) -> None:
     if not p["ekn_min_GeV"] < p["ekn_max_GeV"]:
         raise ConfigError(f"propagation.ekn_min_GeV: {p['ekn_min_GeV']:g} must be smaller than "
                           f"ekn_max_GeV = {p['ekn_max_GeV']:g}")
+    # the primaries are normalised in a rigidity window (protons: R ~ Ekn there)
+    if p["ekn_max_GeV"] < p["normalisation_window_GV"][1]:
+        raise ConfigError(f"propagation.ekn_max_GeV: {p['ekn_max_GeV']:g} GeV stops the background below the top of "
+                          f"propagation.normalisation_window_GV ({p['normalisation_window_GV'][1]:g}); raise it")
     _within("propagation.phi_MV", p["phi_MV"], PHI_RANGE_MV, "MV")
     _within("propagation.D0_cm2_s", p["D0_cm2_s"], D0_RANGE_CM2_S, "cm2/s")
     if p["n_modes"] > MAX_N_MODES:
