@@ -7,9 +7,11 @@ fault (4 KiB of a chain overwritten, a cached state altered or truncated, a reco
 table truncated, a pickle planted in the cache), reruns the same command and checks
 (1) the one log line naming the damaged file, (2) which steps were recomputed, and
 (3) that the outputs are identical, byte for byte, to the uninterrupted run's.  The
-other tests give the command line a read-only or file-in-the-way output, a read-only
-user-data folder, a non-UTF-8 config, samples in the wrong unit, a grid that cannot fit
-in memory, ... and check the exit status 2 and the single ``error:`` line.
+other tests give the command line (in this process, :func:`cli`, where no run is
+needed) a read-only or file-in-the-way output, a read-only user-data folder, a non-UTF-8
+config, samples in the wrong unit, a grid that cannot fit in memory, a full disk, ... and
+check the exit status 2 and the single ``error:`` line; two runs into one folder meet
+the lock.
 """
 import errno
 import json
