@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,11 +148,6 @@ def _pickles(out: Path) -> None:
     (out / "cache/protons.json").unlink()  # protons reruns and reads its upstream states from the cache
 
 
-def _killed_in_the_mcmc(out: Path) -> None:
-    """A run killed inside the MCMC leaves no record of the step (the chain is then damaged)."""
-    (out / "cache/knee_mcmc.json").unlink()
-
-
 # Each scenario injects independent faults into different steps of one copy of the
 # baseline (one rerun checks them all): (setup, {file: (fault, the log's reason)}).
 SCENARIOS = {
@@ -160,7 +156,7 @@ SCENARIOS = {
         "cache/background.state.npz": (lambda p: overwrite(p, 100_000), "checksum mismatch"),
         "cache/candidates.json": (truncate, "unreadable: JSONDecodeError"),
     }),
-    "truncated": (_killed_in_the_mcmc, {
+    "truncated": (lambda out: None, {
         "cache/background.state.npz": (truncate, "checksum mismatch"),
         "cache/local_snr.state.npz": (lambda p: truncate(p, 0.3), "checksum mismatch"),
         "tables/candidates.ecsv": (truncate, "checksum mismatch"),
@@ -168,34 +164,32 @@ SCENARIOS = {
     }),
 }
 RECOMPUTED = {"altered": {"background", "protons", "knee_mcmc", "candidates"},
-              "truncated": {"background", "local_snr", "protons", "knee_mcmc", "candidates"}}
+              "truncated": {"background", "local_snr", "protons", "candidates"}}
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_damage_is_named_recomputed_and_the_outputs_are_identical(baseline, tiny_config, tmp_path, scenario):
     """"altered": 4 KiB of the finished chain overwritten, the background's cached state
-    altered, a record truncated, pickles planted; "truncated": a run killed inside the
-    MCMC whose chain was truncated since, cached states and tables truncated or deleted.
-    Each damaged file is named in one log line, its step (and only what consumed a
-    changed state) is recomputed, the chain is never resumed, no pickle is loaded, and
-    the outputs equal the uninterrupted run's."""
+    altered, a record truncated, pickles planted; "truncated": cached states and tables
+    truncated or deleted.  Each damaged file is named in one log line, its step (and only
+    what consumed a changed state) is recomputed, the damaged chain is never resumed, no
+    pickle is loaded, and the outputs equal the uninterrupted run's.  (A damaged chain of
+    an interrupted run: tests/test_integrity.py, test_prepare_chain_*.)"""
     out = copy_of(baseline, tmp_path)
     setup, faults = SCENARIOS[scenario]
     setup(out)
     for rel, (fault, _) in faults.items():
         fault(out / rel)
-    if scenario == "truncated":
-        truncate(out / CHAIN)
     reproduce(out, tiny_config)
     statuses, warnings = last_run(out)
     assert {s for s, v in statuses.items() if v == "computed"} == RECOMPUTED[scenario], statuses
     for rel, (_, reason) in faults.items():
         assert any(w.endswith(f"{rel} is damaged ({reason}); recomputing") for w in warnings), (rel, warnings)
     log = (out / "crknee.log").read_text().split("run start:")[-1]
-    chain_reason = "checksum mismatch with the finished run's record" if scenario == "altered" else "unreadable"
-    assert f"chain.h5 is damaged ({chain_reason}" in log, log
-    assert "moved to .chain.h5.damaged-" in log and "starting a new chain" in log
-    assert "resuming the chain" not in log
+    if scenario == "altered":
+        assert "chain.h5 is damaged (checksum mismatch with the finished run's record)" in log, log
+        assert "moved to .chain.h5.damaged-" in log and "starting a new chain" in log
+        assert "resuming the chain" not in log
     assert not (tmp_path / "pwned").exists()
     assert outputs(out) == outputs(baseline)
 
@@ -220,19 +214,30 @@ def test_a_second_run_into_a_held_folder_is_one_line(baseline, tiny_config, tmp_
     assert outputs(out) == outputs(baseline)
 
 
-@pytest.mark.slow
 def test_two_concurrent_runs_into_one_folder(baseline, tiny_config, tmp_path):
-    """Two real runs started together on a fresh folder: one computes, the other stops at
-    once with the lock's message; the finished folder equals the uninterrupted run."""
-    out = tmp_path / "results"
+    """Two real runs into one folder: the second starts while the first holds the lock
+    (it recomputes a step) and stops at once with the lock's message; the first completes
+    and the folder equals the uninterrupted run."""
+    out = copy_of(baseline, tmp_path)
+    (out / "cache/candidates.json").unlink()
     cmd = [sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--fast", "--quiet", "--config",
            str(tiny_config), "--out", str(out)]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [p.communicate(timeout=600) + (p.returncode,) for p in procs]
-    codes = sorted(r[2] for r in results)
-    assert codes == [0, 2], results
-    loser = next(r for r in results if r[2] == 2)
-    assert loser[1].startswith(f"error: another crknee run holds {out} since ") and loser[1].count("\n") == 1
+    # the second interpreter is started first and waits, imports and config done, so that
+    # it reaches the lock within milliseconds of the go, while the first one holds it
+    waiting = ("import sys\nfrom crknee import config, pipeline\nfrom crknee.cli import main\n"
+               "config.load(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.readline()\nmain(sys.argv[2:])")
+    second = subprocess.Popen([sys.executable, "-c", waiting, str(tiny_config), *cmd[3:]], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert second.stdout.readline().strip() == "ready"
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = out / ".crknee.lock"
+    while first.poll() is None and f'"pid": {first.pid}' not in lock.read_text():
+        time.sleep(0.01)
+    _, err2 = second.communicate("go\n", timeout=300)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert second.returncode == 2 and err2.count("\n") == 1, err2
+    assert err2.startswith(f"error: another crknee run holds {out} since ") and f"(pid {first.pid} on " in err2
     assert outputs(out) == outputs(baseline)
 
 

@@ -305,3 +305,40 @@ def test_a_damaged_chain_is_set_aside_and_restarted_identically(tmp_path):
     assert np.array_equal(chain(path)[0], chain(ref)[0])
     assert len(list(tmp_path.glob(".c.h5.damaged-*"))) == 1
     assert SETTINGS.nsteps == chain(path)[0].shape[0]
+
+
+def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
+    """A run killed inside the MCMC leaves its chain and the key it was started with, but
+    no record; if the chain was damaged since, the pipeline never resumes it."""
+    import logging
+    import warnings
+    from types import SimpleNamespace
+
+    from crknee.pipeline.steps import _prepare_chain
+
+    out = tmp_path / "out"
+    chain = out / "chains" / "knee_mcmc" / "chain.h5"
+    chain.parent.mkdir(parents=True)
+    (out / "cache").mkdir()
+    _small_chain(chain)
+    (out / "cache" / "knee_mcmc.chain.json").write_text(json.dumps({"key": "k1"}))
+    ctx = SimpleNamespace(out=out, _cache=out / "cache", key="k1", log=logging.getLogger("crknee.test.chain"),
+                          record=lambda step: None)
+    _prepare_chain(ctx, chain)  # intact: resumed, left in place
+    assert chain.is_file() and not list(chain.parent.glob(".chain.h5.damaged-*"))
+    data = chain.read_bytes()
+    chain.write_bytes(data[: len(data) // 2])  # damaged after the run was killed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _prepare_chain(ctx, chain)
+    assert not chain.exists() and len(list(chain.parent.glob(".chain.h5.damaged-*"))) == 1
+    assert any("chain.h5 is damaged (unreadable" in str(w.message) for w in caught)
+    # a finished run's record names the chain's SHA-256: a changed chain is set aside even if readable
+    _small_chain(chain)
+    record = {"key": "k1", "artifacts": {"chains/knee_mcmc/chain.h5": "0" * 64}}
+    ctx.record = lambda step: record
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _prepare_chain(ctx, chain)
+    assert not chain.exists() and any("checksum mismatch with the finished run's record" in str(w.message)
+                                      for w in caught)
