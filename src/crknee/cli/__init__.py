@@ -60,8 +60,9 @@ def user_message(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, OSError):
         reason = _OS_REASONS.get(exc.errno) or exc.strerror or str(exc).splitlines()[0]
-        where = exc.filename if exc.filename is not None else None
-        return f"{where}: {reason}" if where else f"{reason}"
+        # a rename (atomic writes) fails on its target, filename2, not on the temporary file
+        where = exc.filename2 if getattr(exc, "filename2", None) is not None else exc.filename
+        return f"{where}: {reason}" if where is not None else reason
     if isinstance(exc, UnicodeDecodeError):
         return (f"text input is not UTF-8: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
                 f"({exc.reason}); save the file as UTF-8")
