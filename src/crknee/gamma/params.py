@@ -49,6 +49,9 @@ from crknee.sources.injection import TABLE_LOG10_RCUT
 NO_CUTOFF_GV = 10.0 ** TABLE_LOG10_RCUT[1]
 #: How the protons in the emitting region are counted (:mod:`crknee.gamma.source_model`).
 CONTAINMENTS = ("diffusive", "two_zone", "all")
+#: Time profile of the injection: constant luminosity L0 over the age, or the same energy
+#: L0 * age released at once, an age ago (paper eq. 6 burst).
+INJECTIONS = ("continuous", "burst")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class SourceParams:
     D outside: :mod:`crknee.gamma.two_zone`; chi = 1 is "diffusive" with chi = 1, chi -> 0
     is "all") or "all" (every proton injected over the age stays in the region: the
     no-escape limit, an upper bound on the gamma rays per L0);
+    ``injection``: "continuous" (luminosity L0 over the age, the paper's) or "burst" (the
+    energy L0 * age released an age ago);
     ``table2``: True when beta and L0 are the paper's Table 2 values.
     """
 
@@ -86,6 +91,7 @@ class SourceParams:
     diffusion_suppression: float = 1.0
     containment: str = "diffusive"
     table2: bool = False
+    injection: str = "continuous"
     n_H_from_model: bool = field(init=False, default=False)
 
     def __post_init__(self):
@@ -106,6 +112,8 @@ class SourceParams:
             raise InputError(f"{self.name}: diffusion_suppression must lie in (0, 1e3]; got {self.diffusion_suppression!r}")
         if self.containment not in CONTAINMENTS:
             raise InputError(f"{self.name}: containment must be one of {CONTAINMENTS}; got {self.containment!r}")
+        if self.injection not in INJECTIONS:
+            raise InputError(f"{self.name}: injection must be one of {INJECTIONS}; got {self.injection!r}")
         if self.hadronic not in HADRONIC_MODELS:
             raise InputError(f"{self.name}: hadronic must be one of {HADRONIC_MODELS}; got {self.hadronic!r}")
         if self.high_energy not in HIGH_ENERGY_MODELS:
