@@ -96,6 +96,7 @@ class HadronicSource:
 
     def __init__(self, params: SourceParams, diffusion: Diffusion | None = None,
                  ep_max_GeV: float = 1e8, per_decade: int = 40):
+        self._kernels = {}  # pp kernels by photon energies: independent of T_res
         self.params = params
         self.galactic_diffusion = diffusion or Diffusion()
         self.diffusion = scaled_diffusion(self.galactic_diffusion, params.diffusion_suppression)
@@ -103,6 +104,7 @@ class HadronicSource:
         R, v, dRdE = rigidity_and_speed(self.Ep_GeV, PROTON)
         self.R_GV = R
         self.dR_dE = dRdE
+        self._beta_p = v
         self.T_res_Myr = region_time_Myr(params, self.galactic_diffusion.kpc2_Myr(R, v))
 
     def protons_per_GeV(self, L0_erg_s, beta, Rcut_GV) -> np.ndarray:
@@ -118,8 +120,23 @@ class HadronicSource:
         """Matrix M [erg cm^-2 s^-1 per GeV^-1 of protons] with SED = N @ M.T at ``Eg_GeV``
         (includes n_H, the distance and E_gamma^2)."""
         Eg = np.asarray(Eg_GeV, dtype=float)
-        K = emission.kernel(Eg, self.Ep_GeV, self.params.pp_model)
-        return K * emission.sed_factor(Eg, self.params.n_H_cm3, self.params.d_kpc)[:, None]
+        key = Eg.tobytes()
+        if key not in self._kernels:
+            self._kernels[key] = emission.kernel(Eg, self.Ep_GeV, self.params.pp_model)
+        return self._kernels[key] * emission.sed_factor(Eg, self.params.n_H_cm3, self.params.d_kpc)[:, None]
+
+    def variant(self, params: SourceParams) -> "HadronicSource":
+        """This source with other transport parameters (age, containment, chi, injection,
+        region size, n_H, distance): the pp kernels are reused (they depend only on the
+        cross-section model and the grids), T_res is recomputed."""
+        if params.pp_model != self.params.pp_model:
+            raise InputError(f"variant: the cross-section model must stay {self.params.pp_model!r}; got {params.pp_model!r}")
+        new = object.__new__(HadronicSource)
+        new.__dict__.update(self.__dict__)
+        new.params = params
+        new.diffusion = scaled_diffusion(self.galactic_diffusion, params.diffusion_suppression)
+        new.T_res_Myr = region_time_Myr(params, self.galactic_diffusion.kpc2_Myr(self.R_GV, self._beta_p))
+        return new
 
     def protons(self, E: u.Quantity) -> u.Quantity:
         """dN/dE [1/GeV] of the protons inside the region at total energies ``E``."""
