@@ -81,7 +81,7 @@ def gamma(ctx) -> StepResult:
     results, summary = {}, {}
     for name, opts in sec["sources"].items():
         opts = dict(opts)
-        datasets, refit = opts.pop("sed"), opts.pop("refit")
+        datasets, refit = opts.pop("sed") or None, opts.pop("refit")  # [] = every SED of the source (user-added too)
         params = SourceParams.from_dict({"name": name, **opts})
         res = analyse(name, params, datasets, refit, cutoff=cutoff, nwalkers=sec["nwalkers"], nsteps=sec["nsteps"],
                       burn=sec["burn"], seed=sec["seed"], source=HadronicSource(params, diffusion))
