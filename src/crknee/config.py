@@ -168,6 +168,12 @@ SCHEMA: dict = {
         "nsteps": _int(2),
         "burn": _int(1),
         "seed": _int(0),
+        "map_chi_points": _int(2),
+        "map_n_H_points": _int(2),
+        "plausible_chi": _range(None, 0.0, lo_open=True),
+        "plausible_n_H_factor": _range(None, 0.0, lo_open=True),
+        "plausible_age_factor": _range(None, 0.0, lo_open=True),
+        "leptonic": _BOOL,
     },
     "protons": {
         "reference_dataset": Key("dataset"),
