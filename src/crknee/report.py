@@ -29,7 +29,7 @@ CAPTIONS = {
     "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
     "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
     "fig02b_ratio_maps": "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, the SED refitted "
-                         "at every point; hatched: the source alone exceeds the measured protons; dotted: plausible box.",
+                         "at every point; red: the source alone exceeds the measured protons; dotted: plausible box.",
     "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar (dashed: default config; "
                      "shaded: plausible (n_H a^2, chi, age) box).",
     "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the equatorial dipole: background, local SNR, knee source (MAP) and total.",

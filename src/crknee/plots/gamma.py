@@ -14,7 +14,7 @@ import astropy.units as u
 import numpy as np
 
 import crknee.data
-from crknee.gamma.fit import SED_UNIT, FitResult, sed_band
+from crknee.gamma.fit import LABEL_FIT, SED_UNIT, FitResult, sed_band
 from crknee.plots.style import marker, new_figure, save
 
 #: Photon energies of the model curves: 0.1 TeV - 3 PeV.
@@ -38,8 +38,9 @@ def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"),
                 label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})")
         if name in envelopes:
             elo, ehi = (b.to_value(SED_UNIT) for b in envelopes[name])
-            ax.fill_between(E_TeV, elo, ehi, facecolor="none", edgecolor="tab:blue", hatch="....", lw=0.5,
-                            label="pp best fits over the plausible (chi, age) box")
+            ax.fill_between(E_TeV, elo, ehi, color="tab:cyan", alpha=0.25, lw=0.8, ls=":", edgecolor="tab:blue",
+                            label=("pp best fits" if res.label == LABEL_FIT else "Table 2 (beta, L0)")
+                            + " over the plausible (chi, age) box")
         if name in leptonic:
             lep = leptonic[name]
             ax.plot(E_TeV, lep.sed(E_MODEL).to_value(SED_UNIT), color="tab:red", ls="--",

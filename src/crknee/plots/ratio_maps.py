@@ -2,7 +2,7 @@
 
 One row per source, one column per age: filled contours of log10 R over (n_H a^2, chi)
 (:func:`crknee.gamma.maps.ratio_map`, the gamma-ray SED refitted at every point), the
-region where the source alone would exceed the measured protons (R > 1) hatched red, the
+region where the source alone would exceed the measured protons (R > 1) shaded red, the
 fitted L0 as dashed grey lines (fitted sources), the documented plausible box dotted, and
 markers: the default configuration (gas-model n_H, chi = 1), n_H = 1 cm^-3 (crknee's
 earlier default) and, where the paper's Table 2 L0 can be placed, the n_H a^2 at which
@@ -41,10 +41,9 @@ def plot_ratio_maps(maps: dict[str, RatioMap], path=None, table2_L0: dict | None
                 ax.set_visible(False)
                 continue
             cf = ax.contourf(X, Y, logR[c], levels=lv, cmap="viridis", extend="both")
-            cs = ax.contour(X, Y, logR[c], levels=lv, colors="k", linewidths=0.4)
-            ax.clabel(cs, fmt="%g", fontsize=6)
+            ax.contour(X, Y, logR[c], levels=lv, colors="k", linewidths=0.4)
             if np.nanmax(logR[c]) > 0:
-                ax.contourf(X, Y, logR[c], levels=[0.0, np.inf], colors="none", hatches=["///"])
+                ax.contourf(X, Y, logR[c], levels=[0.0, np.inf], colors="red", alpha=0.3)
                 ax.contour(X, Y, logR[c], levels=[0.0], colors="red", linewidths=1.5)
             if m.fitted:
                 L0 = m.L0_erg_s[c]
@@ -56,6 +55,7 @@ def plot_ratio_maps(maps: dict[str, RatioMap], path=None, table2_L0: dict | None
             _markers(ax, m, c, table2_L0.get(name))
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.minorticks_off()  # 12 log panels: minor ticks cost seconds of layout
             ax.set_xlabel(f"n_H a^2 [cm^-3 pc^2]  (a = {m.a_pc:.3g} pc)")
             ax.set_ylabel("chi (D inside / D Galactic)")
             age = m.age_Myr[c]
