@@ -93,10 +93,11 @@ def earth_band(m: RatioMap, E: u.Quantity, diffusion: Diffusion | None = None,
 def map_options(section: dict) -> dict:
     """Keyword arguments of :func:`knee_constraints` from the configuration's ``[gamma]``
     (``map_chi_points``, ``map_n_H_points``, ``plausible_*``, ``leptonic``; validated by
-    crknee.config): chi from 1e-3 to 1, n_H from 1e-3 to 1e3 times the reference, and
-    the ages at the box's edges and the paper's value."""
+    crknee.config): chi from 1e-3 to 1 plus the box's edges, n_H from 1e-3 to 1e3 times
+    the reference, and the ages at the box's edges and the paper's value."""
     lo_a, hi_a = section["plausible_age_factor"]
-    return {"chis": np.geomspace(1e-3, 1.0, section["map_chi_points"]),
+    box_chi = [c for c in section["plausible_chi"] if 1e-3 <= c <= 1.0]  # the box's edges are on the grid
+    return {"chis": np.unique(np.concatenate([np.geomspace(1e-3, 1.0, section["map_chi_points"]), box_chi])),
             "n_H_factors": np.geomspace(1e-3, 1e3, section["map_n_H_points"]),
             "age_factors": tuple(sorted({lo_a, 1.0, hi_a})),
             "plausible": {"chi": tuple(section["plausible_chi"]), "n_H_factor": tuple(section["plausible_n_H_factor"]),
