@@ -51,7 +51,8 @@ def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"),
             _points(ax, table, i)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables])
+        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables]
+                   + ([np.max(envelopes[name][1].to_value(SED_UNIT))] if name in envelopes and not tables else []))
         ax.set_ylim(ymax * 1e-3, ymax * 5.0)
         ax.set_title(name)
         ax.set_xlabel("E [TeV]")
