@@ -21,12 +21,13 @@ import astropy.units as u
 import numpy as np
 
 import crknee.data
-from crknee.gamma.earth import two_zone_flux
+from crknee.gamma.earth import proton_kinematics, two_zone_flux_from_density
 from crknee.gamma.fit import LABEL_FIT, SED_UNIT, FitResult, SEDData
 from crknee.gamma.leptonic import LeptonicResult, fit_leptonic, likelihood_ratio
 from crknee.gamma.maps import AGE_FACTORS, CHIS, N_H_FACTORS, RatioMap, ratio_map
 from crknee.gamma.source_model import HadronicSource
 from crknee.modulation import PHI_PAPER
+from crknee.sources import two_zone
 from crknee.sources.point import FLUX_UNIT
 from crknee.transport import Diffusion
 
@@ -76,11 +77,19 @@ def sed_envelope(m: RatioMap, E_gamma: u.Quantity, diffusion: Diffusion | None =
 def earth_band(m: RatioMap, E: u.Quantity, diffusion: Diffusion | None = None,
                phi: u.Quantity = PHI_PAPER, n_energies: int = 40) -> tuple[u.Quantity, u.Quantity]:
     """(lower, upper) envelope of the protons at Earth [m^-2 s^-1 sr^-1 GeV^-1] over the
-    box, computed on ``n_energies`` log-spaced energies and interpolated in log-log."""
+    box, computed on ``n_energies`` log-spaced energies and interpolated in log-log (the
+    two-zone density of all chi of one age in one call)."""
     E_GeV = np.atleast_1d(E.to_value(u.GeV))
     grid = np.geomspace(E_GeV.min(), E_GeV.max(), n_energies)
-    J = np.array([two_zone_flux(_fit_params(m, i, j), grid, diffusion, phi.to_value(u.GV))[0]
-                  for i, j in _box_points(m)])
+    kin = proton_kinematics(grid, diffusion, phi.to_value(u.GV))
+    points = _box_points(m)
+    J = []
+    for i in sorted({i for i, _ in points}):
+        js = [j for a, j in points if a == i]
+        G = two_zone.density_at(m.params.d_kpc, m.params.radius_kpc, float(m.age_Myr[i]), kin[4][:, None],
+                                m.chi[js][None, :], m.params.injection)
+        J += [two_zone_flux_from_density(_fit_params(m, i, j), kin, G[:, k]) for k, j in enumerate(js)]
+    J = np.array(J)
     lo, hi = J.min(axis=0), J.max(axis=0)
     if m.fitted:
         f_lo, f_hi = m.plausible["n_H_factor"]

@@ -51,6 +51,25 @@ def point_source(params: SourceParams, diffusion: Diffusion | None = None) -> Po
                        params.beta, params.Rcut_GV, luminosity_erg_s=params.L0_erg_s, mode="continuous", diffusion=D)
 
 
+def proton_kinematics(E_GeV, diffusion: Diffusion | None = None, phi_GV: float = PHI_PAPER.to_value("GV")):
+    """(R [GV], v/c, dR/dE, force-field flux ratio, D [kpc^2/Myr]) of protons observed at
+    total energy ``E_GeV`` at Earth, evaluated at their interstellar energy."""
+    D = diffusion or Diffusion()
+    m = PROTON.mass_GeV
+    ekn_lis, ratio = force_field_factor(np.asarray(E_GeV, dtype=float) - m, phi_GV, 1, 1, m)
+    R, v, dRdE = rigidity_and_speed(ekn_lis + m, PROTON)
+    return R, v, dRdE, ratio, D.kpc2_Myr(R, v)
+
+
+def two_zone_flux_from_density(params: SourceParams, kinematics, G) -> np.ndarray:
+    """J [m^-2 s^-1 sr^-1 GeV^-1] = v q(R) dR/dE G / (4 pi) (force-field modulated) for the
+    two-zone density ``G`` [kpc^-3 per particle/Myr or per particle] on ``kinematics``."""
+    p = params
+    R, v, dRdE, ratio, _ = kinematics
+    q0 = float(q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV)) * (p.age_Myr if p.injection == "burst" else 1.0)
+    return FLUX_PER_DENSITY * v * q0 * spectrum_shape(R, p.beta, p.Rcut_GV) * G * dRdE * ratio
+
+
 def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = None,
                   phi_GV: float = PHI_PAPER.to_value("GV")) -> tuple[np.ndarray, np.ndarray]:
     """Float kernel of the two-zone protons at Earth: (flux [m^-2 s^-1 sr^-1 GeV^-1] per
@@ -60,16 +79,10 @@ def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = Non
     :class:`crknee.sources.point.PointSource`, with G_2 = :func:`crknee.sources.two_zone.density_at`
     and q0 per Myr (continuous) or q0 * age (burst)."""
     p = params
-    D = diffusion or Diffusion()
-    E = np.asarray(E_GeV, dtype=float)
-    m = PROTON.mass_GeV
-    ekn_lis, ratio = force_field_factor(E - m, phi_GV, 1, 1, m)
-    R, v, dRdE = rigidity_and_speed(ekn_lis + m, PROTON)
-    Dk = D.kpc2_Myr(R, v)
+    kin = proton_kinematics(E_GeV, diffusion, phi_GV)
+    Dk = kin[4]
     G = two_zone.density_at(p.d_kpc, p.radius_kpc, p.age_Myr, Dk, p.diffusion_suppression, p.injection)
-    q0 = float(q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV)) * (p.age_Myr if p.injection == "burst" else 1.0)
-    J = FLUX_PER_DENSITY * v * q0 * spectrum_shape(R, p.beta, p.Rcut_GV) * G * dRdE * ratio
-    return J, validity(Dk, p.d_kpc, p.age_Myr)
+    return two_zone_flux_from_density(p, kin, G), validity(Dk, p.d_kpc, p.age_Myr)
 
 
 def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion | None = None,
