@@ -1,5 +1,4 @@
 """Maps of the protons at Earth / LHAASO over (n_H a^2, chi, age) with a fit at every point."""
-import astropy.units as u
 import numpy as np
 import pytest
 
