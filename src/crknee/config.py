@@ -114,6 +114,9 @@ _SOURCE = {  # crknee.gamma.SourceParams fields, plus the SED datasets and wheth
     "refit": _BOOL,
 }
 
+#: Source keys that may be left out: n_H_cm3 (then the gas model at (l, b, d), crknee.gamma.target).
+_SOURCE_OPTIONAL = ("n_H_cm3",)
+
 
 #: The schema of every section and key.
 SCHEMA: dict = {
@@ -165,6 +168,12 @@ SCHEMA: dict = {
         "nsteps": _int(2),
         "burn": _int(1),
         "seed": _int(0),
+        "map_chi_points": _int(2),
+        "map_n_H_points": _int(2),
+        "plausible_chi": _range(None, 0.0, lo_open=True),
+        "plausible_n_H_factor": _range(None, 0.0, lo_open=True),
+        "plausible_age_factor": _range(None, 0.0, lo_open=True),
+        "leptonic": _BOOL,
     },
     "protons": {
         "reference_dataset": Key("dataset"),
@@ -355,7 +364,7 @@ def _check_gamma(values: dict) -> None:
     if gamma["nsteps"] <= gamma["burn"]:
         raise ConfigError(f"gamma.burn: must be smaller than gamma.nsteps ({gamma['nsteps']}), got {gamma['burn']}")
     for name, src in gamma["sources"].items():
-        missing = [k for k in _SOURCE if k not in src]
+        missing = [k for k in _SOURCE if k not in src and k not in _SOURCE_OPTIONAL]
         if missing:
             raise ConfigError(f"gamma.sources.{name}.{missing[0]}: missing (every source gives {', '.join(_SOURCE)})")
 

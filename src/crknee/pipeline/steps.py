@@ -9,7 +9,8 @@ summary (JSON) feeds summary.json and the report; its state feeds the steps down
 step        config sections (+ upstream steps)      outputs (in DIR)
 ==========  ======================================  ==================================================
 background  propagation, bc                         figures/fig01_bc, tables/bc.ecsv
-gamma       propagation, gamma                      figures/fig02_gamma, tables/gamma_fits.ecsv
+gamma       propagation, gamma                      figures/fig02_gamma, fig02b_ratio_maps,
+                                                    tables/gamma_fits.ecsv, proton_ratio_maps.ecsv
 local_snr   propagation, local_snr (+ background)   tables/local_snr.ecsv
 protons     propagation, protons (+ background,     figures/fig03_protons, tables/protons_ratio.ecsv
             gamma, local_snr)
@@ -32,6 +33,8 @@ from crknee.io import atomic_write_table
 from crknee.pipeline import states
 from crknee.pipeline.engine import Step, StepResult
 
+#: [gamma] cutoff setting -> crknee.gamma.fit_sed's cutoff argument.
+_CUTOFF = {"auto": "auto", "always": True, "never": False}
 #: Element fitted by a normalisation dataset, from its quantity.
 ELEMENT_OF_QUANTITY = {"proton": "H", "helium": "He"}
 
@@ -73,16 +76,17 @@ def background(ctx) -> StepResult:
 def gamma(ctx) -> StepResult:
     """Per-source fit of (L0, beta[, R_cut]) to the SED points, or Table 2 as given; Fig. 2."""
     from crknee.gamma import HadronicSource, SourceParams, analyse
-    from crknee.plots.gamma import plot_gamma
+    from crknee.gamma.bands import sed_envelope
+    from crknee.plots.gamma import E_MODEL, plot_gamma
     from crknee.propagation.model import model_from_config
 
     sec = ctx.config["gamma"]
     diffusion = model_from_config(ctx.config["propagation"]).diffusion
-    cutoff = {"auto": "auto", "always": True, "never": False}[sec["cutoff"]]
+    cutoff = _CUTOFF[sec["cutoff"]]
     results, summary = {}, {}
     for name, opts in sec["sources"].items():
         opts = dict(opts)
-        datasets, refit = opts.pop("sed"), opts.pop("refit")
+        datasets, refit = opts.pop("sed") or None, opts.pop("refit")  # [] = every SED of the source (user-added too)
         params = SourceParams.from_dict({"name": name, **opts})
         res = analyse(name, params, datasets, refit, cutoff=cutoff, nwalkers=sec["nwalkers"], nsteps=sec["nsteps"],
                       burn=sec["burn"], seed=sec["seed"], source=HadronicSource(params, diffusion))
@@ -100,8 +104,46 @@ def gamma(ctx) -> StepResult:
     table["L0"].unit = u.erg / u.s
     table.meta["notes"] = "ndof = -1 and chi2 = NaN: paper parameters, not refitted (no SED points)"
     artifacts = [atomic_write_table(table, ctx.path("tables", "gamma_fits.ecsv"))]
-    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"))
-    return StepResult({"sources": summary}, artifacts, state={n: r.params for n, r in results.items()})
+    constraints, more = _knee_constraints(ctx, results, diffusion)  # issue 12: maps, bands, leptonic fits
+    for name, c in constraints.items():
+        summary[name]["constraint"] = c.summary()
+    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"),
+                            envelopes={n: sed_envelope(c.map, E_MODEL, diffusion) for n, c in constraints.items()},
+                            leptonic={n: c.leptonic for n, c in constraints.items() if c.leptonic is not None})
+    # Fig. 3's bands of protons at Earth over the plausible box (issue 12), as plain arrays
+    from crknee.gamma.bands import earth_band
+    from crknee.plots.protons import E_CURVE
+    from crknee.sources.point import FLUX_UNIT
+
+    phi = _phi(ctx.config["propagation"])
+    bands = {n: [b.to_value(FLUX_UNIT) for b in earth_band(c.map, E_CURVE, diffusion, phi)]
+             for n, c in constraints.items()}
+    return StepResult({"sources": summary}, artifacts + more,
+                      state={"params": {n: r.params for n, r in results.items()}, "bands": bands})
+
+
+def _knee_constraints(ctx, results, diffusion):
+    """Issue 12: the ratio maps (figure + table) and the leptonic fits of every source."""
+    from crknee.gamma.bands import knee_constraints, map_options
+    from crknee.paper import TABLE2
+    from crknee.plots.ratio_maps import plot_ratio_maps
+
+    constraints = knee_constraints(results, diffusion=diffusion, cutoff=_CUTOFF[ctx.config["gamma"]["cutoff"]],
+                                   **map_options(ctx.config["gamma"]))
+    rows = [(n, float(m.age_Myr[i]), float(m.chi[j]), float(m.ratio_ref[i, j]), float(m.n_H_a2_ref), float(m.L0_ref[i, j]),
+             float(m.beta[i, j]), float(m.Rcut_GV[i, j]), float(m.chi2[i, j]), m.label)
+            for n, m in ((n, c.map) for n, c in constraints.items())
+            for i in range(m.age_Myr.size) for j in range(m.chi.size)]
+    table = QTable(rows=rows, names=("source", "age", "chi", "ratio_ref", "n_H_a2_ref", "L0_ref", "beta", "Rcut", "chi2",
+                                     "status"))
+    for col, unit in (("age", u.Myr), ("n_H_a2_ref", u.cm**-3 * u.pc**2), ("L0_ref", u.erg / u.s), ("Rcut", u.GV)):
+        table[col].unit = unit
+    table.meta["notes"] = ("protons at Earth / LHAASO at 1 PeV (ratio_ref) at the reference n_H a^2; at another n_H a^2 "
+                           "ratio and L0 scale as n_H a^2_ref / n_H a^2 for fitted sources (crknee.gamma.maps)")
+    more = [atomic_write_table(table, ctx.path("tables", "proton_ratio_maps.ecsv"))]
+    more += plot_ratio_maps({n: c.map for n, c in constraints.items()}, ctx.path("figures", "fig02b_ratio_maps.png"),
+                            {n: v["L0_erg_s"] for n, v in TABLE2.items()})
+    return constraints, more
 
 
 def local_snr(ctx) -> StepResult:
@@ -135,7 +177,7 @@ def protons(ctx) -> StepResult:
     from crknee.plots.protons import plot_protons
 
     sec = ctx.config["protons"]
-    params = ctx.state("gamma")
+    params, bands = ctx.state("gamma")["params"], ctx.state("gamma")["bands"]
     diffusion = ctx.state("background").diffusion
     E_ref = sec["reference_E_GeV"] * u.GeV
     ratios = {name: ratio_to_data(p, E_ref, sec["reference_dataset"], diffusion) for name, p in params.items()}
@@ -151,7 +193,7 @@ def protons(ctx) -> StepResult:
     snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
     artifacts += plot_protons(params, background, snr,
                               datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
-                              diffusion=diffusion, phi=phi)
+                              diffusion=diffusion, phi=phi, bands=bands)
     return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
@@ -328,14 +370,22 @@ def _decode_background(tree, config):
     return states.decode_solution(tree, config["propagation"])
 
 
-def _encode_gamma(params: dict) -> dict:
-    return {name: dataclasses.asdict(p) for name, p in params.items()}
+def _encode_gamma(state: dict) -> dict:
+    return {"params": {name: dataclasses.asdict(p) for name, p in state["params"].items()},
+            "bands": {name: [np.asarray(b, dtype=float) for b in band] for name, band in state["bands"].items()}}
 
 
 def _decode_gamma(tree, config) -> dict:
     from crknee.gamma import SourceParams
 
-    return {name: SourceParams(**fields) for name, fields in tree.items()}
+    init = {f.name for f in dataclasses.fields(SourceParams) if f.init}
+    params = {}
+    for name, fields in tree["params"].items():
+        p = SourceParams(**{k: v for k, v in fields.items() if k in init})
+        object.__setattr__(p, "n_H_from_model", bool(fields.get("n_H_from_model", False)))  # as computed
+        params[name] = p
+    return {"params": params,
+            "bands": {name: tuple(band) for name, band in tree["bands"].items()}}
 
 
 def _decode_local_snr(tree, config):
@@ -347,7 +397,8 @@ STEPS = [
          modules=("crknee.propagation", "crknee.plots.bc", "crknee.data"),
          encode=states.encode_solution, decode=_decode_background),
     Step("gamma", gamma, sections=("propagation", "gamma"),
-         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data"),
+         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.plots.ratio_maps", "crknee.plots.protons",
+                  "crknee.data", "crknee.propagation.gas", "crknee.paper"),
          encode=_encode_gamma, decode=_decode_gamma),
     Step("local_snr", local_snr, sections=("propagation", "local_snr"), needs=("background",),
          modules=("crknee.sources", "crknee.data"), encode=states.encode_point_source, decode=_decode_local_snr),
