@@ -107,13 +107,15 @@ def spectral_moments(cls, spec, grid: Grid):
 
 def lifetime_nodes(dist, n: int = 4):
     """(s, w) with sum(w f(s)) = E_tau[int_0^tau f(s) ds] = int_0^inf P(tau > s) f(s) ds:
-    Gauss-Legendre panels between the kinks of the survival function."""
+    Gauss-Legendre panels between the kinks of the survival function, weights rescaled
+    to sum to E[tau] exactly (so that a constant f is integrated exactly)."""
     edges = [0.0] + [b for b in dist.breaks() if b > 0] + ([dist.upper()] if dist.kind == "lognormal" else [])
     edges = sorted(set(edges))
     x, w = np.polynomial.legendre.leggauss(n)
     s = np.concatenate([a + 0.5 * (b - a) * (x + 1.0) for a, b in zip(edges[:-1], edges[1:])])
     ws = np.concatenate([0.5 * (b - a) * w for a, b in zip(edges[:-1], edges[1:])])
-    return s, ws * dist.survival(s)
+    w = ws * dist.survival(s)
+    return s, w * (dist.mean() / w.sum())         # exact total weight E[tau]
 
 
 def _window_density(rho, z, D, T, tau_nodes, H):

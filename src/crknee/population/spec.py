@@ -143,8 +143,8 @@ def spec_from_dict(doc: dict) -> PopulationSpec:
         raise ConfigError("population: no source class with rate_per_Myr > 0")
     e_lo = _num("population.E_min_GeV", sec["E_min_GeV"], lo=10.0, lo_open=False)
     e_hi = _num("population.E_max_GeV", sec["E_max_GeV"])
-    if e_hi <= e_lo:
-        raise ConfigError(f"population.E_max_GeV: {e_hi!r} must exceed E_min_GeV = {e_lo!r}")
+    if e_hi < e_lo:
+        raise ConfigError(f"population.E_max_GeV: {e_hi!r} is below E_min_GeV = {e_lo!r}")
     ppd = sec["points_per_decade"]
     if isinstance(ppd, bool) or not isinstance(ppd, int) or ppd < 1:
         raise ConfigError(f"population.points_per_decade: expected an integer >= 1; got {ppd!r}")
