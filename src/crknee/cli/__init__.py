@@ -16,7 +16,8 @@ from crknee import __version__
 from crknee.errors import CrkneeError
 
 #: Sub-modules of crknee.cli that contribute commands, in help order.
-COMMAND_MODULES = ("data", "propagate", "source", "gamma", "fit", "candidates", "plot", "config", "reproduce")
+COMMAND_MODULES = ("data", "propagate", "source", "gamma", "fit", "candidates", "plot", "config", "reproduce",
+                   "population")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
