@@ -311,7 +311,7 @@ class Continuum:
 #: ages AGE_FACTORS x window_halo_times x H^2 / D; the cheapest (rho^2 x age) whose
 #: skipped-source RMS meets skip_rms_max is used.
 RADIUS_STEP = 2.0 ** 0.5
-AGE_FACTORS = (0.25, 0.5, 1.0)
+AGE_FACTORS = (0.125, 0.25, 0.5, 1.0)
 
 
 def _means(spec, grid):

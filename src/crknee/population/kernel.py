@@ -149,8 +149,9 @@ def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
             for i in range(counts[s, k]):
                 if x[i] * x[i] + y[i] * y[i] >= r2:
                     continue
-                spec = math.exp(lnq[i] + lnpref[s, k] - beta[i] * lnR[s, k] - R[s, k] * inv_rcut[i])
+                ln_spec = lnq[i] + lnpref[s, k] - beta[i] * lnR[s, k] - R[s, k] * inv_rcut[i]
                 if is_cont[i]:
+                    spec = math.exp(ln_spec)
                     G, gx, gy, gz = _continuous(x[i], y[i], z[i], age[i], Dk, H)
                     if age[i] > tau[i]:
                         G2, gx2, gy2, gz2 = _continuous(x[i], y[i], z[i], age[i] - tau[i], Dk, H)
@@ -172,12 +173,13 @@ def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
                         th, dth = _theta_images(z[i], Dt, H)
                     else:
                         th, dth = _theta_modes(cosm[i], sinm[i], Dt, H)
-                    horiz = math.exp(-h_arg) / (4.0 * math.pi * Dt)
-                    Ji = spec * horiz * th
-                    w = spec * horiz * fac
-                    dx = w * th * x[i] / (2.0 * Dt)
-                    dy = w * th * y[i] / (2.0 * Dt)
-                    dz = w * dth
+                    # spectrum x horizontal 2D kernel in one exponential
+                    e = math.exp(ln_spec - h_arg) / (4.0 * math.pi * Dt)
+                    Ji = e * th
+                    w = Ji * fac / (2.0 * Dt)
+                    dx = w * x[i]
+                    dy = w * y[i]
+                    dz = e * fac * dth
                 J[s, k] += Ji
                 dip[s, k, 0] += dx
                 dip[s, k, 1] += dy

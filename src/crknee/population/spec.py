@@ -165,6 +165,11 @@ def spec_from_dict(doc: dict) -> PopulationSpec:
         skip_rms_max=_num("population.skip_rms_max", sec["skip_rms_max"]))
 
 
+def check_section(section: dict) -> None:
+    """Validator of a crknee config's ``[population]`` section (crknee.config.Delegated)."""
+    spec_from_dict({"population": section})
+
+
 def load_spec(path=None) -> PopulationSpec:
     """Read a TOML file (None: the bundled defaults) into a :class:`PopulationSpec`."""
     if path is None:
