@@ -51,6 +51,10 @@ def flux_bands_figure(ds, weight: float, data=None) -> Figure:
     fig = Figure(figsize=(13.0, 4.4), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, (name, title) in zip(axes, (("flux_p", "protons"), ("flux_he", "helium"), ("flux_all", "all particles"))):
+        if not np.any(ds[f"mean_{name}"].values > 0):
+            ax.text(0.5, 0.5, "not in the composition", ha="center", transform=ax.transAxes)
+            ax.set(title=title, xlabel="total energy per particle E [GeV]")
+            continue
         if data and data.get(name):
             _points(ax, data[name], weight)
         _band(ax, E, ds[name].values, w)
