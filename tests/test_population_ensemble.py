@@ -75,3 +75,18 @@ def test_bad_run_arguments(prep, kw, msg):
 
     with pytest.raises(InputError, match=msg):
         ensemble.run(prep.spec, prep=prep, dask=False, **kw)
+
+
+def test_brightest_source_validity_flag(prep):
+    """A source 0.1 kpc away and 100 yr old (c t = 0.03 kpc < 10 d) is flagged outside the
+    diffusive regime; a 1 Myr old one at 1 kpc is not."""
+    from crknee.population.realisation import Sources, evaluate
+    from crknee.sources.point import PointSource
+
+    for age, d, ok in ((1e-4, 0.1, False), (1.0, 1.0, True)):
+        src = PointSource("s", 180.0, 0.0, d, age, 2.3, 1e7, energy_erg=1e52, diffusion=prep.spec.diffusion,
+                          halo_kpc=prep.spec.H_kpc)
+        out = evaluate(prep, Sources.from_point_sources([src]))
+        have = out["brightest_class"] >= 0
+        assert np.all(out["brightest_valid"][have] == ok)
+        np.testing.assert_allclose(out["brightest_d_kpc"][have], d)

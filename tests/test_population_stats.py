@@ -28,6 +28,7 @@ def test_dominance_counts_realisations_and_returns_their_sources(ds):
     assert dom.lo <= dom.probability <= dom.hi
     assert dom.d_kpc.size == np.sum(share > 0.5)
     assert np.all(dom.d_kpc > 0) and np.all(dom.age_Myr > 0)
+    assert dom.valid.dtype == bool and dom.valid.size == dom.d_kpc.size
     # a threshold of ~0 counts every realisation with a source
     assert stats.dominance(ds, 1e6, 1e-12).probability == 1.0
     from crknee.errors import InputError

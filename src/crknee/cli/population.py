@@ -46,6 +46,7 @@ def population(n, seed, scheduler, workers, out, config, chunk, progress):
             "E_GeV": dom.E_GeV, "threshold": dom.threshold, "probability": dom.probability,
             "ci68": [dom.lo, dom.hi], "n_realisations": dom.n,
             "dominant_by_class": {c: int(np.sum(dom.cls == i)) for i, c in enumerate(classes)},
+            "dominant_outside_diffusive_regime": int(np.sum(~dom.valid)),
             "d_kpc_quantiles_16_50_84": np.quantile(dom.d_kpc, [0.16, 0.5, 0.84]).tolist() if dom.d_kpc.size else None,
             "age_Myr_quantiles_16_50_84": np.quantile(dom.age_Myr, [0.16, 0.5, 0.84]).tolist() if dom.d_kpc.size else None})
     _figures(ds, dom, classes, out)

@@ -165,8 +165,8 @@ def to_dataset(prep: Prepared, stacked: dict, seed: int):
     dims = ("realisation", "energy")
     units = {"flux_p": "m-2 s-1 sr-1 GeV-1", "flux_he": "m-2 s-1 sr-1 GeV-1", "flux_all": "m-2 s-1 sr-1 GeV-1",
              "brightest_d_kpc": "kpc", "brightest_age_Myr": "Myr", "brightest_l_deg": "deg"}
-    data = {k: ((dims + ("component",)) if k == "dipole" else dims, v, {"units": units.get(k, "")})
-            for k, v in stacked.items()}
+    data = {k: ((dims + ("component",)) if k == "dipole" else dims, v.astype(np.int8) if v.dtype == bool else v,
+                {"units": units.get(k, "")}) for k, v in stacked.items()}
     mean = cont.mean_flux
     num = cont.mean_dipole_num.sum(0)
     data.update({
@@ -182,5 +182,6 @@ def to_dataset(prep: Prepared, stacked: dict, seed: int):
                      "spec": repr(spec),
                      "description": "Discrete-source population realisations (crknee.population): LIS fluxes per "
                                     "total energy per particle; dipole = all-particle, Galactic Cartesian; share = "
-                                    "brightest single source / total; brightest_* = brightest proton source"})
+                                    "brightest single source / total; brightest_* = brightest proton source; "
+                                    "brightest_valid = it is in the diffusive regime (c t >= 10 d, 3D/c <= d)"})
     return ds

@@ -17,6 +17,7 @@ from crknee.population import geometry
 from crknee.population.continuum import Continuum, continuum
 from crknee.population.kernel import accumulate, mode_factors
 from crknee.sources.injection import energy_integral_fast
+from crknee.sources.point import validity
 
 #: Per-source fields of :class:`Sources`.
 SOURCE_FIELDS = ("x", "y", "z", "age", "tau", "lnq", "beta", "inv_rcut", "is_cont", "cls")
@@ -145,7 +146,7 @@ def sum_sources(grid, H_kpc, sources: Sources) -> Sums:
 
 #: Per-energy outputs of :func:`evaluate` (arrays (K,) unless noted).
 OUTPUTS = ("flux_p", "flux_he", "flux_all", "dipole", "share_p", "share_all", "brightest_d_kpc",
-           "brightest_age_Myr", "brightest_l_deg", "brightest_class")
+           "brightest_age_Myr", "brightest_l_deg", "brightest_class", "brightest_valid")
 
 
 def evaluate(prep: Prepared, sources: Sources) -> dict:
@@ -153,7 +154,9 @@ def evaluate(prep: Prepared, sources: Sources) -> dict:
     m^-2 s^-1 sr^-1 GeV^-1): proton, helium and all-particle fluxes, the all-particle dipole
     vector (K, 3) (Galactic Cartesian, crknee.anisotropy.combine semantics), the share of
     the brightest single source in the proton and all-particle fluxes, and the distance,
-    age, longitude and class index of the brightest proton source (-1/NaN if none)."""
+    age, longitude and class index of the brightest proton source (-1/NaN if none) and
+    whether it is in the diffusive regime (crknee.sources.point.validity: c t >= 10 d and
+    3 D / c <= d; the diffusive kernel is used for every source regardless)."""
     cont = prep.continuum
     grid = cont.grid
     s = sum_sources(grid, prep.spec.H_kpc, sources)
@@ -172,7 +175,8 @@ def evaluate(prep: Prepared, sources: Sources) -> dict:
     return {"flux_p": flux_p, "flux_he": flux_he, "flux_all": flux_all, "dipole": num.sum(0) / flux_all[:, None],
             "share_p": s.jmax_p / flux_p, "share_all": s.jmax_all / flux_all,
             "brightest_d_kpc": np.where(have, d, np.nan), "brightest_age_Myr": np.where(have, age, np.nan),
-            "brightest_l_deg": np.where(have, l_deg, np.nan), "brightest_class": np.where(have, cls, -1)}
+            "brightest_l_deg": np.where(have, l_deg, np.nan), "brightest_class": np.where(have, cls, -1),
+            "brightest_valid": have & validity(grid.D[np.argmax(grid.protons)], d, age)}
 
 
 def realise(prep: Prepared, seed) -> dict:

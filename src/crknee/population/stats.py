@@ -52,8 +52,8 @@ def _energy_index(ds, E_GeV: float) -> int:
 class Dominance:
     """How often one source supplies more than ``threshold`` of the flux at ``E_GeV``:
     ``probability`` with its 68 % Clopper-Pearson interval (``lo``, ``hi``), out of ``n``
-    realisations; ``d_kpc``, ``age_Myr``, ``l_deg``, ``cls`` of the dominant source in each
-    realisation where it dominates."""
+    realisations; ``d_kpc``, ``age_Myr``, ``l_deg``, ``cls``, ``valid`` (diffusive regime)
+    of the dominant source in each realisation where it dominates."""
 
     E_GeV: float
     threshold: float
@@ -65,6 +65,7 @@ class Dominance:
     age_Myr: np.ndarray
     l_deg: np.ndarray
     cls: np.ndarray
+    valid: np.ndarray
 
 
 def dominance(ds, E_GeV: float = 1.0e6, threshold: float = 0.5) -> Dominance:
@@ -80,7 +81,7 @@ def dominance(ds, E_GeV: float = 1.0e6, threshold: float = 0.5) -> Dominance:
     pick = lambda name: ds[name].values[hit, k]   # noqa: E731
     return Dominance(float(E_GeV), float(threshold), m / n, float(ci.low), float(ci.high), n,
                      pick("brightest_d_kpc"), pick("brightest_age_Myr"), pick("brightest_l_deg"),
-                     pick("brightest_class"))
+                     pick("brightest_class"), pick("brightest_valid").astype(bool))
 
 
 def summary_table(ds) -> QTable:
