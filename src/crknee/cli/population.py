@@ -58,7 +58,7 @@ def _figures(ds, dom, classes, out):
     from crknee import paper
     from crknee.data import load, names, to_variable
     from crknee.plots import population as fig
-    from crknee.plots.style import SPECTRUM_WEIGHT, save  # noqa: F401  (selects Agg for file output)
+    from crknee.plots.style import SPECTRUM_WEIGHT  # (importing style selects Agg: the CLI writes files)
 
     E = ds["energy"].values
     lo, hi = E.min() / 3.0, E.max() * 3.0
