@@ -43,7 +43,6 @@ from crknee.sources.injection import R0_GV, energy_integral_fast
 from crknee.sources.point import FLUX_PER_DENSITY, rigidity_and_speed
 
 _LAG = np.polynomial.laguerre.laggauss(40)
-_GL8 = np.polynomial.legendre.leggauss(8)
 
 
 @dataclass(frozen=True)
