@@ -184,6 +184,7 @@ SCHEMA: dict = {
         "fixed_points_per_decade": _int(4),
     },
     "fit": Delegated("crknee.config:_check_fit"),
+    "population": Delegated("crknee.population.spec:check_section"),
     "candidates": {
         "catalogs": Key("datasets"),
         "b_max_deg": _pos("deg", 90.0),

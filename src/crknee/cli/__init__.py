@@ -23,7 +23,8 @@ from crknee import __version__
 from crknee.errors import CrkneeError
 
 #: Sub-modules of crknee.cli that contribute commands, in help order.
-COMMAND_MODULES = ("data", "propagate", "source", "gamma", "fit", "candidates", "plot", "config", "reproduce")
+COMMAND_MODULES = ("data", "propagate", "source", "gamma", "fit", "candidates", "plot", "config", "reproduce",
+                   "population")
 
 
 #: ``--debug`` was given: errors keep their full traceback.
