@@ -7,7 +7,10 @@ Run: ``.venv/bin/python benchmarks/bench_gamma.py [--json FILE]``.  Prints
   crknee with a precomputed kernel (what each fit step costs);
 * the maximum deviation from naima over 1 GeV - 1 PeV for three proton spectra;
 * each source's fit (or Table 2) with its time, and the protons at Earth over LHAASO's
-  at 1 PeV, for both containments ("diffusive" default, "all" no-escape limit).
+  at 1 PeV, for both containments ("diffusive" default, "all" no-escape limit);
+* issue 12: a 40 x 40 (n_H a^2, chi) ratio map of V4641 Sgr at its paper age (one SED
+  fit per chi; goal <= 60 s on 2 cores), the plausible range of every source, and the
+  leptonic fits with -2 ln(L_lep / L_had).
 """
 import argparse
 import json
@@ -17,7 +20,10 @@ import astropy.units as u
 import naima
 import numpy as np
 
-from crknee.gamma import PAPER_SOURCES, analyse_all, knee_ratios
+import crknee.data
+from crknee.gamma import DEFAULTS, PAPER_SOURCES, SEDData, analyse_all, datasets_for, knee_ratios
+from crknee.gamma.bands import knee_constraints
+from crknee.gamma.maps import ratio_map
 from crknee.gamma.emission import PPModel, gamma_sed, kernel, proton_grid, sed_erg_cm2_s
 
 
@@ -67,6 +73,29 @@ def fits(containment):
     return {"total_s": total, "sources": {n: {**r.summary(), "proton_ratio_1PeV": ratios[n]} for n, r in res.items()}}
 
 
+def maps():
+    data = SEDData.from_tables([crknee.data.load(n) for n in datasets_for("V4641 Sgr")])
+    t0 = time.perf_counter()
+    m = ratio_map(DEFAULTS["V4641 Sgr"], data, n_H_factors=np.geomspace(1e-3, 1e3, 40),
+                  chis=np.geomspace(1e-3, 1.0, 40), age_factors=(1.0,))
+    t_map = time.perf_counter() - t0
+    print(f"40 x 40 ratio map, V4641 Sgr, one age: {t_map:.1f} s (40 SED fits; goal <= 60 s)")
+    t0 = time.perf_counter()
+    res = analyse_all(PAPER_SOURCES)
+    kc = knee_constraints(res)
+    t_all = time.perf_counter() - t0
+    print(f"four sources, 40 chi x 40 n_H a^2 x 3 ages + leptonic fits: {t_all:.1f} s")
+    out = {"map_40x40_s": t_map, "all_sources_s": t_all, "sources": {}}
+    for name, c in kc.items():
+        lr = c.likelihood_ratio or {}
+        print(f"  {name:16s} [{c.map.label}] n_H = {c.map.params.n_H_cm3:.3g} cm^-3, a = {c.map.a_pc:.3g} pc: "
+              f"p(1 PeV)/LHAASO default {c.map.ratio_ref[1, -1]:.3g}, plausible {c.range[0]:.3g} - {c.range[1]:.3g}"
+              + (f"; -2 ln(L_lep/L_had) = {lr['minus2_ln_L_lep_over_L_had']:.2f} (chi2 had {lr['chi2_hadronic']:.2f}, "
+                 f"lep {lr['chi2_leptonic']:.2f}; leptonic fit {c.leptonic.seconds:.1f} s)" if lr else ""))
+        out["sources"][name] = c.summary()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", help="also write the numbers to this JSON file")
@@ -90,6 +119,7 @@ def main():
                   + (f"chi2 = {s['chi2']:.2f}/{s['ndof']} ndof, " if s["chi2"] is not None else "")
                   + f"{s['seconds']:.2f} s; {errs}; "
                   f"p(1 PeV)/LHAASO = {s['proton_ratio_1PeV']:.3g}")
+    report["maps"] = maps()
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=1)

@@ -81,3 +81,15 @@ def test_plot_protons_propagates_in_the_given_environment():
     np.testing.assert_allclose(default, explicit, rtol=1e-12)
     ok = np.isfinite(default) & np.isfinite(slow)
     assert ok.any() and not np.allclose(default[ok], slow[ok], rtol=1e-3)
+
+
+def test_plot_ratio_maps_command(tmp_path, capsys):
+    out, js = tmp_path / "maps.png", tmp_path / "maps.json"
+    main(["plot", "ratio-maps", "--out", str(out), "-s", "MAXI J1820+070", "--chi-points", "3", "--n-H-points", "4",
+          "--json", str(js)])
+    text = capsys.readouterr().out
+    assert "MAXI J1820+070 [paper parameters, not refitted]" in text and "plausible" in text
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    row = json.loads(js.read_text())["MAXI J1820+070"]
+    lo, hi = row["range"]
+    assert 0 < lo < hi and row["likelihood_ratio"] is None

@@ -87,3 +87,23 @@ def test_cygnus_slow_diffusion_at_fixed_gamma_flux():
     r2 = knee_ratio_per_gamma_flux(p.replace(L0_erg_s=7 * p.L0_erg_s)).to_value(u.cm**2 * u.s / u.erg)
     assert r2 == pytest.approx(r[1], rel=1e-10)  # the default chi is 0.1
 
+
+
+def test_user_csv_sed_is_fitted_with_the_paper_config(tmp_path, monkeypatch):
+    """Table 2 stays (labelled) for a source without points; a CSV added with
+    ``crknee data add`` is picked up by the paper config (sed = [], refit = true)."""
+    from crknee.config import load
+    from crknee.gamma import analyse_all
+
+    monkeypatch.setenv("CRKNEE_USER_DATA", str(tmp_path / "user"))
+    opts = {k: v for k, v in load()["gamma"]["sources"]["MAXI J1820+070"].items()}
+    assert opts["sed"] == [] and opts["refit"] is True
+    name = "MAXI J1820+070"
+    assert analyse_all([name], {name: dict(opts)})[name].label == LABEL_PAPER
+    csv = tmp_path / "MAXI_test.csv"
+    csv.write_text("# experiment: test\n# reference: synthetic test points\n# source: MAXI J1820+070\n"
+                   "# x_unit: TeV\n# y_unit: erg cm-2 s-1\nx,y,y_err_lo,y_err_hi,upper_limit\n"
+                   "10,4e-13,8e-14,8e-14,0\n30,3e-13,6e-14,6e-14,0\n100,1.5e-13,4e-14,4e-14,0\n300,1e-13,,,1\n")
+    added = crknee.data.add(csv, "gamma")
+    r = analyse_all([name], {name: dict(opts)}, nsteps=300, burn=100)[name]
+    assert r.label == LABEL_FIT and r.datasets == (added,) and (r.n_points, r.n_upper) == (4, 1)

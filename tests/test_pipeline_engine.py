@@ -1,12 +1,12 @@
 """The step runner: cache keys, reruns of exactly what changed, atomic records, errors."""
 import json
-import pickle
 
 import pytest
 
 from crknee import config as cfgmod
 from crknee.errors import CrkneeError
 from crknee.pipeline.engine import MissingModuleError, Step, StepResult, run_steps
+from crknee.pipeline.states import read_state
 
 
 def _make_steps(calls):
@@ -73,15 +73,15 @@ def test_b_reads_upstream_state_from_cache(tmp_path):
     calls = []
     steps = _make_steps(calls)
     run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True)
-    # remove b's record: b reruns and must load a's state from the pickle
+    # remove b's record: b reruns and must load a's state from the stored state file
     (tmp_path / "cache" / "b.json").unlink()
     calls.clear()
     summaries = run_steps(steps, cfgmod.load(), tmp_path, fast=False, quiet=True).summaries
     assert calls == ["b"] and summaries["b"] == {"twice": 4.0}
-    with open(tmp_path / "cache" / "a.pkl", "rb") as fh:
-        assert pickle.load(fh) == 2.0
+    assert read_state(tmp_path / "cache" / "a.state.npz") == 2.0
+    assert not list((tmp_path / "cache").glob("*.pkl"))
     record = json.loads((tmp_path / "cache" / "a.json").read_text())
-    assert set(record) == {"key", "summary", "artifacts", "seconds"} and "tables/a.txt" in record["artifacts"]
+    assert set(record) == {"key", "summary", "artifacts", "state", "seconds"} and "tables/a.txt" in record["artifacts"]
 
 
 def test_failing_step_leaves_no_record(tmp_path):

@@ -114,6 +114,9 @@ _SOURCE = {  # crknee.gamma.SourceParams fields, plus the SED datasets and wheth
     "refit": _BOOL,
 }
 
+#: Source keys that may be left out: n_H_cm3 (then the gas model at (l, b, d), crknee.gamma.target).
+_SOURCE_OPTIONAL = ("n_H_cm3",)
+
 
 #: The schema of every section and key.
 SCHEMA: dict = {
@@ -165,6 +168,12 @@ SCHEMA: dict = {
         "nsteps": _int(2),
         "burn": _int(1),
         "seed": _int(0),
+        "map_chi_points": _int(2),
+        "map_n_H_points": _int(2),
+        "plausible_chi": _range(None, 0.0, lo_open=True),
+        "plausible_n_H_factor": _range(None, 0.0, lo_open=True),
+        "plausible_age_factor": _range(None, 0.0, lo_open=True),
+        "leptonic": _BOOL,
     },
     "protons": {
         "reference_dataset": Key("dataset"),
@@ -175,6 +184,7 @@ SCHEMA: dict = {
         "fixed_points_per_decade": _int(4),
     },
     "fit": Delegated("crknee.config:_check_fit"),
+    "population": Delegated("crknee.population.spec:check_section"),
     "candidates": {
         "catalogs": Key("datasets"),
         "b_max_deg": _pos("deg", 90.0),
@@ -333,14 +343,19 @@ def _delegated(values: dict) -> None:
 
 
 def _cross_checks(values: dict) -> None:
-    """Checks across keys, on the config as given and with its [fast] overrides applied."""
+    """Checks across keys (and the physical ones of :func:`crknee.validation.check`), on
+    the config as given and with its [fast] overrides applied."""
+    from crknee.validation import check
+
     plain = {k: v for k, v in values.items() if k != "fast"}
     _delegated(plain)
     _check_gamma(plain)
+    check(plain)
     try:
         fast = _merge(plain, values.get("fast", {}))
         _delegated(fast)
         _check_gamma(fast)
+        check(fast)
     except ConfigError as exc:  # the base passed: the error comes from a [fast] override
         raise ConfigError(f"fast.{exc}") from None
 
@@ -350,7 +365,7 @@ def _check_gamma(values: dict) -> None:
     if gamma["nsteps"] <= gamma["burn"]:
         raise ConfigError(f"gamma.burn: must be smaller than gamma.nsteps ({gamma['nsteps']}), got {gamma['burn']}")
     for name, src in gamma["sources"].items():
-        missing = [k for k in _SOURCE if k not in src]
+        missing = [k for k in _SOURCE if k not in src and k not in _SOURCE_OPTIONAL]
         if missing:
             raise ConfigError(f"gamma.sources.{name}.{missing[0]}: missing (every source gives {', '.join(_SOURCE)})")
 
@@ -422,4 +437,9 @@ def load(source=None) -> Config:
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"config {str(path)!r}: no such file")
-    return validate(_parse_toml(path.read_text(), str(path)), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {str(path)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                          f"position {exc.start}); TOML files are UTF-8") from None
+    return validate(_parse_toml(text, str(path)), str(path))

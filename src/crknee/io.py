@@ -59,3 +59,23 @@ def sha256_file(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+#: sha256_cached's memo: (resolved path, inode, size, mtime_ns) -> hex digest.
+_HASHES: dict = {}
+
+
+def sha256_cached(path) -> str:
+    """:func:`sha256_file` memoised on the file's (path, inode, size, mtime) in this process.
+
+    For inputs that are read many times per run (the datasets in every cache key); a file
+    rewritten in place changes its mtime and size, so it is hashed again.  Integrity checks
+    of outputs use :func:`sha256_file`, which always reads the bytes.
+    """
+    p = Path(path).resolve()
+    st = p.stat()
+    tag = (str(p), st.st_ino, st.st_size, st.st_mtime_ns)
+    digest = _HASHES.get(tag)
+    if digest is None:
+        digest = _HASHES[tag] = sha256_file(p)
+    return digest

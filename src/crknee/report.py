@@ -28,7 +28,10 @@ PAPER = {
 CAPTIONS = {
     "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
     "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
-    "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar.",
+    "fig02b_ratio_maps": "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, the SED refitted "
+                         "at every point; red: the source alone exceeds the measured protons; dotted: plausible box.",
+    "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar (dashed: default config; "
+                     "shaded: plausible (n_H a^2, chi, age) box).",
     "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the dipole, 100 GeV - 10 EeV: every bundled experiment; background, "
                               "local SNR, knee source (MAP) and total, for isotropic diffusion (left) and the "
                               "field-aligned dipole (right).",
@@ -140,6 +143,31 @@ def _convergence(fit: dict, knee: dict) -> str:
             + piled)
 
 
+def _knee_constraint(summary: dict, steps: dict) -> str:
+    """Issue 12: the ratio at the default config beside its plausible range, and the
+    hadronic/leptonic likelihood ratio (empty when the gamma step made no maps)."""
+    rows = []
+    for name, g in summary["gamma"].items():
+        c = steps["gamma"]["sources"][name].get("constraint")
+        if c is None:
+            continue
+        lr = c.get("likelihood_ratio") or {}
+        lep = c.get("leptonic") or {}
+        rows.append([name, c["n_H_ref_cm3"], c["a_pc"], g["proton_ratio_1PeV"], f"{c['range'][0]:.3g} - {c['range'][1]:.3g}",
+                     lr.get("minus2_ln_L_lep_over_L_had"), lr.get("delta_AIC_lep_minus_had"), lep.get("alpha"),
+                     lep.get("Ecut_TeV"), c["label"]])
+    if not rows:
+        return ""
+    box = next(iter(steps["gamma"]["sources"].values()))["constraint"]["plausible"]
+    return ("<h3>The protons at Earth as a constraint (issue 12; docs/gamma.md)</h3>"
+            f"<p class='note'>Plausible box: n_H = {box['n_H_factor'][0]:g}-{box['n_H_factor'][1]:g} x the gas model, "
+            f"chi = {box['chi'][0]:g}-{box['chi'][1]:g} (two-zone), age = {box['age_factor'][0]:.3g}-{box['age_factor'][1]:g} "
+            "x the paper's; the gamma-ray SED is refitted at every point (L0 follows). -2 ln(L_lep/L_had) &gt; 0 favours "
+            "the hadronic model; the models are not nested.</p>"
+            + _table(["source", "n_H gas model [cm^-3]", "a [pc]", "p(1 PeV)/LHAASO default", "plausible range",
+                      "-2 ln(L_lep/L_had)", "dAIC lep-had", "IC alpha", "IC Ecut [TeV]", "status"], rows))
+
+
 def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: dict) -> str:
     """The report's HTML text."""
     cfg = summary["config"]["values"]
@@ -174,6 +202,7 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
                      g["proton_ratio_1PeV"], f"< {PAPER['proton_ratio_1PeV_max']:g}", status])
     sections.append(_table(
         ["source", "beta", "paper beta", "L0 [erg/s]", "paper L0", "chi2", "ndof", "p(1 PeV)/LHAASO", "paper", "status"], rows))
+    sections.append(_knee_constraint(summary, steps))
     knee = summary["knee_source"]
     fit = steps["knee_mcmc"]
     sections += [

@@ -48,10 +48,16 @@ def read_samples(path):
     missing = [c for c in ("l_deg", "d_kpc") if c not in table.colnames]
     if missing:
         raise DataError(f"posterior samples {str(path)!r} lack column(s) {missing}; has {table.colnames}")
-    l, d = table["l_deg"], table["d_kpc"]
-    l = l.to(u.deg) if isinstance(l, u.Quantity) else np.asarray(l, float) * u.deg
-    d = d.to(u.kpc) if isinstance(d, u.Quantity) else np.asarray(d, float) * u.kpc
-    return l, d
+    out = []
+    for col, unit in (("l_deg", u.deg), ("d_kpc", u.kpc)):
+        x = table[col]
+        try:
+            out.append(x.to(unit) if isinstance(x, u.Quantity) else np.asarray(x, float) * unit)
+        except u.UnitsError:
+            raise DataError(f"posterior samples {str(path)!r}: column {col} is in {x.unit}, not convertible to {unit}") from None
+        except (TypeError, ValueError):
+            raise DataError(f"posterior samples {str(path)!r}: column {col} is not numeric") from None
+    return tuple(out)
 
 
 def two_piece_normal(median, minus, plus, n: int, rng: np.random.Generator):

@@ -18,14 +18,17 @@ def data_group():
 @data_group.command("list")
 @click.option("--quantity", "-q", type=click.Choice(QUANTITIES), help="Only this quantity.")
 def list_cmd(quantity):
-    """Every dataset name with its reference."""
+    """Every dataset name with its reference (an unreadable dataset is listed as such)."""
+    bad = 0
     for name in data.names(quantity):
         try:
             reference = data.load(name).meta.get("reference", "")
-        except DataError as exc:  # one damaged (user) file must not hide the others
-            click.echo(f"{name}\tUNREADABLE: {exc}")
-            continue
+        except (DataError, OSError, UnicodeDecodeError, ValueError) as exc:
+            bad += 1
+            reference = f"UNREADABLE: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         click.echo(f"{name}\t{reference}")
+    if bad:
+        raise DataError(f"{bad} dataset(s) cannot be read (marked UNREADABLE above)")
 
 
 @data_group.command("show")

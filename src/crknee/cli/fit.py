@@ -22,7 +22,8 @@ def _fixed(fixed, out):
 
 @cli.command("fit")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="TOML file with a [fit] section (default: the bundled paper config).")
+              help="TOML config merged onto the paper's, as for `crknee reproduce` (default: the paper's); "
+                   "its [fit] section is used.")
 @click.option("--mock", is_flag=True, help="Fit data made by the model at the parameters' values (plus [[fit.mock.extra]]).")
 @click.option("--fixed", type=click.Path(dir_okay=False), default=None,
               help="HDF5 file of the fixed components (default: OUT/fixed_components.h5).")
@@ -31,9 +32,13 @@ def _fixed(fixed, out):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def fit_command(config, mock, fixed, out, no_plots, quiet):
     """Fit the knee source (l, b, d, t, R_cut, beta, W) by MCMC; rerun to resume."""
-    from crknee.fit.driver import fit, format_summary, load_section
+    from crknee.config import load
+    from crknee.fit.driver import fit, format_summary
+    from crknee.lock import output_lock
 
-    summary = fit(load_section(config), _fixed(fixed, out), out, mock=mock, progress=not quiet, plots=not no_plots)
+    section = load(config).section("fit")  # merged onto the paper config and validated like every command's
+    with output_lock(out):
+        summary = fit(section, _fixed(fixed, out), out, mock=mock, progress=not quiet, plots=not no_plots)
     click.echo(format_summary(summary))
 
 

@@ -15,6 +15,10 @@ from crknee.io import atomic_write_table
 from crknee.sources.point import FLUX_UNIT, PointSource, ValidityWarning
 
 
+#: Cap of ``--n``: 1e5 energies already resolve any spectral feature and bound time and memory.
+MAX_ENERGIES = 100_000
+
+
 @cli.command("source")
 @click.option("--l", "l_deg", type=float, required=True, help="Galactic longitude [deg].")
 @click.option("--b", "b_deg", type=float, required=True, help="Galactic latitude [deg].")
@@ -28,7 +32,8 @@ from crknee.sources.point import FLUX_UNIT, PointSource, ValidityWarning
 @click.option("--halo", type=float, default=None, help="Halo half-height [kpc] (image method); default free space.")
 @click.option("--emin", type=float, default=1e2, show_default=True, help="Lowest total energy per particle [GeV].")
 @click.option("--emax", type=float, default=1e9, show_default=True, help="Highest total energy per particle [GeV].")
-@click.option("--n", "n_points", type=int, default=71, show_default=True, help="Number of log-spaced energies.")
+@click.option("--n", "n_points", type=click.IntRange(2, MAX_ENERGIES), default=71, show_default=True,
+              help=f"Number of log-spaced energies (2 to {MAX_ENERGIES}).")
 @click.option("--background", is_flag=True,
               help="Also write the totals with the background (crknee.propagation.solve(), Table 1 model).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output ECSV file.")

@@ -9,7 +9,13 @@
   :class:`Interrupted` is raised.  An exception inside the log-probability leaves the
   file at the last completed step.  A SIGKILL between steps loses nothing; HDF5 itself
   is not journalled, so a SIGKILL inside the few-millisecond write of a step can in
-  principle damage the file (documented limitation).
+  principle damage the file.
+- Integrity: the file is written in HDF5's 1.8 format (checksums on the superblock and
+  the object headers) with Fletcher-32 checksums on every data chunk.
+  Before resuming, :func:`chain_problem` reads the whole file back (every checksum is
+  verified on read) and checks its bookkeeping; a chain that fails is never resumed: it
+  is moved aside (``.chain.h5.damaged-<UTC time>``, :func:`set_aside`) with a
+  :class:`DamagedChainWarning` and a new chain is started from the seed.
 - Seeds: ``numpy.random.SeedSequence(seed)`` spawns one stream for the start positions
   and one (MT19937, emcee's generator) for the moves.
 - Convergence (Foreman-Mackey et al. 2013, PASP 125, 306; emcee docs "Saving & monitoring
@@ -56,6 +62,10 @@ class Interrupted(CrkneeError):
 
 class NotConvergedWarning(UserWarning):
     """The chain reached ``nsteps`` before the autocorrelation stop rule was met."""
+
+
+class DamagedChainWarning(UserWarning):
+    """A chain file failed its integrity check and was moved aside; a new chain starts."""
 
 
 class CircularDEMove(emcee.moves.DEMove):
@@ -162,7 +172,11 @@ class ResumableHDFBackend(HDFBackend):
     @contextlib.contextmanager
     def session(self):
         try:
-            self._handle = h5py.File(self.filename, "a")
+            # a new file gets HDF5 1.8's format: checksummed superblock and object headers,
+            # and no write-consistency flag (that of the 1.10 format stays set after a
+            # SIGKILL and refuses every later open)
+            new = not Path(self.filename).exists()
+            self._handle = h5py.File(self.filename, "a", **({"libver": ("v108", "v108")} if new else {}))
         except BlockingIOError:
             raise CrkneeError(f"chain file {self.filename} is in use by another run (HDF5 lock)") from None
         try:
@@ -190,10 +204,20 @@ class ResumableHDFBackend(HDFBackend):
             yield f
 
     def reset(self, nwalkers, ndim):
-        super().reset(nwalkers, ndim)
+        """emcee's layout (group attributes, ``accepted``, ``chain``, ``log_prob``) with a
+        Fletcher-32 checksum on every chunk, plus the two generator ``slots``."""
         with self.open("a") as f:
+            if self.name in f:
+                del f[self.name]
+            g = f.create_group(self.name)
+            g.attrs.update({"version": emcee.__version__, "nwalkers": nwalkers, "ndim": ndim, "has_blobs": False,
+                            "iteration": 0})
+            g.create_dataset("accepted", data=np.zeros(nwalkers), fletcher32=True)
+            g.create_dataset("chain", (0, nwalkers, ndim), maxshape=(None, nwalkers, ndim), dtype=self.dtype,
+                             fletcher32=True)
+            g.create_dataset("log_prob", (0, nwalkers), maxshape=(None, nwalkers), dtype=self.dtype, fletcher32=True)
             # per slot: 624 MT19937 keys, pos, has_gauss, cached_gaussian, acceptance counts
-            f[self.name].create_dataset("slots", data=np.zeros((2, _RNG_WORDS + 3 + nwalkers)))
+            g.create_dataset("slots", data=np.zeros((2, _RNG_WORDS + 3 + nwalkers)), fletcher32=True)
         if self._handle is not None:
             self._iteration = 0
 
@@ -287,6 +311,46 @@ def _check_file(backend, nwalkers, ndim, names):
     return it
 
 
+def chain_problem(path, name: str = "mcmc") -> str | None:
+    """Why the chain file ``path`` must not be resumed, in a few words; None if it is intact.
+
+    Reads every dataset back (HDF5 verifies the metadata and Fletcher-32 checksums on the
+    way) and checks the bookkeeping: ``iteration`` within the chain, the walkers' shape,
+    finite positions and log-posteriors for every saved step, a finite generator state.
+    """
+    try:
+        with h5py.File(path, "r") as f:
+            if name not in f:
+                return None  # created, no step saved yet
+            g = f[name]
+            it, nw, nd = int(g.attrs["iteration"]), int(g.attrs["nwalkers"]), int(g.attrs["ndim"])
+            chain, log_prob, slots = g["chain"][...], g["log_prob"][...], g["slots"][...]
+            for obj in (f, g, *g.values()):  # every other dataset and attribute, read through
+                if isinstance(obj, h5py.Dataset):
+                    obj[...]
+                dict(obj.attrs)
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+        return f"unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    if chain.shape[1:] != (nw, nd) or log_prob.shape != chain.shape[:2] or slots.shape != (2, _RNG_WORDS + 3 + nw):
+        return "inconsistent dataset shapes"
+    if not 0 <= it <= chain.shape[0]:
+        return f"iteration {it} outside the {chain.shape[0]} stored steps"
+    if not (np.all(np.isfinite(chain[:it])) and np.all(np.isfinite(log_prob[:it])) and np.all(np.isfinite(slots))):
+        return "non-finite values in the saved steps"
+    return None
+
+
+def set_aside(path, reason: str) -> Path:
+    """Move a damaged chain file out of the way (``.NAME.damaged-<UTC time>`` beside it),
+    warn with :class:`DamagedChainWarning`, and return the new path."""
+    path = Path(path)
+    aside = path.with_name(f".{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    path.replace(aside)
+    warnings.warn(DamagedChainWarning(f"{path} is damaged ({reason}); moved to {aside.name}, starting a new chain"),
+                  stacklevel=2)
+    return aside
+
+
 def _start(log_prob, parameters, settings, rng):
     p0 = parameters.initial(rng, settings.nwalkers, settings.init, settings.init_width)
     lp = log_prob(p0)
@@ -342,6 +406,10 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
+    if path.is_file():
+        problem = chain_problem(path)
+        if problem is not None:
+            set_aside(path, problem)
     moves = MOVES[settings.moves](parameters)
     backend = ResumableHDFBackend(str(path), name="mcmc")
     with backend.session():  # opening creates the file; a new one holds no group: 0 steps

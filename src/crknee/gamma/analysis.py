@@ -8,7 +8,10 @@ today: V4641 Sgr (LHAASO, HAWC, H.E.S.S.) and SS 433 (H.E.S.S. east and west jet
 regions, HAWC east and west lobes at 20 TeV: the one-region model stands for one lobe).
 The paper fits LHAASO points of all four sources, which are not bundled
 (shared/data/SOURCES-other.md).  A source with no points keeps its Table 2 parameters
-and is labelled "paper parameters, not refitted".
+and is labelled "paper parameters, not refitted"; as soon as a user adds an SED for it
+(any file ``crknee data add FILE --quantity gamma`` accepts, CSV or ECSV, with meta
+``source`` = its name) it is fitted like the others (``datasets`` None or empty: every
+dataset of the source).
 """
 from __future__ import annotations
 
@@ -33,10 +36,10 @@ def datasets_for(name: str) -> list[str]:
 
 def analyse(name: str, params: SourceParams | None = None, datasets=None, refit: bool = True,
             **fit_kwargs) -> FitResult:
-    """Fit source ``name`` to its SED points (``datasets``, default :func:`datasets_for`),
+    """Fit source ``name`` to its SED points (``datasets``; None or empty: :func:`datasets_for`),
     or return its given parameters if it has none or ``refit`` is False."""
     params = params or defaults(name)
-    names = datasets_for(name) if datasets is None else list(datasets)
+    names = list(datasets) if datasets else datasets_for(name)
     if not names or not refit:
         return paper_result(params)
     return fit_sed(params, SEDData.from_tables([crknee.data.load(n) for n in names]), **fit_kwargs)

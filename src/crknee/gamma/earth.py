@@ -9,10 +9,13 @@ orders of magnitude below the measured protons around the knee; :func:`ratio_to_
 quantifies it against a crknee dataset (default LHAASO's proton spectrum,
 Cao et al. 2025, arXiv:2505.14447, EPOS-LHC) at 1 PeV.
 
-With a uniform suppression chi < 1 (Cyg X-1) the whole path to Earth is slow; the
-Cygnus-bubble picture of Nie et al. (2024, ApJ 974, 276) has slow diffusion only inside
-the bubble, so chi < 1 here is the limit of a bubble as large as the distance; chi = 1
-the opposite limit (no bubble).  docs/gamma.md compares both.
+With a uniform suppression chi < 1 (containment "diffusive" or "all") the whole path to
+Earth is slow: the limit of a bubble as large as the distance.  ``containment="two_zone"``
+is the bubble of the region's size (the Cygnus-bubble picture of Nie et al. 2024, ApJ
+974, 276; TeV halos): chi D inside the sphere of radius a, D outside, solved exactly by
+:mod:`crknee.sources.two_zone` (the density at Earth is the exterior solution fed by the
+density on the sphere); for chi = 1 it is the one-zone flux, for chi -> 0 nothing arrives.
+``injection="burst"`` releases the energy L0 * age at once (eq. 6).  docs/gamma.md.
 """
 from __future__ import annotations
 
@@ -24,20 +27,62 @@ import numpy as np
 import crknee.data
 from crknee.errors import InputError
 from crknee.gamma.params import SourceParams
-from crknee.gamma.source_model import scaled_diffusion
-from crknee.modulation import PHI_PAPER
-from crknee.sources.point import PointSource, ValidityWarning
+from crknee.gamma.source_model import PROTON, scaled_diffusion
+from crknee.modulation import PHI_PAPER, force_field_factor
+from crknee.sources import two_zone
+from crknee.sources.injection import q0_from_luminosity, spectrum_shape
+from crknee.sources.point import FLUX_PER_DENSITY, FLUX_UNIT, PointSource, ValidityWarning, rigidity_and_speed, validity
 from crknee.transport import Diffusion
+from crknee.constants import S_PER_MYR
 
 #: Proton dataset of the knee comparison (paper Fig. 3: LHAASO, Cao et al. 2025).
 LHAASO_PROTONS = "proton/LHAASO_2025_2505.14447_EPOSLHC"
 
 
 def point_source(params: SourceParams, diffusion: Diffusion | None = None) -> PointSource:
-    """The continuous :class:`PointSource` of ``params`` (protons only)."""
+    """The one-zone :class:`PointSource` of ``params`` (protons only; continuous, or a
+    burst of energy L0 * age)."""
+    D = scaled_diffusion(diffusion or Diffusion(), params.diffusion_suppression)
+    if params.injection == "burst":
+        return PointSource(params.name, params.l_deg, params.b_deg, params.d_kpc, params.age_Myr, params.beta,
+                           params.Rcut_GV, energy_erg=params.L0_erg_s * params.age_Myr * S_PER_MYR, mode="burst",
+                           diffusion=D)
     return PointSource(params.name, params.l_deg, params.b_deg, params.d_kpc, params.age_Myr,
-                       params.beta, params.Rcut_GV, luminosity_erg_s=params.L0_erg_s, mode="continuous",
-                       diffusion=scaled_diffusion(diffusion or Diffusion(), params.diffusion_suppression))
+                       params.beta, params.Rcut_GV, luminosity_erg_s=params.L0_erg_s, mode="continuous", diffusion=D)
+
+
+def proton_kinematics(E_GeV, diffusion: Diffusion | None = None, phi_GV: float = PHI_PAPER.to_value("GV")):
+    """(R [GV], v/c, dR/dE, force-field flux ratio, D [kpc^2/Myr]) of protons observed at
+    total energy ``E_GeV`` at Earth, evaluated at their interstellar energy."""
+    D = diffusion or Diffusion()
+    m = PROTON.mass_GeV
+    ekn_lis, ratio = force_field_factor(np.asarray(E_GeV, dtype=float) - m, phi_GV, 1, 1, m)
+    R, v, dRdE = rigidity_and_speed(ekn_lis + m, PROTON)
+    return R, v, dRdE, ratio, D.kpc2_Myr(R, v)
+
+
+def two_zone_flux_from_density(params: SourceParams, kinematics, G) -> np.ndarray:
+    """J [m^-2 s^-1 sr^-1 GeV^-1] = v q(R) dR/dE G / (4 pi) (force-field modulated) for the
+    two-zone density ``G`` [kpc^-3 per particle/Myr or per particle] on ``kinematics``."""
+    p = params
+    R, v, dRdE, ratio, _ = kinematics
+    q0 = float(q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV)) * (p.age_Myr if p.injection == "burst" else 1.0)
+    return FLUX_PER_DENSITY * v * q0 * spectrum_shape(R, p.beta, p.Rcut_GV) * G * dRdE * ratio
+
+
+def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = None,
+                  phi_GV: float = PHI_PAPER.to_value("GV")) -> tuple[np.ndarray, np.ndarray]:
+    """Float kernel of the two-zone protons at Earth: (flux [m^-2 s^-1 sr^-1 GeV^-1] per
+    unit total energy ``E_GeV``, valid mask), force-field modulated.
+
+    n_E = q(R) dR/dE G_2(d; a, t, D(R), chi), J = v n_E / (4 pi) as in
+    :class:`crknee.sources.point.PointSource`, with G_2 = :func:`crknee.sources.two_zone.density_at`
+    and q0 per Myr (continuous) or q0 * age (burst)."""
+    p = params
+    kin = proton_kinematics(E_GeV, diffusion, phi_GV)
+    Dk = kin[4]
+    G = two_zone.density_at(p.d_kpc, p.radius_kpc, p.age_Myr, Dk, p.diffusion_suppression, p.injection)
+    return two_zone_flux_from_density(p, kin, G), validity(Dk, p.d_kpc, p.age_Myr)
 
 
 def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion | None = None,
@@ -46,7 +91,11 @@ def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion |
 
     ``valid`` is False where the diffusive solution does not hold (c t < 10 d or mean
     free path > d, :func:`crknee.sources.point.validity`): e.g. SS 433's 20 kyr give
-    c t = 6.1 kpc ~ d, so its flux there is the diffusive estimate, flagged."""
+    c t = 6.1 kpc ~ d, so its flux there is the diffusive estimate, flagged.
+    ``containment="two_zone"``: :func:`two_zone_flux`; else the one-zone point source."""
+    if params.containment == "two_zone":
+        J, valid = two_zone_flux(params, np.atleast_1d(E.to_value(u.GeV)), diffusion, phi.to_value(u.GV))
+        return J.reshape(np.shape(E)) * FLUX_UNIT, valid.reshape(np.shape(E))
     src = point_source(params, diffusion)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", ValidityWarning)  # reported through ``valid``

@@ -177,15 +177,11 @@ class _Model:
         return res.x, float(res.fun)
 
 
-def fit_sed(params: SourceParams, data: SEDData, *, cutoff="auto", nwalkers: int = 24,
-            nsteps: int = 1200, burn: int = 400, seed: int = 1, source: HadronicSource | None = None) -> FitResult:
-    """Fit L0, beta (and R_cut per ``cutoff``: "auto" | True | False) of ``params`` to ``data``."""
+def maximum_likelihood(source: HadronicSource, data: SEDData, cutoff="auto"):
+    """The maximum-likelihood (L0, beta[, R_cut]) of ``source``'s model for ``data``:
+    returns (model, theta, chi2, use_cutoff, dchi2_cutoff); ``cutoff`` "auto" | True | False."""
     if cutoff not in ("auto", True, False):
         raise InputError(f"cutoff must be 'auto', True or False; got {cutoff!r}")
-    if nsteps <= burn or nwalkers < 8:
-        raise InputError(f"need nsteps > burn and nwalkers >= 8; got nsteps={nsteps!r}, burn={burn!r}, nwalkers={nwalkers!r}")
-    t0 = time.perf_counter()
-    source = source or HadronicSource(params)
     fits = {}
     for cut in ((False, True) if cutoff == "auto" else (bool(cutoff),)):
         model = _Model(source, data, cut)
@@ -193,26 +189,42 @@ def fit_sed(params: SourceParams, data: SEDData, *, cutoff="auto", nwalkers: int
     dchi2 = fits[False][2] - fits[True][2] if len(fits) == 2 else float("nan")
     use_cut = bool(cutoff) if cutoff != "auto" else dchi2 >= CUTOFF_DCHI2
     model, x, c = fits[use_cut]
-    rng = np.random.default_rng(seed)
-    ndim = x.size
-    p0 = x + 1e-3 * rng.standard_normal((nwalkers, ndim))
-    p0 = np.clip(p0, model.lo + 1e-9, model.hi - 1e-9)
-    sampler = emcee.EnsembleSampler(nwalkers, ndim, model.log_prob, vectorize=True)
-    sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()
-    sampler.run_mcmc(p0, nsteps, progress=False)
-    chain = sampler.get_chain(discard=burn, flat=True)
-    lp = sampler.get_log_prob(discard=burn, flat=True)
-    if -2.0 * lp.max() < c:  # the chain found a slightly better point
-        x, c = chain[np.argmax(lp)], float(-2.0 * lp.max())
+    return model, x, c, use_cut, dchi2
+
+
+def fit_sed(params: SourceParams, data: SEDData, *, cutoff="auto", nwalkers: int = 24,
+            nsteps: int = 1200, burn: int = 400, seed: int = 1, source: HadronicSource | None = None,
+            sample: bool = True) -> FitResult:
+    """Fit L0, beta (and R_cut per ``cutoff``: "auto" | True | False) of ``params`` to ``data``;
+    ``sample=False`` stops at the maximum likelihood (no posterior: the maps of
+    :mod:`crknee.gamma.maps` fit thousands of models)."""
+    if nsteps <= burn or nwalkers < 8:
+        raise InputError(f"need nsteps > burn and nwalkers >= 8; got nsteps={nsteps!r}, burn={burn!r}, nwalkers={nwalkers!r}")
+    t0 = time.perf_counter()
+    source = source or HadronicSource(params)
+    model, x, c, use_cut, dchi2 = maximum_likelihood(source, data, cutoff)
     names = ["log10_L0", "beta"] + (["log10_Rcut"] if use_cut else [])
-    q16, q50, q84 = np.percentile(chain, [16, 50, 84], axis=0)
+    chain, median, minus, plus = None, {}, {}, {}
+    if sample:
+        rng = np.random.default_rng(seed)
+        ndim = x.size
+        p0 = x + 1e-3 * rng.standard_normal((nwalkers, ndim))
+        p0 = np.clip(p0, model.lo + 1e-9, model.hi - 1e-9)
+        sampler = emcee.EnsembleSampler(nwalkers, ndim, model.log_prob, vectorize=True)
+        sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()
+        sampler.run_mcmc(p0, nsteps, progress=False)
+        chain = sampler.get_chain(discard=burn, flat=True)
+        lp = sampler.get_log_prob(discard=burn, flat=True)
+        if -2.0 * lp.max() < c:  # the chain found a slightly better point
+            x, c = chain[np.argmax(lp)], float(-2.0 * lp.max())
+        q16, q50, q84 = np.percentile(chain, [16, 50, 84], axis=0)
+        median = {k: float(q50[i]) for i, k in enumerate(names)}
+        minus = {k: float(q50[i] - q16[i]) for i, k in enumerate(names)}
+        plus = {k: float(q84[i] - q50[i]) for i, k in enumerate(names)}
     best = params.replace(L0_erg_s=float(10.0 ** x[0]), beta=float(x[1]),
                           Rcut_GV=float(10.0 ** x[2]) if use_cut else NO_CUTOFF_GV, table2=False)
     return FitResult(best, LABEL_FIT, data.names, c, int(data.y.size), int(np.sum(data.upper)), use_cut, dchi2,
-                     {k: float(q50[i]) for i, k in enumerate(names)},
-                     {k: float(q50[i] - q16[i]) for i, k in enumerate(names)},
-                     {k: float(q84[i] - q50[i]) for i, k in enumerate(names)},
-                     chain, time.perf_counter() - t0)
+                     median, minus, plus, chain, time.perf_counter() - t0)
 
 
 def paper_result(params: SourceParams) -> FitResult:

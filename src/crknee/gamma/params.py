@@ -19,11 +19,12 @@ What the paper does NOT give, and crknee's choices (all parameters, change them 
   the others use 0.3 deg, about the KM2A angular resolution near 100 TeV (Aharonian et
   al. 2021, Chinese Phys. C 45, 025002, KM2A performance), i.e. the smallest region
   LHAASO resolves;
-* the gas density: n_H = 1 cm^-3 for every source, the conventional reference density
-  (Kafexhiu et al. 2014; naima's default).  In the diffusive regime (sqrt(4 D t) >> region
-  radius a) the gamma-ray flux scales as L0 n_H a^2 / D, so a fitted L0 scales as
+* the gas density: by default the bundled 2D gas model (HI + 2 H2 + HII, He through the
+  nuclear enhancement) at the source's (l, b, d), :mod:`crknee.gamma.target`
+  (``n_H_cm3=None``); any number overrides it.  In the diffusive regime (sqrt(4 D t) >>
+  region radius a) the gamma-ray flux scales as L0 n_H a^2 / D, so a fitted L0 scales as
   1 / (n_H a^2): the Table 2 luminosities cannot be compared with crknee's without the
-  authors' (unpublished) n_H and a.
+  authors' (unpublished) n_H and a (:mod:`crknee.gamma.maps` scans n_H a^2).
 * the cutoff: none by default (``Rcut_GV = NO_CUTOFF_GV``); :mod:`crknee.gamma.fit`
   adds one where the data demand it.
 * positions (l, b), distances and ages come from :mod:`crknee.sources.catalogue`
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import math
 import dataclasses
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import astropy.units as u
 
@@ -47,7 +48,10 @@ from crknee.sources.injection import TABLE_LOG10_RCUT
 #: on the proton grid (<= 1e8 GeV) exp(-R/Rcut) >= 0.999, i.e. a pure power law to 0.1 %.
 NO_CUTOFF_GV = 10.0 ** TABLE_LOG10_RCUT[1]
 #: How the protons in the emitting region are counted (:mod:`crknee.gamma.source_model`).
-CONTAINMENTS = ("diffusive", "all")
+CONTAINMENTS = ("diffusive", "two_zone", "all")
+#: Time profile of the injection: constant luminosity L0 over the age, or the same energy
+#: L0 * age released at once, an age ago (paper eq. 6 burst).
+INJECTIONS = ("continuous", "burst")
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,18 @@ class SourceParams:
 
     name; ``l_deg``, ``b_deg`` Galactic position; ``d_kpc``; ``extension_deg``
     angular radius of the emitting region (radius a = d tan(theta)); ``n_H_cm3`` target
-    gas density; ``age_Myr`` duration of the continuous injection; ``beta``, ``L0_erg_s``
+    density of H nuclei (None: the gas model at (l, b, d), :mod:`crknee.gamma.target`;
+    ``n_H_from_model`` then says so); ``age_Myr`` duration of the continuous injection; ``beta``, ``L0_erg_s``
     (protons above 1 GeV kinetic), ``Rcut_GV`` eq. (5); ``nuclear_enhancement``,
     ``hadronic`` (Kafexhiu model), ``high_energy`` ("kelner" | "kafexhiu") cross sections;
-    ``diffusion_suppression`` chi: D = chi * D_eq2 around and from this source (Cyg X-1);
-    ``containment``: "diffusive" (protons inside the region after diffusion, the default)
-    or "all" (every proton injected over the age stays in the region: the no-escape
-    limit, an upper bound on the gamma rays per L0);
+    ``diffusion_suppression`` chi: D = chi * D_eq2; ``containment``: "diffusive" (one
+    zone: chi everywhere from the source to Earth, protons inside the region after
+    diffusion; the default), "two_zone" (chi only inside the region of radius a, Galactic
+    D outside: :mod:`crknee.gamma.two_zone`; chi = 1 is "diffusive" with chi = 1, chi -> 0
+    is "all") or "all" (every proton injected over the age stays in the region: the
+    no-escape limit, an upper bound on the gamma rays per L0);
+    ``injection``: "continuous" (luminosity L0 over the age, the paper's) or "burst" (the
+    energy L0 * age released an age ago);
     ``table2``: True when beta and L0 are the paper's Table 2 values.
     """
 
@@ -71,7 +80,7 @@ class SourceParams:
     b_deg: float
     d_kpc: float
     extension_deg: float
-    n_H_cm3: float
+    n_H_cm3: float | None
     age_Myr: float
     beta: float
     L0_erg_s: float
@@ -82,20 +91,29 @@ class SourceParams:
     diffusion_suppression: float = 1.0
     containment: str = "diffusive"
     table2: bool = False
+    injection: str = "continuous"
+    n_H_from_model: bool = field(init=False, default=False)
 
     def __post_init__(self):
+        if self.n_H_cm3 is None:
+            from crknee.gamma.target import target_density_cm3
+
+            object.__setattr__(self, "n_H_cm3", float(target_density_cm3(self.l_deg, self.b_deg, self.d_kpc)))
+            object.__setattr__(self, "n_H_from_model", True)
         for key in ("d_kpc", "extension_deg", "age_Myr", "L0_erg_s", "beta", "Rcut_GV"):
             v = getattr(self, key)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise InputError(f"{self.name}: {key} must be finite and > 0; got {v!r}")
         if not math.isfinite(self.n_H_cm3) or self.n_H_cm3 < 0:
-            raise InputError(f"{self.name}: n_H_cm3 must be finite and >= 0; got {self.n_H_cm3!r}")
+            raise InputError(f"{self.name}: n_H_cm3 must be finite and >= 0 (or None: gas model); got {self.n_H_cm3!r}")
         if not 0.0 < self.extension_deg < 90.0:
             raise InputError(f"{self.name}: extension_deg must lie in (0, 90); got {self.extension_deg!r}")
         if not 0.0 < self.diffusion_suppression <= 1e3 or not math.isfinite(self.diffusion_suppression):
             raise InputError(f"{self.name}: diffusion_suppression must lie in (0, 1e3]; got {self.diffusion_suppression!r}")
         if self.containment not in CONTAINMENTS:
             raise InputError(f"{self.name}: containment must be one of {CONTAINMENTS}; got {self.containment!r}")
+        if self.injection not in INJECTIONS:
+            raise InputError(f"{self.name}: injection must be one of {INJECTIONS}; got {self.injection!r}")
         if self.hadronic not in HADRONIC_MODELS:
             raise InputError(f"{self.name}: hadronic must be one of {HADRONIC_MODELS}; got {self.hadronic!r}")
         if self.high_energy not in HIGH_ENERGY_MODELS:
@@ -103,25 +121,32 @@ class SourceParams:
 
     @classmethod
     def from_dict(cls, mapping) -> "SourceParams":
-        """Build from a plain dict; a "name" found in :data:`DEFAULTS` fills missing keys."""
+        """Build from a plain dict; a "name" found in :data:`DEFAULTS` fills missing keys,
+        except ``n_H_cm3``: missing (or None) means the gas model at the given position."""
         data = dict(mapping)
+        data.setdefault("n_H_cm3", None)
         if "name" not in data:
             raise ConfigError(f"source parameters need a 'name'; got keys {sorted(data)}")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.init}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"unknown source parameter(s) {sorted(unknown)}; known: {sorted(known)}")
         base = asdict(DEFAULTS[data["name"]]) if data["name"] in DEFAULTS else {}
+        base.pop("n_H_from_model", None)
         if "table2" not in data and any(k in data and data[k] != base.get(k) for k in ("beta", "L0_erg_s")):
             data["table2"] = False  # no longer the paper's values
         base.update(data)
-        missing = {f.name for f in fields(cls) if f.default is MISSING} - set(base)
+        missing = {f.name for f in fields(cls) if f.init and f.default is MISSING} - set(base)
         if missing:
             raise ConfigError(f"source {data['name']!r}: missing parameter(s) {sorted(missing)}")
         return cls(**base)
 
     def replace(self, **changes) -> "SourceParams":
-        """A copy with ``changes`` applied (validated)."""
+        """A copy with ``changes`` applied (validated).  An n_H taken from the gas model
+        follows the position (re-read at the copy's (l, b, d)); ``n_H_cm3=None`` asks for
+        the gas model, a number fixes it."""
+        if self.n_H_from_model and "n_H_cm3" not in changes:
+            changes["n_H_cm3"] = None
         return dataclasses.replace(self, **changes)
 
     @property
@@ -144,13 +169,14 @@ class SourceParams:
         }
 
 
-#: Emitting-region radius [deg] and gas density [cm^-3] per source (module docstring).
+#: Emitting-region radius [deg] and gas density [cm^-3; None = gas model] per source
+#: (module docstring).
 REGION = {
-    "SS 433": (0.3, 1.0),
-    "V4641 Sgr": (0.92, 1.0),
-    "GRS 1915+105": (0.3, 1.0),
-    "MAXI J1820+070": (0.3, 1.0),
-    "Cyg X-1": (0.3, 1.0),
+    "SS 433": (0.3, None),
+    "V4641 Sgr": (0.92, None),
+    "GRS 1915+105": (0.3, None),
+    "MAXI J1820+070": (0.3, None),
+    "Cyg X-1": (0.3, None),
 }
 #: Cyg X-1 is not in Table 2: beta = 2.2 and L0 = 1e38 erg/s are a reference normalisation
 #: for the slow-diffusion study (results scale linearly with L0), not a fit;

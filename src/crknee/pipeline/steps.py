@@ -9,7 +9,8 @@ summary (JSON) feeds summary.json and the report; its state feeds the steps down
 step        config sections (+ upstream steps)      outputs (in DIR)
 ==========  ======================================  ==================================================
 background  propagation, bc                         figures/fig01_bc, tables/bc.ecsv
-gamma       propagation, gamma                      figures/fig02_gamma, tables/gamma_fits.ecsv
+gamma       propagation, gamma                      figures/fig02_gamma, fig02b_ratio_maps,
+                                                    tables/gamma_fits.ecsv, proton_ratio_maps.ecsv
 local_snr   propagation, local_snr (+ background)   tables/local_snr.ecsv
 protons     propagation, protons (+ background,     figures/fig03_protons, tables/protons_ratio.ecsv
             gamma, local_snr)
@@ -21,16 +22,19 @@ candidates  candidates (+ knee_mcmc)                figures/fig10_xrb_map, table
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from crknee.errors import ConfigError, CrkneeError
 from crknee.io import atomic_write_table
+from crknee.pipeline import states
 from crknee.pipeline.engine import Step, StepResult
 
+#: [gamma] cutoff setting -> crknee.gamma.fit_sed's cutoff argument.
+_CUTOFF = {"auto": "auto", "always": True, "never": False}
 #: Element fitted by a normalisation dataset, from its quantity.
 ELEMENT_OF_QUANTITY = {"proton": "H", "helium": "He"}
 
@@ -72,16 +76,17 @@ def background(ctx) -> StepResult:
 def gamma(ctx) -> StepResult:
     """Per-source fit of (L0, beta[, R_cut]) to the SED points, or Table 2 as given; Fig. 2."""
     from crknee.gamma import HadronicSource, SourceParams, analyse
-    from crknee.plots.gamma import plot_gamma
+    from crknee.gamma.bands import sed_envelope
+    from crknee.plots.gamma import E_MODEL, plot_gamma
     from crknee.propagation.model import model_from_config
 
     sec = ctx.config["gamma"]
     diffusion = model_from_config(ctx.config["propagation"]).diffusion
-    cutoff = {"auto": "auto", "always": True, "never": False}[sec["cutoff"]]
+    cutoff = _CUTOFF[sec["cutoff"]]
     results, summary = {}, {}
     for name, opts in sec["sources"].items():
         opts = dict(opts)
-        datasets, refit = opts.pop("sed"), opts.pop("refit")
+        datasets, refit = opts.pop("sed") or None, opts.pop("refit")  # [] = every SED of the source (user-added too)
         params = SourceParams.from_dict({"name": name, **opts})
         res = analyse(name, params, datasets, refit, cutoff=cutoff, nwalkers=sec["nwalkers"], nsteps=sec["nsteps"],
                       burn=sec["burn"], seed=sec["seed"], source=HadronicSource(params, diffusion))
@@ -99,8 +104,46 @@ def gamma(ctx) -> StepResult:
     table["L0"].unit = u.erg / u.s
     table.meta["notes"] = "ndof = -1 and chi2 = NaN: paper parameters, not refitted (no SED points)"
     artifacts = [atomic_write_table(table, ctx.path("tables", "gamma_fits.ecsv"))]
-    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"))
-    return StepResult({"sources": summary}, artifacts, state=results)
+    constraints, more = _knee_constraints(ctx, results, diffusion)  # issue 12: maps, bands, leptonic fits
+    for name, c in constraints.items():
+        summary[name]["constraint"] = c.summary()
+    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"),
+                            envelopes={n: sed_envelope(c.map, E_MODEL, diffusion) for n, c in constraints.items()},
+                            leptonic={n: c.leptonic for n, c in constraints.items() if c.leptonic is not None})
+    # Fig. 3's bands of protons at Earth over the plausible box (issue 12), as plain arrays
+    from crknee.gamma.bands import earth_band
+    from crknee.plots.protons import E_CURVE
+    from crknee.sources.point import FLUX_UNIT
+
+    phi = _phi(ctx.config["propagation"])
+    bands = {n: [b.to_value(FLUX_UNIT) for b in earth_band(c.map, E_CURVE, diffusion, phi)]
+             for n, c in constraints.items()}
+    return StepResult({"sources": summary}, artifacts + more,
+                      state={"params": {n: r.params for n, r in results.items()}, "bands": bands})
+
+
+def _knee_constraints(ctx, results, diffusion):
+    """Issue 12: the ratio maps (figure + table) and the leptonic fits of every source."""
+    from crknee.gamma.bands import knee_constraints, map_options
+    from crknee.paper import TABLE2
+    from crknee.plots.ratio_maps import plot_ratio_maps
+
+    constraints = knee_constraints(results, diffusion=diffusion, cutoff=_CUTOFF[ctx.config["gamma"]["cutoff"]],
+                                   **map_options(ctx.config["gamma"]))
+    rows = [(n, float(m.age_Myr[i]), float(m.chi[j]), float(m.ratio_ref[i, j]), float(m.n_H_a2_ref), float(m.L0_ref[i, j]),
+             float(m.beta[i, j]), float(m.Rcut_GV[i, j]), float(m.chi2[i, j]), m.label)
+            for n, m in ((n, c.map) for n, c in constraints.items())
+            for i in range(m.age_Myr.size) for j in range(m.chi.size)]
+    table = QTable(rows=rows, names=("source", "age", "chi", "ratio_ref", "n_H_a2_ref", "L0_ref", "beta", "Rcut", "chi2",
+                                     "status"))
+    for col, unit in (("age", u.Myr), ("n_H_a2_ref", u.cm**-3 * u.pc**2), ("L0_ref", u.erg / u.s), ("Rcut", u.GV)):
+        table[col].unit = unit
+    table.meta["notes"] = ("protons at Earth / LHAASO at 1 PeV (ratio_ref) at the reference n_H a^2; at another n_H a^2 "
+                           "ratio and L0 scale as n_H a^2_ref / n_H a^2 for fitted sources (crknee.gamma.maps)")
+    more = [atomic_write_table(table, ctx.path("tables", "proton_ratio_maps.ecsv"))]
+    more += plot_ratio_maps({n: c.map for n, c in constraints.items()}, ctx.path("figures", "fig02b_ratio_maps.png"),
+                            {n: v["L0_erg_s"] for n, v in TABLE2.items()})
+    return constraints, more
 
 
 def local_snr(ctx) -> StepResult:
@@ -130,23 +173,27 @@ def local_snr(ctx) -> StepResult:
 def protons(ctx) -> StepResult:
     """The microquasars' protons at Earth vs the proton data, their ratio at 1 PeV; Fig. 3."""
     from crknee.gamma import ratio_to_data
+    from crknee.kinematics import nuclide
     from crknee.plots.protons import plot_protons
 
     sec = ctx.config["protons"]
-    results = ctx.state("gamma")
+    params, bands = ctx.state("gamma")["params"], ctx.state("gamma")["bands"]
     diffusion = ctx.state("background").diffusion
     E_ref = sec["reference_E_GeV"] * u.GeV
-    ratios = {name: ratio_to_data(r.params, E_ref, sec["reference_dataset"], diffusion) for name, r in results.items()}
+    ratios = {name: ratio_to_data(p, E_ref, sec["reference_dataset"], diffusion) for name, p in params.items()}
     table = QTable({"source": list(ratios), "ratio": list(ratios.values())})
     table.meta.update({"reference_dataset": sec["reference_dataset"], "reference_E_GeV": sec["reference_E_GeV"]})
     artifacts = [atomic_write_table(table, ctx.path("tables", "protons_ratio.ecsv"))]
     E = np.geomspace(10.0, 1.0e8, 200) * u.GeV
     phi = _phi(ctx.config["propagation"])
-    background = (E, ctx.state("background").earth("H1", E, "Etot", phi))
+    solution = ctx.state("background")
+    # the background curve stops where the solved LIS does (its cut-off region, crknee.validation)
+    E_bg = E[E.to_value(u.GeV) <= solution.raw.ekn[-1] - phi.to_value(u.GV) + nuclide("H1").mass_GeV]
+    background = (E_bg, solution.earth("H1", E_bg, "Etot", phi))
     snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
-    artifacts += plot_protons({n: r.params for n, r in results.items()}, background, snr,
+    artifacts += plot_protons(params, background, snr,
                               datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
-                              diffusion=diffusion, phi=phi)
+                              diffusion=diffusion, phi=phi, bands=bands)
     return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
@@ -156,55 +203,80 @@ def protons(ctx) -> StepResult:
 FIXED_E_MAX_GEV = 1e10
 
 
-def fixed_components(solution, snr, phi, points_per_decade: int):
+def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: float = 0.0):
     """Background + local SNR tabulated for the knee-source fit (crknee.fit.FixedComponents).
 
     Grid: total energy per particle from 100 GeV (above every nucleus' solver threshold,
-    Fe at 58 GeV) to :data:`FIXED_E_MAX_GEV`.  Fluxes at Earth per element (SNR species
-    added to their element).  Above the solver's grid (1e8 GeV/n by default) the background
-    is zero: its injection is cut off at R_cut = 200 TV (paper Table 1), so at 1e8 GeV/n
-    (R >= 1e8 GV) it is below exp(-500) of its power law.  The fit uses only the
-    flux-weighted sum of the dipoles, so every element carries the fixed components'
-    all-particle own dipole (:func:`crknee.anisotropy.solution_dipole` + the SNR's,
-    :func:`crknee.anisotropy.combine`).
+    Fe at 58 GeV) to the solver's top proton energy, continued with the same spacing up to
+    ``E_top_GeV`` (the pipeline passes the larger of :data:`FIXED_E_MAX_GEV`, the end of
+    Figs. 4-5, and the fit's highest energy, :func:`crknee.validation.fit_energy_top`).
+    Fluxes at Earth per element (SNR species added to their element).  Above the top of
+    its solver grid an element's background flux is zero, as in
+    :func:`crknee.anisotropy.solution_dipole`: the background injection is cut off there
+    (exp(-R/R_cut) <= e^-50, required by :func:`crknee.validation.check_fit_energies`;
+    with Table 1's R_cut = 200 TV the solved proton flux at 9e7 GeV is 4e-98 of its
+    value at 1 PeV).  The fit uses only the flux-weighted sum of the
+    dipoles, so every element carries the fixed components' all-particle own dipole
+    (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`;
+    zero where the fixed flux vanishes).
     """
     from crknee.anisotropy import combine, solution_dipole
     from crknee.fit import FixedComponents
     from crknee.kinematics import nuclide
     from crknee.sources.point import FLUX_UNIT
 
-    top_ekn = solution.ekn[-1].to_value(u.GeV)
-    E = np.geomspace(100.0, FIXED_E_MAX_GEV, int(np.log10(FIXED_E_MAX_GEV / 100.0) * points_per_decade) + 1)
+    top = solution.ekn[-1].to_value(u.GeV)
+    n = int(np.log10(top / 100.0) * points_per_decade) + 1
+    E = np.geomspace(100.0, top, n)
+    if E_top_GeV > top:
+        step = np.log10(E[1] / E[0])
+        E = np.concatenate([E, top * 10.0 ** (step * np.arange(1, int(np.ceil(np.log10(E_top_GeV / top) / step)) + 1))])
+    ekn_top, phi_GV = solution.raw.ekn[-1], phi.to_value(u.GV)
     flux = {}
     for el in dict.fromkeys(n.element for n in solution.nuclides):
-        # every isotope of el, and its modulated (higher) interstellar energy, stays on the grid
-        e_top = min(n.A for n in solution.nuclides if n.element == el) * top_ekn * (1.0 - 1e-6)
-        on = E <= e_top
-        flux[el] = np.zeros(E.shape)
+        # highest Etot at which every isotope's modulated flux comes from the solved LIS
+        E_el = min(m.A * (ekn_top - abs(m.Z) / m.A * phi_GV) + m.mass_GeV for m in solution.nuclides if m.element == el)
+        on = E <= E_el
+        flux[el] = np.zeros(E.size)
         flux[el][on] = solution.earth(el, E[on] * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
     for sp in snr.composition.species:
         el = nuclide(sp).element
         flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
     J_bg, d_bg = solution_dipole(solution, E)
     J_snr, d_snr, _ = snr.evaluate(E, "all")
-    _, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
-    return FixedComponents(E, flux, {el: np.nan_to_num(d_fixed) for el in flux}, solution.diffusion)
+    J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
+    d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
+    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion)
 
 
 def _prepare_chain(ctx, chain) -> None:
-    """Resume ``chain`` only if it was started with this step's cache key; else start anew."""
+    """Resume ``chain`` only if it was started with this step's cache key and is intact;
+    else start anew.  A chain that a finished run of the same key recorded and that has
+    changed since is damaged: it is moved aside (crknee.fit.sampler.set_aside); the
+    sampler checks an interrupted chain itself before resuming it."""
     import h5py
 
-    from crknee.io import atomic_write_json
+    from crknee.fit.sampler import chain_problem, set_aside
+    from crknee.io import atomic_write_json, sha256_file
 
     marker_file = ctx._cache / "knee_mcmc.chain.json"
-    started = json.loads(marker_file.read_text())["key"] if marker_file.is_file() else None
+    try:
+        started = json.loads(marker_file.read_text())["key"] if marker_file.is_file() else None
+    except (ValueError, KeyError, TypeError):
+        started = None
+    record = ctx.record("knee_mcmc")
+    recorded = record["artifacts"].get(chain.relative_to(ctx.out).as_posix()) if record and record["key"] == ctx.key else None
+    if chain.is_file() and recorded is not None and sha256_file(chain) != recorded:
+        set_aside(chain, "checksum mismatch with the finished run's record")
     if chain.is_file() and started == ctx.key:
-        with h5py.File(chain, "r") as f:
-            done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
-        ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
-        return
-    if chain.is_file():
+        problem = chain_problem(chain)
+        if problem is None:
+            with h5py.File(chain, "r") as f:
+                done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
+            ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
+            return
+        set_aside(chain, problem)
+    elif chain.is_file():
         chain.unlink()
         ctx.log.info("knee_mcmc: the inputs changed since %s was started: starting a new chain", chain)
     atomic_write_json(marker_file, {"key": ctx.key})
@@ -223,13 +295,15 @@ def knee_mcmc(ctx) -> StepResult:
     from crknee.plots.fit import draw_all
     from crknee.sources.injection import Composition
     from crknee.sources.point import PointSource
+    from crknee.validation import fit_energy_top
 
     section = ctx.config.section("fit")
     if ctx.workers > 1:
         section.setdefault("sampler", {}).update(pool="process", workers=ctx.workers)
     solution, snr = ctx.state("background"), ctx.state("local_snr")
     phi = _phi(ctx.config["propagation"])
-    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"])
+    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"],
+                             max(FIXED_E_MAX_GEV, fit_energy_top(section)[0]))
     run_dir = ctx.out / "chains" / "knee_mcmc"
     run_dir.mkdir(parents=True, exist_ok=True)
     _prepare_chain(ctx, run_dir / "chain.h5")
@@ -342,13 +416,42 @@ def candidates(ctx) -> StepResult:
         artifacts, state=None)
 
 
+def _decode_background(tree, config):
+    return states.decode_solution(tree, config["propagation"])
+
+
+def _encode_gamma(state: dict) -> dict:
+    return {"params": {name: dataclasses.asdict(p) for name, p in state["params"].items()},
+            "bands": {name: [np.asarray(b, dtype=float) for b in band] for name, band in state["bands"].items()}}
+
+
+def _decode_gamma(tree, config) -> dict:
+    from crknee.gamma import SourceParams
+
+    init = {f.name for f in dataclasses.fields(SourceParams) if f.init}
+    params = {}
+    for name, fields in tree["params"].items():
+        p = SourceParams(**{k: v for k, v in fields.items() if k in init})
+        object.__setattr__(p, "n_H_from_model", bool(fields.get("n_H_from_model", False)))  # as computed
+        params[name] = p
+    return {"params": params,
+            "bands": {name: tuple(band) for name, band in tree["bands"].items()}}
+
+
+def _decode_local_snr(tree, config):
+    return states.decode_point_source(tree)
+
+
 STEPS = [
     Step("background", background, sections=("propagation", "bc"),
-         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data")),
+         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data"),
+         encode=states.encode_solution, decode=_decode_background),
     Step("gamma", gamma, sections=("propagation", "gamma"),
-         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.data")),
+         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.plots.ratio_maps", "crknee.plots.protons",
+                  "crknee.data", "crknee.propagation.gas", "crknee.paper"),
+         encode=_encode_gamma, decode=_decode_gamma),
     Step("local_snr", local_snr, sections=("propagation", "local_snr"), needs=("background",),
-         modules=("crknee.sources", "crknee.data")),
+         modules=("crknee.sources", "crknee.data"), encode=states.encode_point_source, decode=_decode_local_snr),
     Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
     Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit"), needs=("background", "local_snr"),
@@ -360,22 +463,9 @@ STEPS = [
 
 
 def check_config(config) -> None:
-    """Build every step's model objects from ``config`` (no solving): a bad value is a
+    """The physical checks of :func:`crknee.validation.check` on ``config`` (a Config that
+    :func:`crknee.config.load` made has passed them already): a bad value is a
     ConfigError naming its key before any work starts."""
-    from crknee.gamma import SourceParams
-    from crknee.propagation.model import model_from_config
-    from crknee.sources.catalogue import NAMED_SOURCES
+    from crknee.validation import check
 
-    model_from_config(config["propagation"])
-    for name in config["propagation"]["normalisation_datasets"]:
-        if name.split("/")[0] not in ELEMENT_OF_QUANTITY:
-            raise ConfigError(f"propagation.normalisation_datasets: {name!r} is not a proton or helium spectrum")
-    for name, opts in config["gamma"]["sources"].items():
-        params = {k: v for k, v in opts.items() if k not in ("sed", "refit")}
-        try:
-            SourceParams.from_dict({"name": name, **params})
-        except CrkneeError as exc:
-            raise ConfigError(f"gamma.sources.{name}: {exc}") from None
-    if config["local_snr"]["name"] not in NAMED_SOURCES:
-        raise ConfigError(f"local_snr.name: unknown source {config['local_snr']['name']!r} "
-                          f"(known: {', '.join(NAMED_SOURCES)})")
+    check(config.to_dict())

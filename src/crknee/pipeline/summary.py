@@ -50,6 +50,10 @@ SUMMARY_SCHEMA = {
                     "chi2": _NUM_OR_NULL,
                     "ndof": _INT_OR_NULL,
                     "proton_ratio_1PeV": _NUM,
+                    # issue 12: range over the plausible (n_H a^2, chi, age) box and
+                    # -2 ln(L_lep / L_had) (null: no SED points, or no leptonic fit)
+                    "proton_ratio_1PeV_range": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
+                    "hadronic_vs_leptonic": _NUM_OR_NULL,
                 },
             },
         },
@@ -128,6 +132,16 @@ def validate_summary(summary: dict, schema: dict = SUMMARY_SCHEMA) -> dict:
     return summary
 
 
+def _constraint(src: dict) -> dict:
+    """Issue 12 keys of one gamma source (absent when its step summary has no constraint)."""
+    c = src.get("constraint")
+    if c is None:
+        return {}
+    lr = c.get("likelihood_ratio")
+    return {"proton_ratio_1PeV_range": list(c["range"]),
+            "hadronic_vs_leptonic": None if lr is None else lr["minus2_ln_L_lep_over_L_had"]}
+
+
 def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) -> dict:
     """Assemble summary.json from the step summaries (see crknee.pipeline.steps)."""
     background, gamma, protons = steps["background"], steps["gamma"], steps["protons"]
@@ -143,6 +157,7 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
                 "chi2": src["chi2"],
                 "ndof": src["ndof"],
                 "proton_ratio_1PeV": protons["ratio_1PeV"][name],
+                **_constraint(src),
             }
             for name, src in gamma["sources"].items()
         },

@@ -3,7 +3,10 @@
 One panel per source: the model (16-84 % band of the posterior and the best fit, from
 :func:`crknee.gamma.sed_band`) and every SED dataset of the source (LHAASO filled, other
 experiments open).  Sources with no bundled points show Table 2's model, labelled
-"paper parameters, not refitted".
+"paper parameters, not refitted".  Optional (issue 12): ``envelopes`` {name: (lo, hi)},
+the best-fit hadronic SEDs over the plausible (chi, age) box of
+:func:`crknee.gamma.bands.sed_envelope` (hatched), and ``leptonic`` {name:
+LeptonicResult}, the inverse-Compton alternative (dashed red).
 """
 from __future__ import annotations
 
@@ -11,16 +14,18 @@ import astropy.units as u
 import numpy as np
 
 import crknee.data
-from crknee.gamma.fit import SED_UNIT, FitResult, sed_band
+from crknee.gamma.fit import LABEL_FIT, SED_UNIT, FitResult, sed_band
 from crknee.plots.style import marker, new_figure, save
 
 #: Photon energies of the model curves: 0.1 TeV - 3 PeV.
 E_MODEL = np.geomspace(1e2, 3e6, 120) * u.GeV
 
 
-def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf")):
+def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"), envelopes=None, leptonic=None):
     """Draw Fig. 2 from ``results`` ({source name: FitResult}, e.g.
-    :func:`crknee.gamma.analyse_all`).  Returns the figure, or the paths written."""
+    :func:`crknee.gamma.analyse_all`), with the optional ``envelopes`` and ``leptonic``
+    curves (module docstring).  Returns the figure, or the paths written."""
+    envelopes, leptonic = envelopes or {}, leptonic or {}
     n = len(results)
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol))
@@ -31,12 +36,23 @@ def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"))
         ax.fill_between(E_TeV, lo, hi, color="tab:blue", alpha=0.3, lw=0)
         ax.plot(E_TeV, best, color="tab:blue",
                 label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})")
+        if name in envelopes:
+            elo, ehi = (b.to_value(SED_UNIT) for b in envelopes[name])
+            ax.fill_between(E_TeV, elo, ehi, color="tab:cyan", alpha=0.25, lw=0.8, ls=":", edgecolor="tab:blue",
+                            label=("pp best fits" if res.label == LABEL_FIT else "Table 2 (beta, L0)")
+                            + " over the plausible (chi, age) box")
+        if name in leptonic:
+            lep = leptonic[name]
+            ax.plot(E_TeV, lep.sed(E_MODEL).to_value(SED_UNIT), color="tab:red", ls="--",
+                    label=f"IC (CMB+dust+starlight): alpha={lep.alpha:.2f}, Ecut={lep.Ecut_TeV:.3g} TeV, "
+                          f"chi2={lep.chi2:.1f}")
         tables = [crknee.data.load(ds) for ds in res.datasets]
         for i, table in enumerate(tables):
             _points(ax, table, i)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables])
+        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables]
+                   + ([np.max(envelopes[name][1].to_value(SED_UNIT))] if name in envelopes and not tables else []))
         ax.set_ylim(ymax * 1e-3, ymax * 5.0)
         ax.set_title(name)
         ax.set_xlabel("E [TeV]")

@@ -5,7 +5,10 @@ local SNR (red, solid) are inputs (arrays or Quantities from crknee.propagation 
 crknee.sources.local_snr, so the figure can be drawn before or without them); each
 microquasar's protons at Earth (:func:`crknee.gamma.protons_at_earth`) dashed in the
 paper's colours (SS 433 blue, V4641 Sgr yellow, GRS 1915+105 black, MAXI J1820+070
-brown); data AMS-02, DAMPE, LHAASO, IceTop (paper Fig. 3 caption).
+brown); data AMS-02, DAMPE, LHAASO, IceTop (paper Fig. 3 caption).  ``bands`` {name:
+(lo, hi)} on :data:`E_CURVE` (issue 12, :func:`crknee.gamma.bands.earth_band`) shades each
+source's protons over the plausible (n_H a^2, chi, age) box around its dashed
+default-configuration line.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def _curve(name, curve):
 
 
 def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=None,
-                 datasets=DATASETS, path=None, formats=("png", "pdf"), diffusion=None, phi=PHI_PAPER):
+                 datasets=DATASETS, path=None, formats=("png", "pdf"), diffusion=None, phi=PHI_PAPER, bands=None):
     """Draw Fig. 3.  ``sources``: {name: SourceParams} (fitted or Table 2);
     ``background``, ``local_snr``: optional (E, J) curves, E total energy [GeV or
     Quantity], J [m^-2 s^-1 sr^-1 GeV^-1 or Quantity]; ``diffusion`` (the background's
@@ -66,8 +69,13 @@ def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=No
     for name, p in sources.items():
         J, valid = protons_at_earth(p, E_CURVE, diffusion, phi)
         J = J.to_value(FLUX_UNIT)
-        ax.plot(Ec, np.where(J > 0, Ec**w * J, np.nan), ls="--", color=COLOURS.get(name, "purple"),
+        colour = COLOURS.get(name, "purple")
+        ax.plot(Ec, np.where(J > 0, Ec**w * J, np.nan), ls="--", color=colour,
                 label=f"{name}" + ("" if np.all(valid) else " (diffusion not valid: c t < 10 d)"))
+        if bands and name in bands:
+            lo, hi = (np.asarray(b.to_value(FLUX_UNIT) if hasattr(b, "unit") else b, dtype=float) for b in bands[name])
+            ax.fill_between(Ec, np.maximum(Ec**w * lo, 1e-30), np.maximum(Ec**w * hi, 1e-30), color=colour, alpha=0.2,
+                            lw=0, label=f"{name}: plausible (n_H a^2, chi, age)")
     for i, ds in enumerate(datasets):
         t = crknee.data.to_variable(crknee.data.load(ds), "Etot")
         x = t["x"].to_value(u.GeV)

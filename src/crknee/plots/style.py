@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from crknee.errors import InputError  # noqa: E402
 from crknee.io import atomic_target  # noqa: E402
 
 #: Marker cycle: one marker per experiment, as in the paper's figures.
@@ -36,8 +37,13 @@ def save(fig, path, formats=None) -> list[Path]:
     (:func:`crknee.io.atomic_target`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffixes = [path.suffix.lstrip(".") or "png"] if formats is None else list(formats)
+    known = fig.canvas.get_supported_filetypes()
+    for fmt in suffixes:
+        if fmt.lower() not in known:
+            plt.close(fig)
+            raise InputError(f"{path}: unknown image format {fmt!r} (use one of {', '.join(sorted(known))})")
+    path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in suffixes:
         target = path.with_suffix("." + fmt)
