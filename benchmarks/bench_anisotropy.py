@@ -3,7 +3,8 @@
 Workload (issue 16): the dipole of background + local SNR + knee source for 1e4 knee
 parameter sets on the energies of every bundled anisotropy row (``crknee.data``, x or the
 bin centre, ``row_energies_GeV``; 184 rows), free space (the paper) and the finite halo
-(image sums; fewer sets, it is ~100x slower), isotropic and field-aligned diffusion.
+(H = 4.5 kpc, images or slab eigenmodes per energy and block of sets,
+crknee.sources.greens), isotropic and field-aligned diffusion.
 Background: the paper config's [propagation] at reduced resolution (8 points/decade,
 20 Bessel modes) with fitted normalisations; local SNR: Geminga with the
 ``crknee plot anisotropy --no-fit-snr`` spectrum; galprop composition for both sources.
@@ -101,17 +102,21 @@ def speed(solution, datasets):
     free = KneeModel(E[:1], E, (), composition=comp, diffusion=solution.diffusion)
     halo = KneeModel(E[:1], E, (), composition=comp, diffusion=solution.diffusion, halo_kpc=4.5)
     print(f"{'knee source':<12} {'diffusion':<22} {'fixed part':<17} {'sets':>6} {'sets/s':>10}")
-    for label, knee, n in (("free space", free, 10_000), ("halo 4.5 kpc", halo, 300)):
+    for label, knee, n in (("free space", free, 10_000), ("halo 4.5 kpc", halo, 10_000)):
         rows = random_rows(n, rng)
         if label == "halo 4.5 kpc":  # keep the source inside the halo
             rows[:, 2] = np.minimum(rows[:, 2], 4.0)
         for f_label, f in (("isotropic", None), ("field-aligned, r=0.1", field)):
             for fx_label, comps in (("tabulated", [fixed, knee]), ("each call", [solution, snr, knee])):
-                r = rate(lambda: predict_dipole(E, comps, rows, field=f), n, repeat=9 if n > 1000 else 2)
+                r = rate(lambda: predict_dipole(E, comps, rows, field=f), n, repeat=5)
                 print(f"{label:<12} {f_label:<22} {fx_label:<17} {n:>6} {r:>10.3g}")
     rows = random_rows(10_000, rng)
     r = rate(lambda: free(*rows.T), 10_000, repeat=9)
     print(f"KneeModel alone (all-particle flux + dipole, free space), 1e4 sets: {r:.3g} sets/s")
+    rows[:, 2] = np.minimum(rows[:, 2], 4.0)
+    r_h = rate(lambda: halo(*rows.T), 10_000, repeat=9)
+    print(f"KneeModel alone (all-particle flux + dipole, halo 4.5 kpc), 1e4 sets: {r_h:.3g} sets/s "
+          f"({r / r_h:.1f}x the free-space time)")
     pred = predict_dipole(E, [fixed, free], rows[:1000], datasets=datasets)
     t0 = time.perf_counter()
     for name in datasets:

@@ -376,8 +376,12 @@ def test_corrupt_user_dataset_does_not_stop_list(user_folder, capsys):
 
     (user_folder / "anisotropy").mkdir(parents=True)
     (user_folder / "anisotropy" / "Broken.ecsv").write_bytes(b"\x00\xff not ecsv")
-    main(["data", "list", "--quantity", "anisotropy"])
-    lines = capsys.readouterr().out.splitlines()
+    with pytest.raises(SystemExit) as exit_:  # every dataset listed, then one error line and a non-zero exit
+        main(["data", "list", "--quantity", "anisotropy"])
+    assert exit_.value.code != 0
+    out = capsys.readouterr()
+    assert "1 dataset(s) cannot be read" in out.err
+    lines = out.out.splitlines()
     assert len(lines) == len(data.names("anisotropy")) == 61
     broken = [ln for ln in lines if ln.startswith("anisotropy/Broken\t")]
     assert len(broken) == 1 and "UNREADABLE" in broken[0] and "corrupt" in broken[0]

@@ -39,7 +39,7 @@ from crknee.errors import ConfigError
     # issue 16: a fit window above the background's top energy, where it is not cut off
     ({"propagation": {"ekn_max_GeV": 1.0e6}},
      "propagation.ekn_max_GeV: 1e+06 GeV stops the background below the fit's top energy 2e+09 GeV "
-     "(fit.datasets[1] (anisotropy/Auger_ICRC2017_first_harmonic))"),
+     "(fit.datasets[1] (anisotropy/KASCADE-Grande_2019))"),
 ])
 def test_the_bad_input_catalogue_is_refused_naming_the_key(user, message):
     with pytest.raises(ConfigError) as exc:
@@ -57,7 +57,7 @@ def test_paper_config_and_its_fast_variant_pass():
 def test_fit_energy_top_and_the_cutoff_margin():
     paper = cfgmod.load().to_dict()
     top, who = validation.fit_energy_top(paper["fit"])
-    assert top == 2.0e9 and "anisotropy/Auger" in who
+    assert top == 2.0e9 and "anisotropy/KASCADE-Grande_2019" in who
     # the paper's background stops at 1e8 GeV, 500 R_cut above its cut-off: accepted
     assert paper["propagation"]["ekn_max_GeV"] >= validation.CUTOFF_MARGIN * paper["propagation"]["Rcut_GV"]
     # a background that stops below the fit's top but only after 50 R_cut is accepted too

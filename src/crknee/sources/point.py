@@ -10,7 +10,9 @@ has p = sqrt(E^2 - m^2), R = p / Z, v = c p / E, and
     n_E = q(R) G(d, t, D(R, v)) dR/dE,    J = v n_E / (4 pi)     (paper eq. 1 convention)
 
 with dR/dE = E / (Z p); G is :mod:`crknee.sources.greens` (free space, eq. 6, or the
-finite halo by images when ``halo_kpc`` is set).  The dipole of the source alone is
+finite halo |z| < H of the background when ``halo_kpc`` is set: images or slab
+eigenmodes, exact to 1e-8).  A continuous source may have stopped: ``active_Myr``.
+The dipole of the source alone is
 3 D grad G / (c G) (:mod:`crknee.anisotropy`), 3 d / (2 c t) towards the source for a
 burst in free space.
 
@@ -60,22 +62,29 @@ def rigidity_and_speed(E_GeV, nuc: Nuclide):
     return p / nuc.Z, p / E, E / (nuc.Z * p)
 
 
-def density_and_gradient(D_kpc2_Myr, d_kpc, l_deg, b_deg, t_Myr, mode="burst", halo_kpc=None):
+def density_and_gradient(D_kpc2_Myr, d_kpc, l_deg, b_deg, t_Myr, mode="burst", halo_kpc=None, active_Myr=None):
     """Green's function G [kpc^-3 per particle (burst) or per particle/Myr (continuous)]
     at the Sun and its gradient vector [kpc^-4] in Galactic Cartesian, shape (..., 3).
 
-    Free space (eq. 6) when ``halo_kpc`` is None, else free escape at |z| = halo_kpc.
+    Free space (eq. 6) when ``halo_kpc`` is None, else free escape at |z| = halo_kpc
+    (:func:`crknee.sources.greens.slab_burst`, :func:`~crknee.sources.greens.slab_continuous`).
+    A continuous source emits over the last ``active_Myr`` of its age (None: all of it).
     """
-    u_src = unit_vector(l_deg, b_deg)
     if halo_kpc is None:
+        u_src = unit_vector(l_deg, b_deg)
         dens, grad = greens.KERNELS[mode]
         G = dens(d_kpc, t_Myr, D_kpc2_Myr)
         dG = grad(d_kpc, t_Myr, D_kpc2_Myr)
+        if mode == "continuous" and active_Myr is not None and active_Myr < t_Myr:
+            G = G - dens(d_kpc, t_Myr - active_Myr, D_kpc2_Myr)
+            dG = dG - grad(d_kpc, t_Myr - active_Myr, D_kpc2_Myr)
         return G, -np.asarray(dG)[..., None] * u_src
     b = np.radians(b_deg)
     rho, zs = d_kpc * np.cos(b), d_kpc * np.sin(b)
-    G = greens.halo_density(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc, mode)
-    g_rho, g_z = greens.halo_gradient(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc, mode)
+    if mode == "burst":
+        G, g_rho, g_z = greens.slab_burst(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc)
+    else:
+        G, g_rho, g_z = greens.slab_continuous(rho, zs, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr)
     horiz = unit_vector(l_deg, 0.0)
     return G, -np.asarray(g_rho)[..., None] * horiz + np.asarray(g_z)[..., None] * np.array([0.0, 0.0, 1.0])
 
@@ -98,7 +107,10 @@ class PointSource:
     ``l_deg``, ``b_deg`` Galactic longitude/latitude [deg]; ``d_kpc`` distance; ``age_Myr``
     time since injection (burst) or since switch-on (continuous); ``beta``, ``Rcut_GV``
     eq. (5); ``energy_erg`` (burst) or ``luminosity_erg_s`` (continuous); ``halo_kpc``
-    None (free space, the paper) or the halo half-height for the image method.
+    None (free space, the paper's eq. 6) or the halo half-height H (free escape at
+    |z| = H, the background's halo: images or eigenmodes, :mod:`crknee.sources.greens`);
+    ``active_Myr`` (continuous only): the source injected during the last ``active_Myr``
+    of its age and is off since (None: active for all of ``age_Myr``, i.e. still on).
     """
 
     name: str
@@ -114,6 +126,7 @@ class PointSource:
     composition: Composition = PROTONS
     diffusion: Diffusion = field(default_factory=Diffusion)
     halo_kpc: float | None = None
+    active_Myr: float | None = None
 
     def __post_init__(self):
         if not np.isfinite(self.l_deg):
@@ -133,6 +146,10 @@ class PointSource:
                 raise InputError(f"a continuous source takes luminosity_erg_s, not energy_erg={self.energy_erg!r}")
         else:
             raise InputError(f"mode must be 'burst' or 'continuous'; got {self.mode!r}")
+        if self.active_Myr is not None:
+            if self.mode != "continuous":
+                raise InputError(f"active_Myr={self.active_Myr!r} is for a continuous source, not a {self.mode}")
+            _positive("active time", self.active_Myr, "Myr")
         if self.halo_kpc is not None:
             _positive("halo half-height", self.halo_kpc, "kpc")
             zs = self.d_kpc * np.sin(np.radians(self.b_deg))
@@ -155,7 +172,8 @@ class PointSource:
     def _species_terms(self, E_GeV, nuc: Nuclide):
         R, v, dRdE = rigidity_and_speed(E_GeV, nuc)
         D = self.diffusion.kpc2_Myr(R, v)
-        G, grad = density_and_gradient(D, self.d_kpc, self.l_deg, self.b_deg, self.age_Myr, self.mode, self.halo_kpc)
+        G, grad = density_and_gradient(D, self.d_kpc, self.l_deg, self.b_deg, self.age_Myr, self.mode, self.halo_kpc,
+                                       self.active_Myr)
         n_E = self.q0 * self.composition.fraction(nuc.name) * spectrum_shape(R, self.beta, self.Rcut_GV) * G * dRdE
         J = FLUX_PER_DENSITY * v * n_E
         own = 3.0 * D[..., None] / C_KPC_MYR * grad / G[..., None]
