@@ -179,3 +179,32 @@ def test_user_path_gives_the_bundled_likelihood(user_folder):
     section["datasets"][1]["name"] = "anisotropy/KASCADE-Grande_CRDB"
     problem = problem_from_config(section, synthetic_fixed())
     assert "anisotropy/KASCADE-Grande_CRDB" in {p.name for p in problem.pieces}
+
+
+def test_the_knee_source_diffuses_in_the_background_halo_by_default(tmp_path):
+    section = tomllib.loads(EXAMPLE_TOML)["fit"]
+    fixed = synthetic_fixed()
+    halo = problem_from_config(section, fixed).model
+    free = problem_from_config({**section, "knee_propagation": "free"}, fixed).model
+    assert halo.halo_kpc == fixed.halo_kpc == 4.5 and free.halo_kpc is None
+    E = np.array([1e4, 1e6, 1e7])
+    young = V.copy()
+    young[0, 3] = 0.02  # 20 kyr: sigma = sqrt(4 D t) << H at 10 TeV, the halo is not felt there
+    J_h, J_f = (m.evaluate(young, E)["source:all"][0] for m in (halo, free))
+    assert J_h[0] == pytest.approx(J_f[0], rel=1e-6)
+    # at the paper's 4.8 Myr the particles of 1-10 PeV have spread over > 2 H: the halo loses most of them
+    J_h, J_f = (m.evaluate(V, E)["source:all"][0] for m in (halo, free))
+    assert np.all(J_h[1:] < 0.5 * J_f[1:]) and np.all(J_h > 0)
+    with pytest.raises(ConfigError, match="fit.knee_propagation"):
+        problem_from_config({**section, "knee_propagation": "slab"}, fixed)
+    wide = copy.deepcopy(section)
+    wide["parameters"]["b_deg"].update(min=-60.0, max=60.0)
+    with pytest.raises(ConfigError, match="outside the halo"):
+        problem_from_config(wide, fixed)
+    fixed.save(tmp_path / "fixed.h5")
+    assert type(fixed).load(tmp_path / "fixed.h5").halo_kpc == 4.5
+    from crknee.fit.model import FixedComponents
+
+    bare = FixedComponents(fixed.E_GeV, fixed.flux, fixed.dipole)
+    with pytest.raises(ConfigError, match="halo height"):
+        problem_from_config(section, bare)

@@ -4,7 +4,8 @@
 helium "background" J = K E^-2.7 exp(-E / E_c) with K = 6.3e3 m^-2 s^-1 sr^-1 GeV^1.7
 (~ the AMS-02 proton flux at 1 TeV, 5e-5 m^-2 s^-1 sr^-1 GeV^-1, Aguilar et al. 2015 PRL
 114, 171103) and E_c = 0.3 PeV (the paper's background cut-off, Table 1: R_cut = 200 TV
-for protons, within a factor 1.5), and a constant dipole of 5e-4 towards the anti-centre.
+for protons, within a factor 1.5), and a constant dipole of 5e-4 towards the anti-centre,
+in the paper's halo of half-height 4.5 kpc (Table 1).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def synthetic_fixed() -> FixedComponents:
     E = np.logspace(2, 11, 120)
     J = K_FLUX * E**-2.7 * np.exp(-E / E_CUT_GEV)
     d = np.tile([-5e-4, 0.0, 0.0], (E.size, 1))
-    return FixedComponents(E, {"H": J, "He": 0.6 * J}, {"H": d, "He": d})
+    return FixedComponents(E, {"H": J, "He": 0.6 * J}, {"H": d, "He": d}, halo_kpc=4.5)
 
 
 def parameters(fixed=(), **values) -> ParameterSet:

@@ -9,9 +9,10 @@ Knee source (:class:`KneeSourceModel`), parameters in the order of :data:`PARAME
 Galactic longitude l and latitude b [deg], distance d [kpc], age t [Myr] since the burst,
 cutoff rigidity R_cut,loc [PV], index beta and log10 of the energy W [erg] injected above
 1 GeV kinetic (the normalisation of :mod:`crknee.sources.injection`).  Its flux per species
-and its dipole (3 d / (2 c t) towards the source) come from the sources' vectorised
-evaluator :class:`crknee.sources.model.KneeModel` (paper eqs. 5-6 in free space), with the
-fixed components' diffusion coefficient.  The observed dipole is the flux-weighted
+and its dipole come from the sources' vectorised evaluator
+:class:`crknee.sources.model.KneeModel` with the fixed components' diffusion coefficient:
+in the background's halo (free escape at |z| = H; crknee's default) or in free space
+(paper eqs. 5-6, the paper's mode; the dipole then is 3 d / (2 c t) towards the source).  The observed dipole is the flux-weighted
 vector sum of all components (:mod:`crknee.anisotropy`), optionally projected on the local
 magnetic field (:class:`crknee.anisotropy.field.FieldAlignment`); each anisotropy dataset
 converts it to what it published (:class:`crknee.anisotropy.conventions.Convention`).  Where the diffusive solution does not hold
@@ -75,15 +76,19 @@ class FixedComponents:
     ``dipole[element]`` (n, 3) the flux-weighted dipole of that element's fixed flux,
     heliocentric Galactic Cartesian (fraction).  Keys are element symbols ("H", "He"...).
     ``diffusion``: the :class:`crknee.transport.Diffusion` the background was solved with
-    (the knee source propagates in the same environment, paper Sec. 3).
+    (the knee source propagates in the same environment, paper Sec. 3); ``halo_kpc``: the
+    half-height H of the background's halo (None: not known, free space only).
     """
 
     E_GeV: np.ndarray
     flux: dict
     dipole: dict
     diffusion: Diffusion = Diffusion()
+    halo_kpc: float | None = None
 
     def __post_init__(self):
+        if self.halo_kpc is not None and not (np.isfinite(self.halo_kpc) and self.halo_kpc > 0):
+            raise DataError(f"FixedComponents.halo_kpc must be finite and > 0 kpc (or None); got {self.halo_kpc!r}")
         E = np.asarray(self.E_GeV, dtype=float)
         if E.ndim != 1 or E.size < 2 or np.any(np.diff(E) <= 0) or E[0] <= 0:
             raise DataError("FixedComponents.E_GeV must be a positive, strictly increasing grid")
@@ -153,6 +158,7 @@ class FixedComponents:
             f.create_dataset("E_GeV", data=self.E_GeV).attrs["unit"] = "GeV (total energy per particle)"
             for k in ("D0", "delta", "R0", "eta"):
                 f.attrs[f"diffusion_{k}"] = getattr(self.diffusion, k)
+            f.attrs["halo_kpc"] = np.nan if self.halo_kpc is None else float(self.halo_kpc)
             for el in self.flux:
                 g = f.create_group(el)
                 g.create_dataset("flux", data=self.flux[el]).attrs["unit"] = str(FLUX_UNIT)
@@ -164,8 +170,9 @@ class FixedComponents:
             with h5py.File(path, "r") as f:
                 els = [k for k in f if k != "E_GeV"]
                 diff = Diffusion(**{k: float(f.attrs[f"diffusion_{k}"]) for k in ("D0", "delta", "R0", "eta")})
+                H = float(f.attrs.get("halo_kpc", np.nan))
                 return cls(f["E_GeV"][()], {k: f[k]["flux"][()] for k in els}, {k: f[k]["dipole"][()] for k in els},
-                           diff)
+                           diff, None if np.isnan(H) else H)
         except (OSError, KeyError) as exc:
             raise DataError(f"cannot read fixed components from {path}: {exc}") from None
 
@@ -194,15 +201,21 @@ class KneeSourceModel:
     ``composition``: a :class:`crknee.sources.injection.Composition` (abundances at equal
     rigidity); the diffusion coefficient is the fixed components' (same environment).
     ``field``: a :class:`crknee.anisotropy.field.FieldAlignment` projecting the total dipole
-    on the local magnetic field (None: isotropic diffusion, the paper's mode).
+    on the local magnetic field (None: isotropic diffusion, the paper's mode).  ``halo``:
+    the knee source diffuses in the background's halo (free escape at |z| = H,
+    ``fixed.halo_kpc``; :func:`crknee.sources.greens.slab_burst`), as the background does;
+    False is the paper's free-space eq. 6.
     """
 
     parameters = PARAMETERS
 
     def __init__(self, fixed: FixedComponents, composition: injection.Composition = injection.PROTONS,
-                 field: FieldAlignment | None = None):
+                 field: FieldAlignment | None = None, halo: bool = False):
+        if halo and fixed.halo_kpc is None:
+            raise ConfigError("the knee source in the halo needs the fixed components' halo_kpc (the background's H)")
         self.fixed = fixed
         self.field = field
+        self.halo_kpc = fixed.halo_kpc if halo else None
         self.diffusion = fixed.diffusion
         self.composition = composition
         self.elements = tuple(dict.fromkeys(nuclide(n).element for n in composition.species))
@@ -211,7 +224,7 @@ class KneeSourceModel:
         """The sources' vectorised evaluator on energies ``E_GeV`` for ``elements`` (those of
         the composition; the all-particle flux and dipole always come with it)."""
         return KneeModel(E_GeV, E_GeV, tuple(e for e in elements if e in self.elements),
-                         composition=self.composition, diffusion=self.diffusion)
+                         composition=self.composition, diffusion=self.diffusion, halo_kpc=self.halo_kpc)
 
     @staticmethod
     def source(knee: KneeModel, values):

@@ -28,6 +28,10 @@ source_composition = { H1 = 1.0 }
 # 68 % interval is flagged "prior-dominated"
 prior_dominated_ratio = 0.7
 
+# where the knee source diffuses: "halo" (the background's halo, free escape at |z| = H;
+# default) or "free" (free space, the paper's eq. 6)
+knee_propagation = "halo"
+
 # the local magnetic field: true projects the dipole on it (crknee.anisotropy.field;
 # default direction the IBEX ribbon centre); false is isotropic diffusion (the paper's)
 [fit.dipole]
@@ -110,7 +114,11 @@ E_GeV = [3.0e6, 1.0e7, 3.0e7, 1.0e8]
 err = [1.0e-3, 1.0e-3, 2.0e-3, 3.0e-3]
 '''
 
-TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole"}
+TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole",
+            "knee_propagation"}
+#: Where the knee source diffuses: in the background's halo (free escape at |z| = H,
+#: crknee's default: the same environment as the background) or in free space (paper eq. 6).
+KNEE_PROPAGATION = ("halo", "free")
 DATASET_KEYS = {"name", "window_GeV", "observables", "species", "role", "errors", "upper_limit_cl", "likelihood",
                 "convention"}
 DIPOLE_KEYS = {"field_aligned", "field_l_deg", "field_b_deg", "D_perp_over_D_par"}
@@ -463,7 +471,10 @@ def check_section(section: dict, load=None) -> tuple:
         raise ConfigError(f"fit.prior_dominated_ratio must lie in (0, 1]; got {ratio!r}")
     settings = sampler_settings(section.get("sampler", {}))
     field_ = field_alignment(section)
-    return composition, dict(field=field_, parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
+    where = section.get("knee_propagation", "halo")
+    if where not in KNEE_PROPAGATION:
+        raise ConfigError(f"fit.knee_propagation must be one of {KNEE_PROPAGATION}; got {where!r}")
+    return composition, dict(field=field_, halo=where == "halo", parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
                              mock_seed=seed, mock_extra=extra, prior_dominated_ratio=float(ratio))
 
 
@@ -471,4 +482,16 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
     """Validate a ``[fit]`` section and build the :class:`FitProblem` on ``fixed``
     (:class:`crknee.fit.model.FixedComponents`, which carries the background's diffusion)."""
     composition, declared = check_section(section, load)
-    return FitProblem(model=KneeSourceModel(fixed, composition, declared.pop("field")), **declared)
+    halo = declared.pop("halo")
+    if halo and fixed.halo_kpc is not None:
+        by_name = {p.name: p for p in declared["parameters"].parameters}
+        d, b = by_name["d_kpc"], by_name["b_deg"]
+        height = d.max * np.sin(np.radians(max(abs(b.min), abs(b.max))))
+        if height >= fixed.halo_kpc:
+            raise ConfigError(f"fit.parameters.b_deg: a source at d = {d.max:g} kpc and |b| = "
+                              f"{max(abs(b.min), abs(b.max)):g} deg sits {height:.3g} kpc off the plane, outside the "
+                              f"halo (H = {fixed.halo_kpc:g} kpc); narrow b_deg or d_kpc")
+    if halo and fixed.halo_kpc is None:
+        raise ConfigError("fit.knee_propagation = 'halo' needs the background's halo height in the fixed components "
+                          "(FixedComponents(..., halo_kpc=H), written by crknee reproduce); or set it to 'free'")
+    return FitProblem(model=KneeSourceModel(fixed, composition, declared.pop("field"), halo=halo), **declared)

@@ -246,7 +246,8 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     J_snr, d_snr, _ = snr.evaluate(E, "all")
     J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
     d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
-    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion)
+    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion,
+                           solution.model.H.to_value(u.kpc))
 
 
 def _prepare_chain(ctx, chain) -> None:
@@ -320,7 +321,7 @@ def knee_mcmc(ctx) -> StepResult:
     knee = PointSource("knee source (MAP)", best["l_deg"], best["b_deg"], best["d_kpc"], best["age_Myr"],
                        best["beta"], best["Rcut_PV"] * 1e6, energy_erg=10.0 ** best["log10_E_erg"],
                        composition=Composition.from_mapping(section.get("source_composition", {"H1": 1.0})),
-                       diffusion=solution.diffusion)
+                       diffusion=solution.diffusion, halo_kpc=problem.model.halo_kpc)
     dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
     figures += dipole_figures
 
@@ -391,7 +392,7 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
 def _replace_field(model, field):
     from crknee.fit.model import KneeSourceModel
 
-    return KneeSourceModel(model.fixed, model.composition, field)
+    return KneeSourceModel(model.fixed, model.composition, field, halo=model.halo_kpc is not None)
 
 
 def candidates(ctx) -> StepResult:
