@@ -127,6 +127,7 @@ def test_quality_table_counts_chi2_of_gaussian_rows():
     table = quality_table({"iso": model}, [amp, _kg_piece()], V)
     assert table["deviance_iso"][0] == pytest.approx(np.sum(((pred[0] - amp.y) / 5e-4) ** 2), rel=1e-9)
     assert list(table["dof"]) == [2, 6] and list(table["n_rows"]) == [2, 3]
+    assert list(table["dof_iso"]) == [2, 6] and list(table["undefined_iso"]) == [0, 0]
 
 
 def test_fit_section_json_rebuilds_the_problem(tmp_path):
@@ -208,3 +209,13 @@ def test_the_knee_source_diffuses_in_the_background_halo_by_default(tmp_path):
     bare = FixedComponents(fixed.E_GeV, fixed.flux, fixed.dipole)
     with pytest.raises(ConfigError, match="halo height"):
         problem_from_config(section, bare)
+
+
+def test_quality_table_leaves_out_rows_without_a_prediction():
+    model = KneeSourceModel(synthetic_fixed())
+    amp = Piece("a", "amplitude", [3e6, 1e7], [1e-3, 2e-3], [5e-4, 5e-4], [5e-4, 5e-4], [False, False])
+    corner = V.copy()
+    corner[0, 2], corner[0, 3] = 9.0, 0.02  # c t = 6 kpc < d: no diffusive prediction at all
+    table = quality_table({"iso": model}, [amp, _kg_piece()], corner)
+    assert list(table["undefined_iso"]) == [2, 3] and list(table["dof_iso"]) == [0, 0]
+    assert np.all(np.isnan(table["deviance_iso"]))

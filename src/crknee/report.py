@@ -103,10 +103,11 @@ DIPOLE_FIGURES = ("fig04_anisotropy_phase", "fig05_anisotropy_amplitude")
 def _dipole(quality: dict, out: Path) -> str:
     """Figs. 4-5 with the fit quality of each experiment beside them (isotropic diffusion,
     the paper's mode, and the field-aligned dipole, both at the MAP)."""
-    rows = [[r["dataset"].partition("/")[2], "yes" if r["fitted"] else "no", r["n_rows"], r["dof"],
-             r["deviance_isotropic"], r["deviance_field_aligned"]] for r in quality["rows"]]
-    tot = ["total", "", sum(r[2] for r in rows), sum(r[3] for r in rows), sum(r[4] for r in rows),
-           sum(r[5] for r in rows)]
+    rows = [[r["dataset"].partition("/")[2], "yes" if r["fitted"] else "no", r["n_rows"],
+             r["deviance_isotropic"], r["dof_isotropic"], r["deviance_field_aligned"], r["dof_field_aligned"]]
+            for r in quality["rows"]]
+    tot = ["total", "", sum(r[2] for r in rows), sum(r[3] for r in rows if r[4] > 0), sum(r[4] for r in rows),
+           sum(r[5] for r in rows if r[6] > 0), sum(r[6] for r in rows)]
     figs = "".join(_figure(out / "figures" / f"{stem}.png") for stem in DIPOLE_FIGURES
                    if (out / "figures" / f"{stem}.png").is_file())
     return ("<h2>Dipole anisotropy from 100 GeV to 10 EeV (Figs. 4-5)</h2>"
@@ -115,7 +116,9 @@ def _dipole(quality: dict, out: Path) -> str:
             "to a model that reproduces every row (chi2-like; its expectation is the number of degrees of freedom), "
             f"at the knee-source MAP, for isotropic diffusion (the paper's mode) and for the dipole projected on the "
             f"local magnetic field ({html.escape(quality['field'])}).</p>"
-            + _table(["dataset", "fitted", "rows", "dof", "deviance, isotropic", "deviance, field-aligned"],
+            + "<p class='note'>dof counts the rows where the model is defined (a source outside its diffusive "
+              "regime has no dipole prediction there).</p>"
+            + _table(["dataset", "fitted", "rows", "deviance, isotropic", "dof", "deviance, field-aligned", "dof"],
                      rows + [tot]) + figs)
 
 

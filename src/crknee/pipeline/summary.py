@@ -72,12 +72,14 @@ SUMMARY_SCHEMA = {
         "candidates": {"type": "array", "items": {"type": "string"}},
         "anisotropy": {
             "type": "object",
-            "required": ["field", "n_datasets", "dof", "deviance_isotropic", "deviance_field_aligned"],
+            "required": ["field", "n_datasets", "dof_isotropic", "dof_field_aligned", "deviance_isotropic",
+                         "deviance_field_aligned"],
             "additionalProperties": False,
             "properties": {
                 "field": {"type": "string"},
                 "n_datasets": {"type": "integer"},
-                "dof": {"type": "integer"},
+                "dof_isotropic": {"type": "integer"},
+                "dof_field_aligned": {"type": "integer"},
                 "deviance_isotropic": _NUM,
                 "deviance_field_aligned": _NUM,
             },
@@ -173,8 +175,11 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
 
 def _anisotropy(quality: dict) -> dict:
     """Fit quality of the dipole over every bundled experiment (100 GeV - 10 EeV) at the
-    MAP: summed deviances of isotropic and field-aligned diffusion, and their dof."""
+    MAP: summed deviances of isotropic and field-aligned diffusion over the rows where the
+    model is defined, and their dof."""
     rows = quality["rows"]
-    return {"field": quality["field"], "n_datasets": len(rows), "dof": int(sum(r["dof"] for r in rows)),
-            "deviance_isotropic": float(sum(r["deviance_isotropic"] for r in rows)),
-            "deviance_field_aligned": float(sum(r["deviance_field_aligned"] for r in rows))}
+    out = {"field": quality["field"], "n_datasets": len(rows)}
+    for mode in ("isotropic", "field_aligned"):
+        out[f"dof_{mode}"] = int(sum(r[f"dof_{mode}"] for r in rows))
+        out[f"deviance_{mode}"] = float(sum(r[f"deviance_{mode}"] for r in rows if r[f"dof_{mode}"] > 0))
+    return out
