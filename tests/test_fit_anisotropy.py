@@ -219,3 +219,33 @@ def test_quality_table_leaves_out_rows_without_a_prediction():
     table = quality_table({"iso": model}, [amp, _kg_piece()], corner)
     assert list(table["undefined_iso"]) == [2, 3] and list(table["dof_iso"]) == [0, 0]
     assert np.all(np.isnan(table["deviance_iso"]))
+
+
+def test_circular_quantiles_do_not_tear_a_band_at_ra_zero():
+    from crknee.fit.predictive import circular_quantiles
+
+    rng = np.random.default_rng(3)
+    phases = np.mod(rng.normal(0.0, 10.0, 20000), 360.0)  # around RA = 0: half the draws near 360
+    p2, p16, p50, p84, p97 = circular_quantiles(phases)
+    assert min(p50, 360 - p50) < 0.5
+    assert (p84 - p16) % 360 == pytest.approx(20.0, rel=0.05)  # the 68 % band is 2 sigma wide, not 340 deg
+    assert p16 == pytest.approx(350.0, abs=0.6) and p84 == pytest.approx(10.0, abs=0.6)
+
+
+def test_posterior_predictive_of_one_point_is_the_model():
+    from crknee.fit.parameters import ParameterSet
+    from crknee.fit.predictive import posterior_predictive
+    from test_fit_support import parameters
+
+    model = KneeSourceModel(synthetic_fixed())
+    ps = parameters()
+    assert isinstance(ps, ParameterSet)
+    free = ps.truth()[None]
+    E = np.geomspace(1e5, 1e8, 7)
+    table = posterior_predictive(model, ps, np.repeat(free, 5, axis=0), E, n_draws=5)
+    ev = model.evaluate(ps.full(free), E)
+    for suffix in ("p2.5", "p50", "p97.5"):
+        assert table[f"d_perp_{suffix}"].value == pytest.approx(ev["amplitude"][0])
+        assert table[f"J_H_{suffix}"].value == pytest.approx(ev["total:H"][0])
+        assert table[f"phase_deg_{suffix}"].value == pytest.approx(ev["phase"][0] % 360.0)
+    assert table.meta["n_draws"] == 5 and table["E"].unit == "GeV"

@@ -198,6 +198,9 @@ def protons(ctx) -> StepResult:
                        "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
 
 
+#: Energies of the posterior predictive table [GeV, total energy per particle]: 100 TeV -
+#: 1 EeV, 10 points per decade (issue 17: where a new measurement tests the knee source).
+PREDICTIVE_E_GEV = np.geomspace(1e5, 1e9, 41)
 #: Top of the fixed components' grid [GeV, total energy per particle]: 10 EeV, the end of
 #: Figs. 4-5 and above every anisotropy fit window (the paper's reaches 2 EeV).
 FIXED_E_MAX_GEV = 1e10
@@ -292,6 +295,7 @@ def knee_mcmc(ctx) -> StepResult:
     """
     from crknee.fit import fit, problem_from_config
     from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces, format_summary, run_samples
+    from crknee.fit.predictive import posterior_predictive
     from crknee.fit.schema import sampler_settings
     from crknee.plots.fit import draw_all
     from crknee.sources.injection import Composition
@@ -324,6 +328,9 @@ def knee_mcmc(ctx) -> StepResult:
                        diffusion=solution.diffusion, halo_kpc=problem.model.halo_kpc)
     dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
     figures += dipole_figures
+    predictive = posterior_predictive(problem.model, problem.parameters, samples, PREDICTIVE_E_GEV,
+                                      seed=sampler_settings(section.get("sampler", {})).seed)
+    figures.append(atomic_write_table(predictive, ctx.path("tables", "knee_predictive.ecsv")))
 
     post = result["posterior"]
     triple = {n: [post[n]["p16"], post[n]["median"], post[n]["p84"]] for n in post}
