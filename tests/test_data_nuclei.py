@@ -12,6 +12,7 @@ from crknee import data
 from crknee.data import store
 from crknee.data.csvfile import read
 from crknee.errors import DataError, InputError
+from test_data import run_cli
 from crknee.io import sha256_file
 from crknee.kinematics import ELEMENT_SYMBOLS
 
@@ -315,18 +316,6 @@ def test_unknown_quantity_family(tmp_path, user_folder):
 
 
 # ---------------------------------------------------------------- command line
-def run_cli(argv, capsys):
-    from crknee.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_list_and_plot(tmp_path, capsys):
     code, out, _ = run_cli(["data", "list", "--quantity", "lnA"], capsys)
     assert code == 0 and len(out.splitlines()) == 6 and out.startswith("lnA/KASCADE_Kuznetsov2024_lnA\t")

@@ -20,7 +20,7 @@ def prep():
     return prepare(spec)
 
 
-def _same(a, b):
+def assert_same(a, b):
     for name in a.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
@@ -34,7 +34,7 @@ def test_serial_run_is_a_dataset_with_the_smooth_means(prep):
     np.testing.assert_array_equal(ds.flux_p.values, ds.flux_all.values)      # protons-only composition
     assert np.all(ds.skip_rel_rms <= prep.spec.skip_rms_max)
     # the chunking does not change anything: realisation i always uses SeedSequence(seed, spawn_key=(i,))
-    _same(ds, ensemble.run(prep.spec, 12, seed=5, prep=prep, dask=False, chunk=12))
+    assert_same(ds, ensemble.run(prep.spec, 12, seed=5, prep=prep, dask=False, chunk=12))
     assert not np.array_equal(ds.flux_p.values, ensemble.run(prep.spec, 12, seed=6, prep=prep, dask=False).flux_p.values)
 
 
@@ -44,8 +44,8 @@ def test_one_and_two_dask_workers_give_identical_results(prep):
     serial = ensemble.run(prep.spec, n, seed=11, prep=prep, dask=False, chunk=4)
     one = ensemble.run(prep.spec, n, seed=11, prep=prep, workers=1, chunk=4)
     two = ensemble.run(prep.spec, n, seed=11, prep=prep, workers=2, chunk=3)
-    _same(serial, one)
-    _same(one, two)
+    assert_same(serial, one)
+    assert_same(one, two)
 
 
 def test_killed_run_resumes_and_damaged_checkpoints_are_recomputed(prep, tmp_path):
@@ -61,7 +61,7 @@ def test_killed_run_resumes_and_damaged_checkpoints_are_recomputed(prep, tmp_pat
     with pytest.warns(UserWarning, match="not reused") as caught:
         again = ensemble.run(prep.spec, 10, seed=2, prep=prep, dask=False, chunk=3, out=tmp_path)
     assert len([w for w in caught if "not reused" in str(w.message)]) == 3     # record without data, too
-    _same(full, again)
+    assert_same(full, again)
     # another seed never picks up these checkpoints
     with pytest.warns(UserWarning, match="another run"):
         other = ensemble.run(prep.spec, 3, seed=3, prep=prep, dask=False, chunk=3, out=tmp_path)

@@ -51,7 +51,9 @@ def test_the_bad_input_catalogue_is_refused_naming_the_key(user, message):
 def test_paper_config_and_its_fast_variant_pass():
     cfg = cfgmod.load()
     for fast in (False, True):
-        validation.check(cfg.for_run(fast).to_dict())
+        values = cfg.for_run(fast).to_dict()
+        validation.check(values)  # raises ConfigError on any refused value
+        assert validation.fit_energy_top(values["fit"])[0] == 2.0e9
 
 
 def test_fit_energy_top_and_the_cutoff_margin():
