@@ -20,6 +20,7 @@ import time
 import h5py
 import numpy as np
 import pytest
+from astropy.table import QTable
 
 from crknee import config as cfgmod
 from crknee.pipeline import STEPS, validate_summary
@@ -95,6 +96,14 @@ def test_reproduce_fast_end_to_end(tmp_path):
     assert report.count("data:image/png;base64,") == len(figures)
     assert "src='http" not in report and "href='http" not in report
     assert (out / "crknee.log").is_file() and list((out / "tables").glob("*.ecsv"))
+    # issue 16: every experiment's fit quality in both modes; the fitted ones (via their CRDB copies) marked
+    quality = QTable.read(out / "tables" / "anisotropy_fit_quality.ecsv")
+    fitted = {str(n) for n, f in zip(quality["dataset"], quality["fitted"]) if f}
+    assert fitted == {"anisotropy/CRDB_KASCADE-Grande", "anisotropy/CRDB_Auger_SD750", "anisotropy/CRDB_Auger_SD1500"}
+    assert summary["anisotropy"]["n_datasets"] == len(quality) > 40
+    assert np.isfinite(summary["anisotropy"]["deviance_isotropic"]) and summary["anisotropy"]["dof_isotropic"] > 100
+    predictive = QTable.read(out / "tables" / "knee_predictive.ecsv")
+    assert np.all(predictive["d_perp_p16"] <= predictive["d_perp_p84"]) and len(predictive) == 41
 
     # 2. a second run with the same config recomputes nothing
     _reproduce(out)

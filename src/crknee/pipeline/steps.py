@@ -368,7 +368,7 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
     from crknee.anisotropy.field import FieldAlignment
     from crknee.fit.quality import quality_table
     from crknee.fit.schema import pieces_from_dataset
-    from crknee.data import anisotropy_compilation
+    from crknee.data import anisotropy_compilation, load
     from crknee.plots.anisotropy import E_RANGE_GEV, Component, plot_anisotropy
 
     field = problem.model.field or FieldAlignment()
@@ -383,10 +383,13 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
     figures = plot_anisotropy(ctx.out / "figures", E, components,
                               modes={"isotropic diffusion (paper)": None, field_title: field.project})
     lo, hi = problem.model.fixed.E_GeV[[0, -1]]
+    # a dataset counts as fitted when it, or the copy of its rows that the fit used (meta
+    # duplicate_of: KASCADE-Grande_2019 is CRDB_KASCADE-Grande), entered the likelihood
+    fitted = {p.name for p in problem.pieces if p.fit}
+    fitted |= {load(n).meta.get("duplicate_of") for n in fitted if n.startswith("anisotropy/")}
     pieces = []
     for i, name in enumerate(anisotropy_compilation()):
         got = pieces_from_dataset({"name": name, "window_GeV": [float(lo), float(hi)], "role": "check"}, i)
-        fitted = {p.name for p in problem.pieces if p.fit}
         pieces += [_replace(p, fit=p.name in fitted) for p in got]
     models = {"isotropic": _replace_field(problem.model, None), "field_aligned": _replace_field(problem.model, field)}
     values = problem.parameters.full(np.array([[best[n] for n in problem.parameters.free_names]]))
