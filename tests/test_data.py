@@ -18,12 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FLUX_GEV = u.Unit("m-2 s-1 sr-1 GeV-1")
 
 
-@pytest.fixture(autouse=True)
-def user_folder(tmp_path, monkeypatch):
-    """Every test gets an empty per-user data folder."""
-    folder = tmp_path / "user"
-    monkeypatch.setenv(store.USER_ENV, str(folder))
-    return folder
+#: every test gets an empty per-user data folder (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("user_folder")
 
 
 # ---------------------------------------------------------------- manifest and build

@@ -12,7 +12,6 @@ import pytest
 
 from crknee import data
 from crknee.anisotropy.conventions import CONVENTIONS, Convention, mean_cos_dec
-from crknee.data import store
 from crknee.data.csvfile import read
 from crknee.errors import DataError
 
@@ -24,12 +23,8 @@ CRDB_NAMES = data.names(pattern="anisotropy/CRDB_*")
 WINDOW = (1e6, 2e9)
 
 
-@pytest.fixture(autouse=True)
-def user_folder(tmp_path, monkeypatch):
-    """Every test gets an empty per-user data folder."""
-    folder = tmp_path / "user"
-    monkeypatch.setenv(store.USER_ENV, str(folder))
-    return folder
+#: every test gets an empty per-user data folder (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("user_folder")
 
 
 def slug(name):

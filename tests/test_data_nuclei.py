@@ -25,11 +25,8 @@ U_GEV, ME_GEV = 0.93149410242, 0.51099895000e-3
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data (the build input) is not present")
 
 
-@pytest.fixture(autouse=True)
-def user_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "user"
-    monkeypatch.setenv(store.USER_ENV, str(folder))
-    return folder
+#: every test gets an empty per-user data folder (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("user_folder")
 
 
 def build_module():

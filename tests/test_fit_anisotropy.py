@@ -14,7 +14,6 @@ from crknee import data
 from crknee.anisotropy import equatorial, unit_vector
 from crknee.anisotropy.conventions import Convention, mean_cos_dec
 from crknee.anisotropy.field import FieldAlignment
-from crknee.data import store
 from crknee.errors import ConfigError
 from crknee.fit import harmonic
 from crknee.fit.driver import load_section
@@ -150,13 +149,6 @@ def test_the_paper_config_fits_kascade_grande_and_auger_in_the_window():
     assert {n: p.n_points for n, p in harm.items()} == {KG: 3, "anisotropy/Auger_SD750_2020": 3,
                                                         "anisotropy/Auger_SD1500_2020": 3}
     assert all(p.fit for p in harm.values()) and not problem.inactive
-
-
-@pytest.fixture
-def user_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "user"
-    monkeypatch.setenv(store.USER_ENV, str(folder))
-    return folder
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data beside the checkout")
