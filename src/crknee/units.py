@@ -1,0 +1,56 @@
+"""The one unit convention at crknee's public boundaries (issue 14, item 1).
+
+Every public constructor and function accepts, for a dimensional argument, either an
+astropy Quantity of any compatible unit or a plain float (or array) already in the
+documented unit (the argument's name suffix says which: ``d_kpc``, ``D0_cm2_s``).  It is
+converted once, here, to a plain float in the documented unit; hot loops never see a
+Quantity.  A Quantity of the wrong dimension, a non-numeric value or a value outside the
+declared domain raises :class:`crknee.errors.InputError` naming the argument, which the
+command line prints as one line.  This is the validation-at-the-edge pattern of naima
+(``naima.utils.validate_scalar``), with crknee's errors.
+"""
+from __future__ import annotations
+
+import astropy.units as u
+import numpy as np
+
+from crknee.errors import InputError
+
+#: Domains a value may be restricted to: name -> (test on a float array, wording).
+DOMAINS = {
+    "any": (lambda a: np.isfinite(a), "finite"),
+    "positive": (lambda a: np.isfinite(a) & (a > 0), "finite and > 0"),
+    "non-negative": (lambda a: np.isfinite(a) & (a >= 0), "finite and >= 0"),
+}
+
+
+def value_in(name: str, value, unit, domain: str = "any"):
+    """``value`` as a float (or float array) in ``unit``.
+
+    ``value``: a Quantity convertible to ``unit`` (spectral equivalencies are not applied:
+    an energy is an energy), or a number / array taken to be in ``unit`` already.  ``unit``:
+    an astropy unit or its string ("kpc", "cm2 / s"; "" for dimensionless).  ``domain``:
+    one of :data:`DOMAINS`.  Returns a Python float for a scalar, else a float ndarray.
+    Raises :class:`InputError` naming ``name`` on a wrong dimension, a non-numeric value or
+    a value outside ``domain``.
+    """
+    if domain not in DOMAINS:
+        raise InputError(f"unknown domain {domain!r} for {name}; expected one of {sorted(DOMAINS)}")
+    target = u.Unit(unit)
+    if isinstance(value, u.Quantity):
+        try:
+            arr = value.to_value(target)
+        except u.UnitConversionError:
+            raise InputError(f"{name} has unit {value.unit!r}, not convertible to {target.to_string() or 'dimensionless'}") from None
+    else:
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a number in {target.to_string() or 'dimensionless units'} or a Quantity; "
+                             f"got {value!r}") from None
+    arr = np.asarray(arr, dtype=float)
+    test, wording = DOMAINS[domain]
+    bad = ~test(arr)
+    if np.any(bad):
+        raise InputError(f"{name} must be {wording}; got {arr[bad].flat[0]!r}")
+    return float(arr) if arr.ndim == 0 else arr
