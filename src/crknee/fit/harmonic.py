@@ -151,6 +151,7 @@ def sigma_of_row(err_lo, err_hi, a_obs, phase_err_deg, amp_err_lo_reaches_zero=F
     - Otherwise the phase error (``phase_err_deg``, mean of its two sides), which for
       a >> sigma is sigma / a [rad]: sigma = a_obs * radians(phase_err); unusable where
       ``phase_err_missing`` or it is not > 0.
+
     A row without a measured amplitude (``a_obs`` NaN: a limit-only row) gets NaN;
     :class:`InputError` names the first measured row (0-based) with neither error.
     """

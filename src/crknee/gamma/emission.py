@@ -15,6 +15,7 @@ Cross section (:class:`PPModel`):
   2014): Kafexhiu et al. with the chosen high-energy model (``hadronic``: Pythia8 (naima's
   default), Geant4, SIBYLL or QGSJET);
 * above it, ``high_energy``:
+
   - ``"kelner"`` (default): Kelner, Aharonian & Bugayov (2006), multiplied by one constant
     chosen so that the energy given to photons per collision, int E_gamma dsigma/dE_gamma
     dE_gamma, is continuous at the switch (for Pythia8 the factor is 0.83: Kelner's SIBYLL
@@ -22,6 +23,7 @@ Cross section (:class:`PPModel`):
     fixed x = E_gamma/E_p, which is the model uncertainty of the choice);
   - ``"kafexhiu"``: Kafexhiu et al. used beyond its stated range (what naima does up to its
     default 10 PeV proton cut).
+
 * ``nuclear_enhancement``: the factor eps(T_p) of Kafexhiu et al. Sec. IV (ISM target and
   projectile composition; ~1.8 at TeV) multiplies both.
 

@@ -3,7 +3,7 @@
 Reference: S. R. Kelner, F. A. Aharonian & V. V. Bugayov, "Energy spectra of gamma rays,
 electrons, and neutrinos produced at proton-proton interactions in the very high energy
 regime", Phys. Rev. D 74, 034018 (2006), arXiv:astro-ph/0606058 (below: KAB06).  Fitted
-to SIBYLL simulations for 0.1 TeV <= E_p <= 10^5 TeV and x = E_gamma / E_p >= 10^-3.
+to SIBYLL simulations for 0.1 TeV <= E_p <= 10^5 TeV and x = E_gamma / E_p >= 10^-3::
 
     F_gamma(x, E_p) = B ln(x)/x [(1 - x^b) / (1 + k x^b (1 - x^b))]^4
                       * [1/ln(x) - 4 b x^b / (1 - x^b) - 4 k b x^b (1 - 2 x^b) / (1 + k x^b (1 - x^b))]
