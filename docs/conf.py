@@ -11,7 +11,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # document the source tree, installed or not
-os.environ.setdefault("MPLBACKEND", "Agg")  # autodoc imports; the notebooks use the inline backend
 
 import crknee  # noqa: E402
 
