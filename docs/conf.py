@@ -5,14 +5,17 @@ The build needs no network: intersphinx is off unless ``CRKNEE_DOCS_INTERSPHINX=
 ``tutorials/`` are MyST-markdown notebooks executed at every build by myst-nb; with
 ``CRKNEE_REDUCED=1`` (CI) they run at a reduced size.
 """
+
 import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # document the source tree, installed or not
+# ... and run the tutorials' kernels on it too
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
 
-import crknee  # noqa: E402
+import crknee
 
 project = "crknee"
 author = "crknee developers"
