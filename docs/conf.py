@@ -6,6 +6,7 @@ The build needs no network: intersphinx is off unless ``CRKNEE_DOCS_INTERSPHINX=
 ``CRKNEE_REDUCED=1`` (CI) they run at a reduced size.
 """
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -82,3 +83,62 @@ html_theme_options = {
 }
 html_static_path = []
 html_show_sourcelink = False
+
+
+# --- Names re-exported by a package (crknee.propagation.PropagationModel) ----------------
+# The reference documents each object once, in the module that defines it
+# (crknee.propagation.model.PropagationModel).  Docstrings and tutorials name the short,
+# public path, or a bare name imported into the current module (InputError): resolve
+# those to where the object is documented.
+
+
+def _import_object(dotted: str):
+    """The object a dotted crknee name refers to, or None."""
+    if not dotted.startswith("crknee"):
+        return None
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _canonical_name(obj) -> str | None:
+    if isinstance(obj, type(sys)):
+        return obj.__name__
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return f"{module}.{qualname}" if module and qualname else None
+
+
+def resolve_reexport(app, env, node, contnode):
+    """``missing-reference`` handler: a crknee name resolved to its defining module."""
+    if node.get("refdomain") != "py":
+        return None
+    target, module = node["reftarget"], node.get("py:module")
+    candidates = [target] + ([f"{module}.{target}"] if module else [])
+    domain = env.get_domain("py")
+    for name in candidates:
+        canonical = _canonical_name(_import_object(name))
+        if canonical and canonical != name:
+            found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], canonical, node, contnode)
+            if found is not None:
+                return found
+    # module-level data (no __qualname__): the one documented object of that name in the package
+    package, _, last = (target if "." in target else f"{module}.{target}").rpartition(".")
+    if package.startswith("crknee"):
+        matches = [name for name in domain.objects if name.startswith(package + ".") and name.endswith("." + last)]
+        if len(matches) == 1:
+            return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], matches[0], node, contnode)
+    return None
+
+
+def setup(app):
+    app.connect("missing-reference", resolve_reexport)
