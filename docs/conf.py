@@ -56,7 +56,7 @@ root_doc = "index"
 # --- API reference: autosummary writes one page per module into api/generated/ ---------
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # numpydoc text holds the units; hints like u.Quantity add noise
 autodoc_inherit_docstrings = False  # document crknee, not the docstrings of emcee/h5py bases
