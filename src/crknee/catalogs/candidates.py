@@ -18,6 +18,7 @@ from crknee.catalogs.frame import R_SUN, plane_xy_kpc
 from crknee.catalogs.hpd import HPDRegion
 from crknee import paper
 from crknee.errors import DataError, InputError
+from crknee.units import value_in
 
 #: Latitude cut of the paper's map (Fig. 10 caption and Sec. 3: |b| < 5 deg).
 MAX_B = 5 * u.deg
@@ -111,7 +112,7 @@ def inside(table: QTable, region: HPDRegion, level: int = 1) -> np.ndarray:
 
 def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
                     n_nodes: int = N_DISTANCE_NODES) -> QTable:
-    """Binaries with |b| < ``max_b``, ranked by the posterior density at their position.
+    """Binaries with |b| < ``max_b`` (angle Quantity or float in deg), ranked by the posterior density at their position.
 
     ``binaries``: a table from :func:`crknee.catalogs.load_binaries` / ``merge``.  Binaries
     without any distance are kept, flagged ``distance_flag = "no distance"``, unranked
@@ -119,7 +120,7 @@ def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
     their line of sight).  meta holds the HPD convention, masses, density thresholds and
     the counts (per catalogue, in the plane, with and without a distance).
     """
-    max_b_deg = u.Quantity(max_b).to_value(u.deg)
+    max_b_deg = value_in("max_b", max_b, "deg")
     if not 0 < max_b_deg <= 90:
         raise InputError(f"max_b must be in (0, 90] deg; got {max_b!r}")
     if n_nodes < 1:
