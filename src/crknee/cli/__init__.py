@@ -88,7 +88,7 @@ class LazyGroup(click.Group):
                     continue
                 summary = self.commands[name].get_short_help_str(limit)
             else:
-                summary = click.utils.make_default_short_help(self.lazy[name][1], limit)
+                summary = click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit)
             rows.append((name, summary))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
