@@ -58,7 +58,7 @@ E_TEST = np.geomspace(1e3, 1e7, 5)
 
 
 def point_physics(s):
-    return np.concatenate([s.lis(E_TEST * u.GeV).to_value(FLUX_UNIT), s.dipole(E_TEST * u.GeV).value.ravel()])
+    return np.concatenate([s.lis("all", E_TEST * u.GeV).to_value(FLUX_UNIT), s.dipole("all", E_TEST * u.GeV).value.ravel()])
 
 
 def params_physics(p):
@@ -100,9 +100,9 @@ CASES = [
      point_physics),
     ("PointSource", lambda **kw: PointSource(**{**CONTINUOUS, **kw}), "active_Myr", 50.0 * u.kyr, 0.05,
      point_physics),
-    ("PointSource.lis", lambda E: PointSource(**POINT).lis(E).to_value(FLUX_UNIT), "E", E_TEST * 1e-3 * u.TeV, E_TEST,
+    ("PointSource.lis", lambda E: PointSource(**POINT).lis("all", E).to_value(FLUX_UNIT), "E", E_TEST * 1e-3 * u.TeV, E_TEST,
      None),
-    ("PointSource.flux", lambda phi: PointSource(**POINT).flux(E_TEST, phi=phi).to_value(FLUX_UNIT), "phi",
+    ("PointSource.flux", lambda phi: PointSource(**POINT).flux("all", E_TEST, phi=phi).to_value(FLUX_UNIT), "phi",
      550.0 * u.MV, 0.55, None),
     ("CatalogueEntry", _replace(_ENTRY), "d_kpc", 250.0 * u.pc, 0.25, None),
     ("CatalogueEntry", _replace(_ENTRY), "age_Myr", 342.0 * u.kyr, 0.342, None),

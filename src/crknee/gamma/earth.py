@@ -99,8 +99,8 @@ def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion |
     src = point_source(params, diffusion)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", ValidityWarning)  # reported through ``valid``
-        J = src.flux(E, "H1", phi=phi)
-        valid = src.valid(E, "H1")
+        J = src.flux("H1", E, phi=phi)
+        valid = src.valid("H1", E)
     return J, valid
 
 

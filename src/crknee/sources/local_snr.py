@@ -163,7 +163,7 @@ def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | 
 
     def residuals(p):
         src = make(p)
-        r = (bg + src.flux(E * u.GeV, "H1", phi).to_value(FLUX_UNIT) - y) / s
+        r = (bg + src.flux("H1", E * u.GeV, phi).to_value(FLUX_UNIT) - y) / s
         return r if anisotropy is None else np.concatenate([r, anisotropy.residuals(src)])
 
     res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05],

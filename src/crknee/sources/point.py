@@ -101,6 +101,18 @@ def _positive(name, value, unit):
         raise InputError(f"{name} must be finite and > 0 {unit}; got {value!r}")
 
 
+def _species_first(name, E, method: str):
+    """(name, E) of a call ``method(name, E)``; the former order ``method(E[, name])`` still
+    works with a DeprecationWarning (callers in other branches move after merge)."""
+    if isinstance(name, str):
+        if E is None:
+            raise InputError(f"PointSource.{method}({name!r}, E): the energies E are missing")
+        return name, E
+    warnings.warn(f"PointSource.{method}(E, name) is deprecated; pass the species first: .{method}(name, E), as "
+                  f"Solution does", DeprecationWarning, stacklevel=3)
+    return ("all" if E is None else E), name
+
+
 @dataclass(frozen=True)
 class PointSource:
     """A point source: Quantities, or plain floats in the units of their suffixes
@@ -211,15 +223,20 @@ class PointSource:
                           f"energies (c t = {C_KPC_MYR * self.age_Myr:.3g} kpc vs d = {self.d_kpc:.3g} kpc, "
                           f"or mean free path > d); those points are flagged", ValidityWarning, stacklevel=3)
 
-    def lis(self, E: u.Quantity, name: str = "all") -> u.Quantity:
-        """Interstellar flux at the Sun per unit total energy per particle ``E`` (Quantity, or floats in GeV)."""
+    def lis(self, name: str, E=None) -> u.Quantity:
+        """Interstellar flux at the Sun of species/element ``name`` ("H1", "He", "all") per unit
+        total energy per particle ``E`` (Quantity, or floats in GeV); species first, as
+        :meth:`crknee.propagation.Solution.lis`."""
+        name, E = _species_first(name, E, "lis")
         J, _, ok = self.evaluate(value_in("E", E, "GeV"), name)
         self._warn(ok)
         return J * FLUX_UNIT
 
-    def flux(self, E: u.Quantity, name: str = "all", phi=PHI_PAPER) -> u.Quantity:
-        """Flux at Earth (force-field modulation, potential ``phi``: Quantity or float in GV) per unit Etot
-        ``E`` (Quantity, or floats in GeV)."""
+    def flux(self, name: str, E=None, phi=PHI_PAPER) -> u.Quantity:
+        """Flux at Earth of ``name`` (force-field modulation, potential ``phi``: Quantity or
+        float in GV) per unit Etot ``E`` (Quantity, or floats in GeV); species first, as
+        :meth:`crknee.propagation.Solution.earth`."""
+        name, E = _species_first(name, E, "flux")
         phi_GV = value_in("phi", phi, "GV", "non-negative")
         E_GeV = np.asarray(value_in("E", E, "GeV"), dtype=float)
         total = np.zeros(E_GeV.shape)
@@ -235,12 +252,14 @@ class PointSource:
         self._warn(ok)
         return total * FLUX_UNIT
 
-    def dipole(self, E: u.Quantity, name: str = "all") -> u.Quantity:
-        """Own dipole vectors (..., 3) in Galactic Cartesian (dimensionless)."""
+    def dipole(self, name: str, E=None) -> u.Quantity:
+        """Own dipole vectors (..., 3) of ``name`` in Galactic Cartesian (dimensionless) at ``E``."""
+        name, E = _species_first(name, E, "dipole")
         _, dip, ok = self.evaluate(value_in("E", E, "GeV"), name)
         self._warn(ok)
         return dip * u.dimensionless_unscaled
 
-    def valid(self, E: u.Quantity, name: str = "all") -> np.ndarray:
-        """Boolean mask of the energies where the diffusive description holds."""
+    def valid(self, name: str, E=None) -> np.ndarray:
+        """Boolean mask of the energies ``E`` where the diffusive description of ``name`` holds."""
+        name, E = _species_first(name, E, "valid")
         return self.evaluate(value_in("E", E, "GeV"), name)[2]

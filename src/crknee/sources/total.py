@@ -23,7 +23,7 @@ def total_flux(E: u.Quantity, name: str, sources, solution=None, phi=PHI_PAPER) 
     E = value_in("E", E, "GeV") * u.GeV
     out = np.zeros(np.shape(E.value)) * FLUX_UNIT
     for s in sources:
-        out = out + s.flux(E, name, phi)
+        out = out + s.flux(name, E, phi)
     if solution is not None:
         bg = solution.all_particle(E, "earth", phi) if name == "all" else solution.earth(name, E, "Etot", phi)
         out = out + bg.to(FLUX_UNIT)
