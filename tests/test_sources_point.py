@@ -156,3 +156,23 @@ def test_species_first_as_the_background_solution():
         np.testing.assert_array_equal(s.flux(E).value, s.flux("all", E).value)
     with pytest.raises(InputError, match="energies E are missing"):
         s.dipole("H1")
+
+
+def test_point_source_of_a_solution_shares_its_diffusion_and_halo():
+    """``solution.point_source(...)`` propagates in the background's environment: a
+    background with D0 = 4e28 cm^2/s and H = 6 kpc gives a source with the same D0 and H
+    (issue 14: a bare PointSource keeps Table 1's D0 = 3.2e28), hence the same flux as a
+    PointSource built with that Diffusion and halo by hand."""
+    from crknee.propagation import PropagationModel, Q_UNIT, Solution
+
+    model = PropagationModel(D0=4e28 * u.cm**2 / u.s, delta=0.4, H=6.0 * u.kpc)
+    background = Solution(model=model, nuclides=(), raw=None, norms=np.ones(3) * Q_UNIT)
+    params = {k: v for k, v in KNEE.items() if k not in ("name", "halo_kpc", "diffusion")}
+    src = background.point_source("knee", **params)
+    assert src.diffusion == Diffusion(D0=4e28, delta=0.4) and src.halo_kpc == pytest.approx(6.0)
+    assert src.diffusion != PointSource(**KNEE).diffusion
+    by_hand = PointSource(**{**KNEE, "diffusion": Diffusion(D0=4e28, delta=0.4), "halo_kpc": 6.0})
+    E = np.geomspace(1e4, 1e7, 4) * u.GeV
+    np.testing.assert_array_equal(src.lis("H1", E).value, by_hand.lis("H1", E).value)
+    with pytest.raises(InputError, match="halo_kpc from the background"):
+        background.point_source("knee", **params, halo_kpc=4.0)
