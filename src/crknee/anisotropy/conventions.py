@@ -37,10 +37,13 @@ import numpy as np
 from scipy.integrate import quad
 
 from crknee.anisotropy.dipole import equatorial, galactic_to_icrs_matrix
+from crknee.data.schema import ANISOTROPY_CONVENTIONS
 from crknee.errors import DataError, InputError
 from crknee.units import value_in
 
-CONVENTIONS = ("d_perp", "r1", "r1_dec0", "d_3d")
+#: What a dataset's amplitude may stand for; defined by the data format (crknee.data.schema).
+CONVENTIONS = ANISOTROPY_CONVENTIONS
+
 #: Detector acceptance per unit solid angle as a function of zenith angle theta: "cos"
 #: (a flat array: effective area proportional to cos(theta), Sommers 2001) or "flat"
 #: (an acceptance independent of theta).
