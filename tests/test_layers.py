@@ -23,7 +23,7 @@ SRC = Path(crknee.__file__).resolve().parent
 
 #: Top-level modules and subpackages of crknee by layer (docs/architecture.md).
 LAYERS = {
-    "base": ("crknee", "_lazy", "constants", "errors", "io", "units", "kinematics", "lock", "data"),
+    "base": ("crknee", "_lazy", "constants", "errors", "io", "units", "kinematics", "lock", "data", "parameters"),
     "physics": ("transport", "modulation", "propagation", "sources", "anisotropy", "gamma", "population"),
     "inference": ("fit", "catalogs"),
     "application": ("config", "validation", "pipeline", "report", "plots", "cli", "paper"),
