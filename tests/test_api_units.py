@@ -22,7 +22,7 @@ from crknee.anisotropy import FieldAlignment, mean_cos_dec, tabulate
 from crknee.anisotropy.conventions import Convention
 from crknee.catalogs import HPDRegion, galactic_plane_xy
 from crknee.errors import CrkneeError
-from crknee.gamma import SourceParams
+from crknee.gamma import SourceParams, gamma_sed, protons_at_earth
 from crknee.modulation import modulate_table
 from crknee.population.spec import load_spec
 from crknee.sources.catalogue import NAMED_SOURCES, CatalogueEntry
@@ -35,6 +35,8 @@ COVERED = (
     "crknee.sources.catalogue.CatalogueEntry",
     "crknee.sources.local_snr.AnisotropyConstraint (fit_local_snr shares value_in)",
     "crknee.gamma.params.SourceParams",
+    "crknee.gamma: protons_at_earth / ratio_to_data / data_flux_at (E, phi), gamma_sed (energies, dN_dE_p, n_H, "
+    "distance), HadronicSource.protons / .sed (energies)",
     "crknee.anisotropy.field.FieldAlignment",
     "crknee.anisotropy.conventions.Convention, mean_cos_dec / exposure_moments / relative_exposure / simulate_sky "
     "(check_site)",
@@ -75,6 +77,15 @@ _L_SAMPLES = _RNG.normal(40.0, 3.0, 300)
 _D_SAMPLES = _RNG.normal(2.6, 0.3, 300)
 _EKN = np.geomspace(1.0, 1e3, 20)
 _LIS = _EKN ** -2.7
+
+
+_SS433 = SourceParams.from_dict({"name": "SS 433", "n_H_cm3": 1.0})
+_EP = np.geomspace(2.0, 1e6, 60)
+_NP = _EP ** -2.0
+
+
+def _sed(E_gamma=np.geomspace(1e3, 1e5, 4), E_p=_EP, dN_dE_p=_NP, n_H=1.0, distance=5.5):
+    return gamma_sed(E_gamma, E_p, dN_dE_p, n_H, distance).to_value(u.erg / u.cm**2 / u.s)
 
 
 def _replace(obj):
@@ -135,6 +146,14 @@ CASES = [
     ("SourceClass", _replace(_SPEC.classes[0]), "rate_per_Myr", 3.0 / u.kyr, 3000.0, None),
     ("PopulationSpec", _replace(_SPEC), "H_kpc", 4000.0 * u.pc, 4.0, lambda s: s.window_Myr(1.0)),
     ("PopulationSpec", _replace(_SPEC), "E_GeV", _SPEC.E_GeV * u.GeV, _SPEC.E_GeV, None),
+    ("protons_at_earth", lambda E: protons_at_earth(_SS433, E)[0].to_value(FLUX_UNIT), "E", E_TEST * 1e-3 * u.TeV,
+     E_TEST, None),
+    ("protons_at_earth", lambda phi: protons_at_earth(_SS433, E_TEST, phi=phi)[0].to_value(FLUX_UNIT), "phi",
+     550.0 * u.MV, 0.55, None),
+    ("gamma_sed", _sed, "E_gamma", np.geomspace(1.0, 1e2, 4) * u.TeV, np.geomspace(1e3, 1e5, 4), None),
+    ("gamma_sed", _sed, "dN_dE_p", _NP / u.GeV, _NP, None),
+    ("gamma_sed", _sed, "n_H", 1e6 * u.m**-3, 1.0, None),
+    ("gamma_sed", _sed, "distance", 5500.0 * u.pc, 5.5, None),
     ("modulate_table", _modulate, "phi", 550.0 * u.MV, 0.55, None),
     ("modulate_table", _modulate, "ekn", _EKN * u.GeV, _EKN, None),
 ]
