@@ -56,3 +56,21 @@ def test_command_line_help_imports_no_numerics():
                              "with contextlib.suppress(SystemExit):\n    main(['--help'])")
     assert not HEAVY & loaded
     assert not {m for m in loaded if m.startswith("crknee.cli.")}
+
+
+def _backend_after(code: str, **env) -> str:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | env
+    out = subprocess.run([sys.executable, "-c", f"{code}\nimport matplotlib\nprint(matplotlib.get_backend())"],
+                         capture_output=True, text=True, check=True, env=environ).stdout
+    return out.split()[-1].lower()
+
+
+def test_plot_modules_leave_the_backend_to_the_user():
+    """Library vs application (issue 14 item 4): importing a plot module keeps the user's
+    backend (a notebook's inline one; here ``svg``); the command line selects Agg."""
+    assert _backend_after("import crknee.plots.style, crknee.plots.bc", MPLBACKEND="svg") == "svg"
+    assert _backend_after("import contextlib\nfrom crknee.cli import main\n"
+                          "with contextlib.suppress(SystemExit):\n    main(['--help'])") == "agg"
+    assert _backend_after("from crknee.cli import main\nmain(['--help'])", MPLBACKEND="svg") == "svg"
