@@ -62,7 +62,7 @@ def test_total_flux_and_dipole_of_sources_plus_background(solution):
     snr = PointSource("snr", 195.134, 4.266, 0.25, 0.342, 2.1, 2e4, energy_erg=1e49)
     E = np.array([1e3, 1e6]) * u.GeV
     J = total_flux(E, "H1", [knee, snr], solution)
-    expect = knee.flux(E, "H1") + snr.flux(E, "H1") + solution.earth("H1", E, "Etot")
+    expect = knee.flux("H1", E) + snr.flux("H1", E) + solution.earth("H1", E, "Etot")
     np.testing.assert_allclose(J.value, expect.value, rtol=1e-12)
     J_all, d, ok = total_dipole(E, [knee, snr], solution)
     J_bg, d_bg = an.solution_dipole(solution, E.value)

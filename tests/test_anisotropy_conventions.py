@@ -171,7 +171,7 @@ def test_from_meta():
 
 @pytest.mark.parametrize("lat,zen,match", [
     (91.0, 40.0, "latitude.*91"), (-90.5, 40.0, "latitude.*-90.5"), (np.nan, 40.0, "latitude.*nan"),
-    (10.0, 0.0, "zenith_max.*0.0"), (10.0, 95.0, "zenith_max.*95"), ("x", 40.0, "numbers.*'x'"),
+    (10.0, 0.0, "zenith_max.*0.0"), (10.0, 95.0, "zenith_max.*95"), ("x", 40.0, "number.*'x'"),
 ])
 def test_bad_site(lat, zen, match):
     with pytest.raises(InputError, match=match):

@@ -5,11 +5,12 @@ import pytest
 from astropy.table import QTable
 
 from crknee.catalogs import (
-    HPD_CONVENTIONS, HPDRegion, PAPER_RESULT, R_SUN, find_candidates, galactic_plane_xy, merge,
-    microquasar_positions, paper_posterior, read_samples, standardise, two_piece_normal,
+    HPD_CONVENTIONS, HPDRegion, R_SUN, find_candidates, galactic_plane_xy, merge,
+    microquasar_positions, read_samples, synthetic_posterior, standardise, two_piece_normal,
 )
 from crknee.catalogs import distances as dist
 from crknee.catalogs.binaries import normalise_name
+from crknee import paper
 from crknee.catalogs.frame import plane_xy_kpc
 from crknee.errors import DataError, InputError
 
@@ -232,8 +233,8 @@ def test_read_samples_units_and_errors(tmp_path):
 
 
 def test_paper_posterior_matches_the_quoted_result():
-    t = paper_posterior(40000, np.random.default_rng(5))
-    l_med, l_minus, l_plus = (q.to_value(u.deg) for q in PAPER_RESULT["l"])
+    t = synthetic_posterior(paper.KNEE_SOURCE, 40000, np.random.default_rng(5))
+    l_med, l_minus, l_plus = paper.KNEE_SOURCE["l_deg"]
     l = (t["l_deg"].to_value(u.deg) - l_med + 180) % 360 - 180 + l_med  # unwrap around 337.4
     np.testing.assert_allclose(np.percentile(l, [15.87, 50, 84.13]), [l_med - l_minus, l_med, l_med + l_plus], atol=1.5)
     np.testing.assert_allclose(np.percentile(t["d_kpc"].to_value(u.kpc), [15.87, 50, 84.13]), [2.19, 2.64, 3.08], atol=0.02)

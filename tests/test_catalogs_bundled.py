@@ -5,8 +5,9 @@ import pytest
 from astropy.table import QTable
 
 from crknee.catalogs import (
-    DEFAULT_CATALOGS, HPDRegion, find_candidates, load_binaries, microquasar_positions, paper_posterior,
+    DEFAULT_CATALOGS, HPDRegion, find_candidates, load_binaries, microquasar_positions, synthetic_posterior,
 )
+from crknee import paper
 from crknee.cli import main
 from crknee.errors import DataError
 
@@ -21,7 +22,7 @@ def binaries():
 
 @pytest.fixture(scope="module")
 def paper_runs(binaries):
-    post = paper_posterior(20000, np.random.default_rng(0))
+    post = synthetic_posterior(paper.KNEE_SOURCE, 20000, np.random.default_rng(0))
     out = {}
     for convention in ("1d", "2d"):
         region = HPDRegion(post["l_deg"], post["d_kpc"], convention=convention)
@@ -63,7 +64,7 @@ def test_paper_candidates_inside_1sigma_of_the_paper_posterior(paper_runs, conve
 
 
 def test_cli_writes_table_and_figure(tmp_path, capsys):
-    post = paper_posterior(3000, np.random.default_rng(2))
+    post = synthetic_posterior(paper.KNEE_SOURCE, 3000, np.random.default_rng(2))
     post.write(tmp_path / "post.ecsv")
     main(["candidates", "--samples", str(tmp_path / "post.ecsv"), "--catalog", "catalog/HMXB_Neumann2023",
           "--out", str(tmp_path / "out")])

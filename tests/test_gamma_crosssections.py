@@ -112,10 +112,13 @@ def test_bad_inputs():
     N = np.ones(Ep.size) / u.GeV
     with pytest.raises(InputError, match="n_H"):
         gamma_sed(EG, Ep, N, -1 / u.cm**3, 1 * u.kpc)
-    with pytest.raises(InputError, match="E_gamma"):
-        gamma_sed(np.ones(3), Ep, N, 1 / u.cm**3, 1 * u.kpc)
-    with pytest.raises(InputError, match="units"):
-        gamma_sed(EG, Ep, N.value, 1 / u.cm**3, 1 * u.kpc)
+    with pytest.raises(InputError, match="E_gamma"):  # a length is not an energy
+        gamma_sed(np.ones(3) * u.m, Ep, N, 1 / u.cm**3, 1 * u.kpc)
+    with pytest.raises(InputError, match="dN_dE_p"):
+        gamma_sed(EG, Ep, N.value * u.s, 1 / u.cm**3, 1 * u.kpc)
+    # floats are taken in the documented units (GeV, 1/GeV, cm^-3, kpc; issue 14)
+    np.testing.assert_array_equal(gamma_sed(EG.to_value(u.GeV), Ep.value, N.value, 1.0, 1.0).value,
+                                  gamma_sed(EG, Ep, N, 1 / u.cm**3, 1 * u.kpc).value)
     with pytest.raises(InputError, match="E_p"):
         gamma_sed(EG, Ep[::-1], N, 1 / u.cm**3, 1 * u.kpc)
     with pytest.raises(InputError, match="hadronic"):

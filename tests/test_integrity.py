@@ -87,7 +87,7 @@ def test_point_source_codec_reproduces_the_flux():
     back = decode_point_source(tree)
     E = np.geomspace(1e2, 1e7, 20) * u.GeV
     assert back == src
-    assert np.array_equal(back.flux(E, "H1").value, src.flux(E, "H1").value)
+    assert np.array_equal(back.flux("H1", E).value, src.flux("H1", E).value)
 
 
 # ------------------------------------------------------------------------------ runner

@@ -17,13 +17,13 @@ def test_recovers_synthetic_local_snr():
     e = NAMED_SOURCES[LOCAL_SNR]
     truth = PointSource("t", e.l_deg, e.b_deg, 0.30, 0.33, 2.1, 10**4.3, energy_erg=10**49.5)
     E = np.logspace(1.5, 5, 30)
-    model = _background(E) + truth.flux(E * u.GeV, "H1").to_value(FLUX_UNIT)
+    model = _background(E) + truth.flux("H1", E * u.GeV).to_value(FLUX_UNIT)
     rng = np.random.default_rng(11)
     err = 0.01 * model
     data = model + err * rng.normal(size=E.size)
     fit = fit_local_snr(E, data, err, _background, x0=(49.0, 2.4, 4.0, 0.25, 0.34))
     assert fit.chi2 / fit.ndof < 2.0
-    best = _background(E) + fit.source.flux(E * u.GeV, "H1").to_value(FLUX_UNIT)
+    best = _background(E) + fit.source.flux("H1", E * u.GeV).to_value(FLUX_UNIT)
     np.testing.assert_allclose(best, model, rtol=0.02)
     assert fit.source.beta == pytest.approx(2.1, abs=0.15)
     assert e.d_lo_kpc <= fit.source.d_kpc <= e.d_hi_kpc
@@ -44,7 +44,7 @@ def test_anisotropy_constraint_recovers_synthetic_dipole():
     e = NAMED_SOURCES[LOCAL_SNR]
     truth = PointSource("t", e.l_deg, e.b_deg, 0.30, 0.33, 2.1, 10**4.3, energy_erg=10**49.5)
     E = np.logspace(1.5, 5, 30)
-    model = _background(E) + truth.flux(E * u.GeV, "H1").to_value(FLUX_UNIT)
+    model = _background(E) + truth.flux("H1", E * u.GeV).to_value(FLUX_UNIT)
     Ea = np.logspace(2.5, 4.8, 6)
     J_bg = _background(Ea)
     d_bg = 1e-3 * (Ea[:, None] / 1e3) ** 0.33 * unit_vector(0.0, 0.0)  # towards the GC

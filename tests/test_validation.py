@@ -97,7 +97,7 @@ def test_fixed_components_extend_with_zero_background_above_its_grid():
         assert np.array_equal(extended.flux[el][:n], plain.flux[el])
         assert np.array_equal(extended.dipole[el][:n], plain.dipole[el])
     above = extended.E_GeV > top * (1 + 1e-9)
-    snr_only = snr.flux(extended.E_GeV[above] * u.GeV, "H1", phi).to_value(FLUX_UNIT)
+    snr_only = snr.flux("H1", extended.E_GeV[above] * u.GeV, phi).to_value(FLUX_UNIT)
     np.testing.assert_array_equal(extended.flux["H"][above], snr_only)
     assert np.all(extended.flux["He"][extended.E_GeV > 4 * top] == 0.0)
     assert all(np.all(np.isfinite(d)) for d in extended.dipole.values())

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import astropy.units as u
 
+from crknee import parameters
 from crknee.errors import ConfigError
 
 #: Bundled configurations, by name.
@@ -92,6 +93,15 @@ def _range(unit=None, lo=None, lo_open=False):
     return Key("floats", unit, lo, lo_open=lo_open, length=2, increasing=True)
 
 
+def key_from_parameter(p: parameters.Parameter) -> Key:
+    """The schema :class:`Key` of a declared parameter (:mod:`crknee.parameters`)."""
+    if p.kind == "range":
+        return Key("floats", p.unit, p.lo, lo_open=p.lo_open, length=2, increasing=True)
+    if p.kind in ("str", "datasets"):
+        return Key(p.kind, choices=p.choices)
+    return Key(p.kind, p.unit, p.lo, p.hi, p.lo_open, p.hi_open)
+
+
 _BOOL = Key("bool")
 _STR = Key("str")
 
@@ -123,35 +133,7 @@ SCHEMA: dict = {
     "run": {
         "workers": _int(1),
     },
-    "propagation": {
-        "D0_cm2_s": _pos("cm2 / s"),
-        "delta": _f(None, 0.0, 1.0, lo_open=True, hi_open=True),
-        "R0_GV": _pos("GV"),
-        "eta": _f(None, -2.0, 2.0),
-        "vA_km_s": _f("km / s", 0.0),
-        "Vc_km_s": _f("km / s", 0.0),
-        "H_kpc": _pos("kpc"),
-        "R_gal_kpc": _pos("kpc"),
-        "r_sun_kpc": _pos("kpc"),
-        "z_s_kpc": _pos("kpc"),
-        "h_kpc": _pos("kpc"),
-        "he_to_h": _f(None, 0.0),
-        "nu1": _f(None, 1.0, 5.0, lo_open=True, hi_open=True),
-        "nu2": _f(None, 1.0, 5.0, lo_open=True, hi_open=True),
-        "Rbr_GV": _pos("GV"),
-        "Rcut_GV": _pos("GV"),
-        "reacceleration": Key("str", choices=("halo", "disk")),
-        "n_modes": _int(1),
-        "points_per_decade": _int(4),
-        "ekn_min_GeV": _pos("GeV"),
-        "ekn_max_GeV": _pos("GeV"),
-        "heaviest": _STR,
-        "production": _STR,
-        "inelastic": _STR,
-        "phi_MV": _f("MV", 0.0),
-        "normalisation_datasets": Key("datasets"),
-        "normalisation_window_GV": _range("GV", 0.0, lo_open=True),
-    },
+    "propagation": {p.key: key_from_parameter(p) for p in parameters.BACKGROUND},  # crknee.parameters
     "bc": {
         "chi2_dataset": Key("dataset"),
         "plot_datasets": Key("datasets"),

@@ -17,16 +17,15 @@ import numpy as np
 
 from crknee.errors import InputError
 from crknee.kinematics import Nuclide, nuclide
+from crknee.units import value_in
 
 #: The paper's modulation potential (Fig. 1 caption: 550 MV).
 PHI_PAPER = 550.0 * u.MV
 
 
 def _phi_GV(phi) -> float:
-    val = phi.to_value(u.GV) if isinstance(phi, u.Quantity) else float(phi)
-    if not np.isfinite(val) or val < 0:
-        raise InputError(f"modulation potential phi must be finite and >= 0; got {phi!r}")
-    return val
+    """phi [GV]: a Quantity (MV, GV, ...) or a float in GV (:func:`crknee.units.value_in`)."""
+    return value_in("modulation potential phi", phi, "GV", "non-negative")
 
 
 def force_field_factor(ekn, phi_GV: float, Z: int, A: int, mass_GeV: float):
@@ -42,13 +41,13 @@ def force_field_factor(ekn, phi_GV: float, Z: int, A: int, mass_GeV: float):
 
 
 def force_field(ekn: u.Quantity, lis: Callable[[np.ndarray], np.ndarray], species, phi=PHI_PAPER) -> u.Quantity:
-    """Modulated flux at Earth at kinetic energies per nucleon ``ekn`` [GeV].
+    """Modulated flux at Earth at kinetic energies per nucleon ``ekn`` (Quantity, or floats in GeV).
 
     ``lis`` maps Ekn [GeV/n, plain floats] to the local interstellar flux in any unit
     (plain floats, or a Quantity); the result has that unit.
     """
     nuc = species if isinstance(species, Nuclide) else nuclide(species)
-    e_lis, ratio = force_field_factor(ekn.to_value(u.GeV), _phi_GV(phi), nuc.Z, nuc.A, nuc.mass_GeV)
+    e_lis, ratio = force_field_factor(value_in("ekn", ekn, "GeV"), _phi_GV(phi), nuc.Z, nuc.A, nuc.mass_GeV)
     return lis(e_lis) * ratio
 
 
@@ -58,7 +57,7 @@ def modulate_table(ekn: u.Quantity, flux_lis: u.Quantity, species, phi=PHI_PAPER
     The LIS is interpolated linearly in log-log; points whose shifted energy falls above
     the grid are extrapolated with the last logarithmic slope.
     """
-    x = np.log(ekn.to_value(u.GeV))
+    x = np.log(value_in("ekn", ekn, "GeV", "positive"))
     unit = flux_lis.unit
     y = np.log(np.clip(flux_lis.value, 1e-300, None))
     if x.size < 2 or np.any(np.diff(x) <= 0):

@@ -21,6 +21,7 @@ DOMAINS = {
     "any": (lambda a: np.isfinite(a), "finite"),
     "positive": (lambda a: np.isfinite(a) & (a > 0), "finite and > 0"),
     "non-negative": (lambda a: np.isfinite(a) & (a >= 0), "finite and >= 0"),
+    "finite-or-nan": (lambda a: ~np.isinf(a), "finite or NaN (not used)"),
 }
 
 
@@ -41,7 +42,9 @@ def value_in(name: str, value, unit, domain: str = "any"):
         try:
             arr = value.to_value(target)
         except u.UnitConversionError:
-            raise InputError(f"{name} has unit {value.unit!r}, not convertible to {target.to_string() or 'dimensionless'}") from None
+            raise InputError(f"{name} has unit {value.unit.to_string() or 'dimensionless'} "
+                             f"({value.unit.physical_type}), not convertible to "
+                             f"{target.to_string() or 'dimensionless'} ({target.physical_type})") from None
     else:
         try:
             arr = np.asarray(value, dtype=float)
@@ -54,3 +57,19 @@ def value_in(name: str, value, unit, domain: str = "any"):
     if np.any(bad):
         raise InputError(f"{name} must be {wording}; got {arr[bad].flat[0]!r}")
     return float(arr) if arr.ndim == 0 else arr
+
+
+def convert_fields(obj, units) -> None:
+    """Replace, in place, each Quantity field of the (frozen) dataclass ``obj`` named in
+    ``units`` (field name -> documented unit, or (unit, domain)) by its float value in that unit.
+
+    Called first in ``__post_init__`` of the public dataclasses, so that
+    ``PointSource(d_kpc=2.64 * u.kpc, ...)`` and ``PointSource(d_kpc=2.64, ...)`` build the
+    same object; a Quantity of the wrong dimension raises :class:`InputError` naming the
+    field (:func:`value_in`).  Plain numbers and None are left to the class's own checks.
+    """
+    for name, unit in units.items():
+        unit, domain = unit if isinstance(unit, tuple) else (unit, "any")
+        value = getattr(obj, name)
+        if isinstance(value, u.Quantity):
+            object.__setattr__(obj, name, value_in(name, value, unit, domain))

@@ -8,61 +8,16 @@
 - :mod:`crknee.anisotropy.field`: the dipole projected on the local magnetic field;
 - :mod:`crknee.anisotropy.predict`: the one function from components to every prediction.
 """
-from crknee.anisotropy.conventions import (
-    CONVENTIONS,
-    Convention,
-    exposure_moments,
-    mean_cos_dec,
-    relative_exposure,
-)
-from crknee.anisotropy.dipole import (
-    background_dipole,
-    background_gradient_vector,
-    combine,
-    dipole_from_gradient,
-    equatorial,
-    equatorial_quantity,
-    galactic_to_icrs_matrix,
-    solution_dipole,
-    unit_vector,
-)
-from crknee.anisotropy.field import IBEX_FIELD, FieldAlignment
-from crknee.anisotropy.predict import (
-    KNEE_PARAMETERS,
-    DipolePrediction,
-    Tabulated,
-    dataset_energies_GeV,
-    predict_dipole,
-    row_energies_GeV,
-    tabulate,
-)
-from crknee.anisotropy.sky import Rayleigh, rayleigh, simulate_sky
+from crknee._lazy import attach, exports_of
 
-__all__ = [
-    "CONVENTIONS",
-    "IBEX_FIELD",
-    "KNEE_PARAMETERS",
-    "Convention",
-    "DipolePrediction",
-    "FieldAlignment",
-    "Tabulated",
-    "dataset_energies_GeV",
-    "predict_dipole",
-    "row_energies_GeV",
-    "tabulate",
-    "Rayleigh",
-    "background_dipole",
-    "background_gradient_vector",
-    "combine",
-    "dipole_from_gradient",
-    "equatorial",
-    "equatorial_quantity",
-    "exposure_moments",
-    "galactic_to_icrs_matrix",
-    "mean_cos_dec",
-    "rayleigh",
-    "relative_exposure",
-    "simulate_sky",
-    "solution_dipole",
-    "unit_vector",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **exports_of("crknee.anisotropy.conventions", "CONVENTIONS", "Convention", "exposure_moments", "mean_cos_dec",
+                 "relative_exposure"),
+    **exports_of("crknee.anisotropy.dipole", "Equatorial", "background_dipole", "background_gradient_vector", "combine",
+                 "dipole_from_gradient", "equatorial", "equatorial_quantity", "galactic_to_icrs_matrix",
+                 "solution_dipole", "unit_vector"),
+    **exports_of("crknee.anisotropy.field", "IBEX_FIELD", "FieldAlignment"),
+    **exports_of("crknee.anisotropy.predict", "KNEE_PARAMETERS", "DipolePrediction", "Tabulated",
+                 "dataset_energies_GeV", "predict_dipole", "row_energies_GeV", "tabulate"),
+    **exports_of("crknee.anisotropy.sky", "Rayleigh", "rayleigh", "simulate_sky"),
+})

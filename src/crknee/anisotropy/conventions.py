@@ -37,9 +37,13 @@ import numpy as np
 from scipy.integrate import quad
 
 from crknee.anisotropy.dipole import equatorial, galactic_to_icrs_matrix
+from crknee.data.schema import ANISOTROPY_CONVENTIONS
 from crknee.errors import DataError, InputError
+from crknee.units import value_in
 
-CONVENTIONS = ("d_perp", "r1", "r1_dec0", "d_3d")
+#: What a dataset's amplitude may stand for; defined by the data format (crknee.data.schema).
+CONVENTIONS = ANISOTROPY_CONVENTIONS
+
 #: Detector acceptance per unit solid angle as a function of zenith angle theta: "cos"
 #: (a flat array: effective area proportional to cos(theta), Sommers 2001) or "flat"
 #: (an acceptance independent of theta).
@@ -47,11 +51,9 @@ ACCEPTANCES = ("cos", "flat")
 
 
 def check_site(latitude_deg, zenith_max_deg, acceptance: str = "cos") -> tuple[float, float]:
-    try:
-        lat, zen = float(latitude_deg), float(zenith_max_deg)
-    except (TypeError, ValueError):
-        raise InputError(f"site latitude and zenith cut must be numbers [deg]; got {latitude_deg!r}, "
-                         f"{zenith_max_deg!r}") from None
+    """(latitude, zenith cut) as floats [deg] from Quantities or floats in degrees, checked."""
+    lat = float(value_in("site latitude_deg", latitude_deg, "deg", "any"))
+    zen = float(value_in("zenith_max_deg", zenith_max_deg, "deg", "any"))
     if not -90.0 <= lat <= 90.0:  # also refuses NaN
         raise InputError(f"site latitude must lie in [-90, 90] deg; got {latitude_deg!r}")
     if not 0.0 < zen <= 90.0:

@@ -20,6 +20,7 @@ Galactic -> ICRS is taken from astropy (IAU 1958 Galactic frame tied to FK5/ICRS
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import astropy.units as u
 import numpy as np
@@ -80,22 +81,34 @@ def combine(fluxes, own_dipoles) -> tuple[np.ndarray, np.ndarray]:
     return total, np.where(total[..., None] > 0, weighted / safe, np.nan)
 
 
-def equatorial(dipole_xyz_gal) -> tuple[np.ndarray, np.ndarray]:
-    """Projection measured by ground arrays: (amplitude |delta| cos(dec), RA phase [deg in
-    [0, 360)]) of Galactic Cartesian dipole vector(s) of shape (..., 3)."""
+class Equatorial(NamedTuple):
+    """What a ground array measures of a dipole: ``amplitude`` |delta| cos(dec)
+    (dimensionless) and ``phase_deg`` the RA phase [deg in [0, 360)], float arrays (or
+    floats) in the documented units; unpacks as ``amp, ra = equatorial(v)``."""
+
+    amplitude: np.ndarray
+    phase_deg: np.ndarray
+
+    def quantities(self) -> tuple[u.Quantity, u.Quantity]:
+        """(dimensionless amplitude, RA phase in deg) as Quantities."""
+        return self.amplitude * u.dimensionless_unscaled, self.phase_deg * u.deg
+
+
+def equatorial(dipole_xyz_gal) -> Equatorial:
+    """Projection measured by ground arrays: :class:`Equatorial` (amplitude |delta| cos(dec),
+    RA phase [deg in [0, 360)]) of Galactic Cartesian dipole vector(s) of shape (..., 3)."""
     v = np.asarray(dipole_xyz_gal, dtype=float)
     if v.shape[-1:] != (3,):
         raise InputError(f"dipole vectors need a last axis of length 3; got shape {v.shape}")
     eq = v @ galactic_to_icrs_matrix().T
     amp = np.hypot(eq[..., 0], eq[..., 1])
     ra = np.degrees(np.arctan2(eq[..., 1], eq[..., 0])) % 360.0
-    return amp, ra
+    return Equatorial(amp, ra)
 
 
 def equatorial_quantity(dipole_xyz_gal) -> tuple[u.Quantity, u.Quantity]:
     """:func:`equatorial` with Quantities: (dimensionless amplitude, RA in deg)."""
-    amp, ra = equatorial(dipole_xyz_gal)
-    return amp * u.dimensionless_unscaled, ra * u.deg
+    return equatorial(dipole_xyz_gal).quantities()
 
 
 def background_dipole(E_GeV, species_fluxes, species_gradients, D_cm2_s):

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import astropy.units as u
 import numpy as np
 
 from crknee.anisotropy.dipole import unit_vector
 from crknee.errors import InputError
+from crknee.units import value_in
 
 #: Centre of the IBEX ribbon, ecliptic J2000 longitude and latitude [deg] (Funsten et al.
 #: 2013, ApJ 776, 30, abstract: (219.2 +- 1.3, 39.9 +- 2.3) deg).
@@ -52,21 +52,6 @@ IBEX_RIBBON_CENTRE_ECLIPTIC_DEG = (219.2, 39.9)
 #: :data:`IBEX_RIBBON_CENTRE_ECLIPTIC_DEG` in Galactic (l, b) [deg] (astropy conversion,
 #: checked by tests/test_anisotropy_field.py).
 IBEX_RIBBON_CENTRE_GALACTIC_DEG = (34.680407, 56.605633)
-
-
-def _angle_deg(name, value) -> float:
-    """Float degrees from a Quantity (any angle unit) or a float in degrees."""
-    if isinstance(value, u.Quantity):
-        if not value.unit.is_equivalent(u.deg):
-            raise InputError(f"{name} must be an angle; got {value!r}")
-        value = value.to_value(u.deg)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number of degrees; got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be finite; got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -84,15 +69,11 @@ class FieldAlignment:
     ratio: float = 0.0
 
     def __post_init__(self):
-        l = _angle_deg("field longitude l", self.l_deg)
-        b = _angle_deg("field latitude b", self.b_deg)
+        l = value_in("field longitude l_deg", self.l_deg, "deg")
+        b = value_in("field latitude b_deg", self.b_deg, "deg")
         if abs(b) > 90.0:
             raise InputError(f"field latitude b must lie in [-90, 90] deg; got {self.b_deg!r}")
-        r = self.ratio.to_value(u.dimensionless_unscaled) if isinstance(self.ratio, u.Quantity) else self.ratio
-        try:
-            r = float(r)
-        except (TypeError, ValueError):
-            raise InputError(f"diffusion ratio D_perp/D_par must be a number; got {self.ratio!r}") from None
+        r = value_in("diffusion ratio D_perp/D_par", self.ratio, "")
         if not (0.0 <= r <= 1.0):
             raise InputError(f"diffusion ratio D_perp/D_par must lie in [0, 1]; got {self.ratio!r}")
         object.__setattr__(self, "l_deg", l)

@@ -35,6 +35,7 @@ import numpy as np
 from crknee.anisotropy.dipole import galactic_to_icrs_matrix, solution_dipole
 from crknee.anisotropy.field import FieldAlignment
 from crknee.errors import InputError
+from crknee.units import value_in
 
 #: Order of a knee-source parameter row: the arguments of :class:`KneeModel.__call__`.
 KNEE_PARAMETERS = ("l_deg", "b_deg", "d_kpc", "t_Myr", "Rcut_GV", "beta", "E_erg")
@@ -75,9 +76,7 @@ def tabulate(E, components, label: str = "fixed components") -> Tabulated:
 
 def _energies_GeV(E) -> np.ndarray:
     if isinstance(E, u.Quantity):
-        if not E.unit.is_equivalent(u.GeV):
-            raise InputError(f"prediction energies must be an energy; got unit {E.unit}")
-        E = E.to_value(u.GeV)
+        E = value_in("prediction energies E", E, "GeV")
     E = np.atleast_1d(np.asarray(E, dtype=float))
     if E.ndim != 1 or E.size == 0:
         raise InputError(f"prediction energies must be a 1-d, non-empty array; got shape {E.shape}")

@@ -5,25 +5,17 @@ Public API (details in docs/catalogs.md):
 * :func:`galactic_plane_xy`, :data:`R_SUN` - the Galactic-plane frame of Fig. 10;
 * :func:`load_binaries`, :func:`merge`, :data:`DEFAULT_CATALOGS`, :data:`MICROQUASARS`;
 * :class:`HPDRegion`, :data:`HPD_CONVENTIONS` - 2D KDE and 1/2 sigma HPD levels;
-* :func:`find_candidates`, :func:`read_samples`, :func:`paper_posterior`;
+* :func:`find_candidates`, :func:`read_samples`, :func:`synthetic_posterior` (of a quoted result);
 * :func:`microquasar_positions` - the five LHAASO microquasars for the map.
 """
-from crknee.catalogs.binaries import DEFAULT_CATALOGS, MICROQUASARS, load_binaries, merge, standardise
-from crknee.catalogs.candidates import (
-    MAX_B,
-    PAPER_RESULT,
-    find_candidates,
-    inside,
-    paper_posterior,
-    read_samples,
-    two_piece_normal,
-)
-from crknee.catalogs.frame import R_SUN, galactic_plane_xy
-from crknee.catalogs.hpd import HPD_CONVENTIONS, HPDRegion
-from crknee.catalogs.microquasars import microquasar_positions
+from crknee._lazy import attach, exports_of
 
-__all__ = [
-    "DEFAULT_CATALOGS", "HPD_CONVENTIONS", "HPDRegion", "MAX_B", "MICROQUASARS", "PAPER_RESULT",
-    "R_SUN", "find_candidates", "galactic_plane_xy", "inside", "load_binaries", "merge",
-    "microquasar_positions", "paper_posterior", "read_samples", "standardise", "two_piece_normal",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **exports_of("crknee.catalogs.binaries", "DEFAULT_CATALOGS", "MICROQUASARS", "load_binaries", "merge",
+                 "standardise"),
+    **exports_of("crknee.catalogs.candidates", "MAX_B", "find_candidates", "inside", "read_samples",
+                 "synthetic_posterior", "two_piece_normal"),
+    **exports_of("crknee.catalogs.frame", "R_SUN", "galactic_plane_xy"),
+    **exports_of("crknee.catalogs.hpd", "HPD_CONVENTIONS", "HPDRegion"),
+    **exports_of("crknee.catalogs.microquasars", "microquasar_positions"),
+})

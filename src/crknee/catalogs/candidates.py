@@ -16,18 +16,13 @@ from scipy.interpolate import RegularGridInterpolator
 from crknee.catalogs import distances as dist
 from crknee.catalogs.frame import R_SUN, plane_xy_kpc
 from crknee.catalogs.hpd import HPDRegion
-from crknee import paper
 from crknee.errors import DataError, InputError
+from crknee.units import value_in
 
 #: Latitude cut of the paper's map (Fig. 10 caption and Sec. 3: |b| < 5 deg).
 MAX_B = 5 * u.deg
 #: Equal-probability nodes of each binary's distance pdf (probabilities resolved to 1 %).
 N_DISTANCE_NODES = 100
-#: Paper Sec. 3 result for the knee source: median and (-, +) 1 sigma errors.
-PAPER_RESULT = {
-    "l": tuple(v * u.deg for v in paper.KNEE_SOURCE["l_deg"]),
-    "d": tuple(v * u.kpc for v in paper.KNEE_SOURCE["d_kpc"]),
-}
 #: Line-of-sight step of the 1 sigma distance envelope [kpc].
 LOS_STEP_KPC = 0.02
 
@@ -70,16 +65,20 @@ def two_piece_normal(median, minus, plus, n: int, rng: np.random.Generator):
     return median + np.where(z < 0, z * minus, z * plus)
 
 
-def paper_posterior(n: int = 20000, rng: np.random.Generator | None = None) -> QTable:
-    """Synthetic posterior matching the paper's quoted result (Sec. 3, PAPER_RESULT).
+def synthetic_posterior(result, n: int = 20000, rng: np.random.Generator | None = None) -> QTable:
+    """Synthetic posterior matching a quoted result (e.g. the paper's, Sec. 3:
+    ``crknee.paper.KNEE_SOURCE``, l = 337.4 (+44.5, -34.7) deg, d = 2.64 (+0.44, -0.45) kpc).
 
-    l = 337.4 (+44.5, -34.7) deg and d = 2.64 (+0.44, -0.45) kpc, drawn independently
-    with :func:`two_piece_normal` (the paper gives no correlation); l is wrapped to
+    ``result``: {"l_deg": (median, minus, plus), "d_kpc": (median, minus, plus)} in deg and
+    kpc (other keys ignored).  l and d are drawn independently with
+    :func:`two_piece_normal` (a quoted result gives no correlation); l is wrapped to
     [0, 360) deg.  Returns a QTable with columns ``l_deg`` [deg] and ``d_kpc`` [kpc].
+    The library takes the published numbers as an argument; only the application and the
+    tests read :mod:`crknee.paper`.
     """
     rng = np.random.default_rng(0) if rng is None else rng
-    l = two_piece_normal(*PAPER_RESULT["l"], n, rng)
-    d = two_piece_normal(*PAPER_RESULT["d"], n, rng)
+    l = two_piece_normal(*(v * u.deg for v in result["l_deg"]), n, rng)
+    d = two_piece_normal(*(v * u.kpc for v in result["d_kpc"]), n, rng)
     return QTable({"l_deg": np.mod(l.to_value(u.deg), 360.0) * u.deg, "d_kpc": d.to(u.kpc)})
 
 
@@ -111,7 +110,7 @@ def inside(table: QTable, region: HPDRegion, level: int = 1) -> np.ndarray:
 
 def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
                     n_nodes: int = N_DISTANCE_NODES) -> QTable:
-    """Binaries with |b| < ``max_b``, ranked by the posterior density at their position.
+    """Binaries with |b| < ``max_b`` (angle Quantity or float in deg), ranked by the posterior density at their position.
 
     ``binaries``: a table from :func:`crknee.catalogs.load_binaries` / ``merge``.  Binaries
     without any distance are kept, flagged ``distance_flag = "no distance"``, unranked
@@ -119,7 +118,7 @@ def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
     their line of sight).  meta holds the HPD convention, masses, density thresholds and
     the counts (per catalogue, in the plane, with and without a distance).
     """
-    max_b_deg = u.Quantity(max_b).to_value(u.deg)
+    max_b_deg = value_in("max_b", max_b, "deg")
     if not 0 < max_b_deg <= 90:
         raise InputError(f"max_b must be in (0, 90] deg; got {max_b!r}")
     if n_nodes < 1:

@@ -17,6 +17,7 @@ import astropy.units as u
 import numpy as np
 
 from crknee.errors import InputError
+from crknee.units import value_in
 
 #: Sun-Galactic-centre distance, r_sun = 8.5 kpc (paper Sec. 2, below eq. 3; the same
 #: value as crknee.propagation's solar radius).
@@ -33,19 +34,14 @@ def plane_xy_kpc(l_deg, d_kpc, b_deg=0.0):
 def galactic_plane_xy(l, d, b=0 * u.deg):
     """Galactocentric in-plane position (x, y) [kpc] of Galactic (l, b, distance d).
 
-    ``l``, ``b`` are angle Quantities, ``d`` a length Quantity (they broadcast).  Raises
+    ``l``, ``b`` are angle Quantities (or floats in deg), ``d`` a length Quantity (or floats
+    in kpc); they broadcast.  Raises
     :class:`InputError` for a non-finite angle, |b| > 90 deg, or a negative/non-finite
     distance.  Example: l = 0, d = 8.5 kpc returns (0, 0), the Galactic centre.
     """
-    try:
-        l_deg = np.asarray(u.Quantity(l).to_value(u.deg), dtype=float)
-        b_deg = np.asarray(u.Quantity(b).to_value(u.deg), dtype=float)
-        d_kpc = np.asarray(u.Quantity(d).to_value(u.kpc), dtype=float)
-    except u.UnitsError as exc:
-        raise InputError(f"galactic_plane_xy needs angles and a length: {exc}") from exc
-    for name, arr in (("l", l_deg), ("b", b_deg)):
-        if not np.all(np.isfinite(arr)):
-            raise InputError(f"{name} must be finite; got {arr[~np.isfinite(arr)].flat[0]!r} deg")
+    l_deg = np.asarray(value_in("l", l, "deg"), dtype=float)
+    b_deg = np.asarray(value_in("b", b, "deg"), dtype=float)
+    d_kpc = np.asarray(value_in("d", d, "kpc", "finite-or-nan"), dtype=float)
     if np.any(np.abs(b_deg) > 90.0):
         raise InputError(f"b must lie in [-90, 90] deg; got {b_deg[np.abs(b_deg) > 90].flat[0]!r} deg")
     bad = ~np.isfinite(d_kpc) | (d_kpc < 0)

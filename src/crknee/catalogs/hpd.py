@@ -19,6 +19,7 @@ from scipy.stats import gaussian_kde
 
 from crknee.catalogs.frame import plane_xy_kpc
 from crknee.errors import InputError
+from crknee.units import value_in
 
 #: Probability mass of the 1 sigma and 2 sigma HPD regions in each convention.
 HPD_CONVENTIONS = {
@@ -34,7 +35,8 @@ MAX_SAMPLES = 4000
 class HPDRegion:
     """2D KDE of posterior samples of (l, d) on the Galactic plane and its HPD levels.
 
-    ``l``, ``d``: angle and length Quantities (one entry per sample; b = 0 assumed).
+    ``l``, ``d``: angle and length Quantities, or floats in deg and kpc (one entry per
+    sample; b = 0 assumed).
     ``convention``: key of :data:`HPD_CONVENTIONS` (default "2d", docs/catalogs.md).  Attributes: ``masses`` (the two
     probability masses), ``thresholds_kpc2`` (density thresholds [kpc^-2] of the 1 sigma
     and 2 sigma regions), ``n_samples`` (after thinning), ``kde``.
@@ -43,11 +45,8 @@ class HPDRegion:
     def __init__(self, l, d, *, convention: str = "2d", max_samples: int = MAX_SAMPLES):
         if convention not in HPD_CONVENTIONS:
             raise InputError(f"unknown HPD convention {convention!r}; use one of {sorted(HPD_CONVENTIONS)}")
-        try:
-            l_deg = np.ravel(u.Quantity(l).to_value(u.deg)).astype(float)
-            d_kpc = np.ravel(u.Quantity(d).to_value(u.kpc)).astype(float)
-        except u.UnitsError as exc:
-            raise InputError(f"posterior samples need l as an angle and d as a length: {exc}") from exc
+        l_deg = np.ravel(value_in("l", l, "deg", "finite-or-nan")).astype(float)
+        d_kpc = np.ravel(value_in("d", d, "kpc", "finite-or-nan")).astype(float)
         if l_deg.shape != d_kpc.shape:
             raise InputError(f"l and d sample counts differ: {l_deg.size} vs {d_kpc.size}")
         if l_deg.size < MIN_SAMPLES:

@@ -33,7 +33,9 @@ def candidates(samples, paper_posterior, catalogs, convention, max_b, seed, out_
     if (samples is None) == (not paper_posterior):
         raise InputError("give exactly one of --samples FILE and --paper-posterior")
     if paper_posterior:
-        table = cat.paper_posterior(rng=np.random.default_rng(seed))
+        from crknee import paper
+
+        table = cat.synthetic_posterior(paper.KNEE_SOURCE, rng=np.random.default_rng(seed))
         l, d = table["l_deg"], table["d_kpc"]
     else:
         l, d = cat.read_samples(samples)

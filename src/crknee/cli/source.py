@@ -60,7 +60,7 @@ def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuo
     E = np.geomspace(emin, emax, n_points) * u.GeV
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ValidityWarning)
-        flux = src.flux(E, "H1")
+        flux = src.flux("H1", E)
         _, dip, valid = src.evaluate(E.to_value(u.GeV), "H1")
     amp, ra = equatorial(dip)
     table = Table({"E": E, "proton_flux": flux, "delta": np.linalg.norm(dip, axis=-1),
@@ -71,7 +71,7 @@ def source(l_deg, b_deg, distance, age, beta, rcut, energy, luminosity, continuo
 
         solution = solve()
         J_bg, d_bg = solution_dipole(solution, E.to_value(u.GeV))
-        J_src = src.lis(E, "H1").to_value(FLUX_UNIT)
+        J_src = src.lis("H1", E).to_value(FLUX_UNIT)
         _, d_tot = combine([J_bg, J_src], [d_bg, dip])
         amp_t, ra_t = equatorial(d_tot)
         table["proton_flux_total"] = flux + solution.earth("H", E, "Etot")

@@ -331,16 +331,17 @@ def _spectrum(table: QTable, quantity: str, label: str, meta: dict) -> QTable:
     return out
 
 
+#: What an anisotropy dataset's amplitude may stand for (``meta["convention"]``): the
+#: equatorial projection d_perp, the first harmonic r1 of an array at its site, r1 at
+#: declination 0, the 3D amplitude.  Defined here, in the data layer, and used by the
+#: physics of each convention (:mod:`crknee.anisotropy.conventions`).
+ANISOTROPY_CONVENTIONS = ("d_perp", "r1", "r1_dec0", "d_3d")
+
+
 def conventions() -> tuple[str, ...]:
-    """The published-quantity conventions an anisotropy dataset may declare.
-
-    The one definition is :data:`crknee.anisotropy.conventions.CONVENTIONS`; it is
-    imported here, at validation time, so that loading :mod:`crknee.data` does not
-    import the physics layer.
-    """
-    from crknee.anisotropy.conventions import CONVENTIONS
-
-    return tuple(CONVENTIONS)
+    """The published-quantity conventions an anisotropy dataset may declare
+    (:data:`ANISOTROPY_CONVENTIONS`)."""
+    return ANISOTROPY_CONVENTIONS
 
 
 def _meta_float(meta: dict, key: str, label: str, lo: float, hi: float, *, open_lo: bool = False,

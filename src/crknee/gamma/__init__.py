@@ -11,18 +11,15 @@
 * :mod:`~crknee.gamma.target`: n_H at the source from the bundled gas model;
 * :mod:`~crknee.gamma.maps`: the knee ratio over (n_H a^2, chi, age) (``ratio_map``).
 """
-from crknee.gamma.analysis import analyse, analyse_all, datasets_for, knee_ratio_per_gamma_flux, knee_ratios
-from crknee.gamma.earth import protons_at_earth, ratio_to_data
-from crknee.gamma.emission import PPModel, gamma_sed
-from crknee.gamma.fit import FitResult, SEDData, fit_sed, sed_band
-from crknee.gamma.maps import PLAUSIBLE, RatioMap, ratio_map
-from crknee.gamma.params import DEFAULTS, PAPER_SOURCES, SourceParams
-from crknee.gamma.source_model import HadronicSource
+from crknee._lazy import attach, exports_of
 
-__all__ = [
-    "DEFAULTS", "FitResult", "HadronicSource", "PAPER_SOURCES", "PLAUSIBLE", "PPModel", "RatioMap", "SEDData",
-    "SourceParams", "ratio_map",
-    "analyse", "analyse_all", "datasets_for", "fit_sed", "gamma_sed", "knee_ratio_per_gamma_flux", "knee_ratios",
-    "protons_at_earth",
-    "ratio_to_data", "sed_band",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **exports_of("crknee.gamma.analysis", "analyse", "analyse_all", "datasets_for", "knee_ratio_per_gamma_flux",
+                 "knee_ratios"),
+    **exports_of("crknee.gamma.earth", "protons_at_earth", "ratio_to_data"),
+    **exports_of("crknee.gamma.emission", "PPModel", "gamma_sed"),
+    **exports_of("crknee.gamma.fit", "FitResult", "SEDData", "fit_sed", "sed_band"),
+    **exports_of("crknee.gamma.maps", "PLAUSIBLE", "RatioMap", "ratio_map"),
+    **exports_of("crknee.gamma.params", "DEFAULTS", "PAPER_SOURCES", "SourceParams"),
+    **exports_of("crknee.gamma.source_model", "HadronicSource"),
+})

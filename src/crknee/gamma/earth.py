@@ -34,6 +34,7 @@ from crknee.sources.injection import q0_from_luminosity, spectrum_shape
 from crknee.sources.point import FLUX_PER_DENSITY, FLUX_UNIT, PointSource, ValidityWarning, rigidity_and_speed, validity
 from crknee.transport import Diffusion
 from crknee.constants import S_PER_MYR
+from crknee.units import value_in
 
 #: Proton dataset of the knee comparison (paper Fig. 3: LHAASO, Cao et al. 2025).
 LHAASO_PROTONS = "proton/LHAASO_2025_2505.14447_EPOSLHC"
@@ -87,20 +88,22 @@ def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = Non
 
 def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion | None = None,
                      phi: u.Quantity = PHI_PAPER) -> tuple[u.Quantity, np.ndarray]:
-    """(flux [m^-2 s^-1 sr^-1 GeV^-1] per unit total energy, valid mask) at Earth.
+    """(flux [m^-2 s^-1 sr^-1 GeV^-1] per unit total energy ``E`` (Quantity, or floats in
+    GeV), valid mask) at Earth; ``phi`` a Quantity or a float in GV.
 
     ``valid`` is False where the diffusive solution does not hold (c t < 10 d or mean
     free path > d, :func:`crknee.sources.point.validity`): e.g. SS 433's 20 kyr give
     c t = 6.1 kpc ~ d, so its flux there is the diffusive estimate, flagged.
     ``containment="two_zone"``: :func:`two_zone_flux`; else the one-zone point source."""
+    E_GeV = value_in("E", E, "GeV")
     if params.containment == "two_zone":
-        J, valid = two_zone_flux(params, np.atleast_1d(E.to_value(u.GeV)), diffusion, phi.to_value(u.GV))
-        return J.reshape(np.shape(E)) * FLUX_UNIT, valid.reshape(np.shape(E))
+        J, valid = two_zone_flux(params, np.atleast_1d(E_GeV), diffusion, value_in("phi", phi, "GV", "non-negative"))
+        return J.reshape(np.shape(E_GeV)) * FLUX_UNIT, valid.reshape(np.shape(E_GeV))
     src = point_source(params, diffusion)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", ValidityWarning)  # reported through ``valid``
-        J = src.flux(E, "H1", phi=phi)
-        valid = src.valid(E, "H1")
+        J = src.flux("H1", E_GeV, phi=phi)
+        valid = src.valid("H1", E_GeV)
     return J, valid
 
 
@@ -110,7 +113,7 @@ def data_flux_at(E: u.Quantity, dataset: str = LHAASO_PROTONS) -> u.Quantity:
     t = crknee.data.to_variable(crknee.data.load(dataset), "Etot")
     x = u.Quantity(t["x"]).to_value(u.GeV)
     y = u.Quantity(t["y"])
-    e = np.atleast_1d(E.to_value(u.GeV))
+    e = np.atleast_1d(value_in("E", E, "GeV"))
     if np.any(e < x.min()) or np.any(e > x.max()):
         raise InputError(f"E = {E!r} lies outside {dataset}'s range {x.min():.4g}-{x.max():.4g} GeV")
     order = np.argsort(x)
@@ -120,5 +123,5 @@ def data_flux_at(E: u.Quantity, dataset: str = LHAASO_PROTONS) -> u.Quantity:
 def ratio_to_data(params: SourceParams, E: u.Quantity = 1 * u.PeV, dataset: str = LHAASO_PROTONS,
                   diffusion: Diffusion | None = None) -> float:
     """Source proton flux at Earth over the measured one at ``E`` (default 1 PeV, LHAASO)."""
-    J, _ = protons_at_earth(params, np.atleast_1d(E.to(u.GeV)), diffusion)
+    J, _ = protons_at_earth(params, np.atleast_1d(value_in("E", E, "GeV")), diffusion)
     return float((J / data_flux_at(E, dataset)).to_value(u.one)[0])

@@ -42,6 +42,7 @@ import numpy as np
 from crknee.constants import C_CM_S, ERG_PER_GEV, KPC_CM, MB_CM2
 from crknee.errors import InputError, check_finite_positive
 from crknee.gamma import kafexhiu, kelner
+from crknee.units import value_in
 
 #: Lowest proton energy of the grid: the pi0 threshold, E_p = m_p + T_th [GeV].
 EP_MIN_GEV = kafexhiu.M_P + kafexhiu.T_TH * (1.0 + 1e-9)
@@ -146,7 +147,8 @@ def sed_factor(Eg_GeV, n_H_cm3, d_kpc) -> np.ndarray:
 def gamma_sed(E_gamma: u.Quantity, E_p: u.Quantity, dN_dE_p: u.Quantity, n_H: u.Quantity,
               distance: u.Quantity, model: PPModel = PPModel()) -> u.Quantity:
     """E^2 dN/dE [erg cm^-2 s^-1] of the protons ``dN_dE_p`` (number per energy, on the total
-    energy grid ``E_p``) in gas of density ``n_H`` seen from ``distance``.
+    energy grid ``E_p``) in gas of density ``n_H`` seen from ``distance`` (Quantities, or
+    floats in GeV, 1/GeV, cm^-3 and kpc).
 
     Protons below the pi0 threshold contribute nothing; the grid's upper end is the
     caller's (no hidden cut)."""
@@ -154,23 +156,13 @@ def gamma_sed(E_gamma: u.Quantity, E_p: u.Quantity, dN_dE_p: u.Quantity, n_H: u.
     Ep = _energy_gev("E_p", E_p)
     if Ep.ndim != 1 or Ep.size < 2 or np.any(np.diff(Ep) <= 0):
         raise InputError(f"E_p must be a strictly increasing 1-d grid; got {Ep!r}")
-    try:
-        N = np.asarray(dN_dE_p.to_value(1 / u.GeV), dtype=float)
-        nH = n_H.to_value(u.cm**-3)
-        d = distance.to_value(u.kpc)
-    except (AttributeError, u.UnitConversionError) as exc:
-        raise InputError(f"dN_dE_p [1/energy], n_H [cm^-3] and distance [length] need units: {exc}") from exc
-    check_finite_positive("n_H", nH, allow_zero=True)
-    check_finite_positive("distance", d)
-    check_finite_positive("dN_dE_p", N, allow_zero=True)
+    N = np.asarray(value_in("dN_dE_p", dN_dE_p, "1 / GeV", "non-negative"), dtype=float)
+    nH = value_in("n_H", n_H, "cm-3", "non-negative")
+    d = value_in("distance", distance, "kpc", "positive")
     K = kernel(Eg, Ep, model)
     return sed_erg_cm2_s(Eg, K, N, nH, d) * u.erg / u.cm**2 / u.s
 
 
 def _energy_gev(name, q) -> np.ndarray:
-    try:
-        v = np.atleast_1d(np.asarray(q.to_value(u.GeV), dtype=float))
-    except (AttributeError, u.UnitConversionError) as exc:
-        raise InputError(f"{name} must be an energy Quantity; got {q!r}") from exc
-    check_finite_positive(name, v)
-    return v
+    """Energies [GeV] from a Quantity or floats in GeV (:func:`crknee.units.value_in`)."""
+    return np.atleast_1d(np.asarray(value_in(name, q, "GeV", "positive"), dtype=float))

@@ -43,6 +43,7 @@ from crknee.gamma.emission import HIGH_ENERGY_MODELS, PPModel
 from crknee.gamma.kafexhiu import MODELS as HADRONIC_MODELS
 from crknee.sources.catalogue import NAMED_SOURCES
 from crknee.sources.injection import TABLE_LOG10_RCUT
+from crknee.units import convert_fields
 
 #: "No cutoff" [GV]: the top of crknee.sources.injection's normalisation table (1e11 GV);
 #: on the proton grid (<= 1e8 GeV) exp(-R/Rcut) >= 0.999, i.e. a pure power law to 0.1 %.
@@ -56,7 +57,8 @@ INJECTIONS = ("continuous", "burst")
 
 @dataclass(frozen=True)
 class SourceParams:
-    """Hadronic source model parameters; plain floats in the units of their suffixes.
+    """Hadronic source model parameters: Quantities, or plain floats in the units of their
+    suffixes (:data:`SourceParams.UNITS`, :func:`crknee.units.value_in`).
 
     name; ``l_deg``, ``b_deg`` Galactic position; ``d_kpc``; ``extension_deg``
     angular radius of the emitting region (radius a = d tan(theta)); ``n_H_cm3`` target
@@ -94,7 +96,12 @@ class SourceParams:
     injection: str = "continuous"
     n_H_from_model: bool = field(init=False, default=False)
 
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "extension_deg": "deg", "n_H_cm3": "cm-3",
+             "age_Myr": "Myr", "beta": "", "L0_erg_s": "erg / s", "Rcut_GV": "GV", "diffusion_suppression": ""}
+
     def __post_init__(self):
+        convert_fields(self, self.UNITS)
         if self.n_H_cm3 is None:
             from crknee.gamma.target import target_density_cm3
 

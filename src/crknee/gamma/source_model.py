@@ -42,6 +42,7 @@ from crknee.sources.greens import continuous_density
 from crknee.sources.injection import PROTONS, energy_integral_fast, spectrum_shape
 from crknee.sources.point import rigidity_and_speed
 from crknee.transport import Diffusion
+from crknee.units import value_in
 
 _GL_X, _GL_W = leggauss(48)
 #: Integration stops at this many diffusion lengths sqrt(4 D t) (erfc(6) = 2e-17).
@@ -140,7 +141,7 @@ class HadronicSource:
 
     def protons(self, E: u.Quantity) -> u.Quantity:
         """dN/dE [1/GeV] of the protons inside the region at total energies ``E``."""
-        E_GeV = np.atleast_1d(E.to_value(u.GeV))
+        E_GeV = np.atleast_1d(value_in("E", E, "GeV"))
         if np.any(E_GeV < self.Ep_GeV[0]) or np.any(E_GeV > self.Ep_GeV[-1]):
             raise InputError(f"E must lie within the proton grid {self.Ep_GeV[0]:.4g}-{self.Ep_GeV[-1]:.4g} GeV; got {E!r}")
         p = self.params

@@ -1,15 +1,16 @@
-"""Shared figure style and atomic figure saving for every crknee plot."""
+"""Shared figure style and atomic figure saving for every crknee plot.
+
+The library never selects a matplotlib backend (a notebook keeps its inline one); the
+command line, the application, selects Agg (:func:`crknee.cli.main`).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from crknee.errors import InputError  # noqa: E402
-from crknee.io import atomic_target  # noqa: E402
+from crknee.errors import InputError
+from crknee.io import atomic_target
 
 #: Marker cycle: one marker per experiment, as in the paper's figures.
 MARKERS = ("o", "s", "^", "v", "D", "<", ">", "p", "h", "*", "P", "X", "d", "8", "H")

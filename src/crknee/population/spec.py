@@ -20,6 +20,7 @@ from crknee.errors import ConfigError, CrkneeError
 from crknee.population.distributions import Distribution
 from crknee.sources.injection import PROTONS, Composition, galprop_composition
 from crknee.transport import Diffusion
+from crknee.units import convert_fields
 
 #: Spatial profiles of the source surface density: eq. 3 (Case & Bhattacharya 1996, the
 #: background's) or uniform inside R_gal (for exact continuum checks).
@@ -39,7 +40,7 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class SourceClass:
-    """One kind of source.  ``mode`` "burst" (``energy_erg`` above 1 GeV per source) or
+    """One kind of source (Quantities, or floats in the units of the suffixes).  ``mode`` "burst" (``energy_erg`` above 1 GeV per source) or
     "continuous" (``luminosity_erg_s`` during ``lifetime_Myr`` from birth); ``rate_per_Myr``
     births in the whole Galaxy; ``beta``, ``Rcut_GV`` of eq. (5); surface density
     ``radial`` and exponential scale height ``z_s_kpc`` (eq. 3)."""
@@ -54,6 +55,12 @@ class SourceClass:
     energy_erg: Distribution | None = None
     luminosity_erg_s: Distribution | None = None
     lifetime_Myr: Distribution | None = None
+
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"rate_per_Myr": "1 / Myr", "z_s_kpc": "kpc"}
+
+    def __post_init__(self):
+        convert_fields(self, self.UNITS)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,13 @@ class PopulationSpec:
     rho_min_kpc: float
     window_halo_times: float
     skip_rms_max: float
+
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"E_GeV": ("GeV", "positive"), "H_kpc": "kpc", "r_sun_kpc": "kpc", "R_gal_kpc": "kpc",
+             "rho_min_kpc": "kpc", "window_halo_times": "", "skip_rms_max": ""}
+
+    def __post_init__(self):
+        convert_fields(self, self.UNITS)
 
     def __hash__(self):
         return hash(repr(self))

@@ -5,8 +5,10 @@ all-particle flux, gradients); :func:`fit_propagation` fits D0, delta, v_A to th
 B/C ratio; :func:`fit_normalisations` the injection constants to AMS-02 p and He.
 Method and conventions: docs/propagation.md.
 """
-from crknee.propagation.fitting import fit_normalisations, fit_propagation
-from crknee.propagation.model import PropagationModel
-from crknee.propagation.solution import Q_UNIT, Solution, solve
+from crknee._lazy import attach, exports_of
 
-__all__ = ["PropagationModel", "Q_UNIT", "Solution", "fit_normalisations", "fit_propagation", "solve"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **exports_of("crknee.propagation.fitting", "fit_normalisations", "fit_propagation"),
+    **exports_of("crknee.propagation.model", "PropagationModel"),
+    **exports_of("crknee.propagation.solution", "Q_UNIT", "Solution", "solve"),
+})

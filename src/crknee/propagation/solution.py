@@ -66,6 +66,21 @@ class Solution:
         """The same solution with other group normalisations (no re-solve: linear)."""
         return replace(self, norms=norms)
 
+    def point_source(self, name: str, **params):
+        """A :class:`crknee.sources.point.PointSource` in this background's propagation
+        environment (paper Sec. 2.2: "the same propagation environment"): the model's
+        :class:`~crknee.transport.Diffusion` (eq. 2) and its halo half-height H (free escape
+        at |z| = H).  ``params``: the other PointSource fields (Quantities or floats in the
+        documented units); ``diffusion`` and ``halo_kpc`` come from the solution, so passing
+        them raises :class:`InputError`."""
+        from crknee.sources.point import PointSource
+
+        shared = sorted({"diffusion", "halo_kpc"} & set(params))
+        if shared:
+            raise InputError(f"point_source takes {', '.join(shared)} from the background solution; build a "
+                             f"PointSource directly for another propagation environment")
+        return PointSource(name=name, diffusion=self.diffusion, halo_kpc=self.model.floats().H, **params)
+
     # -- internals (plain floats) --------------------------------------------------------
     def _members(self, name: str) -> list[int]:
         names = self.species

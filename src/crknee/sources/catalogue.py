@@ -24,11 +24,13 @@ from dataclasses import dataclass
 
 from crknee.errors import InputError
 from crknee.sources.point import PointSource
+from crknee.units import convert_fields
 
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """A named source: position [deg], distance [kpc] with its range, age [Myr], references."""
+    """A named source: position [deg], distance [kpc] with its range, age [Myr], references
+    (Quantities or floats in those units)."""
 
     name: str
     l_deg: float
@@ -41,6 +43,13 @@ class CatalogueEntry:
     distance_ref: str
     beta: float | None = None
     luminosity_erg_s: float | None = None
+
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "d_lo_kpc": "kpc", "d_hi_kpc": "kpc", "age_Myr": "Myr",
+             "beta": "", "luminosity_erg_s": "erg / s"}
+
+    def __post_init__(self):
+        convert_fields(self, self.UNITS)
 
     def source(self, **overrides) -> PointSource:
         """A continuous PointSource with the Table 2 spectrum (``overrides`` replace any

@@ -25,6 +25,7 @@ from crknee.sources.catalogue import LOCAL_SNR, NAMED_SOURCES, CatalogueEntry
 from crknee.sources.injection import PROTONS, Composition
 from crknee.sources.point import FLUX_UNIT, PointSource
 from crknee.transport import Diffusion
+from crknee.units import convert_fields, value_in
 
 #: Age range searched, as factors of the catalogue (characteristic) age.
 AGE_RANGE_FACTORS = (0.5, 1.5)
@@ -52,7 +53,13 @@ class AnisotropyConstraint:
     other_flux: np.ndarray
     other_dipole: np.ndarray
 
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"E_GeV": "GeV", "amplitude": "", "amplitude_err": "", "phase_deg": ("deg", "finite-or-nan"),
+             "phase_err_deg": ("deg", "finite-or-nan"),
+             "other_flux": FLUX_UNIT, "other_dipole": ""}
+
     def __post_init__(self):
+        convert_fields(self, self.UNITS)
         n = np.shape(self.E_GeV)
         shapes = [np.shape(getattr(self, f)) for f in ("amplitude", "amplitude_err", "phase_deg", "phase_err_deg",
                                                          "other_flux")]
@@ -132,9 +139,9 @@ def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | 
     """
     entry = NAMED_SOURCES[LOCAL_SNR] if entry is None else entry
     diffusion = Diffusion() if diffusion is None else diffusion
-    E = np.asarray(getattr(E_GeV, "value", E_GeV), dtype=float)
-    y = np.asarray(flux.to_value(FLUX_UNIT) if isinstance(flux, u.Quantity) else flux, dtype=float)
-    s = np.asarray(flux_err.to_value(FLUX_UNIT) if isinstance(flux_err, u.Quantity) else flux_err, dtype=float)
+    E = np.asarray(value_in("E_GeV", E_GeV, "GeV"), dtype=float)
+    y = np.asarray(value_in("flux", flux, FLUX_UNIT), dtype=float)
+    s = np.asarray(value_in("flux_err", flux_err, FLUX_UNIT), dtype=float)
     if not (E.shape == y.shape == s.shape) or E.ndim != 1:
         raise InputError(f"energies, fluxes and errors must be 1-d of equal length; "
                          f"got {E.shape}, {y.shape}, {s.shape}")
@@ -156,7 +163,7 @@ def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | 
 
     def residuals(p):
         src = make(p)
-        r = (bg + src.flux(E * u.GeV, "H1", phi).to_value(FLUX_UNIT) - y) / s
+        r = (bg + src.flux("H1", E * u.GeV, phi).to_value(FLUX_UNIT) - y) / s
         return r if anisotropy is None else np.concatenate([r, anisotropy.residuals(src)])
 
     res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05],

@@ -39,6 +39,7 @@ from crknee.modulation import PHI_PAPER, force_field_factor
 from crknee.sources import greens
 from crknee.sources.injection import PROTONS, Composition, check_spectrum, q0_from_energy, q0_from_luminosity, spectrum_shape
 from crknee.transport import Diffusion
+from crknee.units import convert_fields, value_in
 
 #: Flux [m^-2 s^-1 sr^-1] per unit (v/c) * density [kpc^-3]: c / (4 pi) / kpc^3.
 FLUX_PER_DENSITY = (c / (4.0 * np.pi * u.kpc**3 * u.sr)).to_value(u.m**-2 * u.s**-1 * u.sr**-1)
@@ -100,9 +101,22 @@ def _positive(name, value, unit):
         raise InputError(f"{name} must be finite and > 0 {unit}; got {value!r}")
 
 
+def _species_first(name, E, method: str):
+    """(name, E) of a call ``method(name, E)``; the former order ``method(E[, name])`` still
+    works with a DeprecationWarning (callers in other branches move after merge)."""
+    if isinstance(name, str):
+        if E is None:
+            raise InputError(f"PointSource.{method}({name!r}, E): the energies E are missing")
+        return name, E
+    warnings.warn(f"PointSource.{method}(E, name) is deprecated; pass the species first: .{method}(name, E), as "
+                  f"Solution does", DeprecationWarning, stacklevel=3)
+    return ("all" if E is None else E), name
+
+
 @dataclass(frozen=True)
 class PointSource:
-    """A point source. Plain floats in the units of their suffixes.
+    """A point source: Quantities, or plain floats in the units of their suffixes
+    (:func:`crknee.units.value_in`; :data:`PointSource.UNITS`).
 
     ``l_deg``, ``b_deg`` Galactic longitude/latitude [deg]; ``d_kpc`` distance; ``age_Myr``
     time since injection (burst) or since switch-on (continuous); ``beta``, ``Rcut_GV``
@@ -128,7 +142,12 @@ class PointSource:
     halo_kpc: float | None = None
     active_Myr: float | None = None
 
+    #: Documented unit of each dimensional field (a Quantity is converted to it).
+    UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "age_Myr": "Myr", "beta": "", "Rcut_GV": "GV",
+             "energy_erg": "erg", "luminosity_erg_s": "erg / s", "halo_kpc": "kpc", "active_Myr": "Myr"}
+
     def __post_init__(self):
+        convert_fields(self, self.UNITS)
         if not np.isfinite(self.l_deg):
             raise InputError(f"longitude l must be finite; got {self.l_deg!r}")
         if not np.isfinite(self.b_deg) or abs(self.b_deg) > 90.0:
@@ -204,16 +223,22 @@ class PointSource:
                           f"energies (c t = {C_KPC_MYR * self.age_Myr:.3g} kpc vs d = {self.d_kpc:.3g} kpc, "
                           f"or mean free path > d); those points are flagged", ValidityWarning, stacklevel=3)
 
-    def lis(self, E: u.Quantity, name: str = "all") -> u.Quantity:
-        """Interstellar flux at the Sun per unit total energy per particle."""
-        J, _, ok = self.evaluate(E.to_value(u.GeV), name)
+    def lis(self, name: str, E=None) -> u.Quantity:
+        """Interstellar flux at the Sun of species/element ``name`` ("H1", "He", "all") per unit
+        total energy per particle ``E`` (Quantity, or floats in GeV); species first, as
+        :meth:`crknee.propagation.Solution.lis`."""
+        name, E = _species_first(name, E, "lis")
+        J, _, ok = self.evaluate(value_in("E", E, "GeV"), name)
         self._warn(ok)
         return J * FLUX_UNIT
 
-    def flux(self, E: u.Quantity, name: str = "all", phi=PHI_PAPER) -> u.Quantity:
-        """Flux at Earth (force-field modulation, potential ``phi``) per unit Etot."""
-        phi_GV = phi.to_value(u.GV)
-        E_GeV = np.asarray(E.to_value(u.GeV), dtype=float)
+    def flux(self, name: str, E=None, phi=PHI_PAPER) -> u.Quantity:
+        """Flux at Earth of ``name`` (force-field modulation, potential ``phi``: Quantity or
+        float in GV) per unit Etot ``E`` (Quantity, or floats in GeV); species first, as
+        :meth:`crknee.propagation.Solution.earth`."""
+        name, E = _species_first(name, E, "flux")
+        phi_GV = value_in("phi", phi, "GV", "non-negative")
+        E_GeV = np.asarray(value_in("E", E, "GeV"), dtype=float)
         total = np.zeros(E_GeV.shape)
         ok = np.ones(E_GeV.shape, dtype=bool)
         for sp in self.composition.members(name):
@@ -227,12 +252,14 @@ class PointSource:
         self._warn(ok)
         return total * FLUX_UNIT
 
-    def dipole(self, E: u.Quantity, name: str = "all") -> u.Quantity:
-        """Own dipole vectors (..., 3) in Galactic Cartesian (dimensionless)."""
-        _, dip, ok = self.evaluate(E.to_value(u.GeV), name)
+    def dipole(self, name: str, E=None) -> u.Quantity:
+        """Own dipole vectors (..., 3) of ``name`` in Galactic Cartesian (dimensionless) at ``E``."""
+        name, E = _species_first(name, E, "dipole")
+        _, dip, ok = self.evaluate(value_in("E", E, "GeV"), name)
         self._warn(ok)
         return dip * u.dimensionless_unscaled
 
-    def valid(self, E: u.Quantity, name: str = "all") -> np.ndarray:
-        """Boolean mask of the energies where the diffusive description holds."""
-        return self.evaluate(E.to_value(u.GeV), name)[2]
+    def valid(self, name: str, E=None) -> np.ndarray:
+        """Boolean mask of the energies ``E`` where the diffusive description of ``name`` holds."""
+        name, E = _species_first(name, E, "valid")
+        return self.evaluate(value_in("E", E, "GeV"), name)[2]
