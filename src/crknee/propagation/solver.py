@@ -239,9 +239,11 @@ def prepare(model, network, disk, loss_rate: Callable) -> Setup:
 
 
 @dataclass(frozen=True)
-class _Operator:
-    """Per-nuclide quantities on (modes, energies): halo profile (a, b), decay rate
-    G_rad [1/Myr], banded matrix ``ab`` and primary source ``prim`` (m, n_E, n_g)."""
+class _Operators:
+    """Mode equations of every nuclide at once: halo profile (a (N, 1, n_E), b (N, m,
+    n_E)), decay rate G_rad (N, n_E) [1/Myr], banded matrix ``ab`` (4, N m n_E) whose
+    columns i m n_E ... (i+1) m n_E are nuclide i's system, primary source ``prim``
+    (N, m, n_E, n_g)."""
 
     a: np.ndarray
     b: np.ndarray
@@ -250,30 +252,37 @@ class _Operator:
     prim: np.ndarray
 
 
-def _operator(i: int, st: Setup, f, model) -> _Operator:
-    """Assemble the mode equations of nuclide ``i`` (module docstring; f = model.floats())."""
-    nuc, tau_Myr = st.nucs[i], st.tau[i]
+def _operators(st: Setup, f, model) -> _Operators:
+    """Assemble the mode equations of all nuclides (module docstring; f = model.floats()),
+    vectorised over (nuclide, mode, energy)."""
     h, L = f.h, f.H
     V, vA = f.V_c * KM_S_KPC_MYR, f.v_A * KM_S_KPC_MYR
-    p, beta = st.p[i], st.beta[i]
-    K = model.diffusion.kpc2_Myr(p / abs(nuc.Z), beta)          # (n_E,) [kpc^2/Myr]
-    G_rad = np.zeros_like(p) if np.isinf(tau_Myr) else 1.0 / (st.gamma[i] * tau_Myr)
-    a = V / (2.0 * K)
-    b = np.sqrt(a**2 + st.k[:, None] ** 2 + G_rad / K)           # (m, n_E) [1/kpc]
-    C = halo.rate(K, V, b, L) / (2.0 * h) + beta * st.gas_inel[i]   # [1/Myr]
-    loss = st.loss[i] + p * V / (3.0 * h)
+    n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
+    Z = np.array([abs(n.Z) for n in st.nucs], dtype=float)[:, None]
+    K = model.diffusion.kpc2_Myr(st.p / Z, st.beta)                 # (N, n_E) [kpc^2/Myr]
+    G_rad = 1.0 / (st.gamma * st.tau[:, None])                       # 0 for stable (tau = inf)
+    a = (V / (2.0 * K))[:, None, :]                                  # (N, 1, n_E) [1/kpc]
+    b = np.sqrt(a**2 + st.k[None, :, None] ** 2 + (G_rad / K)[:, None, :])   # (N, m, n_E)
+    C = halo.rate(K[:, None, :], V, b, L) / (2.0 * h) + (st.beta * st.gas_inel)[:, None, :]   # [1/Myr]
+    loss = st.loss + st.p * V / (3.0 * h)
     W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
-    Dpp = W * dpp_coefficient(p, vA, model.delta, K)
-    prim = np.zeros((st.k.size, p.size, len(GROUPS)))
-    factor, nu1, nu2 = model.injection(nuc.element)
-    amplitude = factor * st.abund[i]
-    if amplitude > 0:
-        src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h        # vertical source weight (m, n_E)
-        shape = amplitude * nuc.A ** (nu2 - 1.0) * abs(nuc.Z) ** (-nu2) * injection_shape(
-            p / abs(nuc.Z), nu1, nu2, f.R_br, f.R_cut)
-        group = GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")
-        prim[..., group] = st.q_modes[:, None] * src_w * shape
-    return _Operator(a=a, b=b, G_rad=G_rad, ab=energy.assemble(p, C, loss, Dpp), prim=prim)
+    Dpp = W * dpp_coefficient(st.p, vA, model.delta, K)[:, None, :]
+    prim = np.zeros((n_nuc, m, n_E, len(GROUPS)))
+    inj = [model.injection(n.element) for n in st.nucs]
+    amplitude = np.array([x[0] for x in inj]) * st.abund
+    src = np.flatnonzero(amplitude > 0)
+    if src.size:
+        nu1 = np.array([inj[i][1] for i in src])[:, None]
+        nu2 = np.array([inj[i][2] for i in src])[:, None]
+        A = st.A[src][:, None]
+        shape = amplitude[src][:, None] * A ** (nu2 - 1.0) * Z[src] ** (-nu2) * injection_shape(
+            st.p[src] / Z[src], nu1, nu2, f.R_br, f.R_cut)                 # (N_src, n_E)
+        src_w = halo.integral(-a[src], b[src], L, -1.0 / f.z_s) / h       # vertical source weight
+        group = np.array([GROUPS.index("H" if z == 1 else "He" if z == 2 else "Z>2") for z in Z[src, 0]])
+        prim[src, :, :, group] = st.q_modes[None, :, None] * src_w * shape[:, None, :]
+    rows = lambda x: np.broadcast_to(x, (n_nuc, m, n_E)).reshape(n_nuc * m, n_E)  # noqa: E731
+    ab = energy.assemble(rows(st.p[:, None, :]), rows(C), rows(loss[:, None, :]), rows(Dpp))
+    return _Operators(a=a, b=b, G_rad=G_rad, ab=ab, prim=prim)
 
 
 def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = None) -> RawSolution:
@@ -292,23 +301,24 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
     else:
         check_setup(setup, model, network, disk)
     st, f = setup, model.floats()
-    n_nuc = len(st.nucs)
-    ops = [_operator(i, st, f, model) for i in range(n_nuc)]
-    modes = np.zeros((n_nuc, f.n_modes, st.ekn.size, len(GROUPS)))
+    n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
+    ops = _operators(st, f, model)
+    block = m * n_E
+    modes = np.zeros((n_nuc, m, n_E, len(GROUPS)))
     for i in st.order:
-        op = ops[i]
-        rhs = op.prim.copy()
-        for j in np.flatnonzero(st.feeds[:, i]):
-            rhs += (st.gas_prod[j, i] * st.beta[i] * (st.A[j] / st.A[i]))[None, :, None] * modes[j]
+        rhs = ops.prim[i].copy()
+        parents = np.flatnonzero(st.feeds[:, i])
+        if parents.size:
+            coef = st.gas_prod[parents, i] * st.beta[i] * (st.A[parents] / st.A[i])[:, None]   # (P, n_E)
+            rhs += np.einsum("pe,pmeg->meg", coef, modes[parents])
         for j in np.flatnonzero(st.child == i):
-            par = ops[j]
-            ov = halo.overlap(par.a, par.b, -op.a, op.b, f.H) / f.h
-            rhs += ((st.A[j] / st.A[i]) * par.G_rad * ov)[..., None] * modes[j]
-        modes[i] = energy.solve(op.ab.copy(), rhs)
+            ov = halo.overlap(ops.a[j], ops.b[j], -ops.a[i], ops.b[i], f.H) / f.h
+            rhs += ((st.A[j] / st.A[i]) * ops.G_rad[j] * ov)[..., None] * modes[j]
+        modes[i] = energy.solve(ops.ab[:, i * block:(i + 1) * block].copy(), rhs)
 
     psi = np.einsum("m,nmeg->neg", st.J0_sun, modes)
     dpsi_dr = np.einsum("m,nmeg->neg", st.dJ0_sun, modes)
-    slopes = np.stack([halo.slope(op.a, op.b, f.H) for op in ops])          # (n, m, n_E)
+    slopes = halo.slope(ops.a, ops.b, f.H)                                   # (n, m, n_E)
     dpsi_dz = np.einsum("m,nme,nmeg->neg", st.J0_sun, slopes, modes)
     return RawSolution(ekn=st.ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)
 
