@@ -114,3 +114,22 @@ def test_source_index_of_an_element(light):
 def test_bad_source_overrides(kw, match):
     with pytest.raises(InputError, match=match):
         PropagationModel(**kw)
+
+
+def test_production_scale_of_boron(light):
+    """Scaling every production cross section into B by f leaves every nucleus heavier
+    than B untouched (nothing heavier is made from B) and changes B: a factor 0 leaves
+    no boron at all (none is injected), and the B made by Be10 decay is not scaled."""
+    ps = PreparedSolver(fit_resolution_model(), network=light)
+    base = ps.solve().raw.psi
+    up = ps.solve(production_scale={"B": 1.2}).raw.psi
+    off = ps.solve(production_scale={"B": 0.0, "Be10": 0.0}).raw.psi
+    heavy = [light.index(n) for n in ("O16", "N14", "C12", "C13")]
+    np.testing.assert_array_equal(up[heavy], base[heavy])
+    for b in ("B10", "B11"):
+        assert np.all(off[light.index(b)] == 0)
+        assert np.all(up[light.index(b), 40:-1, 2] > base[light.index(b), 40:-1, 2])
+    # B11 has no radioactive feeder in the network: its density is linear in the factor
+    np.testing.assert_allclose(up[light.index("B11")], 1.2 * base[light.index("B11")], rtol=1e-12)
+    with pytest.raises(InputError, match="Xx"):
+        ps.solve(production_scale={"Xx": 1.0})

@@ -32,6 +32,7 @@ from crknee.errors import InputError
 from crknee.propagation.model import PropagationModel
 from crknee.propagation.solution import Q_UNIT, Solution
 from crknee.propagation.solver import GROUPS, prepare, solve_raw
+from crknee.units import value_in
 
 #: Numerical fields of :class:`PropagationModel` set by the fit resolution (module docstring).
 FIT_RESOLUTION = {
@@ -96,18 +97,41 @@ class PreparedSolver:
         self.loss_rate = loss_rate
         self.setup = prepare(model, network, disk, loss_rate)
 
-    def solve(self, model: PropagationModel | None = None, *, norms=None, **changes) -> Solution:
+    def production_factor(self, scale: dict) -> np.ndarray:
+        """(n, n) factors on the production rates [parent, child] from ``scale``:
+        {child element or nuclide name: factor}, e.g. ``{"B": 1.1, "Be10": 0.9}`` (a
+        nuclide entry wins over its element's); InputError naming an unknown key."""
+        names = [n.name for n in self.network.nuclides]
+        elements = [n.element for n in self.network.nuclides]
+        col = np.ones(len(names))
+        for key in sorted(scale, key=lambda k: k in names):          # elements first, then nuclides
+            hit = [i for i in range(len(names)) if key in (names[i], elements[i])]
+            if not hit:
+                raise InputError(f"production scale for {key!r}: no such element or nuclide in the network {names}")
+            col[hit] = value_in(f"production scale of {key}", scale[key], "", "non-negative")
+        return np.broadcast_to(col, (len(names), len(names)))
+
+    def solve(self, model: PropagationModel | None = None, *, norms=None, production_scale=None,
+              production_factor=None, **changes) -> Solution:
         """Solution for ``model`` (default: the template) with ``changes`` applied.
 
         ``norms``: Q_g for :data:`~crknee.propagation.solver.GROUPS` (Quantity in
         cm^-3 GeV^-1 Myr^-1); None: 1 each (the solution is linear in them, see
-        :meth:`Solution.with_norms`).
+        :meth:`Solution.with_norms`).  ``production_scale``: {child element or nuclide:
+        factor} on every production cross section into it (nuisance parameters of the
+        Li, Be, B production, issue 15 item 2; :meth:`production_factor`);
+        ``production_factor``: the full [parent, child] array instead (see
+        :func:`crknee.propagation.solver.solve_raw`).
         """
         model = self.model if model is None else model
         if not isinstance(model, PropagationModel):
             raise InputError(f"model must be a PropagationModel; got {type(model).__name__}")
         if changes:
             model = _replace(model, changes)
-        raw = solve_raw(model, self.network, self.disk, self.loss_rate, self.setup)
+        if production_scale is not None:
+            if production_factor is not None:
+                raise InputError("give production_scale or production_factor, not both")
+            production_factor = self.production_factor(production_scale)
+        raw = solve_raw(model, self.network, self.disk, self.loss_rate, self.setup, production_factor)
         norms = np.ones(len(GROUPS)) * Q_UNIT if norms is None else norms
         return Solution(model=model, nuclides=tuple(self.network.nuclides), raw=raw, norms=norms)

@@ -285,7 +285,8 @@ def _operators(st: Setup, f, model) -> _Operators:
     return _Operators(a=a, b=b, G_rad=G_rad, ab=ab, prim=prim)
 
 
-def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = None) -> RawSolution:
+def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = None,
+              production_factor=None) -> RawSolution:
     """Solve eq. (1) for every nuclide of ``network`` and each primary group.
 
     ``model``: :class:`~crknee.propagation.model.PropagationModel`; ``network``: object
@@ -294,13 +295,24 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
     -> -dp/dt [GeV/Myr] in the disk (ionisation + Coulomb).  ``setup``: the result of
     :func:`prepare` for the same network, disk, loss rate and :data:`SETUP_FIELDS`
     (None: computed here); a ``setup`` made for other values raises InputError naming
-    the first differing field.
+    the first differing field.  ``production_factor``: None, or an array (n, n) or
+    (n, n, n_E) of finite factors >= 0 multiplying the production rate parent j -> child
+    i (``[j, i]``, network order): cross-section nuisances, or channels switched off.
     """
     if setup is None:
         setup = prepare(model, network, disk, loss_rate)
     else:
         check_setup(setup, model, network, disk)
     st, f = setup, model.floats()
+    gas_prod = st.gas_prod
+    if production_factor is not None:
+        fac = np.asarray(production_factor, dtype=float)
+        n = len(st.nucs)
+        if fac.shape not in ((n, n), (n, n, st.ekn.size)):
+            raise InputError(f"production_factor has shape {fac.shape}, expected ({n}, {n}) or ({n}, {n}, {st.ekn.size})")
+        if np.any(~np.isfinite(fac) | (fac < 0)):
+            raise InputError(f"production_factor must be finite and >= 0; got {fac[~np.isfinite(fac) | (fac < 0)][0]!r}")
+        gas_prod = gas_prod * (fac[..., None] if fac.ndim == 2 else fac)
     n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
     ops = _operators(st, f, model)
     block = m * n_E
@@ -309,7 +321,7 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
         rhs = ops.prim[i].copy()
         parents = np.flatnonzero(st.feeds[:, i])
         if parents.size:
-            coef = st.gas_prod[parents, i] * st.beta[i] * (st.A[parents] / st.A[i])[:, None]   # (P, n_E)
+            coef = gas_prod[parents, i] * st.beta[i] * (st.A[parents] / st.A[i])[:, None]   # (P, n_E)
             rhs += np.einsum("pe,pmeg->meg", coef, modes[parents])
         for j in np.flatnonzero(st.child == i):
             ov = halo.overlap(ops.a[j], ops.b[j], -ops.a[i], ops.b[i], f.H) / f.h
