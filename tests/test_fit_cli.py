@@ -1,4 +1,5 @@
-"""`crknee fit` and `crknee plot fit` end to end on a tiny mock run."""
+"""`crknee fit knee` and `crknee plot fit` end to end on a tiny mock run; `crknee fit propagation`
+end to end on a tiny config."""
 import json
 
 import pytest
@@ -24,7 +25,7 @@ def test_fit_mock_writes_everything_and_resumes(tmp_path, capsys):
     synthetic_fixed().save(out / "fixed_components.h5")
     cfg = _config(tmp_path)
     with pytest.warns(UserWarning, match="not converged"):
-        main(["fit", "--config", str(cfg), "--mock", "--out", str(out), "--quiet"])
+        main(["fit", "knee", "--config", str(cfg), "--mock", "--out", str(out), "--quiet"])
     text = capsys.readouterr().out
     assert "mock anisotropy: amplitude, 4 points" in text and "KASCADE-Grande_2019: first harmonic (r1), 3 rows" in text
     summary = json.loads((out / "fit_summary.json").read_text())
@@ -37,7 +38,7 @@ def test_fit_mock_writes_everything_and_resumes(tmp_path, capsys):
     # more steps on the same folder: the chain is extended, not restarted
     cfg = _config(tmp_path, nsteps=40)
     with pytest.warns(UserWarning, match="not converged"):
-        main(["fit", "--config", str(cfg), "--mock", "--out", str(out), "--quiet", "--no-plots"])
+        main(["fit", "knee", "--config", str(cfg), "--mock", "--out", str(out), "--quiet", "--no-plots"])
     summary2 = json.loads((out / "fit_summary.json").read_text())
     assert summary2["iterations"] == 40 and summary2["log_prob_evaluations"] == 10 * 16
     main(["plot", "fit", "--run", str(out), "--out", str(tmp_path / "figs")])
@@ -52,7 +53,7 @@ def test_fit_mock_writes_everything_and_resumes(tmp_path, capsys):
 def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, sub, message):
     synthetic_fixed().save(tmp_path / "fc.h5")
     with pytest.raises(SystemExit) as exc:
-        main(["fit", "--config", str(_config(tmp_path, **sub)), "--fixed", str(tmp_path / "fc.h5"),
+        main(["fit", "knee", "--config", str(_config(tmp_path, **sub)), "--fixed", str(tmp_path / "fc.h5"),
               "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
     err = capsys.readouterr().err
@@ -61,5 +62,5 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, sub, message):
 
 def test_missing_fixed_components_is_explained(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        main(["fit", "--config", str(_config(tmp_path)), "--out", str(tmp_path / "o")])
+        main(["fit", "knee", "--config", str(_config(tmp_path)), "--out", str(tmp_path / "o")])
     assert "fixed_components.h5 not found" in capsys.readouterr().err
