@@ -4,9 +4,9 @@
 resolution (network up to ``heaviest``, everything independent of the fitted parameters
 prepared once) and the observables.  One evaluation: the template model with the fitted
 transport, break, injection and abundance values (``source_abundance``, per element
-relative to GALPROP's), the prepared setup with the cross-section nuisances applied
-(:func:`.nuisance.scaled_setup`), one :func:`crknee.propagation.solver.solve_raw` with unit
-group normalisations, then
+relative to GALPROP's), one ``PreparedSolver.solve`` with the cross-section nuisances as
+its ``production_factor`` (:func:`.nuisance.production_factors`) and unit group
+normalisations, then
 
 * ratios at Earth (force field at phi; normalisations cancel within one primary group),
 * spectra at Earth as a design matrix over the three group normalisations (the solution is
@@ -25,10 +25,10 @@ import numpy as np
 from crknee.errors import ConfigError
 from crknee.fit.propagation.covariance import covariance
 from crknee.fit.propagation.likelihood import CorrelatedGaussian, marginal_linear
-from crknee.fit.propagation.nuisance import scaled_setup
+from crknee.fit.propagation.nuisance import production_factors
 from crknee.fit.propagation.parameters import ABUNDANCE_ELEMENTS, NUISANCE_ELEMENTS
-from crknee.propagation.solution import Q_UNIT, Solution
-from crknee.propagation.solver import GROUPS, solve_raw
+from crknee.propagation.solution import Q_UNIT
+from crknee.propagation.solver import GROUPS
 
 #: fit parameter -> (PropagationModel field, unit)
 MODEL_FIELDS = {
@@ -93,10 +93,8 @@ class PropagationFitModel:
     def solution(self, values):
         """(Solution with unit group normalisations, phi [MV])."""
         model, xs, phi = self.physical(values)
-        s = self.solver
-        raw = solve_raw(model, s.network, s.disk, s.loss_rate, scaled_setup(s.setup, xs))
-        return Solution(model=model, nuclides=tuple(s.network.nuclides), raw=raw,
-                        norms=np.ones(len(GROUPS)) * Q_UNIT), phi
+        fac = production_factors(self.solver.network.nuclides, self.solver.setup.ekn, xs)
+        return self.solver.solve(model, production_factor=fac), phi
 
     def predict(self, sol, k: int, phi_MV: float, R_GV=None) -> np.ndarray:
         """Observable ``k``: a ratio (n,) or a flux design matrix (n, 3) over the group

@@ -10,15 +10,12 @@ element X in (Li, Be, B) are multiplied by
 crknee's parametrisation).  Tertiary channels (B -> Li, Be -> Li ...) are scaled with the
 same factor as they produce the same isotopes.
 
-Implementation: the solver's prepared setup (:func:`crknee.propagation.solver.prepare`)
-holds the production rates ``gas_prod[parent, child, E]`` [1/Myr]; :func:`scaled_setup`
-returns a copy with the child columns multiplied (nothing else is rebuilt).  Source
-abundances need no wrapper: they are the ``source_abundance`` field of
-:class:`crknee.propagation.model.PropagationModel`.
+Implementation: the factors form the ``production_factor`` array [parent, child, E] that
+:meth:`crknee.propagation.PreparedSolver.solve` multiplies into its prepared production
+rates for one solve (nothing else is rebuilt).  Source abundances need no wrapper: they are
+the ``source_abundance`` field of :class:`crknee.propagation.model.PropagationModel`.
 """
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 
@@ -35,15 +32,17 @@ def production_factor(ekn_GeV, norm: float, slope: float) -> np.ndarray:
     return norm * (np.asarray(ekn_GeV, dtype=float) / XS_PIVOT_GEV) ** slope
 
 
-def scaled_setup(setup, xs: dict):
-    """``setup`` with the production into each element X of ``xs`` = {X: (n_X, s_X)} scaled."""
+def production_factors(nuclides, ekn_GeV, xs: dict) -> np.ndarray | None:
+    """(n, n, n_E) factors [parent, child, E] for ``xs`` = {X: (n_X, s_X)} (None if empty):
+    column i is f_X(E) for every parent when nuclide i is an isotope of X, else 1."""
     if not xs:
-        return setup
-    elements = [n.element for n in setup.nucs]
-    gas_prod = np.array(setup.gas_prod, copy=True)
+        return None
+    ekn = np.asarray(ekn_GeV, dtype=float)
+    elements = [n.element for n in nuclides]
+    fac = np.ones((len(elements), len(elements), ekn.size))
     for x, (norm, slope) in xs.items():
         idx = [k for k, e in enumerate(elements) if e == x]
         if not idx:
             raise InputError(f"cross-section nuisance for {x!r}: no isotope of it in the network")
-        gas_prod[:, idx, :] *= production_factor(setup.ekn, norm, slope)
-    return replace(setup, gas_prod=gas_prod)
+        fac[:, idx, :] = production_factor(ekn, norm, slope)
+    return fac
