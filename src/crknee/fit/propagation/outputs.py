@@ -110,12 +110,37 @@ def checks(problem, values):
 
 
 def li_excess(problem, values) -> dict:
-    """Li/C chi2 at ``values`` and with the Li nuisance at its prior mean (xs_Li = 1)."""
+    """Li/C chi2 at ``values`` and with the Li nuisance at its prior mean (xs_Li = 1);
+    empty when no fitted dataset holds Li."""
     names = problem.parameters.names
     out = {}
+    if not any("Li" in o.species for o in problem.observables):
+        return out
     for label, vals in (("fitted", values), ("xs_Li = 1", _with(values, names, "xs_Li", 1.0))):
         ev = problem.model.evaluate(vals)
         out[label] = {k: v for k, v in ev["chi2"].items() if "Li" in k}
+    return out
+
+
+def table1_chi2(problem, values) -> dict:
+    """chi2 of every fitted ratio at Table 1's transport and injection (no break, no
+    convection, nominal cross sections, phi = 550 MV; abundances at ``values``), with the
+    fit's covariance and with the diagonal one, on the fit's network and resolution."""
+    from crknee.fit.propagation.covariance import covariance
+    from crknee.fit.propagation.likelihood import CorrelatedGaussian
+
+    names = problem.parameters.names
+    v = np.array(values, copy=True)
+    for name, x in {**TABLE1, "Delta_delta": 0.0, "Vc_km_s": 0.0, "phi_MV": 550.0, "dnu_H": 0.0, "xs_Li": 1.0,
+                    "xs_Be": 1.0, "xs_B": 1.0}.items():
+        v[names.index(name)] = x
+    ev = problem.model.evaluate(v)
+    out = {}
+    for k, o in enumerate(problem.observables):
+        if o.kind == "ratio":
+            diag = CorrelatedGaussian(covariance(o.R_GV, o.stat, o.sys, 0.0)).chi2(ev["predictions"][k] - o.y)
+            out[o.name] = {"n_points": int(o.R_GV.size), "chi2_fit_covariance": ev["chi2"][o.name],
+                           "chi2_diagonal": float(diag)}
     return out
 
 
@@ -163,13 +188,15 @@ def write_outputs(problem, samples, logp, record, out: Path, plots: bool = True,
     if chk is not None:
         atomic_write_table(_quality([(o.name, o.R_GV.size) for o in chk["observables"]], chk["chi2"]),
                            out / "checks.ecsv")
-    li = li_excess(problem, med) if "xs_Li" in params.names else {}
+    li = li_excess(problem, med)
+    t1 = table1_chi2(problem, med)
     atomic_write_text(out / "propagation_posterior.toml", posterior_toml(params, med))
     summary = {"sampler": record, "chi2_at_median": ev["chi2"], "chi2_total": float(sum(ev["chi2"].values())),
                "n_points": int(sum(k for _, k in npts)), "n_free": params.ndim,
                "posterior": {r["parameter"]: {"median": float(r["median"]), "minus": float(r["minus"]),
                                               "plus": float(r["plus"]), "unit": r["unit"]} for r in table},
-               "checks_chi2": None if chk is None else chk["chi2"], "li_excess": li}
+               "checks_chi2": None if chk is None else chk["chi2"], "li_excess": li,
+               "table1_chi2": t1}
     atomic_write_json(out / "fit_summary.json", summary)
     atomic_write_text(out / "report.md", report(problem, table, summary, chk))
     if plots:
@@ -234,6 +261,12 @@ def report(problem, table, summary, chk) -> str:
                   f"this fit: chi2 = {summary['chi2_at_median'][bc[0]]:.1f} for "
                   f"{next(o.R_GV.size for o in problem.observables if o.name == bc[0])} points of {bc[0]} "
                   "in the fit window, with correlated systematics (not the same statistic: see docs/propagation_fit.md)."]
+    if summary.get("table1_chi2"):
+        lines += ["", "Table 1's parameters (no break, no convection, nominal cross sections, phi = 550 MV) "
+                  "on the fit's network and resolution:", "",
+                  "| dataset | points | chi2 (fit covariance) | chi2 (diagonal) |", "|---|---|---|---|"]
+        for name, d in summary["table1_chi2"].items():
+            lines.append(f"| {name} | {d['n_points']} | {d['chi2_fit_covariance']:.1f} | {d['chi2_diagonal']:.1f} |")
     lines += ["", "Korsmeier & Cuoco 2021 (PRD 103, 103016), abstract: a diffusion break without reacceleration "
               "and reacceleration without a break both fit AMS-02 Li-O, provided cross-section uncertainties are "
               "included as nuisances; no parameter values are quoted here (not verified from their text).",
