@@ -316,17 +316,23 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
     n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
     ops = _operators(st, f, model)
     block = m * n_E
-    modes = np.zeros((n_nuc, m, n_E, len(GROUPS)))
+    n_g = len(GROUPS)
+    modes = np.zeros((n_nuc, m, n_E, n_g))
+    # secondary source of child i at energy e: sum_j feed[e, i, j] modes[j, :, e, :], with
+    # feed = c beta_i (A_j/A_i) (n sigma)_ji; the parents' modes are kept energy-major
+    # (n_E, n_nuc, m n_g) so that this is one batched matrix product per child
+    feed = np.transpose(gas_prod * st.beta[None, :, :] * (st.A[:, None] / st.A[None, :])[..., None], (2, 1, 0))
+    solved = np.zeros((n_E, n_nuc, m * n_g))
     for i in st.order:
         rhs = ops.prim[i].copy()
-        parents = np.flatnonzero(st.feeds[:, i])
-        if parents.size:
-            coef = gas_prod[parents, i] * st.beta[i] * (st.A[parents] / st.A[i])[:, None]   # (P, n_E)
-            rhs += np.einsum("pe,pmeg->meg", coef, modes[parents])
+        if st.feeds[:, i].any():
+            sec = np.matmul(feed[:, i:i + 1, :], solved)                          # (n_E, 1, m n_g)
+            rhs += sec.reshape(n_E, m, n_g).transpose(1, 0, 2)
         for j in np.flatnonzero(st.child == i):
             ov = halo.overlap(ops.a[j], ops.b[j], -ops.a[i], ops.b[i], f.H) / f.h
             rhs += ((st.A[j] / st.A[i]) * ops.G_rad[j] * ov)[..., None] * modes[j]
         modes[i] = energy.solve(ops.ab[:, i * block:(i + 1) * block].copy(), rhs)
+        solved[:, i, :] = modes[i].transpose(1, 0, 2).reshape(n_E, m * n_g)
 
     psi = np.einsum("m,nmeg->neg", st.J0_sun, modes)
     dpsi_dr = np.einsum("m,nmeg->neg", st.dJ0_sun, modes)
