@@ -56,6 +56,17 @@ def test_fit_resolution_matches_default_within_one_percent(name, light):
             assert dev < 0.01, f"{name}, phi = {phi} GV, {key}: {100 * dev:.2f} %"
 
 
+def test_fit_resolution_of_the_full_network():
+    """The same holds for the network down from Fe56 (which the B/C fit needs: the Z > 8
+    parents make 11 % of B at 10 GeV/n, docs/nuclear.md); Table 1 with a break."""
+    params = dict(Delta_delta=0.15, R_b=300 * u.GV)
+    default = solve(PropagationModel(**params), norms=[1, 1, 1] * u.Unit("cm-3 GeV-1 Myr-1"))
+    fast = PreparedSolver(fit_resolution_model(heaviest="Fe56")).solve(**params)
+    ref, got = observables(default, 0.5), observables(fast, 0.5)
+    for key in ref:
+        assert np.max(np.abs(got[key] / ref[key] - 1.0)) < 0.01, key
+
+
 def test_prepared_solver_equals_fresh_solve(light):
     """Every per-solve parameter through the prepared setup gives the fresh solve's psi."""
     ps = PreparedSolver(fit_resolution_model(), network=light)
