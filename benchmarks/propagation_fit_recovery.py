@@ -8,7 +8,7 @@ at the config's default values, with Gaussian noise drawn from the covariance
 nuisance xs_B (prior N(1, 0.2)) are sampled by crknee.fit.sampler (emcee, DE moves,
 walkers started at the MAP) for ``--steps`` steps; the first half is discarded.
 
-    .venv/bin/python benchmarks/propagation_fit_recovery.py [--trials 8] [--steps 300]
+    .venv/bin/python benchmarks/propagation_fit_recovery.py [--trials 8] [--steps 300] [--first 0]
 
 Prints, per parameter, the number of trials whose 68 % interval holds the truth (expected
 68 %), and one JSON line per trial.  Results: docs/propagation_fit.md.
@@ -49,6 +49,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--first", type=int, default=0, help="index of the first trial (its noise seed is 1000 + index)")
     args = ap.parse_args()
     p = problem()
     truth = p.parameters.truth()
@@ -56,7 +57,7 @@ def main():
     hits = np.zeros(len(FREE), dtype=int)
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for trial in range(args.trials):
+        for trial in range(args.first, args.first + args.trials):
             t0 = time.perf_counter()
             mp = mock_problem(p, truth_all, np.random.default_rng(1000 + trial))
             lp = LogPosterior(mp.model, mp.parameters)
