@@ -157,6 +157,7 @@ def write_outputs(problem, samples, logp, record, out: Path, plots: bool = True,
     from crknee.fit.summary import posterior_table
 
     out = Path(out)
+    record = json.loads(json.dumps(record, default=_plain))  # numpy scalars (e.g. a resumed chain's) -> Python
     params = problem.parameters
     table = posterior_table(samples, logp, params)
     med = median_values(params, samples)
@@ -211,6 +212,15 @@ def write_outputs(problem, samples, logp, record, out: Path, plots: bool = True,
             P.bands_figure(chk["observables"], chk["curves"], chk["predictions"], figs / "checks.png",
                            f"not fitted: full network (up to {problem.settings['check_heaviest']}) at the posterior median")
     return summary
+
+
+def _plain(x):
+    """JSON form of a numpy scalar or array."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
 def _fmt(row) -> str:
