@@ -12,7 +12,7 @@ from crknee.fit.propagation.model import problem_from_settings
 from crknee.fit.propagation.settings import load_settings
 
 #: A coarse, small problem (C12-and-lighter network): B/C and the C spectrum, 5-500 GV.
-_COARSE = dict(heaviest="C12", n_modes=4, points_per_decade=6, ekn_min_GeV=0.1, ekn_max_GeV=3.0e3)
+_COARSE = {"heaviest": "C12", "n_modes": 4, "points_per_decade": 6, "ekn_min_GeV": 0.1, "ekn_max_GeV": 3.0e3}
 _DATA = [{"name": "bc/AMS02_2021_PhysRep", "window_GV": [5.0, 500.0]},
          {"name": "nuclei/AMS02_C", "window_GV": [5.0, 500.0]}]
 

@@ -31,7 +31,6 @@ import numpy as np
 
 from crknee.errors import InputError
 
-
 KERNELS = ("exponential", "gaussian")
 
 

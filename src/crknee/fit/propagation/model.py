@@ -68,7 +68,7 @@ class PropagationFitModel:
         self._d_white = np.concatenate([self.gauss[k].whiten(self.observables[k].y) for k in self._flux_index]) \
             if self._flux_index else np.zeros(0)
 
-    def with_values(self, y_list) -> "PropagationFitModel":
+    def with_values(self, y_list) -> PropagationFitModel:
         """A copy with other data values (same datasets, rigidities and errors, hence the
         same covariance): mock data (:mod:`.mock`)."""
         new = copy.copy(self)

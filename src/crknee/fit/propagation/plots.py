@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crknee.plots.style import new_figure, save
+from crknee.plots.style import save
 
 #: Spectrum weight R^2.7 (the usual AMS-02 presentation).
 FLUX_WEIGHT = 2.7

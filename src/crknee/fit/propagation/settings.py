@@ -8,6 +8,7 @@ Every error is one line naming the key (:class:`~crknee.errors.ConfigError`).
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -72,7 +73,7 @@ def check_scalars(section: dict) -> None:
         elif kind is int:
             ok = isinstance(v, int) and not isinstance(v, bool) and v >= low
         else:
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v >= low and v == v
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= low
         if not ok:
             bound = "" if low is None else f" >= {low}"
             raise ConfigError(f"{SECTION}.{key} must be a {kind.__name__}{bound}; got {v!r}")
