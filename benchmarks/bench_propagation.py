@@ -1,6 +1,12 @@
-"""Timing of the background solver (crknee.propagation): full network and B/C-only.
+"""Timing of the background solver (crknee.propagation): full network and B/C-only, and
+the fit resolution of issue 15 (``--fit``: only that part).
 
-Run: ``.venv/bin/python benchmarks/bench_propagation.py``.  Issue 3 asks <= 2 s for the
+Run: ``.venv/bin/python benchmarks/bench_propagation.py [--fit]``.  Fit resolution:
+ms per solve of :class:`crknee.propagation.PreparedSolver` at
+:data:`crknee.propagation.FIT_RESOLUTION` (Li..O network + p, He; issue 15 asks
+<= 20 ms) against a default-resolution :func:`crknee.propagation.solve` of the same
+network, and the largest deviation of every fitted observable (AMS-02 B/C, B/O, Be/B,
+Li/C, C, O, p, He at Earth, 2 GV - 2 TV, phi = 0.3 and 0.8 GV) over three parameter sets.  Issue 3 asks <= 2 s for the
 full network.  The cost is one banded solve per nuclide over all Bessel modes at once,
 so it scales as n_nuclides x n_modes x n_energies; the network (cross sections) is
 built once and cached.  Best of 3 runs is printed (the machine is shared).  Memory: the
@@ -9,13 +15,14 @@ the process's peak resident set (resource.getrusage, whole run).  Last, B/C(10 G
 the AMS-02 B/C chi2 for R0 = 1, 2, 4 GV (docs/propagation.md, "Results").
 """
 import resource
+import sys
 import time
 import tracemalloc
 
 import astropy.units as u
 import numpy as np
 
-from crknee.propagation import PropagationModel, Q_UNIT, solve
+from crknee.propagation import PreparedSolver, PropagationModel, Q_UNIT, fit_resolution_model, solve
 from crknee.propagation.fitting import bc_chi2
 from crknee.propagation.network import build_network
 
@@ -29,7 +36,64 @@ def best_of(f, n=3):
     return min(times), out
 
 
+R_AMS = np.geomspace(2.0, 2000.0, 25) * u.GV
+OBSERVABLES = ("B/C", "B/O", "Be/B", "Li/C", "C", "O", "H", "He")
+#: Parameter sets of the validation (as tests/test_propagation_resolution.py).
+PARAMETER_SETS = {
+    "Table 1": {},
+    "v_A 40, break": dict(D0=2.0e28 * u.cm**2 / u.s, delta=0.45, v_A=40 * u.km / u.s,
+                          Delta_delta=0.2, R_b=250 * u.GV, s_b=0.1),
+    "V_c 15, H 8": dict(D0=6e28 * u.cm**2 / u.s, delta=0.6, v_A=10 * u.km / u.s,
+                        V_c=15 * u.km / u.s, H=8 * u.kpc, eta=-0.5),
+}
+
+
+def observables(sol, phi_GV):
+    phi = phi_GV * u.GV
+    out = {}
+    for key in OBSERVABLES:
+        if "/" in key:
+            num, den = key.split("/")
+            out[key] = sol.ratio(num, den, R_AMS, var="R", phi=phi)
+        else:
+            out[key] = sol.earth(key, R_AMS, var="R", phi=phi).value
+    return out
+
+
+def fit_resolution():
+    light = build_network(heaviest="O16")
+    unit = [1, 1, 1] * Q_UNIT
+    t0 = time.perf_counter()
+    ps = PreparedSolver(fit_resolution_model(), network=light)
+    t_prep = time.perf_counter() - t0
+    params = dict(D0=3.5e28 * u.cm**2 / u.s, delta=0.4, Delta_delta=0.1)
+    t_fit, _ = best_of(lambda: ps.solve(**params), n=20)
+    default = PropagationModel(heaviest="O16", **params)
+    t_def, _ = best_of(lambda: solve(default, network=light, norms=unit), n=5)
+    full = PreparedSolver(fit_resolution_model(heaviest="Fe56"))
+    t_full, _ = best_of(lambda: full.solve(**params), n=5)
+    t_full_def, _ = best_of(lambda: solve(PropagationModel(**params), network=full.network, norms=unit), n=3)
+    print(f"fit resolution {ps.model.n_modes} modes, {ps.setup.ekn.size} energies "
+          f"({ps.setup.ekn[0]:g}-{ps.setup.ekn[-1]:g} GeV/n); prepare once: {1e3 * t_prep:.0f} ms")
+    print(f"{'network':<22} {'default [ms]':>12} {'fit [ms]':>9} {'solves/s':>9} {'speed-up':>9}")
+    print(f"{'O16..H1 (17 nuclides)':<22} {1e3 * t_def:>12.1f} {1e3 * t_fit:>9.1f} {1 / t_fit:>9.0f} {t_def / t_fit:>9.1f}")
+    print(f"{'Fe56..H1 (76)':<22} {1e3 * t_full_def:>12.1f} {1e3 * t_full:>9.1f} {1 / t_full:>9.0f} {t_full_def / t_full:>9.1f}")
+    worst = dict.fromkeys(OBSERVABLES, 0.0)
+    for kw in PARAMETER_SETS.values():
+        ref = solve(PropagationModel(heaviest="O16", **kw), network=light, norms=unit)
+        fast = ps.solve(**kw)
+        for phi in (0.3, 0.8):
+            a, b = observables(ref, phi), observables(fast, phi)
+            for key in OBSERVABLES:
+                worst[key] = max(worst[key], float(np.max(np.abs(b[key] / a[key] - 1.0))))
+    print("max |fit/default - 1| over 2-2000 GV, phi 0.3 and 0.8 GV, sets " + ", ".join(PARAMETER_SETS) + ":")
+    print("  " + "  ".join(f"{k} {100 * v:.2f} %" for k, v in worst.items()))
+
+
 def main():
+    fit_resolution()
+    if "--fit" in sys.argv:
+        return
     t0 = time.perf_counter()
     full = build_network()
     t_net = time.perf_counter() - t0

@@ -146,8 +146,10 @@ def test_propagation_section_maps_every_model_field():
     from crknee.propagation.model import CONFIG_EXTRA_KEYS, CONFIG_FIELDS, PropagationModel, model_from_config
 
     mapped = {field for field, _ in CONFIG_FIELDS.values()}
-    # "species" (an explicit nuclide list) stays None: the network is set by "heaviest"
-    assert {f.name for f in fields(PropagationModel)} - mapped == {"species"}
+    # "species" (an explicit nuclide list) stays None: the network is set by "heaviest";
+    # the per-element source overrides (element -> value mappings) are set by the
+    # propagation fit (crknee.propagation.PreparedSolver), not by a config key
+    assert {f.name for f in fields(PropagationModel)} - mapped == {"species", "source_abundance", "source_index"}
     assert set(CONFIG_FIELDS) | set(CONFIG_EXTRA_KEYS) == set(cfgmod.SCHEMA["propagation"])
     model = model_from_config(cfgmod.load()["propagation"])
     assert model == PropagationModel()  # the paper config is the solver's Table 1 default

@@ -344,7 +344,7 @@ def test_grid_beyond_memory_is_refused_before_any_work(tmp_path, cli):
     cfg.write_text("[propagation]\nn_modes = 100000000\n")
     for args in (("config", "validate", cfg), ("reproduce", "--config", cfg, "--out", tmp_path / "o"),
                  ("propagate", "--config", cfg, "--out", tmp_path / "p"),
-                 ("fit", "--config", cfg, "--out", tmp_path / "f")):
+                 ("fit", "knee", "--config", cfg, "--out", tmp_path / "f")):
         code, _, err = cli(*args)
         assert code == 2 and err == "error: propagation.n_modes: 100000000 is above the cap 400 (memory and time)\n", err
     assert not any((tmp_path / d).exists() for d in "opf")
@@ -404,12 +404,12 @@ def test_fit_config_is_merged_onto_the_paper_config(tmp_path, monkeypatch):
     monkeypatch.setattr("crknee.cli.fit._fixed", lambda fixed, out: None)
     mine = tmp_path / "mine.toml"
     mine.write_text("[fit.sampler]\nnsteps = 77\n")
-    main(["fit", "--config", str(mine), "--out", str(tmp_path / "o"), "--quiet"])
+    main(["fit", "knee", "--config", str(mine), "--out", str(tmp_path / "o"), "--quiet"])
     paper = config.load().section("fit")
     assert seen["sampler"]["nsteps"] == 77
     assert seen["datasets"] == paper["datasets"] and seen["parameters"] == paper["parameters"]
     bad = tmp_path / "bad.toml"
     bad.write_text("[fit.sampler]\nseed = -1\n")
     with pytest.raises(SystemExit) as exc:
-        main(["fit", "--config", str(bad), "--out", str(tmp_path / "o2")])
+        main(["fit", "knee", "--config", str(bad), "--out", str(tmp_path / "o2")])
     assert exc.value.code == 2

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 from crknee.errors import InputError
-from crknee.kinematics import beta_of_momentum, momentum_from
+from crknee.kinematics import beta_of_momentum, momentum_from, nuclide
 from crknee.propagation.model import PropagationModel
 from crknee.propagation.solution import Q_UNIT, solve
 from crknee.constants import C_CM_MYR, MB_CM2
@@ -151,6 +151,27 @@ def test_primary_follows_injection_at_high_energy():
     R = (E.value + 0.9315) * 12 / 6
     expected = -(model.nu2 + model.delta) - (R[1] - R[0]) / (model.R_cut.to_value(u.GV) * np.log(10))
     assert slope == pytest.approx(expected, abs=1e-3)
+
+
+def test_primary_follows_diffusion_break():
+    """Same exact limit with the high-rigidity break of crknee.transport: psi = q / D at every
+    mode, so the broken/unbroken primary ratio is 1 / B(R) at every grid node, and far
+    above R_b the slope hardens by Delta_delta."""
+    kw = dict(network=ToyNetwork(["C12"], [0.0], {}, [1.0]), disk=DISK, loss_rate=_no_loss, norms=[0, 0, 1] * Q_UNIT)
+    base = dict(v_A=0 * u.km / u.s, points_per_decade=8, R_cut=1e9 * u.GV)
+    broken = PropagationModel(**base, R_b=200 * u.GV, Delta_delta=0.2, s_b=0.1)
+    a = solve(PropagationModel(**base), **kw)
+    b = solve(broken, **kw)
+    c12 = nuclide("C12")
+    R = momentum_from(a.raw.ekn, "Ekn", c12.Z, c12.A, c12.mass_GeV) / c12.Z
+    np.testing.assert_allclose(b.raw.psi[0, :, 2] / a.raw.psi[0, :, 2], 1.0 / broken.diffusion.break_factor(R),
+                               rtol=1e-10)
+    E = np.array([1e6, 1e7]) * u.GeV
+    j = b.lis("C12", E).value
+    slope = np.log(j[1] / j[0]) / np.log(10.0)
+    RE = momentum_from(E.value, "Ekn", c12.Z, c12.A, c12.mass_GeV) / c12.Z
+    expected = -(broken.nu2 + broken.delta - broken.Delta_delta) - (RE[1] - RE[0]) / (1e9 * np.log(10))
+    assert slope == pytest.approx(expected, abs=1e-4)
 
 
 def test_decay_suppresses_radioactive_secondary():

@@ -77,6 +77,12 @@ BACKGROUND = (
                                    "(docs/conventions.md)"),
     Parameter("eta", "eta", None, 1.0, "eq. 2 beta^eta; not in the paper: 1 as in GALPROP (docs/conventions.md)",
               lo=-2.0, hi=2.0),
+    _pos("Rb_GV", "R_b", "GV", 300.0, "high-rigidity diffusion break (Génolini et al. 2017, PRL 119, 241101); "
+                                       "not in the paper, inert while Delta_delta = 0"),
+    Parameter("Delta_delta", "Delta_delta", None, 0.0, "slope change of D above R_b (> 0: hardening); 0 = no break, "
+              "as Table 1 (crknee.transport)", lo=0.0, hi=1.0, hi_open=True),
+    _pos("s_b", "s_b", None, 0.05, "smoothness of the diffusion break (Génolini et al. 2017); inert while "
+                                   "Delta_delta = 0"),
     Parameter("vA_km_s", "v_A", "km / s", 25.0, "Table 1 (Alfven speed, reacceleration)", lo=0.0),
     Parameter("Vc_km_s", "V_c", "km / s", 0.0, "eq. 1 convection; the paper lists none (Table 1)", lo=0.0),
     _pos("H_kpc", "H", "kpc", 4.5, "Sec. 3 (halo half height)"),

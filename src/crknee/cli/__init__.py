@@ -33,7 +33,7 @@ COMMANDS = {
     "candidates": ("candidates", "Rank X-ray binaries by the posterior density of the knee source's position."),
     "config": ("config", "Show or check analysis configurations (TOML)."),
     "data": ("data", "Observational datasets bundled with crknee, and your own."),
-    "fit": ("fit", "Fit the knee source (l, b, d, t, R_cut, beta, W) by MCMC; rerun to resume."),
+    "fit": ("fit", "Bayesian fits: the knee source (`knee`) and the background propagation (`propagation`)."),
     "gamma": ("gamma", "Hadronic gamma rays of the LHAASO microquasars (paper Sec."),
     "population": ("population", "Realisations of the source populations: p, He, all-particle fluxes, dipole, "
                                  "the brightest source's share; how often one source owns the knee "

@@ -105,7 +105,7 @@ workers = 1
 scheduler = ""        # dask scheduler address ("" = a LocalCluster of `workers` processes)
 progress = true
 
-[fit.mock]            # crknee fit --mock: data made by the model at the parameters' values
+[fit.mock]            # crknee fit knee --mock: data made by the model at the parameters' values
 seed = 7
 [[fit.mock.extra]]    # a hypothetical measurement, to study its constraining power
 name = "mock anisotropy"

@@ -39,32 +39,36 @@ S_REF = 2.7
 
 
 def geometry(p):
-    """Faces and effective widths of the momentum cells of nodes ``p`` [GeV] (increasing).
+    """Faces and effective widths of the momentum cells of nodes ``p`` [GeV] (increasing
+    along the last axis; leading axes are independent grids).
 
-    Returns (p_face (n+1,), width (n,), theta (n+1,)).  ``width`` is the power-law
-    weighted cell size int_cell (p/p_j)^-S_REF dp, so that a node value psi_j times it
-    is the exact cell content for psi ~ p^-S_REF; theta_f is the extrapolation weight
-    of the second-order upwind value at face f (0 where first order is used).
+    Returns (p_face (..., n+1), width (..., n), theta (..., n+1)).  ``width`` is the
+    power-law weighted cell size int_cell (p/p_j)^-S_REF dp, so that a node value psi_j
+    times it is the exact cell content for psi ~ p^-S_REF; theta_f is the extrapolation
+    weight of the second-order upwind value at face f (0 where first order is used).
     """
     x = np.log(p)
-    xf = np.empty(x.size + 1)
-    xf[1:-1] = 0.5 * (x[1:] + x[:-1])
-    xf[0] = x[0] - 0.5 * (x[1] - x[0])
-    xf[-1] = x[-1] + 0.5 * (x[-1] - x[-2])
+    n = x.shape[-1]
+    xf = np.empty(x.shape[:-1] + (n + 1,))
+    xf[..., 1:-1] = 0.5 * (x[..., 1:] + x[..., :-1])
+    xf[..., 0] = x[..., 0] - 0.5 * (x[..., 1] - x[..., 0])
+    xf[..., -1] = x[..., -1] + 0.5 * (x[..., -1] - x[..., -2])
     pf = np.exp(xf)
-    width = p**S_REF * (pf[:-1] ** (1.0 - S_REF) - pf[1:] ** (1.0 - S_REF)) / (S_REF - 1.0)
-    theta = np.zeros(x.size + 1)
+    width = p**S_REF * (pf[..., :-1] ** (1.0 - S_REF) - pf[..., 1:] ** (1.0 - S_REF)) / (S_REF - 1.0)
+    theta = np.zeros(xf.shape)
     # face f uses the nodes f and f+1 (those above it): value = (1+t) u_f - t u_{f+1}
-    theta[: x.size - 1] = (x[: x.size - 1] - xf[: x.size - 1]) / (x[1:] - x[:-1])
+    theta[..., : n - 1] = (x[..., : n - 1] - xf[..., : n - 1]) / (x[..., 1:] - x[..., :-1])
     return pf, width, theta
 
 
 def assemble(p, C, b, D):
     """Banded matrix (l=1, u=2) of the stacked mode systems.
 
-    ``p`` (n,) [GeV]; ``C`` (m, n) [1/Myr]; ``b`` (n,) or (m, n) [GeV/Myr]; ``D`` (m, n)
-    [GeV^2/Myr].  Returns ``ab`` of shape (4, m n) in :func:`scipy.linalg.solve_banded`
-    layout (row 0: second super-diagonal, 2: diagonal, 3: sub-diagonal).
+    ``p`` (n,) [GeV], or (m, n) for one grid per row; ``C`` (m, n) [1/Myr]; ``b`` (n,) or
+    (m, n) [GeV/Myr]; ``D`` (m, n) [GeV^2/Myr].  Returns ``ab`` of shape (4, m n) in
+    :func:`scipy.linalg.solve_banded` layout (row 0: second super-diagonal, 2: diagonal,
+    3: sub-diagonal); rows of the stack are uncoupled, so any run of whole rows (columns
+    j m0 n ... j m1 n of ``ab``) is itself a valid banded matrix.
     """
     C = np.atleast_2d(C)
     m, n = C.shape
@@ -82,23 +86,24 @@ def assemble(p, C, b, D):
     bf = np.empty((m, n))
     bf[:, 0] = b[:, 0]
     bf[:, 1:] = np.sqrt(b[:, 1:] * b[:, :-1])
-    g = bf * wf[:n]                                  # (m, n): face f = 0..n-1
-    diag += g * (1.0 + th[:n]) * wn / w
-    up1[:, :-1] -= g[:, :-1] * th[: n - 1] * wn[1:] / w[:-1]
-    up1[:, :-1] -= g[:, 1:] * (1.0 + th[1:n]) * wn[1:] / w[:-1]
-    up2[:, :-2] += g[:, 1:-1] * th[1 : n - 1] * wn[2:] / w[:-2]
+    g = bf * wf[..., :n]                             # (m, n): face f = 0..n-1
+    diag += g * (1.0 + th[..., :n]) * wn / w
+    up1[:, :-1] -= g[:, :-1] * th[..., : n - 1] * wn[..., 1:] / w[..., :-1]
+    up1[:, :-1] -= g[:, 1:] * (1.0 + th[..., 1:n]) * wn[..., 1:] / w[..., :-1]
+    up2[:, :-2] += g[:, 1:-1] * th[..., 1 : n - 1] * wn[..., 2:] / w[..., :-2]
     # momentum diffusion through the inner faces 1..n-1:
     # F_f = -p_f^2 D_f pf^-(S+2) [(u_f - u_{f-1})/(p_f - p_{f-1}) - (S+2)(u_f + u_{f-1})/(2 p_f)]
     s2 = S_REF + 2.0
-    kap = pf[1:-1] ** 2 * np.sqrt(D[:, 1:] * D[:, :-1]) * pf[1:-1] ** (-s2)      # (m, n-1)
-    dp = np.diff(p)
-    hi = kap * (1.0 / dp - 0.5 * s2 / pf[1:-1]) * wn[1:]     # F_f coefficient (negated) on psi_f
-    lo = kap * (-1.0 / dp - 0.5 * s2 / pf[1:-1]) * wn[:-1]   # ... on psi_{f-1};  F_f = -(hi psi_f + lo psi_{f-1})
+    pin = pf[..., 1:-1]
+    kap = pin**2 * np.sqrt(D[:, 1:] * D[:, :-1]) * pin ** (-s2)      # (m, n-1)
+    dp = np.diff(p, axis=-1)
+    hi = kap * (1.0 / dp - 0.5 * s2 / pin) * wn[..., 1:]     # F_f coefficient (negated) on psi_f
+    lo = kap * (-1.0 / dp - 0.5 * s2 / pin) * wn[..., :-1]   # ... on psi_{f-1};  F_f = -(hi psi_f + lo psi_{f-1})
     # row j: (F_{j+1} - F_j)/w_j ; F_{j+1} involves psi_{j+1} (hi) and psi_j (lo)
-    diag[:, :-1] -= lo / w[:-1]
-    up1[:, :-1] -= hi / w[:-1]
-    diag[:, 1:] += hi / w[1:]
-    low[:, 1:] += lo / w[1:]
+    diag[:, :-1] -= lo / w[..., :-1]
+    up1[:, :-1] -= hi / w[..., :-1]
+    diag[:, 1:] += hi / w[..., 1:]
+    low[:, 1:] += lo / w[..., 1:]
     ab = np.zeros((4, m * n))
     ab[0, 2:] = up2.ravel()[:-2]
     ab[1, 1:] = up1.ravel()[:-1]

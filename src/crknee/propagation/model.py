@@ -21,13 +21,24 @@ field                     default             reference
 ``R_gal``                 20 kpc              Sec. 2.2 (Galactic radius)
 ``r_sun``                 8.5 kpc             eq. 3
 ``z_s``                   0.2 kpc             eq. 3
+``R_b``, ``Delta_delta``  300 GV, 0, 0.05    high-rigidity diffusion break (Génolini et al.
+``s_b``                                       2017, PRL 119, 241101; crknee.transport);
+                                              Delta_delta = 0: no break (Table 1)
 ``nu1``, ``nu2``          2.48, 2.38          Table 1 (eq. 4)
 ``R_br``                  335 GV              Table 1 (eq. 4)
 ``R_cut``                 200 TV              Table 1 (eq. 4)
 ``h``                     0.1 kpc             gas disk half thickness (Maurin et al.
                                               2001, ApJ 555, 585, Sec. 2)
 ``he_to_h``               0.1                 ISM He/H by number (ibid.)
+``source_abundance``      ()                  per element: factor on its GALPROP source
+                                              abundances (crknee.propagation.abundances)
+``source_index``          ()                  per element: its own (nu1, nu2) of eq. (4)
 ========================  ==================  ==========================================
+
+``source_abundance`` and ``source_index`` take a mapping (or pairs) element symbol ->
+value, e.g. ``{"C": 1.1, "O": 0.95}`` and ``{"He": (2.4, 2.3)}``; they are stored as
+sorted tuples of pairs (hashable).  Elements not named keep factor 1 and the global
+(nu1, nu2).  The GALPROP factor A^(nu2-1) Z^(-nu2) of an element uses its own nu2.
 
 ``ekn_min`` = 0.01 GeV/n: with halo-wide reacceleration at Table 1's v_A, particles
 injected below 0.1 GeV/n are reaccelerated into the GeV range; the lower edge must sit
@@ -43,12 +54,14 @@ from __future__ import annotations
 import re
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from types import SimpleNamespace
 
 import astropy.units as u
 import numpy as np
 
 from crknee.errors import ConfigError, CrkneeError, InputError
+from crknee.kinematics import ELEMENT_SYMBOLS
 from crknee.transport import Diffusion
 
 #: Field name -> unit in which the solver reads it (hot-loop units).
@@ -63,6 +76,7 @@ QUANTITY_UNITS = {
     "z_s": u.kpc,
     "h": u.kpc,
     "R_br": u.GV,
+    "R_b": u.GV,
     "R_cut": u.GV,
     "ekn_min": u.GeV,
     "ekn_max": u.GeV,
@@ -72,6 +86,7 @@ REACCELERATION_ZONES = ("halo", "disk")
 #: key's suffix; None if dimensionless or text).  Schema: crknee.config.SCHEMA.
 CONFIG_FIELDS = {
     "D0_cm2_s": ("D0", u.cm**2 / u.s), "delta": ("delta", None), "R0_GV": ("R0", u.GV), "eta": ("eta", None),
+    "Rb_GV": ("R_b", u.GV), "Delta_delta": ("Delta_delta", None), "s_b": ("s_b", None),
     "vA_km_s": ("v_A", u.km / u.s), "Vc_km_s": ("V_c", u.km / u.s), "H_kpc": ("H", u.kpc),
     "R_gal_kpc": ("R_gal", u.kpc), "r_sun_kpc": ("r_sun", u.kpc), "z_s_kpc": ("z_s", u.kpc),
     "h_kpc": ("h", u.kpc), "he_to_h": ("he_to_h", None), "nu1": ("nu1", None), "nu2": ("nu2", None),
@@ -101,6 +116,9 @@ class PropagationModel:
     eta: float = 1.0
     v_A: u.Quantity = 25.0 * u.km / u.s
     V_c: u.Quantity = 0.0 * u.km / u.s
+    R_b: u.Quantity = 300.0 * u.GV
+    Delta_delta: float = 0.0
+    s_b: float = 0.05
     H: u.Quantity = 4.5 * u.kpc
     R_gal: u.Quantity = 20.0 * u.kpc
     r_sun: u.Quantity = 8.5 * u.kpc
@@ -120,8 +138,18 @@ class PropagationModel:
     heaviest: str = "Fe56"
     production: str = "GALPROP17_OPT12"
     inelastic: str = "Tripathi99+Coste12"
+    source_abundance: tuple = ()
+    source_index: tuple = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "source_abundance", _element_pairs("source_abundance", self.source_abundance, 1))
+        object.__setattr__(self, "source_index", _element_pairs("source_index", self.source_index, 2))
+        for el, (n1, n2) in self.source_index:
+            if not (np.isfinite(n1) and np.isfinite(n2) and 1.0 < n1 < 5.0 and 1.0 < n2 < 5.0):
+                raise InputError(f"PropagationModel.source_index[{el!r}] (nu1, nu2) must lie in (1, 5); got {(n1, n2)!r}")
+        for el, fac in self.source_abundance:
+            if not (np.isfinite(fac) and fac >= 0):
+                raise InputError(f"PropagationModel.source_abundance[{el!r}] must be finite and >= 0; got {fac!r}")
         for name, unit in QUANTITY_UNITS.items():
             val = getattr(self, name)
             if not isinstance(val, u.Quantity):
@@ -159,7 +187,13 @@ class PropagationModel:
             raise InputError(f"PropagationModel.H ({self.H}) must exceed the disk half thickness h ({self.h})")
         if not 0.0 < f.r_sun < f.R_gal:
             raise InputError(f"PropagationModel.r_sun ({self.r_sun}) must lie inside R_gal ({self.R_gal})")
-        self.diffusion  # validates D0, delta, R0, eta (crknee.transport.Diffusion)
+        self.diffusion  # validates D0, delta, R0, eta, R_b, Delta_delta, s_b (crknee.transport.Diffusion)
+
+    def injection(self, element: str) -> tuple[float, float, float]:
+        """(abundance factor, nu1, nu2) of ``element`` (symbol): its overrides or the defaults."""
+        fac = dict(self.source_abundance).get(element, 1.0)
+        nu1, nu2 = dict(self.source_index).get(element, (self.nu1, self.nu2))
+        return fac, nu1, nu2
 
     def floats(self) -> SimpleNamespace:
         """Every parameter as a plain float in the solver's units (QUANTITY_UNITS)."""
@@ -170,13 +204,36 @@ class PropagationModel:
             out[fld.name] = float(val.to_value(unit)) if unit is not None else val
         return SimpleNamespace(**out)
 
-    @property
+    @cached_property
     def diffusion(self) -> Diffusion:
         """The eq. (2) coefficient (the object shared with the point sources)."""
-        return Diffusion(
-            D0=float(self.D0.to_value(u.cm**2 / u.s)), delta=float(self.delta),
-            R0=float(self.R0.to_value(u.GV)), eta=float(self.eta),
-        )
+        return Diffusion(D0=self.D0, delta=float(self.delta), R0=self.R0, eta=float(self.eta),
+                         R_b=self.R_b, Delta_delta=float(self.Delta_delta), s_b=float(self.s_b))
+
+
+def _element_pairs(name: str, value, width: int) -> tuple:
+    """``value`` (mapping or pairs element -> number, or -> (nu1, nu2) for width 2) as a
+    sorted tuple of (symbol, float or (float, float)); InputError naming ``name``."""
+    items = value.items() if isinstance(value, dict) else value
+    try:
+        pairs = [(str(k), v) for k, v in items]
+    except (TypeError, ValueError):
+        raise InputError(f"PropagationModel.{name} must map element symbols to values; got {value!r}") from None
+    out = {}
+    for el, v in pairs:
+        if el not in ELEMENT_SYMBOLS:
+            raise InputError(f"PropagationModel.{name}: unknown element {el!r}")
+        if el in out:
+            raise InputError(f"PropagationModel.{name}: element {el!r} given twice")
+        try:
+            val = float(v) if width == 1 else tuple(float(x) for x in v)
+        except (TypeError, ValueError):
+            val = None
+        if val is None or (width == 2 and len(val) != 2):
+            kind = "a number" if width == 1 else "a pair (nu1, nu2)"
+            raise InputError(f"PropagationModel.{name}[{el!r}] must be {kind}; got {v!r}")
+        out[el] = val
+    return tuple(sorted(out.items()))
 
 
 def model_from_config(section: dict) -> PropagationModel:

@@ -150,50 +150,61 @@ def _cross_sections(network, ekn, n: int):
     return sig, prod
 
 
-@dataclass(frozen=True)
-class _Operator:
-    """Per-nuclide quantities on (modes, energies): beta, halo profile (a, b), decay rate
-    G_rad [1/Myr], banded matrix ``ab`` and primary source ``prim`` (m, n_E, n_g)."""
-
-    beta: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    G_rad: np.ndarray
-    ab: np.ndarray
-    prim: np.ndarray
+#: :class:`PropagationModel` fields that the parameter-independent work of
+#: :func:`prepare` depends on (geometry, gas, grid, network).  Every other field (D0,
+#: delta, R0, eta, R_b, Delta_delta, s_b, v_A, V_c, H, z_s, nu1, nu2, R_br, R_cut,
+#: reacceleration, source_abundance, source_index) may change between solves sharing
+#: one :class:`Setup`.
+SETUP_FIELDS = ("R_gal", "r_sun", "h", "he_to_h", "n_modes", "points_per_decade", "ekn_min", "ekn_max",
+                "species", "heaviest", "production", "inelastic")
 
 
-def _operator(nuc, tau_Myr, abundance, ekn, f, model, k, q_modes, inel_rate, disk, loss_rate) -> _Operator:
-    """Assemble the mode equations of one nuclide (module docstring; f = model.floats())."""
-    h, L = f.h, f.H
-    V, vA = f.V_c * KM_S_KPC_MYR, f.v_A * KM_S_KPC_MYR
-    p = momentum_from(ekn, "Ekn", nuc.Z, nuc.A, nuc.mass_GeV)
-    beta = beta_of_momentum(p, nuc.mass_GeV)
-    gamma = np.hypot(p, nuc.mass_GeV) / nuc.mass_GeV
-    K = model.diffusion.kpc2_Myr(p / abs(nuc.Z), beta)          # (n_E,) [kpc^2/Myr]
-    G_rad = np.zeros_like(p) if np.isinf(tau_Myr) else 1.0 / (gamma * tau_Myr)
-    a = V / (2.0 * K)
-    b = np.sqrt(a**2 + k[:, None] ** 2 + G_rad / K)              # (m, n_E) [1/kpc]
-    C = halo.rate(K, V, b, L) / (2.0 * h) + beta * inel_rate     # [1/Myr]
-    loss = loss_rate(p, nuc.Z, nuc.A, nuc.mass_GeV, disk.n_H, disk.n_He) + p * V / (3.0 * h)
-    W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
-    Dpp = W * dpp_coefficient(p, vA, model.delta, K)
-    src_w = halo.integral(-a, b, L, -1.0 / f.z_s) / h            # vertical source weight (m, n_E)
-    shape = abundance * nuc.A ** (f.nu2 - 1.0) * abs(nuc.Z) ** (-f.nu2) * injection_shape(
-        p / abs(nuc.Z), f.nu1, f.nu2, f.R_br, f.R_cut)
-    prim = np.zeros((k.size, ekn.size, len(GROUPS)))
-    prim[..., GROUPS.index("H" if nuc.Z == 1 else "He" if nuc.Z == 2 else "Z>2")] = q_modes[:, None] * src_w * shape
-    return _Operator(beta=beta, a=a, b=b, G_rad=G_rad, ab=energy.assemble(p, C, loss, Dpp), prim=prim)
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """Work of :func:`solve_raw` that does not depend on the transport or source
+    parameters, computed once by :func:`prepare` and reused across solves.
 
-
-def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
-    """Solve eq. (1) for every nuclide of ``network`` and each primary group.
-
-    ``model``: :class:`~crknee.propagation.model.PropagationModel`; ``network``: object
-    with the :class:`~crknee.propagation.network.Network` interface; ``disk``: object with
-    ``h_kpc``, ``n_H``, ``n_He`` [cm^-3]; ``loss_rate(p_GeV, Z, A, mass_GeV, n_H, n_He)``
-    -> -dp/dt [GeV/Myr] in the disk (ionisation + Coulomb).
+    ``key``: values of :data:`SETUP_FIELDS` it was made for; ``network``, ``disk``: the
+    objects it was made from; ``ekn`` (n_E,); per nuclide (n_nuc, n_E): momentum ``p``
+    [GeV], ``beta``, ``gamma``, ionisation + Coulomb ``loss`` [GeV/Myr]; ``gas_prod``
+    (n, n, n_E) and ``gas_inel`` (n, n_E) [1/Myr per unit beta]; Bessel ``zeta``, ``k``
+    [1/kpc], source coefficients ``q_modes``, ``J0_sun``, ``dJ0_sun``; the solve
+    ``order`` and spallation ``feeds`` [parent, child].
     """
+
+    key: tuple
+    network: object
+    disk: object
+    ekn: np.ndarray
+    nucs: tuple
+    tau: np.ndarray
+    child: np.ndarray
+    abund: np.ndarray
+    A: np.ndarray
+    p: np.ndarray
+    beta: np.ndarray
+    gamma: np.ndarray
+    loss: np.ndarray
+    gas_prod: np.ndarray
+    gas_inel: np.ndarray
+    feeds: np.ndarray
+    order: tuple
+    zeta: np.ndarray
+    k: np.ndarray
+    q_modes: np.ndarray
+    J0_sun: np.ndarray
+    dJ0_sun: np.ndarray
+
+
+def setup_key(model) -> tuple:
+    """Values of :data:`SETUP_FIELDS` of ``model`` (floats in the solver's units)."""
+    f = model.floats()
+    return tuple(getattr(f, name) for name in SETUP_FIELDS)
+
+
+def prepare(model, network, disk, loss_rate: Callable) -> Setup:
+    """Everything of :func:`solve_raw` that depends only on :data:`SETUP_FIELDS`, the
+    network, the disk and the loss rate (arguments as for :func:`solve_raw`)."""
     f = model.floats()
     if not np.isclose(disk.h_kpc, f.h, rtol=1e-9):
         raise InputError(f"disk half thickness {disk.h_kpc!r} kpc differs from PropagationModel.h = {f.h!r} kpc")
@@ -205,35 +216,139 @@ def solve_raw(model, network, disk, loss_rate: Callable) -> RawSolution:
     gas_prod = (disk.n_H * prod_H + disk.n_He * prod_He) * to_rate
     gas_inel = (disk.n_H * sig_H + disk.n_He * sig_He) * to_rate
     A_arr = np.array([n.A for n in nucs], dtype=float)
+    p = np.array([momentum_from(ekn, "Ekn", n.Z, n.A, n.mass_GeV) for n in nucs])
+    mass = np.array([n.mass_GeV for n in nucs])[:, None]
+    beta = beta_of_momentum(p, mass)
+    gamma = np.hypot(p, mass) / mass
+    loss = np.array([loss_rate(p[i], n.Z, n.A, n.mass_GeV, disk.n_H, disk.n_He) for i, n in enumerate(nucs)])
 
     zeta = jn_zeros(0, f.n_modes)
     k = zeta / f.R_gal                                           # (m,) [1/kpc]
     q_modes = bessel_coefficients(lambda r: source_radial(r, f.r_sun), zeta, f.R_gal)
-    ops = [_operator(nucs[i], tau[i], abund[i], ekn, f, model, k, q_modes, gas_inel[i], disk, loss_rate)
-           for i in range(n_nuc)]
 
     feeds = np.any(gas_prod > 0, axis=2)                         # [parent, child] by spallation
     # children fed by a nuclide solved after them (1H -> 2H, or a daughter before its
     # radioactive parent) are solved again in a second pass (GALPROP network_iterations = 2)
     backward = [int(i) for _, i in np.argwhere(np.tril(feeds, -1))] + \
                [int(child[j]) for j in range(n_nuc) if 0 <= child[j] < j]
-    order = list(range(n_nuc)) + (list(range(min(backward), n_nuc)) if backward else [])
-    modes = np.zeros((n_nuc, f.n_modes, ekn.size, len(GROUPS)))
-    for i in order:
-        op = ops[i]
-        rhs = op.prim.copy()
-        for j in np.flatnonzero(feeds[:, i]):
-            rhs += (gas_prod[j, i] * op.beta * (A_arr[j] / A_arr[i]))[None, :, None] * modes[j]
-        for j in np.flatnonzero(child == i):
-            par = ops[j]
-            ov = halo.overlap(par.a, par.b, -op.a, op.b, f.H) / f.h
-            rhs += ((A_arr[j] / A_arr[i]) * par.G_rad * ov)[..., None] * modes[j]
-        modes[i] = energy.solve(op.ab.copy(), rhs)
+    order = tuple(range(n_nuc)) + (tuple(range(min(backward), n_nuc)) if backward else ())
+    return Setup(key=setup_key(model), network=network, disk=disk, ekn=ekn, nucs=nucs, tau=tau, child=child,
+                 abund=abund, A=A_arr, p=p, beta=beta, gamma=gamma, loss=loss, gas_prod=gas_prod,
+                 gas_inel=gas_inel, feeds=feeds, order=order, zeta=zeta, k=k, q_modes=q_modes,
+                 J0_sun=j0(zeta * f.r_sun / f.R_gal), dJ0_sun=-k * j1(zeta * f.r_sun / f.R_gal))
 
-    J0_sun = j0(zeta * f.r_sun / f.R_gal)
-    dJ0_sun = -k * j1(zeta * f.r_sun / f.R_gal)
-    psi = np.einsum("m,nmeg->neg", J0_sun, modes)
-    dpsi_dr = np.einsum("m,nmeg->neg", dJ0_sun, modes)
-    slopes = np.stack([halo.slope(op.a, op.b, f.H) for op in ops])          # (n, m, n_E)
-    dpsi_dz = np.einsum("m,nme,nmeg->neg", J0_sun, slopes, modes)
-    return RawSolution(ekn=ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)
+
+@dataclass(frozen=True)
+class _Operators:
+    """Mode equations of every nuclide at once: halo profile (a (N, 1, n_E), b (N, m,
+    n_E)), decay rate G_rad (N, n_E) [1/Myr], banded matrix ``ab`` (4, N m n_E) whose
+    columns i m n_E ... (i+1) m n_E are nuclide i's system, primary source ``prim``
+    (N, m, n_E, n_g)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    G_rad: np.ndarray
+    ab: np.ndarray
+    prim: np.ndarray
+
+
+def _operators(st: Setup, f, model) -> _Operators:
+    """Assemble the mode equations of all nuclides (module docstring; f = model.floats()),
+    vectorised over (nuclide, mode, energy)."""
+    h, L = f.h, f.H
+    V, vA = f.V_c * KM_S_KPC_MYR, f.v_A * KM_S_KPC_MYR
+    n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
+    Z = np.array([abs(n.Z) for n in st.nucs], dtype=float)[:, None]
+    K = model.diffusion.kpc2_Myr(st.p / Z, st.beta)                 # (N, n_E) [kpc^2/Myr]
+    G_rad = 1.0 / (st.gamma * st.tau[:, None])                       # 0 for stable (tau = inf)
+    a = (V / (2.0 * K))[:, None, :]                                  # (N, 1, n_E) [1/kpc]
+    b = np.sqrt(a**2 + st.k[None, :, None] ** 2 + (G_rad / K)[:, None, :])   # (N, m, n_E)
+    C = halo.rate(K[:, None, :], V, b, L) / (2.0 * h) + (st.beta * st.gas_inel)[:, None, :]   # [1/Myr]
+    loss = st.loss + st.p * V / (3.0 * h)
+    W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
+    Dpp = W * dpp_coefficient(st.p, vA, model.delta, K)[:, None, :]
+    prim = np.zeros((n_nuc, m, n_E, len(GROUPS)))
+    inj = [model.injection(n.element) for n in st.nucs]
+    amplitude = np.array([x[0] for x in inj]) * st.abund
+    src = np.flatnonzero(amplitude > 0)
+    if src.size:
+        nu1 = np.array([inj[i][1] for i in src])[:, None]
+        nu2 = np.array([inj[i][2] for i in src])[:, None]
+        A = st.A[src][:, None]
+        shape = amplitude[src][:, None] * A ** (nu2 - 1.0) * Z[src] ** (-nu2) * injection_shape(
+            st.p[src] / Z[src], nu1, nu2, f.R_br, f.R_cut)                 # (N_src, n_E)
+        src_w = halo.integral(-a[src], b[src], L, -1.0 / f.z_s) / h       # vertical source weight
+        group = np.array([GROUPS.index("H" if z == 1 else "He" if z == 2 else "Z>2") for z in Z[src, 0]])
+        prim[src, :, :, group] = st.q_modes[None, :, None] * src_w * shape[:, None, :]
+    rows = lambda x: np.broadcast_to(x, (n_nuc, m, n_E)).reshape(n_nuc * m, n_E)  # noqa: E731
+    ab = energy.assemble(rows(st.p[:, None, :]), rows(C), rows(loss[:, None, :]), rows(Dpp))
+    return _Operators(a=a, b=b, G_rad=G_rad, ab=ab, prim=prim)
+
+
+def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = None,
+              production_factor=None) -> RawSolution:
+    """Solve eq. (1) for every nuclide of ``network`` and each primary group.
+
+    ``model``: :class:`~crknee.propagation.model.PropagationModel`; ``network``: object
+    with the :class:`~crknee.propagation.network.Network` interface; ``disk``: object with
+    ``h_kpc``, ``n_H``, ``n_He`` [cm^-3]; ``loss_rate(p_GeV, Z, A, mass_GeV, n_H, n_He)``
+    -> -dp/dt [GeV/Myr] in the disk (ionisation + Coulomb).  ``setup``: the result of
+    :func:`prepare` for the same network, disk, loss rate and :data:`SETUP_FIELDS`
+    (None: computed here); a ``setup`` made for other values raises InputError naming
+    the first differing field.  ``production_factor``: None, or an array (n, n) or
+    (n, n, n_E) of finite factors >= 0 multiplying the production rate parent j -> child
+    i (``[j, i]``, network order): cross-section nuisances, or channels switched off.
+    """
+    if setup is None:
+        setup = prepare(model, network, disk, loss_rate)
+    else:
+        check_setup(setup, model, network, disk)
+    st, f = setup, model.floats()
+    gas_prod = st.gas_prod
+    if production_factor is not None:
+        fac = np.asarray(production_factor, dtype=float)
+        n = len(st.nucs)
+        if fac.shape not in ((n, n), (n, n, st.ekn.size)):
+            raise InputError(f"production_factor has shape {fac.shape}, expected ({n}, {n}) or ({n}, {n}, {st.ekn.size})")
+        if np.any(~np.isfinite(fac) | (fac < 0)):
+            raise InputError(f"production_factor must be finite and >= 0; got {fac[~np.isfinite(fac) | (fac < 0)][0]!r}")
+        gas_prod = gas_prod * (fac[..., None] if fac.ndim == 2 else fac)
+    n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
+    ops = _operators(st, f, model)
+    block = m * n_E
+    n_g = len(GROUPS)
+    modes = np.zeros((n_nuc, m, n_E, n_g))
+    # secondary source of child i at energy e: sum_j feed[e, i, j] modes[j, :, e, :], with
+    # feed = c beta_i (A_j/A_i) (n sigma)_ji; the parents' modes are kept energy-major
+    # (n_E, n_nuc, m n_g) so that this is one batched matrix product per child
+    feed = np.transpose(gas_prod * st.beta[None, :, :] * (st.A[:, None] / st.A[None, :])[..., None], (2, 1, 0))
+    solved = np.zeros((n_E, n_nuc, m * n_g))
+    for i in st.order:
+        rhs = ops.prim[i].copy()
+        if st.feeds[:, i].any():
+            sec = np.matmul(feed[:, i:i + 1, :], solved)                          # (n_E, 1, m n_g)
+            rhs += sec.reshape(n_E, m, n_g).transpose(1, 0, 2)
+        for j in np.flatnonzero(st.child == i):
+            ov = halo.overlap(ops.a[j], ops.b[j], -ops.a[i], ops.b[i], f.H) / f.h
+            rhs += ((st.A[j] / st.A[i]) * ops.G_rad[j] * ov)[..., None] * modes[j]
+        modes[i] = energy.solve(ops.ab[:, i * block:(i + 1) * block].copy(), rhs)
+        solved[:, i, :] = modes[i].transpose(1, 0, 2).reshape(n_E, m * n_g)
+
+    psi = np.einsum("m,nmeg->neg", st.J0_sun, modes)
+    dpsi_dr = np.einsum("m,nmeg->neg", st.dJ0_sun, modes)
+    slopes = halo.slope(ops.a, ops.b, f.H)                                   # (n, m, n_E)
+    dpsi_dz = np.einsum("m,nme,nmeg->neg", st.J0_sun, slopes, modes)
+    return RawSolution(ekn=st.ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)
+
+
+def check_setup(setup: Setup, model, network, disk) -> None:
+    """InputError unless ``setup`` was prepared for ``network``, ``disk`` and the
+    :data:`SETUP_FIELDS` values of ``model``."""
+    if network is not setup.network:
+        raise InputError("the prepared setup was made for another network object")
+    if disk is not setup.disk:
+        raise InputError("the prepared setup was made for another disk object")
+    for name, have, want in zip(SETUP_FIELDS, setup.key, setup_key(model)):
+        if have != want:
+            raise InputError(f"PropagationModel.{name} = {want!r} differs from the prepared setup's {have!r}; "
+                             "prepare a new setup for it")

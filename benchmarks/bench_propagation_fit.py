@@ -1,0 +1,70 @@
+"""Benchmark of crknee.fit.propagation: log-posterior evaluations per second of the default
+problem (Li ... O network at the fit resolution, AMS-02 B/C, B/O, Be/B, Li/C, C, O, p, He,
+16 free parameters) serially and split over a process pool, and the speed-up of the fit
+resolution over a solve of the same problem at the default resolution (40 modes, 20 / decade,
+Fe56 network).
+
+    .venv/bin/python benchmarks/bench_propagation_fit.py [--n 64] [--workers 2]
+
+Prints one JSON object.  The measured numbers of the full fit (wall time to convergence)
+are in docs/propagation_fit.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+from crknee.fit.pools import open_pool, wrap
+from crknee.fit.propagation.model import LogPosterior, problem_from_settings
+from crknee.fit.propagation.settings import load_settings
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=64, help="points per timing")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    problem = problem_from_settings(load_settings())
+    lp = LogPosterior(problem.model, problem.parameters)
+    rng = np.random.default_rng(0)
+    theta = problem.parameters.initial(rng, args.n, "ball", 0.02)
+    lp(theta[:2])
+    t0 = time.perf_counter()
+    lp(theta)
+    serial = time.perf_counter() - t0
+    with open_pool("process", args.workers) as pool:
+        f = wrap(lp, pool, args.workers)
+        f(theta[:args.workers])
+        t0 = time.perf_counter()
+        f(theta)
+        pooled = time.perf_counter() - t0
+    # one solve at the default resolution (the whole network) vs the fit resolution
+    from crknee.propagation.model import PropagationModel
+    from crknee.propagation.solution import Q_UNIT, solve
+
+    solve(PropagationModel())
+    t0 = time.perf_counter()
+    solve(PropagationModel(), norms=np.ones(3) * Q_UNIT)
+    default_solve = time.perf_counter() - t0
+    full = problem.parameters.full(theta[:1])[0]
+    t0 = time.perf_counter()
+    for _ in range(5):
+        problem.model.solution(full)
+    fit_solve = (time.perf_counter() - t0) / 5
+    print(json.dumps({
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
+        "n_free": problem.parameters.ndim, "n_points": int(sum(o.R_GV.size for o in problem.observables)),
+        "serial_evaluations_per_s": round(args.n / serial, 1),
+        f"process_{args.workers}_evaluations_per_s": round(args.n / pooled, 1),
+        "fit_resolution_solve_ms": round(1e3 * fit_solve, 1), "default_resolution_solve_ms": round(1e3 * default_solve, 1),
+        "speed_up_solve": round(default_solve / fit_solve, 1),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

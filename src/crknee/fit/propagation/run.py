@@ -1,0 +1,80 @@
+"""``crknee fit propagation``: validate, start at the MAP, sample, summarise, write.
+
+Samplers are crknee.fit's: emcee with the resumable, checksummed HDF5 chain and the
+50-tau stop rule (:func:`crknee.fit.sampler.run`, ``method = "emcee"``) or dynesty with
+its verified checkpoint (:func:`crknee.fit.nested.run_nested`, ``method = "dynesty"``);
+pools from :mod:`crknee.fit.pools` (``--scheduler ADDR``: dask on that scheduler).
+Rerunning on the same folder resumes the chain.  Outputs: :mod:`.outputs`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+CHAIN_FILE = "chain.h5"
+NESTED_FILE = "nested.ckpt"
+
+
+def fingerprint(settings: dict) -> str:
+    """SHA-256 of the validated settings (data, priors, resolution) as canonical JSON."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def sample(problem, out: Path, progress: bool = True):
+    """Run the configured sampler into ``out``: (samples, log_prob, sampling record)."""
+    from crknee.fit.nested import run_nested
+    from crknee.fit.propagation.model import LogPosterior
+    from crknee.fit.propagation.start import centred_on, maximum_a_posteriori
+    from crknee.fit.sampler import run
+    from crknee.fit.summary import read_chain
+
+    s = replace(problem.sampler, progress=progress)
+    record = {"method": s.method, "pool": s.pool, "workers": s.workers, "scheduler": s.scheduler}
+    t0 = time.perf_counter()
+    if s.method == "dynesty":
+        res = run_nested(LogPosterior(problem.model, problem.parameters, prior=False), problem.parameters, s,
+                         out / NESTED_FILE, fingerprint(problem.settings))
+        record.update(res.evidence(), n_evaluations=res.n_evaluations, wall_s=res.wall_s, converged=True)
+        return res.samples, res.log_prob, record
+    log_post = LogPosterior(problem.model, problem.parameters)
+    chain = out / CHAIN_FILE
+    parameters = problem.parameters
+    n_start = problem.settings["start_evaluations"]
+    if not chain.exists() and n_start > 0:
+        t = time.perf_counter()
+        best, lp = maximum_a_posteriori(log_post, parameters, n_start)
+        parameters = centred_on(parameters, best)
+        record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp,
+                           "wall_s": time.perf_counter() - t}
+    res = run(log_post, parameters, s, chain)
+    samples, logp, _ = read_chain(chain, res.tau)
+    record.update(iterations=res.iterations, converged=res.converged, tau=res.tau.tolist(),
+                  n_tau_reached=res.n_tau_reached, n_evaluations=res.n_evaluations, wall_s=res.wall_s,
+                  acceptance=float(np.mean(res.acceptance_fraction)), nwalkers=s.nwalkers, n_tau_rule=s.n_tau)
+    record["total_wall_s"] = time.perf_counter() - t0
+    return samples, logp, record
+
+
+def fit(config=None, out=".", scheduler: str | None = None, progress: bool = True):
+    """The whole fit: returns (the summary written to ``OUT/fit_summary.json``, the
+    :class:`crknee.fit.propagation.outputs.FigureInputs` that the caller may draw with
+    :func:`crknee.plots.propagation_fit.draw_all`)."""
+    from crknee.fit.propagation.model import problem_from_settings
+    from crknee.fit.propagation.outputs import write_outputs
+    from crknee.fit.propagation.settings import load_settings
+
+    settings = load_settings(config)
+    problem = problem_from_settings(settings)
+    if scheduler:
+        problem.sampler = replace(problem.sampler, pool="dask", scheduler=scheduler)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples, logp, record = sample(problem, out, progress)
+    if record.get("n_evaluations") and record.get("wall_s"):
+        record["evaluations_per_s"] = record["n_evaluations"] / record["wall_s"]
+    return write_outputs(problem, samples, logp, record, out, config=config)
