@@ -19,7 +19,7 @@ SPEC = parameters.by_key("propagation")
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
 #: Spec range vs what the model accepts, known to differ (the model's check lives in the
 #: propagation branch's transport.py): remove an entry when the model enforces the spec.
-KNOWN_DRIFT = {"eta": "transport.Diffusion accepts any finite eta; the config allows [-2, 2]"}
+KNOWN_DRIFT = {}  # none: transport.Diffusion reads its ranges from the spec
 
 
 def test_config_schema_is_the_spec():

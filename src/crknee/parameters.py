@@ -54,6 +54,12 @@ class Parameter:
     kind: str = "float"
     choices: tuple | None = None
 
+    def contains(self, value: float) -> bool:
+        """True when ``value`` lies in the declared range (open or closed ends)."""
+        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
+            return False
+        return not (self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi))
+
     def range_text(self) -> str:
         """The range in interval notation ("(0, 1)", "[0, inf)", "halo, disk", "")."""
         if self.choices:

@@ -33,6 +33,7 @@ import astropy.units as u
 import numpy as np
 
 from crknee.errors import InputError
+from crknee.parameters import by_key
 from crknee.units import value_in
 
 KPC2_PER_MYR_PER_CM2_S = (1.0 * u.cm**2 / u.s).to_value(u.kpc**2 / u.Myr)
@@ -62,10 +63,10 @@ class Diffusion:
             if np.ndim(v):
                 raise InputError(f"diffusion {name} must be a scalar; got {getattr(self, name)!r}")
             object.__setattr__(self, name, float(v))
-        if not 0.0 < self.delta < 1.0:
-            raise InputError(f"diffusion delta must lie in (0, 1); got {self.delta!r}")
-        if not self.Delta_delta < 1.0:
-            raise InputError(f"diffusion Delta_delta must be < 1 (slope change above R_b); got {self.Delta_delta!r}")
+        spec = by_key("propagation")  # the one declaration of each parameter's range
+        for key, name in (("delta", "delta"), ("eta", "eta"), ("Delta_delta", "Delta_delta")):
+            if not spec[key].contains(getattr(self, name)):
+                raise InputError(f"diffusion {name} must lie in {spec[key].range_text()}; got {getattr(self, name)!r}")
 
     @property
     def has_break(self) -> bool:
