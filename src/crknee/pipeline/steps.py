@@ -221,7 +221,8 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     value at 1 PeV).  The fit uses only the flux-weighted sum of the
     dipoles, so every element carries the fixed components' all-particle own dipole
     (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`;
-    zero where the fixed flux vanishes).
+    zero where the fixed flux vanishes).  The background's own part (fluxes, dipole, its
+    cutoff R_cut) is kept separately for the fit's no-source model (a free background cutoff).
     """
     from crknee.anisotropy import combine, solution_dipole
     from crknee.fit import FixedComponents
@@ -242,6 +243,7 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
         on = E <= E_el
         flux[el] = np.zeros(E.size)
         flux[el][on] = solution.earth(el, E[on] * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
+    background = {el: J.copy() for el, J in flux.items()}  # the no-source model rescales its cutoff
     for sp in snr.composition.species:
         el = nuclide(sp).element
         flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
@@ -250,7 +252,9 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
     d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
     return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion,
-                           solution.model.H.to_value(u.kpc))
+                           solution.model.H.to_value(u.kpc), background=background,
+                           background_dipole=np.where(J_bg[:, None] > 0, d_bg, 0.0),
+                           background_Rcut_GV=solution.model.R_cut.to_value(u.GV))
 
 
 #: Output folders of the knee-source fits (under DIR/chains): the default fit, an evidence
