@@ -603,6 +603,13 @@ def check_section(section: dict, load=None) -> tuple:
     declared = section.get("parameters", {})
     if not isinstance(declared, dict):
         raise ConfigError(f"fit.parameters must be a table of parameters; got {declared!r}")
+    if not source:
+        # no knee source: its parameters describe no component (so a no-source variant can
+        # be merged onto a [fit] section with a source); the background cutoff is free
+        from crknee.fit.model import SOURCE_PARAMETERS
+
+        ignored = set(SOURCE_PARAMETERS) | set(NORMALISATIONS)
+        declared = {k: v for k, v in declared.items() if k not in ignored and not k.startswith("log10_f")}
     given = [k for k in NORMALISATIONS if k in declared]
     if source and len(given) != 1:
         raise ConfigError(f"fit.parameters: declare exactly one normalisation of the knee source, "
