@@ -146,6 +146,7 @@ def _diagnostics(fit: dict) -> str:
 
 
 def _flags(fit: dict, k: str) -> str:
+    k = "log10_E_erg" if k == "W_erg" else k  # W's flags are those of the sampled log10 W
     flags = [f"piled at prior {fit['at_prior_edge'][k]}"] if k in fit.get("at_prior_edge", {}) else []
     flags += ["prior-dominated"] if k in fit.get("prior_dominated", []) else []
     return "; ".join(flags) or "-"
