@@ -1,0 +1,311 @@
+"""Compiled (numba) kernel of the knee source in the halo: flux and dipole numerators of
+many parameter sets on a (species x energy) grid, burst or continuous injection.
+
+The slab kernel is that of :mod:`crknee.sources.greens` (free escape at |z| = H, observer
+at z = 0; tau = D t / H^2, zeta = z_s / H): a burst is G = G_2(rho, t) G_z(z_s, t) with
+the 2D kernel G_2 = exp(-rho^2 / 4Dt) / (4 pi D t) and G_z summed either over images or
+over slab eigenmodes (Carslaw & Jaeger 1959, ch. II 2.4-2.5 and XIV 14.2), with the term
+counts of :func:`crknee.sources.greens.image_pairs_needed` /
+:func:`~crknee.sources.greens.modes_needed` for the relative tolerance ``tol``:
+
+* images (tau < TAU_SWITCH): the pair n = +-m of images contributes, relative to the
+  n = 0 term exp(-z_s^2 / 4Dt) / sqrt(4 pi D t),
+
+      (-1)^m (p_m^+ + p_m^-),   p_m^+- = exp(-m (m -+ |zeta|) / tau),
+
+  and to sum_n (-1)^n z_n e_n / (H e_0) (the vertical gradient, d G_z/dz = e_0 H / (2Dt)
+  x that) 2 m s (p_m^- - p_m^+) + zeta (p_m^+ + p_m^-), s = sign(zeta).  With
+  g+- = exp(-(1 -+ |zeta|) / tau), p_(m+1)^+- = p_m^+- g+- (g+ g-)^m: two exponentials
+  for any number of pairs, and none where the first pair is below ``tol`` (eq. 6 alone).
+* eigenmodes (tau >= TAU_SWITCH): relative to the leading mode exp(-kappa) / H,
+  kappa = pi^2 tau / 4, w = exp(-kappa),
+
+      G_z:      sum_m cos((2m+1) pi zeta / 2) w^(4 m (m+1))
+      dG_z/dz:  (1/H) sum_k k pi sin(k pi zeta) w^(4 k^2 - 1)    (k >= 1)
+
+  by repeated multiplication: one exponential (w) for any number of modes.
+
+Each (set, species, energy) then costs one exponential of the spectrum x kernel exponent
+plus one (modes) or two (images) for the ratios, and none where the flux bound
+exp(free-space exponent) is below e^LN_CLAMP (G_halo <= G_free).  A continuous source is
+summed over quadrature nodes in emission age (rows of the kernel, see
+:func:`accumulate_rows`); in free space it has the closed form of
+:func:`crknee.sources.greens.continuous_density` (:func:`continuous_free`).
+Floats: kpc, Myr, kpc^2/Myr, GV.
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from crknee.constants import C_KPC_MYR
+
+#: tau = D t / H^2 below which the slab kernel is summed over images, above over modes:
+#: at tol = greens.TOLERANCE = 1e-12 images need <= 2 pairs below it (c > MIN_LOWER_BOUND;
+#: 4 by the IMAGE_CUT rule within a few sigma of the boundary, where the 4th pair is
+#: < e^-100 of the leading image) and modes <= 5 cos and 5 sin modes above it.
+TAU_SWITCH = 0.12
+#: Image pairs summed below TAU_SWITCH (the omitted ones < e^-(4 (4 - zeta) / tau) <= e^-100).
+IMAGE_PAIRS = 3
+#: cos modes (m = 0..4) and sin modes (k = 1..5) summed above TAU_SWITCH.
+N_MODES = 5
+#: kappa = pi^2 tau / 4 above which 2 cos and 2 sin modes are exact to 1e-12 (the third
+#: cos mode < 6 e^-(24 kappa) < 1e-38, the third sin mode < 4 pi 9 e^-(35 kappa) < 1e-54),
+#: and above KAPPA_ONE the first cos mode alone (6 e^-(8 kappa) < 1e-40 and the first sin
+#: mode 4 pi e^-(3 kappa) < 3e-15 < tol / (2 tau); one exponential per point).
+KAPPA_FEW = 3.7
+KAPPA_ONE = 12.0
+#: Exponents below this are not evaluated (e^-700 = 1e-304): see crknee.sources.model.LN_CLAMP.
+LN_CLAMP = -700.0
+_HALF_PI2 = 0.25 * math.pi * math.pi
+_LN_4PI = math.log(4.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693147180369123816490
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 x 2^52: (x + _ROUND) - _ROUND rounds x to an integer
+#: 2^j for j = -1022..1023 (normal numbers), indexed by j + 1022.
+_POW2 = 2.0 ** np.arange(-1022, 1024).astype(float)
+#: Floor of the powers of g+-, w in the fixed-length sums: a term below it (relative to
+#: the leading one) is replaced by it, an error < 1e-150; it keeps every product of two
+#: factors a normal number (subnormal arithmetic costs ~100 cycles per operation).
+_FLOOR = 1e-150
+
+
+@numba.njit(inline="always")
+def _exp_split(x):
+    """exp(max(x, LN_CLAMP)) = p * _POW2[j]: (p, j).  x = k ln 2 + r, |r| <= ln 2 / 2
+    (Cody-Waite split of ln 2), p = exp(r) by its Taylor polynomial to r^13 (truncation
+    < 4e-18; relative error of the product 2e-16, tests/test_sources_kernel.py).  Unlike
+    math.exp (a libm call here) it vectorises: ~4x faster in the kernel's loops."""
+    x = min(max(x, LN_CLAMP), 709.0)
+    kf = (x * _LOG2E + _ROUND) - _ROUND
+    r = (x - kf * _LN2_HI) - kf * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = 1.0 / 479001600.0 + r * p
+    p = 1.0 / 39916800.0 + r * p
+    p = 1.0 / 3628800.0 + r * p
+    p = 1.0 / 362880.0 + r * p
+    p = 1.0 / 40320.0 + r * p
+    p = 1.0 / 5040.0 + r * p
+    p = 1.0 / 720.0 + r * p
+    p = 1.0 / 120.0 + r * p
+    p = 1.0 / 24.0 + r * p
+    p = 1.0 / 6.0 + r * p
+    p = 0.5 + r * p
+    p = 1.0 + r * p
+    p = 1.0 + r * p
+    return p, np.int64(kf) + 1022
+
+
+@numba.njit(cache=True, error_model="numpy")
+def fast_exp(x):
+    """Elementwise :func:`_exp_split` (for tests and benchmarks)."""
+    out = np.empty(x.size)
+    for j in range(x.size):
+        p, k = _exp_split(x[j])
+        out[j] = p * _POW2[k]
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, inv_rc, cosf, sinf,
+                    lnpref, lnR, R, D, invD, lnD4pi, perm, H, gradient, flux, vert, horiz):
+    """Sum the halo kernel of rows (bursts) into their parameter sets.
+
+    Rows (R,): ``row_set`` index of the set, ``row_t`` emission age [Myr], ``row_lnq``
+    ln q0 of the row [ln 1/GV] (a burst: ln q0; a quadrature node of a continuous source:
+    ln(q0 / duration x node weight)).  Sets (W,): ``rho2`` rho^2 [kpc^2], ``zs`` height
+    [kpc], ``lnw`` (W, S) ln of the per-species weight (-inf: none), ``beta``, ``inv_rc``
+    [1/GV], ``cosf``/``sinf`` (W, N_MODES) (:func:`mode_factors`).  Grid (S, N), each
+    species' energies in increasing D (``perm[s, k]``: the output column of entry k):
+    ``lnpref`` ln(FLUX_PER_DENSITY v dR/dE f_s), ``lnR`` ln(R/R0), ``R`` [GV], ``D``
+    [kpc^2/Myr], ``invD`` 1/D, ``lnD4pi`` ln(4 pi D).  Outputs (W, N_out), added to: ``flux`` sum_s
+    J_s, ``vert`` the vertical dipole numerator sum_s J_s 3 D_s / c d ln G_s / dz (if
+    ``gradient``), ``horiz`` sum_rows J / t_row (if ``horiz_rows``: the horizontal
+    numerator is 3 rho / (2 c) times it).
+
+    Per (row, species) the energies with tau < TAU_SWITCH (images, IMAGE_PAIRS pairs) and
+    those above (modes, N_MODES cos and sin modes) are two branch-free loops the compiler
+    vectorises; term counts are fixed at those that reach ``greens.TOLERANCE`` at the
+    switch (:func:`crknee.sources.greens.image_pairs_needed`, ``modes_needed``), more
+    terms elsewhere only add exact terms.
+    """
+    S, N = D.shape
+    identity = True
+    for s in range(S):
+        for k in range(N):
+            if perm[s, k] != k:
+                identity = False
+    if not identity:  # every output row is written through perm
+        horiz_rows = True
+        gradient = True
+        vert = np.zeros(flux.shape) if vert.shape != flux.shape else vert
+        horiz = np.zeros(flux.shape) if horiz.shape != flux.shape else horiz
+    H2 = H * H
+    ln_H = math.log(H)
+    vz_mode = 3.0 / (C_KPC_MYR * H)
+    fs = np.zeros(N)
+    vs = np.zeros(N)
+    for r in range(row_set.shape[0]):
+        i = row_set[r]
+        t = row_t[r]
+        ln_t = math.log(t)
+        zeta = zs[i] / H
+        az = abs(zeta)
+        sg = 1.0 if zeta >= 0.0 else -1.0
+        z2 = zs[i] * zs[i]
+        rho2i = rho2[i]
+        bi = beta[i]
+        irc = inv_rc[i]
+        vfac = 1.5 * H / (C_KPC_MYR * t)  # images: J_z numerator = e_0 Sg 3H / (2ct)
+        c_img = -1.5 * ln_t
+        c_mode = -ln_t - ln_H
+        c0, c1, c2, c3, c4 = cosf[i, 0], cosf[i, 1], cosf[i, 2], cosf[i, 3], cosf[i, 4]
+        s1, s2, s3, s4, s5 = sinf[i, 0], sinf[i, 1], sinf[i, 2], sinf[i, 3], sinf[i, 4]
+        d_switch = TAU_SWITCH * H2 / t
+        d_few = KAPPA_FEW / _HALF_PI2 * H2 / t
+        d_one = KAPPA_ONE / _HALF_PI2 * H2 / t
+        inv_t = 1.0 / t
+        q_t = 0.25 * inv_t
+        kappa_t = _HALF_PI2 * t / H2
+        for s in range(S):
+            lw = lnw[i, s]
+            if lw == -np.inf:
+                continue
+            base = row_lnq[r] + lw
+            k_sw = np.searchsorted(D[s], d_switch)
+            for k in range(k_sw):  # images
+                q = q_t * invD[s, k]  # 1 / (4 D t)
+                inv_tau = 4.0 * H2 * q
+                x0 = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_img
+                      - 1.5 * lnD4pi[s, k] - z2 * q)
+                p, j = _exp_split(x0)
+                e0 = p * _POW2[j]
+                p, j = _exp_split(-(1.0 - az) * inv_tau)
+                gp = max(p * _POW2[j], _FLOOR)
+                p, j = _exp_split(-(1.0 + az) * inv_tau)
+                gm = max(p * _POW2[j], _FLOOR)
+                u2 = max(gp * gm, _FLOOR)
+                p2p = max(max(gp * gp, _FLOOR) * u2, _FLOOR)  # p_(m+1) = p_m g (g+ g-)^m
+                p2m = max(max(gm * gm, _FLOOR) * u2, _FLOOR)
+                u4 = max(u2 * u2, _FLOOR)
+                p3p = max(max(p2p * gp, _FLOOR) * u4, _FLOOR)
+                p3m = max(max(p2m * gm, _FLOOR) * u4, _FLOOR)
+                a1, a2, a3 = gp + gm, p2p + p2m, p3p + p3m
+                Sz = 1.0 - a1 + a2 - a3
+                Sg = zeta * (1.0 + a1 + a2 + a3) + sg * (2.0 * (gm - gp) + 4.0 * (p2m - p2p) + 6.0 * (p3m - p3p))
+                fs[k] = e0 * Sz
+                vs[k] = e0 * Sg * vfac
+            k_few = k_sw + np.searchsorted(D[s, k_sw:], d_few)
+            k_one = k_few + np.searchsorted(D[s, k_few:], d_one)
+            for k in range(k_sw, k_few):  # modes, kappa < KAPPA_FEW: N_MODES cos and sin modes
+                Dk = D[s, k]
+                q = q_t * invD[s, k]
+                kappa = kappa_t * Dk
+                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
+                      - lnD4pi[s, k] - kappa)
+                p, j = _exp_split(xm)
+                em = p * _POW2[j]
+                p, j = _exp_split(-kappa)
+                w = p * _POW2[j]  # > e^-KAPPA_FEW: every power below is a normal number
+                w2 = w * w
+                w4 = w2 * w2
+                w8 = w4 * w4
+                w16 = w8 * w8
+                P2 = w16 * w8  # P_m = w^(4m(m+1)): 8, 24, 48, 80
+                P3 = P2 * P2
+                fs[k] = em * (c0 + c1 * w8 + c2 * P2 + c3 * P3 + c4 * P3 * w16 * w16)
+                if gradient:  # Q_k = w^(4k^2 - 1): 3, 15, 35, 63, 99
+                    w12 = w8 * w4
+                    w20 = w12 * w8
+                    w28 = w20 * w8
+                    Q1 = w2 * w
+                    Q2 = Q1 * w12
+                    Q3 = Q2 * w20
+                    Q4 = Q3 * w28
+                    vs[k] = em * (s1 * Q1 + s2 * Q2 + s3 * Q3 + s4 * Q4 + s5 * Q4 * w28 * w8) * vz_mode * Dk
+            for k in range(k_few, k_one):  # KAPPA_FEW <= kappa < KAPPA_ONE: 2 cos, 2 sin modes
+                Dk = D[s, k]
+                q = q_t * invD[s, k]
+                kappa = kappa_t * Dk
+                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
+                      - lnD4pi[s, k] - kappa)
+                p, j = _exp_split(xm)
+                em = p * _POW2[j]
+                p, j = _exp_split(-kappa)
+                w = p * _POW2[j]  # > e^-KAPPA_ONE
+                w3 = w * w * w
+                w4 = w * w3
+                w8 = max(w4 * w4, _FLOOR)
+                fs[k] = em * (c0 + c1 * w8)
+                if gradient:
+                    vs[k] = em * (s1 * w3 + s2 * max(w3 * w4, _FLOOR) * w8) * vz_mode * Dk
+            for k in range(k_one, N):  # kappa >= KAPPA_ONE: the first cos mode, no sin mode
+                Dk = D[s, k]
+                q = q_t * invD[s, k]
+                kappa = kappa_t * Dk
+                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
+                      - lnD4pi[s, k] - kappa)
+                p, j = _exp_split(xm)
+                fs[k] = p * _POW2[j] * c0
+                vs[k] = 0.0
+            if identity:
+                for k in range(N):
+                    flux[i, k] += fs[k]
+                if gradient:
+                    for k in range(N):
+                        vert[i, k] += vs[k]
+                if horiz_rows:
+                    for k in range(N):
+                        horiz[i, k] += fs[k] * inv_t
+            else:
+                for k in range(N):
+                    o = perm[s, k]
+                    flux[i, o] += fs[k]
+                    vert[i, o] += vs[k]
+                    horiz[i, o] += fs[k] * inv_t
+
+
+@numba.njit(cache=True)
+def continuous_free(d, t, t0, lnq, lnw, beta, inv_rc, lnpref, lnR, R, D, flux, radial):
+    """Free-space continuous source (closed form, greens.continuous_density/_gradient
+    between the emission window's ends t0 < t; t0 = 0: still active): adds sum_s J_s to
+    ``flux`` (W, N) and the radial dipole numerator sum_s J_s 3 D_s / c (-dG_s/dr) / G_s
+    (towards the source) to ``radial``.  Sets: ``d`` [kpc], ``t``, ``t0`` [Myr], ``lnq``
+    ln(q0 / duration) [ln 1/(GV Myr)], ``lnw`` (W, S); grid as :func:`accumulate_rows`."""
+    S, N = D.shape
+    for i in range(d.shape[0]):
+        r = d[i]
+        for s in range(S):
+            lw = lnw[i, s]
+            if lw == -np.inf:
+                continue
+            for k in range(N):
+                Dk = D[s, k]
+                a1 = math.sqrt(4.0 * Dk * t[i])
+                x1 = r / a1
+                spec = lnq[i] + lw + lnpref[s, k] - beta[i] * lnR[s, k] - R[s, k] * inv_rc[i]
+                norm = 1.0 / (4.0 * math.pi * Dk * r)
+                if spec - x1 * x1 + math.log(norm) < LN_CLAMP:  # erfc(x) <= exp(-x^2)
+                    continue
+                ec = math.erfc(x1)
+                ex = math.exp(-x1 * x1) / a1
+                if t0[i] > 0.0:
+                    a0 = math.sqrt(4.0 * Dk * t0[i])
+                    x0 = r / a0
+                    ec -= math.erfc(x0)
+                    ex -= math.exp(-x0 * x0) / a0
+                A = math.exp(spec) * norm
+                flux[i, k] += A * ec
+                radial[i, k] += A * (ec / r + _TWO_OVER_SQRT_PI * ex) * 3.0 * Dk / C_KPC_MYR
+
+
+def mode_factors(z_kpc, H_kpc):
+    """(cos((2m+1) pi z / 2H), k pi sin(k pi z / H)) per set, shape (W, N_MODES) each."""
+    m = np.arange(N_MODES)
+    zeta = np.asarray(z_kpc, dtype=float)[:, None] / H_kpc
+    return (np.ascontiguousarray(np.cos((2 * m + 1) * 0.5 * np.pi * zeta)),
+            np.ascontiguousarray((m + 1) * np.pi * np.sin((m + 1) * np.pi * zeta)))
