@@ -436,6 +436,19 @@ def _quantiles(x) -> list:
     return [float(v) for v in np.percentile(np.asarray(x, dtype=float), [16.0, 50.0, 84.0])]
 
 
+def _composition(problem, values) -> dict:
+    """The knee source's abundances at equal rigidity relative to protons, [p16, p50, p84]
+    per group: 10**log10_f<group> of the fit's source groups (crknee.fit.composition; H
+    is the reference, 1), else the fixed ``source_composition``."""
+    from crknee.fit.composition import abundance_parameter
+
+    groups, names = getattr(problem.model, "group_names", None), problem.parameters.names
+    if groups:
+        return {g: [1.0, 1.0, 1.0] if g == "H" else _quantiles(10.0 ** values[:, names.index(abundance_parameter(g))])
+                for g in groups}
+    return {k: [float(v)] * 3 for k, v in dict(problem.model.composition.abundances).items()}
+
+
 def _fit_record(result: dict, problem, samples) -> dict:
     """What the report and summary.json give of one fit: the posterior as [p16, p50, p84]
     per parameter, W [erg] (derived or 10**log10_E_erg), the source composition, the
@@ -445,13 +458,10 @@ def _fit_record(result: dict, problem, samples) -> dict:
     values = problem.parameters.full(samples)
     derived = getattr(problem.model, "derived", None)
     extra = derived(values) if derived is not None else {}
-    if "W_erg" in extra:
-        w = _quantiles(extra["W_erg"])
-    else:
-        w = _quantiles(10.0 ** values[:, problem.parameters.names.index("log10_E_erg")])
-    composition = {k.removeprefix("abundance_"): _quantiles(v) for k, v in extra.items() if k.startswith("abundance_")}
-    if not composition:  # fixed abundances of [fit] source_composition
-        composition = {k: [float(v)] * 3 for k, v in dict(problem.model.composition.abundances).items()}
+    names = problem.parameters.names
+    w = (_quantiles(extra["W_erg"]) if "W_erg" in extra else
+         _quantiles(10.0 ** values[:, names.index("log10_E_erg")]) if "log10_E_erg" in names else None)
+    composition = _composition(problem, values)
     method = result["method"]
     if method == "dynesty":
         ev = result["evidence"]

@@ -205,7 +205,8 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
 def _fit_keys(fit: dict) -> dict:
     """The keys of one knee-source fit (the default, or a [fit_modes] mode)."""
     return {**{k: fit["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
-            "converged": bool(fit["converged"]), "sampler": fit["sampler"], "W_erg": fit["W_erg"],
+            "converged": bool(fit["converged"]), "sampler": fit["sampler"],
+            **({"W_erg": fit["W_erg"]} if fit.get("W_erg") is not None else {}),
             "at_prior_edge": dict(fit["at_prior_edge"]), "prior_dominated": list(fit["prior_dominated"])}
 
 
