@@ -202,3 +202,20 @@ def test_survival_probability_decreases_monotonically():
         assert P[0] == pytest.approx(1.0 - erfc((H - zs) / a) - erfc((H + zs) / a), rel=1e-12)
         late = 4 / np.pi * np.cos(np.pi * zs / (2 * H)) * np.exp(-np.pi**2 * D * t[-1] / (4 * H**2))
         assert P[-1] == pytest.approx(late, rel=1e-10)
+
+
+@pytest.mark.parametrize("halo,injection", [(None, "burst"), (H, "burst"), (None, "continuous"), (H, "continuous")])
+def test_spectra_from_the_anisotropy_pass_equal_their_own_grid(halo, injection):
+    """With E_flux = E_aniso the spectra come out of the all-particle pass (one evaluation
+    per species and energy): the same as on a grid of their own."""
+    names = ("H1", "He", "all", "O")
+    kw = dict(composition=COMP, halo_kpc=halo, injection=injection, groups="peters")
+    fused = KneeModel(EF, EF, names, **kw)
+    alone = KneeModel(EF, EA, names, **kw)
+    assert fused._fused and not alone._fused
+    extra = dict(duration_Myr=ROWS[:, 7]) if injection == "continuous" else {}
+    w = np.linspace(0.5, 2.0, 5)
+    a, b = fused(*ROWS[:, :7].T, weights=w, **extra), alone(*ROWS[:, :7].T, weights=w, **extra)
+    for name in names:
+        np.testing.assert_allclose(a.flux[name], b.flux[name], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(a.flux["all"], a.flux_all, rtol=1e-13, atol=0)

@@ -101,14 +101,16 @@ class _Grid:
         self._coef = np.stack([self.const.ravel(), np.ones(self.const.size), -self.lnR.ravel(), -self.R.ravel(),
                                -self.quarter_invD.ravel()])
 
-    def flux(self, ln_q0, beta, inv_Rcut, t, d, w=None):
-        """(W, N) summed over species; parameters of shape (W,), ``w`` (W, S) per-species
-        weights or None."""
+    def flux(self, ln_q0, beta, inv_Rcut, t, d, w=None, member=None):
+        """(W, N) summed over species and (W, G, N) over the species groups of ``member``
+        (S, G) 0/1 (or None); parameters of shape (W,), ``w`` (W, S) per-species weights or
+        None."""
         S, N = self.const.shape
         W = ln_q0.shape[0]
         out = np.zeros((W, N))
+        parts = None if member is None else np.zeros((W, member.shape[1], N))
         if S == 0 or N == 0:
-            return out
+            return out, parts
         cols = np.empty((W, 5))
         cols[:, 0] = 1.0
         cols[:, 1] = ln_q0 - 1.5 * np.log(t)
@@ -125,8 +127,12 @@ class _Grid:
             if w is not None:
                 arg.reshape(b - a, S, N)[...] *= w[a:b, :, None]
             np.sum(arg.reshape(b - a, S, N), axis=1, out=out[a:b])
+            if member is not None:
+                np.einsum("wsn,sg->wgn", arg.reshape(b - a, S, N), member, out=parts[a:b])
         out[out < FLUX_FLOOR] = 0.0
-        return out
+        if parts is not None:
+            parts[parts < FLUX_FLOOR] = 0.0
+        return out, parts
 
     @cached_property
     def _by_D(self):
@@ -136,10 +142,11 @@ class _Grid:
         return tuple(np.ascontiguousarray(np.take_along_axis(a, perm, axis=1))
                      for a in (self.log_pref, self.lnR, self.R, self.D, 1.0 / self.D, self.lnD4pi)) + (perm,)
 
-    def halo(self, rows, sets, H, gradient=True):
+    def halo(self, rows, sets, H, gradient=True, member=None):
         """Finite halo: ((W, N) flux summed over species, (W, N) vertical dipole numerator
         sum_s J_s 3 D_s / c d ln G_s / dz or None, (W, N) sum over rows of J / t_row or
-        None for bursts) by :func:`crknee.sources.slab_kernel.accumulate_rows`.
+        None for bursts, (W, G, N) flux of the species groups of ``member`` (S, G) or None)
+        by :func:`crknee.sources.slab_kernel.accumulate_rows`.
 
         ``rows``: (set index, emission age [Myr], ln q0 of the row, several rows per set?);
         ``sets``: dict of per-set arrays rho2, zs, lnw (W, S), beta, inv_rc, cosf, sinf."""
@@ -149,24 +156,30 @@ class _Grid:
         flux = np.zeros((W, N))
         vert = np.zeros((W, N))
         horiz = np.zeros((W, N)) if multi else np.zeros((1, 1))
+        m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
+        parts = np.zeros((W, m.shape[1], N))
         if S and N and row_set.size:
             slab_kernel.accumulate_rows(row_set, row_t, row_lnq, multi, sets["rho2"], sets["zs"], sets["lnw"],
                                         sets["beta"], sets["inv_rc"], sets["cosf"], sets["sinf"], *self._by_D,
-                                        float(H), gradient, flux, vert, horiz)
+                                        float(H), gradient, flux, vert, horiz, m, parts)
         flux[flux < FLUX_FLOOR] = 0.0
-        return flux, (vert if gradient else None), (horiz if multi else None)
+        parts[parts < FLUX_FLOOR] = 0.0
+        return flux, (vert if gradient else None), (horiz if multi else None), (None if member is None else parts)
 
-    def continuous_free(self, d, t, t0, ln_rate, beta, inv_Rcut, lnw):
+    def continuous_free(self, d, t, t0, ln_rate, beta, inv_Rcut, lnw, member=None):
         """Free-space continuous source (closed form): ((W, N) flux, (W, N) radial dipole
-        numerator, towards the source)."""
+        numerator, towards the source, (W, G, N) flux of the groups of ``member`` or None)."""
         S, N = self.D.shape
         flux = np.zeros((d.size, N))
         radial = np.zeros((d.size, N))
+        m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
+        parts = np.zeros((d.size, m.shape[1], N))
         if S and N:
             slab_kernel.continuous_free(d, t, t0, ln_rate, lnw, beta, inv_Rcut, self.log_pref, self.lnR, self.R,
-                                        self.D, flux, radial)
+                                        self.D, flux, radial, m, parts)
         flux[flux < FLUX_FLOOR] = 0.0
-        return flux, radial
+        parts[parts < FLUX_FLOOR] = 0.0
+        return flux, radial, (None if member is None else parts)
 
 
 #: Injection modes of :class:`KneeModel`.
@@ -224,9 +237,16 @@ class KneeModel:
         self.E_aniso = np.asarray(E_aniso_GeV, dtype=float)
         Ef, self._inv_flux = np.unique(self.E_flux, return_inverse=True)
         Ea, self._inv_aniso = np.unique(self.E_aniso, return_inverse=True)
-        self._flux_grids = {name: _Grid(Ef, self.composition.members(name), self.composition, self.diffusion)
-                            for name in species}
         self._aniso = _Grid(Ea, self.composition.species, self.composition, self.diffusion)
+        # spectra on the anisotropy energies come out of the same pass (a 0/1 species x name
+        # matrix), otherwise from a grid of their own
+        self._fused = Ef.shape == Ea.shape and np.array_equal(Ef, Ea)
+        self._member = np.array([[sp in self.composition.members(name) for name in species]
+                                 for sp in self._aniso.species], dtype=float).reshape(len(self._aniso.species),
+                                                                                    len(species))
+        self._flux_grids = {} if self._fused else {
+            name: _Grid(Ef, self.composition.members(name), self.composition, self.diffusion) for name in species}
+        self._species_names = tuple(species)
         self._group_index = {id(g): np.array([group_of[sp] for sp in g.species], dtype=np.int64)
                              for g in (self._aniso, *self._flux_grids.values())}
         self._D_max_aniso = self._aniso.D_max[self._inv_aniso.ravel()].reshape(self.E_aniso.shape)
@@ -255,6 +275,12 @@ class KneeModel:
         if np.any(~np.isfinite(w) | (w < 0)):
             raise InputError(f"group weights must be finite and >= 0; got {w[~np.isfinite(w) | (w < 0)].flat[0]!r}")
         return w
+
+    def _fused_flux(self, parts, iff):
+        """{name: (W, N_flux)} from the groups' fluxes of the fused pass (empty if none)."""
+        if parts is None:
+            return {}
+        return {name: parts[:, g, :][:, iff] for g, name in enumerate(self._species_names)}
 
     def _species_weights(self, grid, w):
         """(per-species weights (W, S) or None, their logs (W, S), -inf where 0)."""
@@ -311,13 +337,14 @@ class KneeModel:
             else:
                 rows = (np.arange(t.size), t, ln_q0, False)
 
-            def run(grid, gradient):
+            def run(grid, gradient, member=None):
                 lnw = self._species_weights(grid, w)[1]
                 return grid.halo(rows, dict(sets, lnw=np.broadcast_to(lnw, (t.size, lnw.shape[1])).copy()), H,
-                                 gradient)
+                                 gradient, member)
 
             flux = {name: run(g, False)[0][:, iff] for name, g in self._flux_grids.items()}
-            flux_all, vert, horiz = run(self._aniso, True)
+            flux_all, vert, horiz, parts = run(self._aniso, True, self._member if self._fused else None)
+            flux.update(self._fused_flux(parts, iff))
             # own dipole: 3 rho / (2 c t) towards the source's foot point per burst (exact in
             # the slab, every species alike; flux-weighted over the emission ages of a
             # continuous source) + the flux-weighted vertical part sum_s J_s 3 D_s / c dz ln G_s
@@ -333,20 +360,24 @@ class KneeModel:
                 dipole[..., 2] *= one
             return KneeResult(flux, flux_all[:, ia], dipole[:, ia], valid)
         if continuous:
-            def run(grid):
+            def run(grid, member=None):
                 return grid.continuous_free(d, t, t0, ln_rate, beta, inv_rc,
                                             np.broadcast_to(self._species_weights(grid, w)[1],
-                                                            (t.size, len(grid.species))).copy())
+                                                            (t.size, len(grid.species))).copy(), member)
 
             flux = {name: run(g)[0][:, iff] for name, g in self._flux_grids.items()}
-            flux_all, radial = run(self._aniso)
+            flux_all, radial, parts = run(self._aniso, self._member if self._fused else None)
+            flux.update(self._fused_flux(parts, iff))
             with np.errstate(divide="ignore", invalid="ignore"):
                 amp = radial / flux_all  # NaN where no flux
             dipole = amp[..., None] * unit_vector(l, b)[:, None, :]
             return KneeResult(flux, flux_all[:, ia], dipole[:, ia], valid)
-        flux = {name: g.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(g, w)[0])[:, iff]
+        flux = {name: g.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(g, w)[0])[0][:, iff]
                 for name, g in self._flux_grids.items()}
-        flux_all = self._aniso.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(self._aniso, w)[0])[:, ia]
+        flux_all, parts = self._aniso.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(self._aniso, w)[0],
+                                           self._member if self._fused else None)
+        flux_all = flux_all[:, ia]
+        flux.update(self._fused_flux(parts, iff))
         amp = 1.5 * d / (C_KPC_MYR * t)
         vec = amp[:, None] * unit_vector(l, b)
         dipole = np.broadcast_to(vec[:, None, :], flux_all.shape + (3,))

@@ -110,9 +110,23 @@ def fast_exp(x):
     return out
 
 
+@numba.njit(inline="always")
+def _first_at_least(D, s, lo, value):
+    """First k >= lo with D[s, k] >= value (row s increasing; N if none): bisection on the
+    2D array itself (a slice per call would cost reference counts)."""
+    hi = D.shape[1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if D[s, mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @numba.njit(cache=True, error_model="numpy")
 def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, inv_rc, cosf, sinf,
-                    lnpref, lnR, R, D, invD, lnD4pi, perm, H, gradient, flux, vert, horiz):
+                    lnpref, lnR, R, D, invD, lnD4pi, perm, H, gradient, flux, vert, horiz, member, parts):
     """Sum the halo kernel of rows (bursts) into their parameter sets.
 
     Rows (R,): ``row_set`` index of the set, ``row_t`` emission age [Myr], ``row_lnq``
@@ -125,7 +139,8 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
     [kpc^2/Myr], ``invD`` 1/D, ``lnD4pi`` ln(4 pi D).  Outputs (W, N_out), added to: ``flux`` sum_s
     J_s, ``vert`` the vertical dipole numerator sum_s J_s 3 D_s / c d ln G_s / dz (if
     ``gradient``), ``horiz`` sum_rows J / t_row (if ``horiz_rows``: the horizontal
-    numerator is 3 rho / (2 c) times it).
+    numerator is 3 rho / (2 c) times it), ``parts`` (W, G, N_out) the flux of the species
+    groups of ``member`` (S, G) (0/1; G may be 0).
 
     Per (row, species) the energies with tau < TAU_SWITCH (images, IMAGE_PAIRS pairs) and
     those above (modes, N_MODES cos and sin modes) are two branch-free loops the compiler
@@ -176,7 +191,7 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
             if lw == -np.inf:
                 continue
             base = row_lnq[r] + lw
-            k_sw = np.searchsorted(D[s], d_switch)
+            k_sw = _first_at_least(D, s, 0, d_switch)
             for k in range(k_sw):  # images
                 q = q_t * invD[s, k]  # 1 / (4 D t)
                 inv_tau = 4.0 * H2 * q
@@ -199,8 +214,8 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 Sg = zeta * (1.0 + a1 + a2 + a3) + sg * (2.0 * (gm - gp) + 4.0 * (p2m - p2p) + 6.0 * (p3m - p3p))
                 fs[k] = e0 * Sz
                 vs[k] = e0 * Sg * vfac
-            k_few = k_sw + np.searchsorted(D[s, k_sw:], d_few)
-            k_one = k_few + np.searchsorted(D[s, k_few:], d_one)
+            k_few = _first_at_least(D, s, k_sw, d_few)
+            k_one = _first_at_least(D, s, k_few, d_one)
             for k in range(k_sw, k_few):  # modes, kappa < KAPPA_FEW: N_MODES cos and sin modes
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
@@ -252,6 +267,10 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 p, j = _exp_split(xm)
                 fs[k] = p * _POW2[j] * c0
                 vs[k] = 0.0
+            for g in range(member.shape[1]):
+                if member[s, g]:
+                    for k in range(N):
+                        parts[i, g, perm[s, k]] += fs[k]
             if identity:
                 for k in range(N):
                     flux[i, k] += fs[k]
@@ -270,12 +289,13 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
 
 
 @numba.njit(cache=True)
-def continuous_free(d, t, t0, lnq, lnw, beta, inv_rc, lnpref, lnR, R, D, flux, radial):
+def continuous_free(d, t, t0, lnq, lnw, beta, inv_rc, lnpref, lnR, R, D, flux, radial, member, parts):
     """Free-space continuous source (closed form, greens.continuous_density/_gradient
     between the emission window's ends t0 < t; t0 = 0: still active): adds sum_s J_s to
     ``flux`` (W, N) and the radial dipole numerator sum_s J_s 3 D_s / c (-dG_s/dr) / G_s
     (towards the source) to ``radial``.  Sets: ``d`` [kpc], ``t``, ``t0`` [Myr], ``lnq``
-    ln(q0 / duration) [ln 1/(GV Myr)], ``lnw`` (W, S); grid as :func:`accumulate_rows`."""
+    ln(q0 / duration) [ln 1/(GV Myr)], ``lnw`` (W, S); grid, ``member`` and ``parts`` as
+    :func:`accumulate_rows`."""
     S, N = D.shape
     for i in range(d.shape[0]):
         r = d[i]
@@ -300,6 +320,9 @@ def continuous_free(d, t, t0, lnq, lnw, beta, inv_rc, lnpref, lnR, R, D, flux, r
                     ex -= math.exp(-x0 * x0) / a0
                 A = math.exp(spec) * norm
                 flux[i, k] += A * ec
+                for g in range(member.shape[1]):
+                    if member[s, g]:
+                        parts[i, g, k] += A * ec
                 radial[i, k] += A * (ec / r + _TWO_OVER_SQRT_PI * ex) * 3.0 * Dk / C_KPC_MYR
 
 
