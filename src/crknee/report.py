@@ -269,7 +269,7 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
     fit = steps["knee_mcmc"]
     sections += [
         "<h2>The knee source (Figs. 4-9): crknee default and the paper's mode</h2>",
-        "<p class='note'>Each cell: p50 (+p84 / -p16).</p>",
+        "<p class='note'>Each cell: p50 (+p84 / -p16); l on [-180, 180) deg (the paper's 337.4 deg is -22.6 deg).</p>",
         _knee_modes(fit),
         _evidence(fit.get("evidence")),
         "<p>Constraints active in the likelihood of the crknee default fit:</p>",
