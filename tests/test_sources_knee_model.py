@@ -209,11 +209,11 @@ def test_spectra_from_the_anisotropy_pass_equal_their_own_grid(halo, injection):
     """With E_flux = E_aniso the spectra come out of the all-particle pass (one evaluation
     per species and energy): the same as on a grid of their own."""
     names = ("H1", "He", "all", "O")
-    kw = dict(composition=COMP, halo_kpc=halo, injection=injection, groups="peters")
+    kw = {"composition": COMP, "halo_kpc": halo, "injection": injection, "groups": "peters"}
     fused = KneeModel(EF, EF, names, **kw)
     alone = KneeModel(EF, EA, names, **kw)
     assert fused._fused and not alone._fused
-    extra = dict(duration_Myr=ROWS[:, 7]) if injection == "continuous" else {}
+    extra = {"duration_Myr": ROWS[:, 7]} if injection == "continuous" else {}
     w = np.linspace(0.5, 2.0, 5)
     a, b = fused(*ROWS[:, :7].T, weights=w, **extra), alone(*ROWS[:, :7].T, weights=w, **extra)
     for name in names:

@@ -105,7 +105,7 @@ class Composition:
     abundances: tuple[tuple[str, float], ...]
 
     @classmethod
-    def from_mapping(cls, mapping) -> "Composition":
+    def from_mapping(cls, mapping) -> Composition:
         items = []
         for name, f in mapping.items():
             nuc = nuclide(name)

@@ -33,8 +33,15 @@ from crknee.constants import C_KPC_MYR, GEV_PER_ERG
 from crknee.errors import InputError
 from crknee.kinematics import nuclide
 from crknee.sources import greens, slab_kernel
-from crknee.sources.injection import (R0_GV, Composition, check_spectrum, energy_integral_fast, galprop_composition,
-                                      group_composition, resolve_groups)
+from crknee.sources.injection import (
+    R0_GV,
+    Composition,
+    check_spectrum,
+    energy_integral_fast,
+    galprop_composition,
+    group_composition,
+    resolve_groups,
+)
 from crknee.sources.point import FLUX_PER_DENSITY, VALIDITY_FACTOR, rigidity_and_speed
 from crknee.transport import Diffusion
 
@@ -331,7 +338,7 @@ class KneeModel:
                 raise InputError(f"source height {np.abs(zs).max():.3g} kpc lies outside the halo |z| < {H!r} kpc")
             rho = d * np.cos(br)
             cosf, sinf = slab_kernel.mode_factors(zs, H)
-            sets = dict(rho2=rho * rho, zs=zs, beta=beta, inv_rc=inv_rc, cosf=cosf, sinf=sinf)
+            sets = {"rho2": rho * rho, "zs": zs, "beta": beta, "inv_rc": inv_rc, "cosf": cosf, "sinf": sinf}
             if continuous:
                 rows = _quadrature_rows(t, t0, d, self._D_max_all, ln_rate)
             else:

@@ -41,6 +41,7 @@ import numba
 import numpy as np
 
 from crknee.constants import C_KPC_MYR
+from crknee.sources.greens import IMAGE_CUT
 
 #: tau = D t / H^2 below which the slab kernel is summed over images, above over modes:
 #: at tol = greens.TOLERANCE = 1e-12 images need <= 2 pairs below it (c > MIN_LOWER_BOUND;
@@ -332,3 +333,102 @@ def mode_factors(z_kpc, H_kpc):
     zeta = np.asarray(z_kpc, dtype=float)[:, None] / H_kpc
     return (np.ascontiguousarray(np.cos((2 * m + 1) * 0.5 * np.pi * zeta)),
             np.ascontiguousarray((m + 1) * np.pi * np.sin((m + 1) * np.pi * zeta)))
+
+
+# ---------------------------------------------------------------------------------------
+# Per-source scalar kernels of the population sum (crknee.population.kernel.accumulate):
+# one source at a time, observer at z = 0, source offset (x, y, z) from the Sun,
+#   burst:      G_b = exp(-rho^2 / 4Dt) / (4 pi D t) * theta(z, t),
+#               theta = sum_n (-1)^n exp(-z_n^2 / 4Dt) / sqrt(4 pi D t)   (images, D t < MODE_SWITCH H^2)
+#                     = (1/H) sum_m cos(k_m z) exp(-k_m^2 D t), k_m = (m + 1/2) pi / H   (modes)
+#               d theta / dz_obs = (1/H) sum_m q_m sin(q_m z) exp(-q_m^2 D t), q_m = m pi / H;
+#   continuous: the erfc image sum of greens.continuous_density / _gradient.
+# ---------------------------------------------------------------------------------------
+
+#: D t / H^2 above which theta is summed over slab eigenmodes instead of images.
+MODE_SWITCH = 0.25
+#: Modes per parity precomputed per source (enough for D t / H^2 >= MODE_SWITCH).
+N_MODES_POINT = 6
+_MODE_EXP_CUT = 45.0
+_IMAGE_EXP_CUT = 50.0
+_SQRT_PI = math.sqrt(math.pi)
+
+
+@numba.njit(cache=True, fastmath=False)
+def theta_images(z, Dt, H):
+    """(theta, d theta/dz_obs) by images: see the module docstring.  Images more than
+    _IMAGE_EXP_CUT e-folds below the nearest one (n = 0, |z| < H) are not evaluated."""
+    four_dt = 4.0 * Dt
+    norm = 1.0 / math.sqrt(math.pi * four_dt)
+    N = int((IMAGE_CUT * math.sqrt(2.0 * Dt) + abs(z)) / (2.0 * H)) + 1
+    th = 0.0
+    dth = 0.0
+    for n in range(-N, N + 1):
+        sign = -1.0 if n % 2 else 1.0
+        zn = 2.0 * n * H + sign * z
+        arg = zn * zn / four_dt
+        if arg < _IMAGE_EXP_CUT + z * z / four_dt:
+            e = sign * math.exp(-arg)
+            th += e
+            dth += e * zn
+    return th * norm, dth * norm * 2.0 / four_dt
+
+
+@numba.njit(cache=True, fastmath=False)
+def theta_modes(cosm, sinm, Dt, H):
+    """(theta, d theta/dz_obs) by slab eigenmodes; cosm[m] = cos(k_m z), sinm[m] = sin(q_m z).
+    exp(-k_m^2 D t) = u^((2m+1)^2) and exp(-q_m^2 D t) = u^(4 (m+1)^2), u = exp(-k_0^2 D t),
+    by repeated multiplication (one exp per call); terms below exp(-45) are dropped."""
+    k0 = 0.5 * math.pi / H
+    a0 = k0 * k0 * Dt
+    u = math.exp(-a0)
+    u4 = u * u
+    u4 = u4 * u4
+    u8 = u4 * u4
+    c, c_step = u, u8                 # u^((2m+1)^2): exponents 1, 9, 25, ... (steps 8, 16, 24, ...)
+    q, q_step = u4, u8 * u4           # u^(4(m+1)^2): exponents 4, 16, 36, ... (steps 12, 20, 28, ...)
+    th = 0.0
+    dth = 0.0
+    for m in range(cosm.shape[0]):
+        if (2 * m + 1) * (2 * m + 1) * a0 < _MODE_EXP_CUT:
+            th += cosm[m] * c
+        if 4 * (m + 1) * (m + 1) * a0 < _MODE_EXP_CUT:
+            dth += 2 * (m + 1) * k0 * sinm[m] * q
+        else:
+            break
+        c *= c_step
+        c_step *= u8
+        q *= q_step
+        q_step *= u8
+    return th / H, dth / H
+
+
+@numba.njit(cache=True, fastmath=False)
+def continuous_point(x, y, z, t, D, H):
+    """(G_c, dG_c/dx, dG_c/dy, dG_c/dz) at the observer of a source injecting 1 particle
+    per Myr for the last t Myr (erfc image sum, greens.continuous_density / _gradient)."""
+    a = math.sqrt(4.0 * D * t)
+    rho2 = x * x + y * y
+    N = int((IMAGE_CUT * math.sqrt(2.0 * D * t) + abs(z)) / (2.0 * H)) + 1
+    G = 0.0
+    gr = 0.0   # sum of sign * G'(r_n) / r_n
+    gz = 0.0
+    c = 1.0 / (4.0 * math.pi * D)
+    for n in range(-N, N + 1):
+        sign = -1.0 if n % 2 else 1.0
+        zn = 2.0 * n * H + sign * z
+        r = math.sqrt(rho2 + zn * zn)
+        u = r / a
+        ec = math.erfc(u)
+        G += sign * ec * c / r
+        dG = -(ec / r + 2.0 / _SQRT_PI * math.exp(-u * u) / a) * c / r
+        gr += sign * dG / r
+        gz += sign * dG / r * (-zn)
+    return G, -x * gr, -y * gr, gz
+
+
+def mode_factors_point(z_kpc, H_kpc):
+    """(cos(k_m z), sin(q_m z)) per source, shape (N, N_MODES_POINT) (:func:`theta_modes`)."""
+    m = np.arange(N_MODES_POINT)
+    z = np.asarray(z_kpc, dtype=float)[:, None]
+    return (np.cos((m + 0.5) * np.pi / H_kpc * z), np.sin((m + 1.0) * np.pi / H_kpc * z))
