@@ -1,8 +1,9 @@
 """Injection-recovery study: how well the knee source's l and d are recovered from data
 with the errors of the fitted datasets (issue 17, item 7).
 
-For each injected position (overrides of the ``[fit]`` parameter values, e.g. the paper's
-l = 337.4 deg = -22.6 deg, the anti-centre l = 180 deg, l = 90 deg) and each trial, mock
+For each injected position (overrides of base parameter values -- the ``[fit]`` values or
+a posterior's MAP -- e.g. the paper's l = 337.4 deg = -22.6 deg, the anti-centre
+l = 180 deg, l = 90 deg) and each trial, mock
 data are drawn by :func:`crknee.fit.mock.mock_pieces` at that point with every fitted
 piece's own error model (the bundled anisotropy and spectrum errors; seeded per trial;
 trial ``-1`` is the noiseless "Asimov" data set), and fitted by nested sampling
@@ -26,19 +27,20 @@ import numpy as np
 
 from crknee.errors import ConfigError
 
-#: The injected positions of docs/evidence.md: the paper's (Sec. 3), the anti-centre (on
+#: The injected positions of docs/evidence.md: the paper's l (Sec. 3), the anti-centre (on
 #: the +-180 deg seam of the longitude axis) and l = 90 deg; d, t and the rest at the
-#: ``[fit]`` parameter values.
+#: base values (:func:`injection_recovery`).
 POSITIONS = {"paper": {"l_deg": -22.6}, "anti-centre": {"l_deg": 180.0}, "l=90": {"l_deg": 90.0}}
 #: The parameters whose recovery is tabulated.
 RECOVERED = ("l_deg", "d_kpc")
 
 
-def injected_values(parameters, overrides: dict) -> np.ndarray:
-    """All parameter values (model order) at the ``[fit]`` values with ``overrides``;
-    a name that is not a parameter, or a value outside its prior, is a ConfigError."""
+def injected_values(parameters, overrides: dict, base: dict | None = None) -> np.ndarray:
+    """All parameter values (model order): the ``[fit]`` values, replaced by ``base``
+    (e.g. a posterior's MAP) and then by ``overrides``; a name that is not a parameter,
+    or a value outside its prior, is a ConfigError."""
     values = parameters.full(parameters.truth())[0].copy()
-    for name, v in overrides.items():
+    for name, v in {**(base or {}), **overrides}.items():
         if name not in parameters.names:
             raise ConfigError(f"injected parameter {name!r} is not one of {parameters.names}")
         p = parameters.parameters[parameters.names.index(name)]
@@ -56,7 +58,7 @@ def _inside(row, truth: float, period: float | None) -> bool:
 
 
 def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
-            recovered=RECOVERED) -> list[dict]:
+            recovered=RECOVERED, base: dict | None = None) -> list[dict]:
     """One trial: mock data at ``overrides`` (trial -1: noiseless; else drawn with seed
     ``seed + trial``), fitted by nested sampling (checkpoint ``path``); one dict per
     parameter of ``recovered``."""
@@ -66,7 +68,7 @@ def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
     from crknee.fit.summary import posterior_table
 
     ps = problem.parameters
-    truth = injected_values(ps, overrides)
+    truth = injected_values(ps, overrides, base)
     pieces = mock_pieces(problem.model, truth, problem.pieces, seed=seed + max(trial, 0), noise=trial >= 0)
     lp = LogPosterior(ps, problem.model, pieces)
     fingerprint = hashlib.sha256(json.dumps({"truth": truth.tolist(), "trial": trial, "seed": seed}).encode()).hexdigest()
@@ -85,17 +87,19 @@ def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
 
 
 def _trial(args):
-    problem, name, overrides, trial, settings, path, seed, recovered = args
+    problem, name, overrides, trial, settings, path, seed, recovered, base = args
     return [{"position": name, "trial": trial, **row}
-            for row in recover(problem, overrides, trial, settings, path, seed, recovered)]
+            for row in recover(problem, overrides, trial, settings, path, seed, recovered, base)]
 
 
 def injection_recovery(problem, settings, folder, positions: dict = POSITIONS, n_trials: int = 5, seed: int = 0,
-                       asimov: bool = True, workers: int = 1, recovered=RECOVERED):
+                       asimov: bool = True, workers: int = 1, recovered=RECOVERED, base: dict | None = None):
     """The study as an astropy QTable (one row per position, trial and parameter):
     ``n_trials`` noisy trials per position (plus the noiseless one when ``asimov``), each
     checkpointed in ``folder`` (a rerun resumes); ``workers`` > 1 runs the trials in that
-    many forked processes."""
+    many forked processes.  ``base``: the parameter values every position starts from
+    (default: the ``[fit]`` values; the study of docs/evidence.md uses the default
+    posterior's MAP, so that the injected source is the fitted one moved to l)."""
     import multiprocessing
 
     from astropy.table import QTable
@@ -103,7 +107,8 @@ def injection_recovery(problem, settings, folder, positions: dict = POSITIONS, n
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     trials = ([-1] if asimov else []) + list(range(n_trials))
-    jobs = [(problem, name, over, t, settings, folder / f"{name.replace('=', '')}_{t}.ckpt", seed, tuple(recovered))
+    jobs = [(problem, name, over, t, settings, folder / f"{name.replace('=', '')}_{t}.ckpt", seed, tuple(recovered),
+             base)
             for name, over in positions.items() for t in trials]
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
