@@ -40,6 +40,7 @@ burn = 10
 fixed_points_per_decade = 5
 
 [fast.fit.sampler]
+method = "emcee"
 nwalkers = 16
 nsteps = 40
 check_every = 20

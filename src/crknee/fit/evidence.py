@@ -24,7 +24,8 @@ the declared ones of each variant, which the table's ``n_params`` column counts.
 The table (:func:`evidence_table`, ``tables/knee_evidence.ecsv`` in ``crknee reproduce``)
 has one row per model: key, label, ln Z, its error, ln B vs the reference and its error,
 Jeffreys' wording, n_params (free), n_calls (likelihood evaluations), iterations,
-effective sample size, converged (the run reached ``dlogz``), wall time.
+effective sample size, converged (the run reached ``dlogz``); the table is a function
+of the inputs only (the wall times are in each run's ``fit_summary.json``).
 """
 from __future__ import annotations
 
@@ -202,10 +203,9 @@ def evidence_table(summaries: dict, models: list[EvidenceModel], reference: str)
         rows.append((m.key, m.label, ev["log_z"], ev["log_z_err"], ln_b, err,
                      "reference" if m.key == reference else jeffreys(ln_b), len(s["posterior"]),
                      int(s.get("log_prob_evaluations") or 0), int(ev["iterations"]), float(ev["n_effective"]),
-                     bool(s["converged"]), float(s["wall_s"])))
+                     bool(s["converged"])))
     table = QTable(rows=rows, names=("model", "label", "ln_Z", "ln_Z_err", "ln_B", "ln_B_err", "jeffreys",
-                                     "n_params", "n_calls", "iterations", "n_effective", "converged", "wall_s"))
-    table["wall_s"].unit = "s"
+                                     "n_params", "n_calls", "iterations", "n_effective", "converged"))
     table.meta.update({
         "reference": reference,
         "definition": "ln Z: ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
