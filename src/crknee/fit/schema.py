@@ -228,8 +228,8 @@ def _in_window(x, x_lo, x_hi, lo, hi):
 def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str | None = None) -> list[Piece]:
     """Validate one ``[[fit.datasets]]`` table and return its pieces (possibly empty
     when no row lies in the window).  ``load`` defaults to :func:`crknee.data.load`;
-    ``hadronic_model``: ``fit.hadronic_model`` (a dataset interpreted with another model
-    is a ConfigError)."""
+    ``hadronic_model``: ``fit.hadronic_model`` (a fitted dataset interpreted with another
+    model is a ConfigError; a check is drawn as published)."""
     import astropy.units as u
 
     from crknee import data
@@ -255,8 +255,8 @@ def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str |
         raise ConfigError(f"{where}: {exc}") from None
     quantity = table.meta.get("quantity")
     hm = table.meta.get("hadronic_model")
-    if hadronic_model is not None and hm is not None and hm != hadronic_model:
-        raise ConfigError(f"fit.hadronic_model is {hadronic_model!r}, but dataset {name!r} ({where}) is interpreted "
+    if hadronic_model is not None and hm is not None and hm != hadronic_model and role == "fit":
+        raise ConfigError(f"fit.hadronic_model is {hadronic_model!r}, but the fitted {where} is interpreted "
                           f"with {hm!r}: choose its {hadronic_model} variant or change fit.hadronic_model")
     if quantity == "anisotropy":
         observables = spec.get("observables", ["harmonic"] if spec.get("likelihood", "harmonic") == "harmonic"
@@ -610,6 +610,12 @@ def check_section(section: dict, load=None) -> tuple:
 
         ignored = set(SOURCE_PARAMETERS) | set(NORMALISATIONS)
         declared = {k: v for k, v in declared.items() if k not in ignored and not k.startswith("log10_f")}
+    else:
+        # abundance tables of groups the source does not inject (a protons-only variant)
+        from crknee.fit.composition import abundance_parameter
+
+        kept = {abundance_parameter(g) for g in groups or ()}
+        declared = {k: v for k, v in declared.items() if not k.startswith("log10_f") or k in kept}
     given = [k for k in NORMALISATIONS if k in declared]
     if source and len(given) != 1:
         raise ConfigError(f"fit.parameters: declare exactly one normalisation of the knee source, "
