@@ -355,17 +355,12 @@ class KneeModel:
             # own dipole: 3 rho / (2 c t) towards the source's foot point per burst (exact in
             # the slab, every species alike; flux-weighted over the emission ages of a
             # continuous source) + the flux-weighted vertical part sum_s J_s 3 D_s / c dz ln G_s
-            with np.errstate(divide="ignore", invalid="ignore"):
-                inv = np.divide(1.0, flux_all)  # inf where no flux
-                one = flux_all * inv  # 1, or NaN where no flux (no direction)
-                h_amp = (1.5 * rho / C_KPC_MYR)[:, None] * (horiz * inv if continuous else one / t[:, None])
-                foot = unit_vector(l, 0.0)
-                dipole = np.empty(flux_all.shape + (3,))
-                for k in range(2):
-                    np.multiply(h_amp, foot[:, k, None], out=dipole[..., k])
-                np.multiply(vert, inv, out=dipole[..., 2])
-                dipole[..., 2] *= one
-            return KneeResult(flux, flux_all[:, ia], dipole[:, ia], valid)
+            out_flux = np.empty((t.size, ia.size))
+            dipole = np.empty((t.size, ia.size, 3))
+            h_amp = 1.5 * rho / C_KPC_MYR * (1.0 if continuous else 1.0 / t)
+            slab_kernel.assemble_halo_dipole(flux_all, vert, horiz if continuous else np.zeros((t.size, 0)), h_amp,
+                                             unit_vector(l, 0.0), ia, out_flux, dipole)
+            return KneeResult(flux, out_flux, dipole, valid)
         if continuous:
             def run(grid, member=None):
                 return grid.continuous_free(d, t, t0, ln_rate, beta, inv_rc,

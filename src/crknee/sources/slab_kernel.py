@@ -1,36 +1,34 @@
-"""Compiled (numba) kernel of the knee source in the halo: flux and dipole numerators of
-many parameter sets on a (species x energy) grid, burst or continuous injection.
+"""Compiled (numba) halo Green's function: the knee source's batch kernel (flux and dipole
+numerators of many parameter sets on a species x energy grid, :func:`accumulate_rows`,
+:func:`continuous_free`) and the per-source kernels of the population sum
+(:func:`theta_images`, :func:`theta_modes`, :func:`continuous_point`).
 
 The slab kernel is that of :mod:`crknee.sources.greens` (free escape at |z| = H, observer
 at z = 0; tau = D t / H^2, zeta = z_s / H): a burst is G = G_2(rho, t) G_z(z_s, t) with
 the 2D kernel G_2 = exp(-rho^2 / 4Dt) / (4 pi D t) and G_z summed either over images or
-over slab eigenmodes (Carslaw & Jaeger 1959, ch. II 2.4-2.5 and XIV 14.2), with the term
-counts of :func:`crknee.sources.greens.image_pairs_needed` /
-:func:`~crknee.sources.greens.modes_needed` for the relative tolerance ``tol``:
+over slab eigenmodes (Carslaw & Jaeger 1959, ch. II 2.4-2.5 and XIV 14.2).  In the batch
+kernel each species' energies are taken in increasing D, so that tau increases along
+the energy axis and splits it into four contiguous ranges, each one branch-free loop the
+compiler vectorises, with the term counts that :func:`crknee.sources.greens.image_pairs_needed`
+and :func:`~crknee.sources.greens.modes_needed` give for tol = 1e-12 at the range's
+lower end (more terms elsewhere only add exact terms):
 
-* images (tau < TAU_SWITCH): the pair n = +-m of images contributes, relative to the
-  n = 0 term exp(-z_s^2 / 4Dt) / sqrt(4 pi D t),
+* tau < TAU_SWITCH, images: the pair n = +-m contributes, relative to the n = 0 term
+  exp(-z_s^2 / 4Dt) / sqrt(4 pi D t), (-1)^m (p_m^+ + p_m^-), p_m^+- = exp(-m (m -+ |zeta|) / tau),
+  and to sum_n (-1)^n z_n e_n / (H e_0) (d G_z / dz = e_0 H / (2 D t) x that)
+  2 m s (p_m^- - p_m^+) + zeta (p_m^+ + p_m^-), s = sign(zeta); p_(m+1)^+- = p_m^+- g+- (g+ g-)^m
+  with g+- = exp(-(1 -+ |zeta|) / tau): three exponentials for IMAGE_PAIRS = 3 pairs.
+* tau >= TAU_SWITCH, modes: relative to the leading mode exp(-kappa) / H, kappa =
+  pi^2 tau / 4, w = e^-kappa: G_z: sum_m cos((2m+1) pi zeta / 2) w^(4m(m+1)), and
+  dG_z/dz: (1/H) sum_k k pi sin(k pi zeta) w^(4k^2 - 1), by multiplication: two
+  exponentials for N_MODES cos and sin modes (kappa < KAPPA_FEW), for two of each
+  (KAPPA_FEW <= kappa < KAPPA_ONE), and one, the first cos mode, beyond KAPPA_ONE.
 
-      (-1)^m (p_m^+ + p_m^-),   p_m^+- = exp(-m (m -+ |zeta|) / tau),
-
-  and to sum_n (-1)^n z_n e_n / (H e_0) (the vertical gradient, d G_z/dz = e_0 H / (2Dt)
-  x that) 2 m s (p_m^- - p_m^+) + zeta (p_m^+ + p_m^-), s = sign(zeta).  With
-  g+- = exp(-(1 -+ |zeta|) / tau), p_(m+1)^+- = p_m^+- g+- (g+ g-)^m: two exponentials
-  for any number of pairs, and none where the first pair is below ``tol`` (eq. 6 alone).
-* eigenmodes (tau >= TAU_SWITCH): relative to the leading mode exp(-kappa) / H,
-  kappa = pi^2 tau / 4, w = exp(-kappa),
-
-      G_z:      sum_m cos((2m+1) pi zeta / 2) w^(4 m (m+1))
-      dG_z/dz:  (1/H) sum_k k pi sin(k pi zeta) w^(4 k^2 - 1)    (k >= 1)
-
-  by repeated multiplication: one exponential (w) for any number of modes.
-
-Each (set, species, energy) then costs one exponential of the spectrum x kernel exponent
-plus one (modes) or two (images) for the ratios, and none where the flux bound
-exp(free-space exponent) is below e^LN_CLAMP (G_halo <= G_free).  A continuous source is
-summed over quadrature nodes in emission age (rows of the kernel, see
-:func:`accumulate_rows`); in free space it has the closed form of
-:func:`crknee.sources.greens.continuous_density` (:func:`continuous_free`).
+Exponentials are :func:`_exp_split` (a polynomial the compiler vectorises; math.exp is a
+scalar libm call in numba), clamped at e^LN_CLAMP like the free-space model.  A
+continuous source in the halo is a sum of bursts at quadrature nodes in emission age
+(rows of :func:`accumulate_rows`, crknee.sources.model); in free space it has the closed
+form of :func:`crknee.sources.greens.continuous_density` (:func:`continuous_free`).
 Floats: kpc, Myr, kpc^2/Myr, GV.
 """
 from __future__ import annotations
@@ -287,6 +285,30 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                     flux[i, o] += fs[k]
                     vert[i, o] += vs[k]
                     horiz[i, o] += fs[k] * inv_t
+
+
+@numba.njit(cache=True)
+def assemble_halo_dipole(flux, vert, horiz, h_amp, foot, columns, out_flux, out_dipole):
+    """The halo model's outputs on the requested energies (``columns`` into the grid):
+    ``out_flux`` (W, M) = flux, ``out_dipole`` (W, M, 3) = (h foot_x, h foot_y, vert / flux)
+    with the horizontal amplitude h = ``h_amp`` (W,) x (horiz / flux, or 1 if ``horiz``
+    has no columns); NaN where there is no flux (no direction)."""
+    use_h = horiz.shape[1] > 0
+    for i in range(flux.shape[0]):
+        for o in range(columns.shape[0]):
+            k = columns[o]
+            f = flux[i, k]
+            out_flux[i, o] = f
+            if f > 0.0:
+                inv = 1.0 / f
+                h = h_amp[i] * (horiz[i, k] * inv if use_h else 1.0)
+                out_dipole[i, o, 0] = h * foot[i, 0]
+                out_dipole[i, o, 1] = h * foot[i, 1]
+                out_dipole[i, o, 2] = vert[i, k] * inv
+            else:
+                out_dipole[i, o, 0] = np.nan
+                out_dipole[i, o, 1] = np.nan
+                out_dipole[i, o, 2] = np.nan
 
 
 @numba.njit(cache=True)
