@@ -214,3 +214,24 @@ def test_no_source_variant_ignores_the_source_parameters_and_needs_the_backgroun
                             background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=2e5)
     problem = problem_from_config(s, fixed)
     assert problem.parameters.names == ["Rcut_bg_PV"]
+
+
+def test_fit_figures_draw_bands_data_and_pulls():
+    from crknee.fit.model import posterior_bands
+    from crknee.plots.composition import lnA_fit_figure, points_for, spectrum_fit_figure
+
+    model = _scaled_model(synthetic_fixed())
+    spec = {n: {"value": v, "min": v - 1, "max": v + 1} for n, v in TRUTH.items()}
+    spec["escale_X"] = {"value": 0.1, "min": -0.3, "max": 0.3}
+    ps = ParameterSet.from_config(spec, model.parameters)
+    samples = ps.truth() + np.random.default_rng(0).normal(0, 0.01, (50, ps.ndim))
+    bands = posterior_bands(model, ps, samples, E, ["total:He", "fixed:He", "source:He", "lnA"], n_draws=20)
+    assert bands["lnA"].shape == (5, E.size) and np.all(np.diff(bands["total:He"], axis=0) >= 0)
+    pieces = [_piece("scaled", "flux", E[:3], "He"), _piece("scaled lnA", "lnA", E[:3])]
+    pts = points_for(model, pieces, ps.full(ps.truth())[0], "He")
+    assert pts[0].E == pytest.approx(E[:3] / 1.1) and pts[0].y == pytest.approx(np.full(3, 1.1))
+    fig = spectrum_fit_figure(E, bands, pts, "He", "helium")
+    top, bottom = fig.axes
+    assert len(top.collections) >= 2 and len(bottom.lines) >= 2
+    fig = lnA_fit_figure(E, bands, points_for(model, pieces, ps.full(ps.truth())[0], "lnA"), "lnA")
+    assert fig.axes[0].get_ylabel() == r"$\langle \ln A \rangle$"
