@@ -1,25 +1,28 @@
-"""Vectorised knee-source model for the MCMC (paper Sec. 3: the single burst source).
+"""Vectorised knee-source model for the samplers (paper Sec. 3, beyond it: halo, continuous
+injection, composition groups).
 
-One call evaluates a batch of parameter sets (walkers) at once: the flux at the Sun of
-the species asked for on one energy grid and, on a second grid, the source's all-particle
-flux and its own dipole vectors (to be combined with the background by
+One call evaluates a batch of parameter sets (walkers, live points) at once: the flux at
+the Sun of the species asked for on one energy grid and, on a second grid, the source's
+all-particle flux and its own dipole vectors (to be combined with the background by
 :func:`crknee.anisotropy.combine`).  The physics is that of
-:class:`crknee.sources.point.PointSource` in burst mode and free space (paper eq. 5-6):
+:class:`crknee.sources.point.PointSource` (paper eq. 5-6): in free space and burst mode
 
-    J_i(E) = q0 f_i (R/R0)^-beta exp(-R/Rcut) (4 pi D t)^-3/2 exp(-d^2 / (4 D t))
+    J_i(E) = q0 f_i w_g(i) (R/R0)^-beta exp(-R/Rcut) (4 pi D t)^-3/2 exp(-d^2 / (4 D t))
              * FLUX_PER_DENSITY * v/c * dR/dE,          delta = 3 d / (2 c t) * u_source
 
+(w_g the per-set weight of species i's group, a Peters cycle: one R_cut for all),
 evaluated as a single exponential of a sum of precomputed per-energy terms (one BLAS
 matrix product per block of parameter sets, :class:`_Grid`); q0 comes from the tabulated
 energy integral (:func:`crknee.sources.injection.energy_integral_fast`, 1e-7 accurate).
-Fluxes below :data:`FLUX_FLOOR` are returned as 0.  The test suite checks it against
-PointSource to 1e-6.  Speed (benchmarks/bench_anisotropy.py): ~2e5 parameter sets/s for
-the all-particle flux and dipole on 184 energies and 10 species, one core.
+Fluxes below :data:`FLUX_FLOOR` are returned as 0.
 
-``halo_kpc=H``: the same source in the background's halo (free escape at |z| = H), each
-(species, energy) and block of sets summed by images or slab eigenmodes, whichever needs
-fewer exponentials for :data:`crknee.sources.greens.TOLERANCE` (:meth:`_Grid.halo`);
-~5e4 sets/s on the same workload (benchmarks/bench_sources.py), ~125x the image sums alone.
+``halo_kpc=H``: the same source in the background's halo (free escape at |z| = H): the
+compiled kernel :func:`crknee.sources.slab_kernel.accumulate_rows` (images or slab
+eigenmodes per point, exact to greens.TOLERANCE).  ``injection="continuous"``: constant
+rate over ``duration_Myr`` after switch-on t ago (closed form in free space, quadrature
+in emission age of the exact burst in the halo).  Tests: PointSource to 1e-9..1e-10
+(tests/test_sources_knee_model.py, test_sources_halo.py); speeds in docs/sources.md
+(benchmarks/bench_sources.py, bench_anisotropy.py).
 """
 from __future__ import annotations
 
