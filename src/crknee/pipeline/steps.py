@@ -527,9 +527,8 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
 
 
 def _replace_field(model, field):
-    from crknee.fit.model import KneeSourceModel
-
-    return KneeSourceModel(model.fixed, model.composition, field, halo=model.halo_kpc is not None)
+    """The fit's model with another field alignment (groups, normalisation and energy scales kept)."""
+    return model.with_field(field)
 
 
 def candidates(ctx) -> StepResult:
