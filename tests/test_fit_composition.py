@@ -56,6 +56,9 @@ def test_groups_at_galprop_abundances_equal_the_galprop_source():
     es = single.evaluate(SOURCE[None], E)
     for key in ("source:all", "source:H", "source:He", "source:Fe", "lnA", "amplitude"):
         assert eg[key] == pytest.approx(es[key], rel=1e-10), key
+    ref = galprop_composition()
+    at = grouped.composition_at(np.r_[SOURCE, REF])
+    assert [at.fraction(n) for n in ref.species] == pytest.approx([ref.fraction(n) for n in ref.species], rel=1e-12)
 
 
 def test_fluxes_are_linear_in_each_group_abundance():

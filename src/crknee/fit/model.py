@@ -472,6 +472,15 @@ class KneeSourceModel:
         J = sum(w[g] * r.flux["H"][:, 0] for g, r in res.items() if "H" in r.flux)
         return {"W_erg": W, "J1PeV": J + np.zeros(v.shape[0])}
 
+    def composition_at(self, values) -> injection.Composition:
+        """The source's injected composition (abundances at equal rigidity relative to H1)
+        at one parameter row ``values`` (n_par,): the fixed ``composition`` without groups."""
+        if self.group_names is None:
+            return self.composition
+        f = self._abundances(np.atleast_2d(np.asarray(values, dtype=float)))
+        return injection.Composition.from_mapping({n: float(f[g][0]) * x for g, c in self.groups.items()
+                                                   for n, x in c.abundances})
+
     def log_model_prior(self, W_erg) -> np.ndarray:
         """The W prior's log density per set (0 without one)."""
         return np.zeros(np.shape(W_erg)) if self.W_prior is None else self.W_prior.log_density(W_erg)
