@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_fit_support import TRUTH, synthetic_fixed
 
-from crknee.errors import ConfigError
+from crknee.errors import ConfigError, DataError
 from crknee.fit import composition as comp
 from crknee.fit.likelihood import LogPosterior, Piece
 from crknee.fit.model import E_NORM_GEV, FixedComponents, KneeSourceModel, WPrior
@@ -238,3 +238,17 @@ def test_fit_figures_draw_bands_data_and_pulls():
     assert len(top.collections) >= 2 and len(bottom.lines) >= 2
     fig = lnA_fit_figure(E, bands, points_for(model, pieces, ps.full(ps.truth())[0], "lnA"), "lnA")
     assert fig.axes[0].get_ylabel() == r"$\langle \ln A \rangle$"
+
+
+def test_fixed_components_keep_their_background_through_hdf5(tmp_path):
+    f = synthetic_fixed()
+    fixed = FixedComponents(f.E_GeV, f.flux, f.dipole, f.diffusion, f.halo_kpc, background={"H": 0.5 * f.flux["H"]},
+                            background_dipole=np.full((f.E_GeV.size, 3), 1e-4), background_Rcut_GV=2e5)
+    fixed.save(tmp_path / "fixed.h5")
+    back = FixedComponents.load(tmp_path / "fixed.h5")
+    assert back.background["H"] == pytest.approx(fixed.background["H"], rel=0)
+    assert back.background_Rcut_GV == 2e5 and back.background_dipole == pytest.approx(fixed.background_dipole)
+    assert FixedComponents.load(tmp_path / "fixed.h5").flux.keys() == f.flux.keys()
+    with pytest.raises(DataError, match="background"):
+        FixedComponents(f.E_GeV, f.flux, f.dipole, background={"H": 2.0 * f.flux["H"]},
+                        background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=2e5)
