@@ -6,7 +6,7 @@ nested sampling.
 
     crknee reproduce --out results           # (or --fast) makes results/chains/knee_mcmc
     .venv/bin/python benchmarks/injection_study.py --run results/chains/knee_mcmc \\
-        [--trials 5] [--nlive 150] [--workers 2] [--out injection_study]
+        [--trials 5] [--nlive 150] [--workers 2] [--out injection_study] [--periodic-l]
 
 Prints the table (one row per position, trial and parameter; trial -1 = noiseless) and
 the coverage: in how many noisy trials the truth lies inside the 68 % interval of l and d,
@@ -39,8 +39,12 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="injection_study")
+    ap.add_argument("--periodic-l", action="store_true",
+                    help="sample l as a periodic parameter (no walls at +-180 deg) whatever the run's [fit] says")
     args = ap.parse_args()
     section, _ = load_run(args.run)
+    if args.periodic_l:
+        section["parameters"]["l_deg"]["periodic"] = True
     problem = problem_from_config(section, FixedComponents.load(Path(args.run) / FIXED_COMPONENTS_FILE))
     settings = replace(problem.settings, method="dynesty", nlive=args.nlive, dlogz=args.dlogz, progress=False,
                        pool="serial", workers=1)

@@ -10,7 +10,8 @@ worker, in this process (a single fit then gets the workers as its likelihood po
 Interruptions: SIGTERM/SIGINT received while the pool runs are forwarded to the worker
 processes this module started (by pid); each one saves its checkpoint at the end of its
 current step or iteration and stops (:class:`crknee.fit.sampler.Interrupted`), which is
-raised here: a rerun resumes every fit from its checkpoint.
+raised here: a rerun resumes every fit from its checkpoint.  When one fit fails, the
+fits not yet started are cancelled and the running ones stopped the same way.
 """
 from __future__ import annotations
 
@@ -58,8 +59,16 @@ def run_fits(runs: list[FitRun], fixed, workers: int, progress: bool, log) -> di
     with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=multiprocessing.get_context("fork")) as pool:
         futures = {r.name: pool.submit(_fit, r.section, fixed, r.folder, False) for r in order}
         log.info("knee_mcmc: %d fits on %d processes: %s", len(runs), min(workers, len(runs)), ", ".join(futures))
-        with _forwarded_signals(pool):
-            return {name: f.result() for name, f in futures.items()}
+        with _forwarded_signals(pool) as forward:
+            try:
+                return {name: f.result() for name, f in futures.items()}
+            except BaseException:
+                # one fit failed (or was interrupted): cancel the fits not started, stop the
+                # running ones at their next checkpoint, then raise the first error
+                for f in futures.values():
+                    f.cancel()
+                forward(signal.SIGTERM, None)
+                raise
 
 
 class _forwarded_signals:
@@ -78,7 +87,7 @@ class _forwarded_signals:
     def __enter__(self):
         for s in (signal.SIGTERM, signal.SIGINT):
             self.old[s] = signal.signal(s, self._forward)
-        return self
+        return self._forward
 
     def __exit__(self, *exc):
         for s, h in self.old.items():
