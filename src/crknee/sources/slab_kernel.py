@@ -50,11 +50,11 @@ TAU_SWITCH = 0.12
 IMAGE_PAIRS = 3
 #: cos modes (m = 0..4) and sin modes (k = 1..5) summed above TAU_SWITCH.
 N_MODES = 5
-#: kappa = pi^2 tau / 4 above which 2 cos and 2 sin modes are exact to 1e-12 (the third
-#: cos mode < 6 e^-(24 kappa) < 1e-38, the third sin mode < 4 pi 9 e^-(35 kappa) < 1e-54),
-#: and above KAPPA_ONE the first cos mode alone (6 e^-(8 kappa) < 1e-40 and the first sin
-#: mode 4 pi e^-(3 kappa) < 3e-15 < tol / (2 tau); one exponential per point).
-KAPPA_FEW = 3.7
+#: kappa = pi^2 tau / 4 above which 2 cos and 2 sin modes reach tol = 1e-12
+#: (greens.modes_needed: M <= 1, K <= 2 from tau = 0.52, kappa = 1.28), and above
+#: KAPPA_ONE the first cos mode alone (6 e^-(8 kappa) < 1e-40 and the first sin mode
+#: 4 pi e^-(3 kappa) < 3e-15 < tol / (2 tau); one exponential per point).
+KAPPA_FEW = 1.3
 KAPPA_ONE = 12.0
 #: Exponents below this are not evaluated (e^-700 = 1e-304): see crknee.sources.model.LN_CLAMP.
 LN_CLAMP = -700.0
