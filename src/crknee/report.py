@@ -42,8 +42,9 @@ CAPTIONS = {
     "fig07_corner": "Fig. 7: posterior of the knee source (crknee default; the sampler is named in the knee-source "
                     "section).",
     "fig07_corner_paper_mode": "Fig. 7 in the paper's mode (free space, protons, d_perp with Gaussian errors).",
-    "fig08_helium": "Fig. 8: helium prediction vs data.",
-    "fig09_allparticle": "Fig. 9: all-particle prediction vs data.",
+    "fig08_helium": "Fig. 8: helium vs data (a fit when helium is in the likelihood; 68/95 % bands).",
+    "fig09_allparticle": "Fig. 9: all-particle vs data (a fit when the all-particle flux is in the likelihood).",
+    "fig_lnA": "<ln A> of the fitted model vs the LHAASO data (68/95 % bands; data on the fitted energy scale).",
     "fig10_xrb_map": "Fig. 10: X-ray binaries on the Galactic plane with the 1 and 2 sigma regions.",
 }
 

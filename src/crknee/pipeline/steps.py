@@ -351,7 +351,6 @@ def knee_mcmc(ctx) -> StepResult:
     from crknee.fit.schema import sampler_settings
     from crknee.pipeline.fits import run_fits
     from crknee.plots.fit import corner_figure, draw_all
-    from crknee.sources.injection import Composition
     from crknee.sources.point import PointSource
     from crknee.validation import fit_energy_top
 
@@ -379,7 +378,8 @@ def knee_mcmc(ctx) -> StepResult:
     best = dict(zip(problem.parameters.names, problem.parameters.full(samples[int(np.argmax(logp))])[0]))
     knee = PointSource("knee source (MAP)", best["l_deg"], best["b_deg"], best["d_kpc"], best["age_Myr"],
                        best["beta"], best["Rcut_PV"] * 1e6, energy_erg=_energy_erg(problem, best),
-                       composition=Composition.from_mapping(section.get("source_composition", {"H1": 1.0})),
+                       composition=problem.model.composition_at(problem.parameters.full(
+                           np.array([[best[n] for n in problem.parameters.free_names]]))[0]),
                        diffusion=solution.diffusion, halo_kpc=problem.model.halo_kpc)
     dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
     figures += dipole_figures
