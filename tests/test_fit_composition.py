@@ -164,8 +164,7 @@ def _section(**top):
 
 def test_schema_builds_groups_scales_and_J1PeV():
     s = _section(composition={"groups": GROUPS, "abundances": "prior"}, hadronic_model="EPOS-LHC",
-                 energy_scale={"LHAASO": {"sigma": 0.08, "datasets": ["*/LHAASO_*"]}})
-    s.pop("source_composition")
+                 energy_scale={"LHAASO": {"sigma": 0.08, "datasets": ["*/LHAASO_*"]}}, normalisation="log10_J1PeV")
     s["parameters"]["log10_J1PeV"] = s["parameters"].pop("log10_E_erg") | {"value": -12.0, "min": -16.0, "max": -9.0}
     s["datasets"].append({"name": "lnA/LHAASO_*_lnA", "window_GeV": [3e5, 3e7]})
     problem = problem_from_config(s, synthetic_fixed())
@@ -195,8 +194,6 @@ def test_schema_builds_groups_scales_and_J1PeV():
 ])
 def test_schema_errors_name_the_key(edit, key):
     s = _section(**edit)
-    if "source_composition" not in edit:
-        s.pop("source_composition")
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         problem_from_config(s, synthetic_fixed())
 
@@ -204,7 +201,11 @@ def test_schema_errors_name_the_key(edit, key):
 def test_schema_needs_exactly_one_normalisation():
     s = _section()
     s["parameters"]["log10_J1PeV"] = {"value": -12.0, "min": -16.0, "max": -9.0}
-    with pytest.raises(ConfigError, match="log10_J1PeV or log10_E_erg"):
+    assert problem_from_config(s, synthetic_fixed()).parameters.names[6] == "log10_E_erg"  # fit.normalisation
+    s["normalisation"] = "log10_J1PeV"
+    assert problem_from_config(s, synthetic_fixed()).parameters.names[6] == "log10_J1PeV"
+    s.pop("normalisation")
+    with pytest.raises(ConfigError, match="fit.normalisation: declare exactly one"):
         problem_from_config(s, synthetic_fixed())
 
 

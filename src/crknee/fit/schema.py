@@ -21,9 +21,13 @@ from crknee.fit.sampler import MOVES, SamplerSettings
 
 EXAMPLE_TOML = '''\
 [fit]
-# knee-source abundances at equal rigidity (crknee.sources.injection.Composition);
-# the paper fits protons, so protons only
-source_composition = { H1 = 1.0 }
+# the knee source's groups (crknee.fit.composition: H, He, CNO, NeSi, Fe at one R_cut) and
+# their abundances ("prior" | "free" | "fixed"); the paper fits protons, so protons only.
+# (source_composition = { H1 = 1.0, He4 = ... } instead gives a fixed isotopic composition.)
+composition = { groups = ["H"] }
+# the source's normalisation: "log10_J1PeV" (its proton flux at Earth at 1 PeV, crknee's
+# default) or "log10_E_erg" (the injected energy, the paper's); the other's table is ignored
+normalisation = "log10_E_erg"
 # a parameter whose 68 % posterior interval is wider than this fraction of its prior's
 # 68 % interval is flagged "prior-dominated"
 prior_dominated_ratio = 0.7
@@ -115,7 +119,7 @@ err = [1.0e-3, 1.0e-3, 2.0e-3, 3.0e-3]
 '''
 
 TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole",
-            "knee_propagation", "composition", "hadronic_model", "energy_scale", "W_prior"}
+            "knee_propagation", "composition", "hadronic_model", "energy_scale", "W_prior", "normalisation"}
 #: Where the knee source diffuses: in the background's halo (free escape at |z| = H,
 #: crknee's default: the same environment as the background), in free space (paper eq. 6),
 #: or "none": no knee source, the background's cutoff free (the evidence's model (a)).
@@ -616,11 +620,16 @@ def check_section(section: dict, load=None) -> tuple:
 
         kept = {abundance_parameter(g) for g in groups or ()}
         declared = {k: v for k, v in declared.items() if not k.startswith("log10_f") or k in kept}
-    given = [k for k in NORMALISATIONS if k in declared]
-    if source and len(given) != 1:
-        raise ConfigError(f"fit.parameters: declare exactly one normalisation of the knee source, "
-                          f"{' or '.join(NORMALISATIONS)}; got {given or 'none'}")
-    normalisation = given[0] if source else "log10_E_erg"
+    normalisation = section.get("normalisation")
+    if normalisation is not None and normalisation not in NORMALISATIONS:
+        raise ConfigError(f"fit.normalisation must be one of {list(NORMALISATIONS)}; got {normalisation!r}")
+    if normalisation is None:
+        given = [k for k in NORMALISATIONS if k in declared]
+        if source and len(given) != 1:
+            raise ConfigError(f"fit.normalisation: declare exactly one normalisation of the knee source, "
+                              f"{' or '.join(NORMALISATIONS)}, or name it in fit.normalisation; got {given or 'none'}")
+        normalisation = given[0] if given else "log10_E_erg"
+    declared = {k: v for k, v in declared.items() if k not in NORMALISATIONS or k == normalisation}
     if source:
         defaults = {**defaults, **scale_defaults}
     else:
