@@ -422,13 +422,23 @@ class KneeSourceModel:
 
     # -- the knee source ------------------------------------------------------------------
     def knees(self, E_flux, E_aniso) -> dict:
-        """One :class:`KneeModel` per group on energies ``E_flux`` (fluxes of the group's
-        elements) and ``E_aniso`` (all-particle flux and dipole)."""
-        out = {}
-        for g, c in self.groups.items():
-            els = tuple(dict.fromkeys(nuclide(n).element for n in c.species))
-            out[g] = KneeModel(E_flux, E_aniso, els, composition=c, diffusion=self.diffusion, halo_kpc=self.halo_kpc)
-        return out
+        """The source's :class:`KneeModel` on energies ``E_flux`` (fluxes of its elements)
+        and ``E_aniso`` (all-particle flux and dipole): with groups, one model of all their
+        nuclides at GALPROP's abundances whose per-set ``weights`` scale each group (K1's
+        group API); {"source": model}."""
+        if self.group_names is None:
+            return {"source": KneeModel(E_flux, E_aniso, self.elements, composition=self.composition,
+                                        diffusion=self.diffusion, halo_kpc=self.halo_kpc)}
+        return {"source": KneeModel(E_flux, E_aniso, self.elements, composition=self._reference,
+                                    diffusion=self.diffusion, halo_kpc=self.halo_kpc,
+                                    groups={g: comp.GROUPS[g] for g in self.group_names})}
+
+    @property
+    def _reference(self) -> injection.Composition:
+        """The groups' nuclides at GALPROP's source abundances (weights 1)."""
+        ref = injection.galprop_composition()
+        return injection.Composition.from_mapping({n: ref.fraction(n) for g in self.group_names
+                                                   for n in comp.GROUPS[g]})
 
     def _abundances(self, v) -> dict:
         n = v.shape[0]
@@ -437,28 +447,38 @@ class KneeSourceModel:
         return {g: np.ones(n) if g == "H" else 10.0 ** v[:, self.col[comp.abundance_parameter(g)]] for g in self.groups}
 
     def run_source(self, knees: dict, values, i_norm: int | None = None):
-        """Evaluate the groups at parameter rows ``values`` (n, n_par): (results per group at
-        the reference q0, weight per group (n,) = (q0 / q0_ref) f_g, W [erg] (n,)).
+        """Evaluate the source at parameter rows ``values`` (n, n_par): (results {"source":
+        KneeResult} at the reference q0 with the groups' abundances applied, weight (n,) =
+        q0 / q0_ref per result, W [erg] (n,)).
 
-        Every group is run at the q0 with which protons alone would carry ``W_REF_ERG``;
-        ``i_norm``: index of :data:`E_NORM_GEV` in the flux energies (log10_J1PeV)."""
+        The source is run at the q0 with which protons alone would carry ``W_REF_ERG``
+        (with groups: KneeModel's q0 is set by E_erg at GALPROP's abundances, the weights
+        f_g / f_g,GALPROP scale the groups); ``i_norm``: index of :data:`E_NORM_GEV` in the
+        flux energies (log10_J1PeV)."""
         v = np.atleast_2d(values)
         c = self.col
         l, b, d, t = (v[:, c[k]] for k in ("l_deg", "b_deg", "d_kpc", "age_Myr"))
         rc, beta = v[:, c["Rcut_PV"]] * GV_PER_PV, v[:, c["beta"]]
         integral = {g: energy_integral_fast(beta, rc, cg) for g, cg in self.groups.items()}
         ref = integral["H" if "H" in integral else "source"]
-        res = {g: knees[g](l, b, d, t, rc, beta, W_REF_ERG * integral[g] / ref) for g in self.groups}
         f = self._abundances(v)
+        knee = knees["source"]
+        if self.group_names is None:
+            res = knee(l, b, d, t, rc, beta, W_REF_ERG * integral["source"] / ref)
+        else:
+            f_ref = {g: 10.0 ** comp.reference_log10_abundance(g) for g in self.group_names}
+            weights = np.stack([f[g] / f_ref[g] for g in self.group_names], axis=1)
+            E_call = W_REF_ERG * sum(f_ref[g] * integral[g] for g in self.group_names) / ref
+            res = knee(l, b, d, t, rc, beta, E_call, weights=weights)
         energy_per_ref = W_REF_ERG * sum(f[g] * integral[g] for g in self.groups) / ref  # [erg] at q0_ref
         norm = v[:, c[self.normalisation]]
         if self.normalisation == "log10_E_erg":
             scale = 10.0 ** norm / energy_per_ref
         else:
-            J_ref = sum(f[g] * r.flux["H"][:, i_norm] for g, r in res.items() if "H" in r.flux)
+            J_ref = res.flux["H"][:, i_norm] if "H" in res.flux else np.zeros(v.shape[0])
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(J_ref > 0, 10.0 ** norm / J_ref, np.nan)
-        return res, {g: scale * f[g] for g in self.groups}, scale * energy_per_ref
+        return {"source": res}, {"source": scale}, scale * energy_per_ref
 
     def derived(self, values) -> dict:
         """Derived quantities per parameter row (n,): ``W_erg`` (energy injected above 1 GeV
