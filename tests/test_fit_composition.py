@@ -253,3 +253,14 @@ def test_fixed_components_keep_their_background_through_hdf5(tmp_path):
     with pytest.raises(DataError, match="background"):
         FixedComponents(f.E_GeV, f.flux, f.dipole, background={"H": 2.0 * f.flux["H"]},
                         background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=2e5)
+
+
+def test_nuclei_and_lnA_tables_become_pieces():
+    from crknee.fit.schema import pieces_from_dataset
+
+    (fe,) = pieces_from_dataset({"name": "nuclei/KASCADE_Kuznetsov2024_Fe", "window_GeV": [1e6, 1e8]}, 0)
+    assert fe.observable == "flux" and fe.species == "Fe" and fe.n_points > 0
+    (lnA,) = pieces_from_dataset({"name": "lnA/KASCADE_Kuznetsov2024_lnA", "window_GeV": [1e6, 1e8]}, 0)
+    assert lnA.observable == "lnA" and lnA.species is None and np.all((lnA.y > 0) & (lnA.y < np.log(56)))
+    with pytest.raises(ConfigError, match=r"fit\.datasets\[0\].*lnA"):
+        pieces_from_dataset({"name": "lnA/KASCADE_Kuznetsov2024_lnA", "species": "He"}, 0)

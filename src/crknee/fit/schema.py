@@ -284,9 +284,13 @@ def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str |
         raise ConfigError(f"{where}.observables: a {quantity} spectrum gives only ['flux']; got {observables!r}")
     default = SPECIES_OF_QUANTITY[quantity]
     if quantity == "nuclei" and table.meta.get("species"):
-        from crknee.kinematics import nuclide
+        from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
 
-        default = nuclide(table.meta["species"]).element
+        sp = table.meta["species"]
+        try:
+            default = sp if sp in ELEMENT_SYMBOLS else nuclide(sp).element
+        except CrkneeError:
+            raise ConfigError(f"{where}: dataset {name!r} has species {sp!r}; give species = an element") from None
     species = spec.get("species", default)
     if quantity == "lnA":
         species = None
