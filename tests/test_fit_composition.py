@@ -264,3 +264,23 @@ def test_nuclei_and_lnA_tables_become_pieces():
     assert lnA.observable == "lnA" and lnA.species is None and np.all((lnA.y > 0) & (lnA.y < np.log(56)))
     with pytest.raises(ConfigError, match=r"fit\.datasets\[0\].*lnA"):
         pieces_from_dataset({"name": "lnA/KASCADE_Kuznetsov2024_lnA", "species": "He"}, 0)
+
+
+def test_no_source_dipole_at_the_solved_cutoff_is_the_fixed_components_dipole():
+    from crknee.anisotropy.predict import predict_dipole
+
+    f = synthetic_fixed()
+    d_bg = np.tile([0.0, 3e-4, 0.0], (f.E_GeV.size, 1))  # background along +y, SNR: the rest
+    bg = {"H": 0.7 * f.flux["H"], "He": 0.7 * f.flux["He"]}
+    # fixed all-particle J d = J_bg d_bg + J_snr d_snr, 70 % background, d_snr = the fixture's -5e-4 x
+    d_fix = 0.7 * d_bg + 0.3 * f.dipole["H"]
+    fixed = FixedComponents(f.E_GeV, f.flux, {"H": d_fix, "He": d_fix}, f.diffusion, f.halo_kpc, background=bg,
+                            background_dipole=d_bg, background_Rcut_GV=2e5)
+    model = KneeSourceModel(fixed, source=False)
+    Ea = np.array([1e3, 1e4, 1e5])
+    ev = model.evaluate([[0.2]], Ea)
+    expect = predict_dipole(Ea, [model.fixed_table(Ea)]).vector[0]
+    assert ev["dipole"][0] == pytest.approx(expect, rel=1e-9)
+    # a higher background cutoff: more background, the dipole turns towards +y
+    hi = model.evaluate([[2.0]], Ea)["dipole"][0]
+    assert np.all(hi[:, 1] / np.abs(hi[:, 0]) >= ev["dipole"][0][:, 1] / np.abs(ev["dipole"][0][:, 0]) - 1e-12)
