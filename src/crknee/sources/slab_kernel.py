@@ -215,7 +215,11 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 vs[k] = e0 * Sg * vfac
             k_few = _first_at_least(D, s, k_sw, d_few)
             k_one = _first_at_least(D, s, k_few, d_one)
-            for k in range(k_sw, k_few):  # modes, kappa < KAPPA_FEW: N_MODES cos and sin modes
+            # loops from an offset index k0 + kk with unsigned k0, kk: the compiler then knows
+            # k >= 0 (no negative-index wraparound) and vectorises them (~4x)
+            k0 = np.uint64(k_sw)
+            for kk in range(np.uint64(k_few - k_sw)):  # modes, kappa < KAPPA_FEW: N_MODES cos, sin modes
+                k = k0 + kk
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
@@ -241,7 +245,9 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                     Q3 = Q2 * w20
                     Q4 = Q3 * w28
                     vs[k] = em * (s1 * Q1 + s2 * Q2 + s3 * Q3 + s4 * Q4 + s5 * Q4 * w28 * w8) * vz_mode * Dk
-            for k in range(k_few, k_one):  # KAPPA_FEW <= kappa < KAPPA_ONE: 2 cos, 2 sin modes
+            k0 = np.uint64(k_few)
+            for kk in range(np.uint64(k_one - k_few)):  # KAPPA_FEW <= kappa < KAPPA_ONE: 2 cos, 2 sin modes
+                k = k0 + kk
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
@@ -257,7 +263,9 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 fs[k] = em * (c0 + c1 * w8)
                 if gradient:
                     vs[k] = em * (s1 * w3 + s2 * max(w3 * w4, _FLOOR) * w8) * vz_mode * Dk
-            for k in range(k_one, N):  # kappa >= KAPPA_ONE: the first cos mode, no sin mode
+            k0 = np.uint64(k_one)
+            for kk in range(np.uint64(N - k_one)):  # kappa >= KAPPA_ONE: the first cos mode, no sin mode
+                k = k0 + kk
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
