@@ -219,3 +219,26 @@ def test_spectra_from_the_anisotropy_pass_equal_their_own_grid(halo, injection):
     for name in names:
         np.testing.assert_allclose(a.flux[name], b.flux[name], rtol=1e-13, atol=0)
     np.testing.assert_allclose(a.flux["all"], a.flux_all, rtol=1e-13, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore::crknee.sources.point.ValidityWarning")
+def test_halo_kernel_with_a_diffusion_coefficient_not_monotonic_in_energy():
+    """D = D0 beta^eta (R/R0)^delta with eta = -3 falls with energy for slow nuclei: the
+    kernel then takes each species' energies in increasing D and writes back through the
+    permutation; still PointSource to 1e-10."""
+    from crknee.transport import Diffusion
+
+    diffusion = Diffusion(eta=-3.0)
+    E = np.geomspace(55.0, 1e6, 30)
+    m = KneeModel(E, E, ("Fe", "all"), composition=COMP, halo_kpc=H, diffusion=diffusion)
+    assert not np.array_equal(m._aniso._by_D[-1], np.tile(np.arange(E.size), (len(COMP.species), 1)))
+    row = (30.0, -4.0, 1.5, 0.5, 1e7, 2.3, 1e50)
+    res = m(*row)
+    s = PointSource("x", *row[:4], row[5], row[4], energy_erg=row[6], composition=COMP, halo_kpc=H,
+                    diffusion=diffusion)
+    J = s.lis(E * u.GeV).value
+    ok = J > 1e-250
+    np.testing.assert_allclose(res.flux_all[0][ok], J[ok], rtol=1e-10)
+    np.testing.assert_allclose(res.flux["Fe"][0][ok], s.lis(E[ok] * u.GeV, "Fe").value, rtol=1e-10)
+    np.testing.assert_allclose(res.flux["all"][0], res.flux_all[0], rtol=1e-13)
+    assert _relative_dipole_error(res.dipole[0][ok], s.dipole(E[ok] * u.GeV).value) < 1e-9
