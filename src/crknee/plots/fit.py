@@ -27,6 +27,10 @@ _LABELS = {"l_deg": "l [deg]", "b_deg": "b [deg]", "d_kpc": "d [kpc]", "age_Myr"
            "Rcut_bg_PV": r"$R_{cut,bg}$ [PV]"}
 
 
+#: Largest side of the corner plot [inches].
+CORNER_SIZE_IN = 12.0
+
+
 def corner_figure(samples, parameters, path, truth=None):
     """Fig. 7: 1-D and 2-D marginals of the free parameters (l in degrees).
 
@@ -52,8 +56,15 @@ def corner_figure(samples, parameters, path, truth=None):
             label = f"{label} (mod {p.period:g})"
         labels.append(label)
     bins = int(np.clip(np.sqrt(len(samples)) / 4.0, 8, 20))
-    fig = corner.corner(samples, labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True, title_fmt=".3g",
-                        truths=None if truth is None else list(truth), bins=bins, quiet=True)
+    # at most CORNER_SIZE_IN inches across (corner's default, 2 in per parameter, makes a
+    # 22-inch page for 11 parameters; corner rasterises the sample points)
+    import matplotlib.pyplot as plt
+
+    size = min(2.0 * samples.shape[1], CORNER_SIZE_IN)
+    fig = corner.corner(samples, fig=plt.figure(figsize=(size, size)), labels=labels, quantiles=[0.16, 0.5, 0.84],
+                        show_titles=True, title_fmt=".3g", truths=None if truth is None else list(truth), bins=bins,
+                        quiet=True, label_kwargs={"fontsize": 8},
+                        title_kwargs={"fontsize": 7})
     return save(fig, path, formats=("png", "pdf"))
 
 
