@@ -407,8 +407,9 @@ def _quadrature_rows(t, t0, r, D_max, ln_rate):
 
 def knee_model(E_flux_GeV, E_aniso_GeV, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, species=("H1",), *,
                composition: Composition | None = None, diffusion: Diffusion | None = None,
-               halo_kpc: float | None = None) -> KneeResult:
+               halo_kpc: float | None = None, injection: str = "burst", groups=None, duration_Myr=None,
+               weights=None) -> KneeResult:
     """One-shot :class:`KneeModel` (build + call); build the class once inside loops."""
     return KneeModel(E_flux_GeV, E_aniso_GeV, species, composition=composition, diffusion=diffusion,
-                     halo_kpc=halo_kpc)(
-        l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg)
+                     halo_kpc=halo_kpc, injection=injection, groups=groups)(
+        l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=duration_Myr, weights=weights)
