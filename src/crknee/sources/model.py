@@ -290,6 +290,8 @@ class KneeModel:
         """{name: (W, N_flux)} from the groups' fluxes of the fused pass (empty if none)."""
         if parts is None:
             return {}
+        if iff.size == parts.shape[2] and np.array_equal(iff, np.arange(iff.size)):  # distinct, sorted energies
+            return {name: parts[:, g, :] for g, name in enumerate(self._species_names)}
         return {name: parts[:, g, :][:, iff] for g, name in enumerate(self._species_names)}
 
     def _species_weights(self, grid, w):

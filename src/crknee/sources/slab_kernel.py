@@ -276,8 +276,12 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 vs[k] = 0.0
             for g in range(member.shape[1]):
                 if member[s, g]:
-                    for k in range(N):
-                        parts[i, g, perm[s, k]] += fs[k]
+                    if identity:
+                        for k in range(N):
+                            parts[i, g, k] += fs[k]
+                    else:
+                        for k in range(N):
+                            parts[i, g, perm[s, k]] += fs[k]
             if identity:
                 for k in range(N):
                     flux[i, k] += fs[k]
