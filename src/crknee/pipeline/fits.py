@@ -4,7 +4,7 @@ The ``knee_mcmc`` step runs the default fit, the evidence models that differ fro
 (:mod:`crknee.fit.evidence`) and the ``[fit_modes]`` (the paper's mode): independent
 :func:`crknee.fit.fit` calls, each into its own ``crknee fit`` folder with its own
 checkpoint (``nested.ckpt`` or ``chain.h5``).  With ``workers > 1`` they run in a pool of
-that many forked processes (each fit serial inside), longest first; with one fit, or one
+that many spawned processes (each fit serial inside), longest first; with one fit, or one
 worker, in this process (a single fit then gets the workers as its likelihood pool).
 
 Interruptions: SIGTERM/SIGINT received while the pool runs are forwarded to the worker
@@ -56,7 +56,9 @@ def run_fits(runs: list[FitRun], fixed, workers: int, progress: bool, log) -> di
             out[r.name] = _fit(section, fixed, r.folder, progress)
         return out
     order = sorted(runs, key=lambda r: -_COST.get(r.section.get("sampler", {}).get("method", "emcee"), 1.0))
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=multiprocessing.get_context("fork")) as pool:
+    # "spawn": fresh interpreters (a fork of this multi-threaded process -- progress bars,
+    # the pool's own threads -- can copy a held lock into a child, which then never starts)
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {r.name: pool.submit(_fit, r.section, fixed, r.folder, False) for r in order}
         log.info("knee_mcmc: %d fits on %d processes: %s", len(runs), min(workers, len(runs)), ", ".join(futures))
         with _forwarded_signals(pool) as forward:
