@@ -41,7 +41,7 @@ fixed_points_per_decade = 5
 
 [fast.fit.sampler]
 method = "emcee"
-nwalkers = 16
+nwalkers = 24
 nsteps = 40
 check_every = 20
 """

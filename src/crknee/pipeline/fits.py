@@ -10,15 +10,15 @@ worker, in this process (a single fit then gets the workers as its likelihood po
 Interruptions: SIGTERM/SIGINT received while the pool runs are forwarded to the worker
 processes this module started (by pid); each one saves its checkpoint at the end of its
 current step or iteration and stops (:class:`crknee.fit.sampler.Interrupted`), which is
-raised here: a rerun resumes every fit from its checkpoint.  When one fit fails, the
-fits not yet started are cancelled and the running ones stopped the same way.
+raised here: a rerun resumes every fit from its checkpoint.  When one fit fails, no other
+is started; the running ones finish before the error is raised.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,21 +56,30 @@ def run_fits(runs: list[FitRun], fixed, workers: int, progress: bool, log) -> di
             out[r.name] = _fit(section, fixed, r.folder, progress)
         return out
     order = sorted(runs, key=lambda r: -_COST.get(r.section.get("sampler", {}).get("method", "emcee"), 1.0))
+    n = min(workers, len(runs))
     # "spawn": fresh interpreters (a fork of this multi-threaded process -- progress bars,
-    # the pool's own threads -- can copy a held lock into a child, which then never starts)
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {r.name: pool.submit(_fit, r.section, fixed, r.folder, False) for r in order}
-        log.info("knee_mcmc: %d fits on %d processes: %s", len(runs), min(workers, len(runs)), ", ".join(futures))
-        with _forwarded_signals(pool) as forward:
+    # the pool's own threads -- can copy a held lock into a child, which then never starts).
+    # At most n fits are submitted at a time, so that no task waits in the pool's pipe when
+    # one fails (a pending write to a stopped worker would hold the interpreter's exit).
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        log.info("knee_mcmc: %d fits on %d processes: %s", len(runs), n, ", ".join(r.name for r in order))
+        pending, running, done = list(order), {}, {}
+        with _forwarded_signals(pool):
             try:
-                return {name: f.result() for name, f in futures.items()}
+                while pending or running:
+                    while pending and len(running) < n:
+                        r = pending.pop(0)
+                        running[pool.submit(_fit, r.section, fixed, r.folder, False)] = r.name
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        done[running.pop(f)] = f.result()
             except BaseException:
-                # one fit failed (or was interrupted): cancel the fits not started, stop the
-                # running ones at their next checkpoint, then raise the first error
-                for f in futures.values():
-                    f.cancel()
-                forward(signal.SIGTERM, None)
+                # one fit failed (or was interrupted, the signal already forwarded): start
+                # no other; the running ones finish (or stop at their checkpoint) before the
+                # pool closes; then the first error is raised
+                pending.clear()
                 raise
+        return {r.name: done[r.name] for r in runs}
 
 
 class _forwarded_signals:
@@ -89,7 +98,7 @@ class _forwarded_signals:
     def __enter__(self):
         for s in (signal.SIGTERM, signal.SIGINT):
             self.old[s] = signal.signal(s, self._forward)
-        return self._forward
+        return self
 
     def __exit__(self, *exc):
         for s, h in self.old.items():
