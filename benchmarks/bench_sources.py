@@ -7,7 +7,8 @@ anisotropy row (184 rows, 60 GeV - 3.2e11 GeV) + the LHAASO proton spectrum (19
 energies), 10 isotopes, 1e4 sets: free space (eq. 6), the halo (H = 4.5 kpc; images or
 eigenmodes, :mod:`crknee.sources.greens`) and, for comparison, the halo by image sums
 alone (the previous algorithm: image pairs per energy by the 9.7 sigma rule, on 100
-sets), all in the same process.  BLAS pinned to one thread.
+sets), all in the same process; the halo with Peters-group weights, and a continuous
+source (active 0.1 Myr, free space and halo, 1e3 sets).  BLAS pinned to one thread.
 
     .venv/bin/python benchmarks/bench_sources.py
 """
@@ -97,6 +98,16 @@ def main():
     print(f"  free space (eq. 6)            1e4 sets: {r_free:10.3g} sets/s")
     print(f"  halo, images or modes         1e4 sets: {r_halo:10.3g} sets/s  ({r_free / r_halo:.1f}x slower than free)")
     print(f"  halo, image sums only (before) 100 sets: {r_img:10.3g} sets/s  (new: {r_halo / r_img:.0f}x faster)")
+    peters = KneeModel(Ep, E, ("H",), composition=comp, halo_kpc=H_KPC, groups="peters")
+    w = rng.uniform(0.5, 2.0, (10_000, 5))
+    r_w = rate(lambda: peters(*P, weights=w), 10_000, seconds=3.0)
+    print(f"  halo, Peters-group weights     1e4 sets: {r_w:10.3g} sets/s")
+    small = tuple(x[:1000] for x in P)
+    dur = np.full(1000, 0.1)
+    for label, halo_kpc in (("free space", None), ("halo", H_KPC)):
+        cont = KneeModel(Ep, E, ("H",), composition=comp, halo_kpc=halo_kpc, injection="continuous")
+        r_c = rate(lambda: cont(*small, duration_Myr=dur), 1000, seconds=3.0, repeat=1)
+        print(f"  continuous 0.1 Myr, {label:<10} 1e3 sets: {r_c:10.3g} sets/s")
 
 
 if __name__ == "__main__":

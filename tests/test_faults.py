@@ -40,7 +40,8 @@ burn = 10
 fixed_points_per_decade = 5
 
 [fast.fit.sampler]
-nwalkers = 16
+method = "emcee"
+nwalkers = 24
 nsteps = 40
 check_every = 20
 """

@@ -12,6 +12,8 @@ from crknee.fit.schema import EXAMPLE_TOML
 
 def _config(tmp_path, nsteps=30, **subs):
     text = EXAMPLE_TOML.replace("nsteps = 20000", f"nsteps = {nsteps}").replace("nwalkers = 32", "nwalkers = 16")
+    # the MCMC path of `crknee fit` (the paper config, which this file is merged onto, samples with dynesty)
+    text = text.replace("[fit.sampler]\n", '[fit.sampler]\nmethod = "emcee"\n')
     for old, new in subs.items():
         text = text.replace(old, new)
     path = tmp_path / "fit.toml"

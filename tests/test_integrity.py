@@ -314,7 +314,7 @@ def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
     import warnings
     from types import SimpleNamespace
 
-    from crknee.pipeline.steps import _prepare_chain
+    from crknee.pipeline.steps import _prepare_runs
 
     out = tmp_path / "out"
     chain = out / "chains" / "knee_mcmc" / "chain.h5"
@@ -324,13 +324,13 @@ def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
     (out / "cache" / "knee_mcmc.chain.json").write_text(json.dumps({"key": "k1"}))
     ctx = SimpleNamespace(out=out, _cache=out / "cache", key="k1", log=logging.getLogger("crknee.test.chain"),
                           record=lambda step: None)
-    _prepare_chain(ctx, chain)  # intact: resumed, left in place
+    _prepare_runs(ctx, [chain.parent])  # intact: resumed, left in place
     assert chain.is_file() and not list(chain.parent.glob(".chain.h5.damaged-*"))
     data = chain.read_bytes()
     chain.write_bytes(data[: len(data) // 2])  # damaged after the run was killed
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _prepare_chain(ctx, chain)
+        _prepare_runs(ctx, [chain.parent])
     assert not chain.exists() and len(list(chain.parent.glob(".chain.h5.damaged-*"))) == 1
     assert any("chain.h5 is damaged (unreadable" in str(w.message) for w in caught)
     # a finished run's record names the chain's SHA-256: a changed chain is set aside even if readable
@@ -339,6 +339,6 @@ def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
     ctx.record = lambda step: record
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _prepare_chain(ctx, chain)
+        _prepare_runs(ctx, [chain.parent])
     assert not chain.exists() and any("checksum mismatch with the finished run's record" in str(w.message)
                                       for w in caught)

@@ -166,6 +166,8 @@ SCHEMA: dict = {
         "fixed_points_per_decade": _int(4),
     },
     "fit": Delegated("crknee.config:_check_fit"),
+    "fit_modes": Delegated("crknee.fit.evidence:check_modes"),
+    "evidence": Delegated("crknee.fit.evidence:check_section"),
     "population": Delegated("crknee.population.spec:check_section"),
     "candidates": {
         "catalogs": Key("datasets"),
@@ -174,7 +176,8 @@ SCHEMA: dict = {
     },
 }
 
-_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "knee_mcmc", "fit", "candidates")
+_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "knee_mcmc", "fit", "fit_modes",
+                       "evidence", "candidates")
 
 
 def paper_path() -> Path:
@@ -322,6 +325,9 @@ def _delegated(values: dict) -> None:
         if isinstance(spec, Delegated) and name in values:
             module, func = spec.validator.split(":")
             getattr(importlib.import_module(module), func)(values[name])
+    from crknee.fit.evidence import check_variants
+
+    check_variants(values)  # the evidence models and fit modes are [fit] variants
 
 
 def _cross_checks(values: dict) -> None:

@@ -39,9 +39,12 @@ CAPTIONS = {
                                   "amplitude divided by its convention's factor).",
     "fit_anisotropy": "The anisotropy data in the fit windows with the fitted model (MAP and 16-84 % band).",
     "fig06_protons": "Fig. 6: protons with the fitted knee source (MAP and 16-84 % band) on background + local SNR.",
-    "fig07_corner": "Fig. 7: posterior of the knee source (MCMC).",
-    "fig08_helium": "Fig. 8: helium prediction vs data.",
-    "fig09_allparticle": "Fig. 9: all-particle prediction vs data.",
+    "fig07_corner": "Fig. 7: posterior of the knee source (crknee default; the sampler is named in the knee-source "
+                    "section).",
+    "fig07_corner_paper_mode": "Fig. 7 in the paper's mode (free space, protons, d_perp with Gaussian errors).",
+    "fig08_helium": "Fig. 8: helium vs data (a fit when helium is in the likelihood; 68/95 % bands).",
+    "fig09_allparticle": "Fig. 9: all-particle vs data (a fit when the all-particle flux is in the likelihood).",
+    "fig_lnA": "<ln A> of the fitted model vs the LHAASO data (68/95 % bands; data on the fitted energy scale).",
     "fig10_xrb_map": "Fig. 10: X-ray binaries on the Galactic plane with the 1 and 2 sigma regions.",
 }
 
@@ -131,19 +134,77 @@ def _figures(out: Path) -> str:
     return "\n".join(parts)
 
 
-def _convergence(fit: dict, knee: dict) -> str:
-    """How the posterior was sampled: emcee's stop rule, or nested sampling's evidence."""
-    edges = fit.get("at_prior_edge", {})
-    piled = (f"<p><b>Posterior piled against a prior bound:</b> "
-             f"{html.escape(', '.join(f'{k} ({v})' for k, v in edges.items()))}.</p>") if edges else ""
-    if fit.get("method") == "dynesty":
-        ev = fit["evidence"]
-        return (f"<p>Nested sampling (dynesty): ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f} "
-                f"({ev['iterations']} iterations).</p>" + piled)
-    return (f"<p>Converged (chain longer than {_fmt(fit['n_tau'])} autocorrelation times, tau stable): "
-            f"<b>{_fmt(knee['converged'])}</b>; steps: {_fmt(fit['n_steps'])}, walkers: {_fmt(fit['n_walkers'])}; "
-            f"autocorrelation times: {html.escape(', '.join(f'{k} {v:.3g}' for k, v in fit['tau'].items()))}.</p>"
-            + piled)
+def _diagnostics(fit: dict) -> str:
+    """How one posterior was sampled: emcee's stop rule, or nested sampling's evidence."""
+    s = fit["sampler"]
+    if s["method"].startswith("dynesty"):
+        return (f"dynesty nested sampling: ln Z = {s['log_z']:.3f} +- {s['log_z_err']:.3f}, {s['nlive']} live points, "
+                f"stopped at dlogz = {_fmt(s['dlogz'])} after {s['iterations']} iterations and {s['likelihood_calls']} "
+                f"likelihood calls; effective sample size {s['n_effective']:.0f}")
+    tau = ", ".join(f"{k} {v:.3g}" for k, v in s["tau"].items())
+    return (f"emcee MCMC: {s['n_steps']} steps x {s['n_walkers']} walkers, {s['n_tau_reached']:.1f} x max tau "
+            f"(needs {_fmt(s['n_tau_required'])}), acceptance {s['acceptance_fraction']:.3f}; tau: {tau}")
+
+
+def _flags(fit: dict, k: str) -> str:
+    k = "log10_E_erg" if k == "W_erg" else k  # W's flags are those of the sampled log10 W
+    flags = [f"piled at prior {fit['at_prior_edge'][k]}"] if k in fit.get("at_prior_edge", {}) else []
+    flags += ["prior-dominated"] if k in fit.get("prior_dominated", []) else []
+    return "; ".join(flags) or "-"
+
+
+#: The knee-source parameters tabulated beside the paper's (the paper gives l, d, t).
+KNEE_ROWS = ("l_deg", "d_kpc", "age_Myr", "Rcut_PV", "beta", "W_erg")
+
+
+def _knee_modes(fit: dict) -> str:
+    """The crknee default beside the paper's mode and the paper, with each fit's flags
+    (posterior piled against a prior bound, prior-dominated) and sampler diagnostics."""
+    fits = {"crknee default": fit, **{f"{m['label']}": m for m in fit.get("modes", {}).values()}}
+
+    def value(f, k):
+        if k == "W_erg":
+            return f.get("W_erg")
+        return f["all_parameters"].get(k)
+
+    header = ["parameter"]
+    for name in fits:
+        header += [name, "flags"]
+    header.append("paper (Sec. 3)")
+    rows = []
+    for k in KNEE_ROWS:
+        row = [k]
+        for f in fits.values():
+            row += [value(f, k), _flags(f, k)]
+        row.append(PAPER["knee_source"].get(k))
+        rows.append(row)
+    diag = "".join(f"<li><b>{html.escape(n)}</b>: converged: <b>{_fmt(f['converged'])}</b>; "
+                   f"{html.escape(_diagnostics(f))}.</li>" for n, f in fits.items())
+    edges = {n: f["at_prior_edge"] for n, f in fits.items() if f.get("at_prior_edge")}
+    piled = "".join(f"<p><b>{html.escape(n)}: posterior piled against a prior bound:</b> "
+                    f"{html.escape(', '.join(f'{k} ({v})' for k, v in e.items()))}.</p>" for n, e in edges.items())
+    comp = fit.get("composition", {})
+    comp_line = ("<p>Source composition (abundance at equal rigidity, p16/p50/p84; fixed when the three agree): "
+                 + html.escape(", ".join(f"{k} {_fmt(v)}" for k, v in comp.items())) + ".</p>") if comp else ""
+    return (_table(header, rows) + f"<p class='note'>W: injected energy [erg] (derived). Flags: a posterior piled "
+            f"against a prior bound, or one whose 68 % interval is as wide as the prior's (prior-dominated).</p>"
+            + piled + comp_line + f"<p>Sampling:</p><ul>{diag}</ul>")
+
+
+def _evidence(evidence) -> str:
+    """The evidence table (issue 17, item 4) with Jeffreys' wording."""
+    if not evidence:
+        return ""
+    rows = [[r["model"] + " " + r["label"], r["n_params"], f"{r['ln_Z']:.2f} +- {r['ln_Z_err']:.2f}",
+             f"{r['ln_B']:+.2f} +- {r['ln_B_err']:.2f}", r["jeffreys"], r["n_calls"], r["converged"]]
+            for r in evidence["rows"]]
+    return ("<h3>Bayesian evidence of the knee-source models (issue 17; docs/evidence.md)</h3>"
+            "<p>All models fitted to the same data pieces (the [fit] datasets), so the likelihood constants "
+            f"dropped from ln Z cancel in ln B = ln Z - ln Z({html.escape(evidence['reference'])}). Wording: "
+            "Jeffreys' scale (Trotta 2008): |ln B| &lt; 1 inconclusive, 1-2.5 weak, 2.5-5 moderate, &gt;= 5 strong. "
+            "dynesty nested sampling.</p>"
+            + _table(["model", "free parameters", "ln Z", f"ln B vs {evidence['reference']}", "Jeffreys",
+                      "likelihood calls", "converged"], rows))
 
 
 def _knee_constraint(summary: dict, steps: dict) -> str:
@@ -206,17 +267,13 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
     sections.append(_table(
         ["source", "beta", "paper beta", "L0 [erg/s]", "paper L0", "chi2", "ndof", "p(1 PeV)/LHAASO", "paper", "status"], rows))
     sections.append(_knee_constraint(summary, steps))
-    knee = summary["knee_source"]
     fit = steps["knee_mcmc"]
     sections += [
-        "<h2>The knee source: MCMC (Figs. 4-9)</h2>",
-        _table(
-            ["parameter", "this run (p50 +p84 / -p16)", "paper (Sec. 3)", "prior-dominated", "piled at prior bound"],
-            [[k, knee[k], PAPER["knee_source"].get(k, None), k in fit.get("prior_dominated", []),
-              fit.get("at_prior_edge", {}).get(k, "no")] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")],
-        ),
-        _convergence(fit, knee),
-        "<p>Constraints active in the likelihood:</p>",
+        "<h2>The knee source (Figs. 4-9): crknee default and the paper's mode</h2>",
+        "<p class='note'>Each cell: p50 (+p84 / -p16); l on [-180, 180) deg (the paper's 337.4 deg is -22.6 deg).</p>",
+        _knee_modes(fit),
+        _evidence(fit.get("evidence")),
+        "<p>Constraints active in the likelihood of the crknee default fit:</p>",
         _list(fit["active"]),
         "<p>Checks (drawn, not fitted):</p>",
         _list(fit["checks"]),

@@ -116,8 +116,12 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
         "wall_s": wall,
     }
     if settings.method == "dynesty":
-        summary.update(converged=True, evidence=result.evidence(), nlive=settings.nlive,
-                       iterations=int(result.iterations), log_prob_evaluations=None, evaluations_per_s=None)
+        # the run stops only when the live points can add < dlogz to ln Z (no maxiter here)
+        summary.update(converged=True, evidence=result.evidence(), nlive=settings.nlive, dlogz=settings.dlogz,
+                       bound=settings.bound, nested_sample=settings.nested_sample,
+                       iterations=int(result.iterations), log_prob_evaluations=int(result.n_calls),
+                       evaluations_per_s=(float(result.n_evaluations / result.wall_s)
+                                          if result.n_evaluations and result.wall_s > 0 else None))
     else:
         summary.update(
             converged=bool(result.converged), iterations=int(result.iterations), nwalkers=settings.nwalkers,
@@ -153,8 +157,9 @@ def format_summary(summary: dict) -> str:
                      f"{r['map']:>10.4g}  {ref}{flag}")
     if summary.get("method") == "dynesty":
         ev = summary["evidence"]
-        lines.append(f"nested sampling: ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f}, {summary['nlive']} live "
-                     f"points, {summary['iterations']} iterations; {summary['wall_s']:.1f} s")
+        lines.append(f"nested sampling (dynesty): ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f}, {summary['nlive']} live "
+                     f"points, {summary['iterations']} iterations, {summary['log_prob_evaluations']} likelihood calls, "
+                     f"effective sample size {ev.get('n_effective', float('nan')):.0f}; {summary['wall_s']:.1f} s")
     else:
         conv = "converged" if summary["converged"] else "NOT converged"
         lines.append(f"{summary['iterations']} steps x {summary['nwalkers']} walkers ({conv}: "

@@ -4,7 +4,8 @@ A :class:`Piece` holds the points of one dataset that fall in its configured ene
 window, for one observable:
 
 - ``"flux"``: differential intensity J(Etot) [m^-2 s^-1 sr^-1 GeV^-1] of a species
-  (element, nuclide or ``"all"``);
+  (element, nuclide, ``"light"`` = H + He or ``"all"``);
+- ``"lnA"``: the mean logarithmic mass <ln A>(Etot) of all cosmic rays;
 - ``"amplitude"``: the dipole amplitude in the dataset's convention (fraction,
   :class:`crknee.anisotropy.conventions.Convention`: d_perp, first harmonic r1, ...);
 - ``"phase"``: right ascension of the equatorial dipole [deg];
@@ -42,7 +43,7 @@ from crknee.anisotropy.conventions import Convention
 from crknee.errors import ConfigError, CrkneeError
 from crknee.fit import harmonic
 
-OBSERVABLES = ("flux", "amplitude", "phase", "harmonic")
+OBSERVABLES = ("flux", "lnA", "amplitude", "phase", "harmonic")
 
 
 def wrapped_difference_deg(a, b) -> np.ndarray:
@@ -119,10 +120,10 @@ class Piece:
         return replace(self, y=np.asarray(y, dtype=float))
 
     def observe(self, prediction) -> np.ndarray:
-        """What this dataset measured, from the model's prediction: the flux itself, or
-        from dipole vectors (n, n_points, 3) the amplitude in the dataset's convention or
-        the RA phase [deg]."""
-        if self.observable == "flux":
+        """What this dataset measured, from the model's prediction: the flux or <ln A>
+        itself, or from dipole vectors (n, n_points, 3) the amplitude in the dataset's
+        convention or the RA phase [deg]."""
+        if self.observable in ("flux", "lnA"):
             return prediction
         if self.observable == "amplitude":
             return self.convention.amplitude(prediction)
@@ -301,10 +302,18 @@ class LogPosterior:
         self._predict = model.bind(self.pieces)
 
     def log_likelihood(self, theta) -> np.ndarray:
+        """Sum of the fitted pieces' log-likelihoods at (n, n_free) ``theta``, plus the
+        model's own prior term (the W prior, :meth:`KneeSourceModel.log_model_prior`, which
+        needs the source evaluated): ln Z of a nested run is then relative to the declared
+        (box / Gaussian) priors, times the W prior's unnormalised density."""
         values = self.parameters.full(theta)
+        preds, W = self._predict.predict(values) if hasattr(self._predict, "predict") else (self._predict(values),
+                                                                                              None)
         total = np.zeros(values.shape[0])
-        for piece, pred in zip(self.pieces, self._predict(values)):
+        for piece, pred in zip(self.pieces, preds):
             total = total + piece.log_like(piece.observe(pred))
+        if W is not None and getattr(self.model, "W_prior", None) is not None:
+            total = total + self.model.log_model_prior(W)
         return np.where(np.isfinite(total), total, -np.inf)
 
     def __call__(self, theta) -> np.ndarray:

@@ -78,7 +78,9 @@ class NestedResult:
     Kullback-Leibler divergence H of posterior from prior; ``samples``: equally weighted
     posterior samples (n, n_free) with their log-posteriors ``log_prob`` (log prior +
     log likelihood, up to constants); ``weighted_samples`` with ``log_weights``
-    (normalised: logsumexp = 0): dynesty's dead + final live points."""
+    (normalised: logsumexp = 0): dynesty's dead + final live points.  ``n_evaluations``:
+    likelihood points evaluated by this call (0 when a finished run is read back);
+    ``n_calls``: dynesty's count of likelihood calls over the whole run, resumes included."""
 
     path: Path
     log_z: float
@@ -93,6 +95,7 @@ class NestedResult:
     weighted_samples: np.ndarray
     log_weights: np.ndarray
     resumed: bool
+    n_calls: int = 0
 
     @property
     def n_effective(self) -> float:
@@ -102,7 +105,7 @@ class NestedResult:
     def evidence(self) -> dict:
         """The JSON-ready evidence record (``fit_summary.json``'s ``evidence``)."""
         return {"log_z": self.log_z, "log_z_err": self.log_z_err, "information_nats": self.information_nats,
-                "iterations": self.iterations, "n_effective": self.n_effective,
+                "iterations": self.iterations, "n_effective": self.n_effective, "n_calls": self.n_calls,
                 "definition": "ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
                               "constants dropped: compare only models fitted to the same data pieces"}
 
@@ -271,4 +274,4 @@ def _result(sampler, parameters, settings, path, evaluations, wall_s, resumed) -
     log_prob = parameters.log_prior(samples) + res.logl[idx]
     return NestedResult(path, float(res.logz[-1]), float(res.logzerr[-1]), float(res.information[-1]),
                         int(res.niter), int(evaluations), float(wall_s), parameters.free_names, samples, log_prob,
-                        theta, log_w, resumed)
+                        theta, log_w, resumed, int(np.sum(res.ncall)))

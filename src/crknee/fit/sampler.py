@@ -406,6 +406,9 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
+    if settings.nwalkers < 2 * ndim:  # emcee's ensemble moves need twice the free parameters
+        raise ConfigError(f"fit.sampler.nwalkers must be >= 2 x the {ndim} free parameters ({2 * ndim}); "
+                          f"got {settings.nwalkers}")
     if path.is_file():
         problem = chain_problem(path)
         if problem is not None:

@@ -14,16 +14,20 @@ import numpy as np
 
 from crknee.errors import ConfigError, CrkneeError
 from crknee.fit.likelihood import OBSERVABLES, HarmonicPiece, Piece
-from crknee.fit.model import AGGREGATES, PARAMETERS, KneeSourceModel
+from crknee.fit.model import AGGREGATES, KneeSourceModel
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.pools import check_pool_settings
 from crknee.fit.sampler import MOVES, SamplerSettings
 
 EXAMPLE_TOML = '''\
 [fit]
-# knee-source abundances at equal rigidity (crknee.sources.injection.Composition);
-# the paper fits protons, so protons only
-source_composition = { H1 = 1.0 }
+# the knee source's groups (crknee.fit.composition: H, He, CNO, NeSi, Fe at one R_cut) and
+# their abundances ("prior" | "free" | "fixed"); the paper fits protons, so protons only.
+# (source_composition = { H1 = 1.0, He4 = ... } instead gives a fixed isotopic composition.)
+composition = { groups = ["H"] }
+# the source's normalisation: "log10_J1PeV" (its proton flux at Earth at 1 PeV, crknee's
+# default) or "log10_E_erg" (the injected energy, the paper's); the other's table is ignored
+normalisation = "log10_E_erg"
 # a parameter whose 68 % posterior interval is wider than this fraction of its prior's
 # 68 % interval is flagged "prior-dominated"
 prior_dominated_ratio = 0.7
@@ -115,10 +119,23 @@ err = [1.0e-3, 1.0e-3, 2.0e-3, 3.0e-3]
 '''
 
 TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole",
-            "knee_propagation"}
+            "knee_propagation", "composition", "hadronic_model", "energy_scale", "W_prior", "normalisation"}
 #: Where the knee source diffuses: in the background's halo (free escape at |z| = H,
-#: crknee's default: the same environment as the background) or in free space (paper eq. 6).
-KNEE_PROPAGATION = ("halo", "free")
+#: crknee's default: the same environment as the background), in free space (paper eq. 6),
+#: or "none": no knee source, the background's cutoff free (the evidence's model (a)).
+KNEE_PROPAGATION = ("halo", "free", "none")
+#: Hadronic-interaction models with which air-shower datasets are interpreted (meta ``hadronic_model``).
+HADRONIC_MODELS = ("EPOS-LHC", "QGSJET-II-04", "SIBYLL-2.3d")
+COMPOSITION_KEYS = {"groups", "abundances", "prior_width_dex"}
+ENERGY_SCALE_KEYS = {"sigma", "datasets"}
+W_PRIOR_KEYS = {"kind", "log10_min", "log10_max", "mu", "sigma"}
+W_PRIOR_KINDS = ("none", "log-uniform", "log-normal")
+#: Energy-scale nuisance bounds: +- this many sigma of its Gaussian prior.
+ESCALE_BOUND_SIGMA = 4.0
+#: Bounds of a group abundance around GALPROP's [dex]: +- 5 prior widths ("prior"), +- 2 dex ("free").
+ABUNDANCE_BOUND_WIDTHS, ABUNDANCE_FREE_DEX = 5.0, 2.0
+#: Default of the no-source model's background cutoff [PV]: Table 1's 200 TV in [0.02, 20] PV (choice).
+BACKGROUND_CUTOFF_DEFAULT = {"value": 0.2, "min": 0.02, "max": 20.0}
 DATASET_KEYS = {"name", "window_GeV", "observables", "species", "role", "errors", "upper_limit_cl", "likelihood",
                 "convention"}
 DIPOLE_KEYS = {"field_aligned", "field_l_deg", "field_b_deg", "D_perp_over_D_par"}
@@ -130,7 +147,8 @@ ANISOTROPY_LIKELIHOODS = ("harmonic", "gaussian")
 ANISOTROPY_CONVENTIONS = ("published", "d_perp")
 MOCK_KEYS = {"seed", "extra"}
 EXTRA_KEYS = {"name", "observable", "species", "E_GeV", "err"}
-SPECIES_OF_QUANTITY = {"proton": "H", "helium": "He", "light": "light", "allparticle": "all"}
+SPECIES_OF_QUANTITY = {"proton": "H", "helium": "He", "light": "light", "allparticle": "all", "nuclei": None,
+                       "lnA": None}
 
 
 @dataclass
@@ -211,9 +229,11 @@ def _in_window(x, x_lo, x_hi, lo, hi):
     return np.where(np.isfinite(x), (x >= lo) & (x <= hi), (x_lo >= lo) & (top <= hi))
 
 
-def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
+def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str | None = None) -> list[Piece]:
     """Validate one ``[[fit.datasets]]`` table and return its pieces (possibly empty
-    when no row lies in the window).  ``load`` defaults to :func:`crknee.data.load`."""
+    when no row lies in the window).  ``load`` defaults to :func:`crknee.data.load`;
+    ``hadronic_model``: ``fit.hadronic_model`` (a fitted dataset interpreted with another
+    model is a ConfigError; a check is drawn as published)."""
     import astropy.units as u
 
     from crknee import data
@@ -238,6 +258,10 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
     except CrkneeError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     quantity = table.meta.get("quantity")
+    hm = table.meta.get("hadronic_model")
+    if hadronic_model is not None and hm is not None and hm != hadronic_model and role == "fit":
+        raise ConfigError(f"fit.hadronic_model is {hadronic_model!r}, but the fitted {where} is interpreted "
+                          f"with {hm!r}: choose its {hadronic_model} variant or change fit.hadronic_model")
     if quantity == "anisotropy":
         observables = spec.get("observables", ["harmonic"] if spec.get("likelihood", "harmonic") == "harmonic"
                                else ["amplitude", "phase"])
@@ -252,10 +276,27 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
     pieces = []
     if quantity == "anisotropy":
         return _anisotropy_pieces(where, spec, table, observables, lo, hi, fit)
-    if observables != ["flux"]:
+    if quantity == "lnA":
+        if spec.get("observables", ["lnA"]) != ["lnA"] or "species" in spec:
+            raise ConfigError(f"{where}: a <ln A> table gives only observables = ['lnA'] and has no species")
+        observables = ["lnA"]
+    elif observables != ["flux"]:
         raise ConfigError(f"{where}.observables: a {quantity} spectrum gives only ['flux']; got {observables!r}")
-    species = spec.get("species", SPECIES_OF_QUANTITY[quantity])
-    if species not in AGGREGATES:
+    default = SPECIES_OF_QUANTITY[quantity]
+    if quantity == "nuclei" and table.meta.get("species"):
+        from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
+
+        sp = table.meta["species"]
+        try:
+            default = sp if sp in ELEMENT_SYMBOLS else nuclide(sp).element
+        except CrkneeError:
+            raise ConfigError(f"{where}: dataset {name!r} has species {sp!r}; give species = an element") from None
+    species = spec.get("species", default)
+    if quantity == "lnA":
+        species = None
+    elif species is None:
+        raise ConfigError(f"{where}.species: dataset {name!r} names no species; give species = ...")
+    if species is not None and species not in AGGREGATES:
         from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
 
         if species not in ELEMENT_SYMBOLS:
@@ -265,12 +306,12 @@ def pieces_from_dataset(spec: dict, index: int, load=None) -> list[Piece]:
                 raise ConfigError(f"{where}.species: unknown species {species!r}") from None
     if table.meta.get("x_variable") != "Etot":
         table = data.to_variable(table, "Etot")
-    flux_unit = u.Unit("m-2 s-1 sr-1 GeV-1")
+    y_unit = u.one if quantity == "lnA" else u.Unit("m-2 s-1 sr-1 GeV-1")
     x = table["x"].to_value(u.GeV)
     keep = (x >= lo) & (x <= hi)
     if keep.any():
-        y, el, eh = (table[c].to_value(flux_unit)[keep] for c in ("y", "y_err_lo", "y_err_hi"))
-        pieces.append(Piece(name, "flux", x[keep], y, el, eh, np.asarray(table["upper_limit"], bool)[keep],
+        y, el, eh = (u.Quantity(table[c]).to_value(y_unit)[keep] for c in ("y", "y_err_lo", "y_err_hi"))
+        pieces.append(Piece(name, observables[0], x[keep], y, el, eh, np.asarray(table["upper_limit"], bool)[keep],
                             species=species, ul_cl=cl, fit=fit))
     return pieces
 
@@ -390,9 +431,11 @@ def _mock_extra(spec, index):
     return Piece(name, obs, E, np.zeros(E.size), err, err, np.zeros(E.size, bool), species=spec.get("species"))
 
 
-def expand_patterns(datasets: list) -> list:
+def expand_patterns(datasets: list, hadronic_model: str | None = None) -> list:
     """``[[fit.datasets]]`` tables with a glob ``name`` (``"anisotropy/CRDB_*"``: the whole
-    world compilation in one table) replaced by one table per matching dataset."""
+    world compilation in one table) replaced by one table per matching dataset; with
+    ``hadronic_model``, a glob keeps only the datasets interpreted with that model (meta
+    ``hadronic_model``) or with none (direct measurements, anisotropy)."""
     from crknee import data
 
     out = []
@@ -400,8 +443,11 @@ def expand_patterns(datasets: list) -> list:
         name = spec.get("name") if isinstance(spec, dict) else None
         if isinstance(name, str) and any(c in name for c in "*?["):
             matched = data.names(pattern=name)
+            if hadronic_model is not None:
+                matched = [m for m in matched if data.load(m).meta.get("hadronic_model") in (None, hadronic_model)]
             if not matched:
-                raise ConfigError(f"fit.datasets[{i}].name: no dataset matches {name!r}")
+                extra = f" interpreted with fit.hadronic_model = {hadronic_model!r}" if hadronic_model else ""
+                raise ConfigError(f"fit.datasets[{i}].name: no dataset{extra} matches {name!r}")
             out.extend({**spec, "name": m} for m in matched)
         else:
             out.append(spec)
@@ -422,9 +468,123 @@ def _independent(datasets: list, load=None) -> None:
         raise ConfigError(f"fit.datasets: {exc}") from None
 
 
+def _number(where, v):
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        raise ConfigError(f"{where} must be a finite number; got {v!r}")
+    return float(v)
+
+
+def composition_groups(section: dict):
+    """``[fit.composition]`` -> (groups or None, {parameter: default table}); None: the
+    fixed ``source_composition`` (the paper's protons)."""
+    from crknee.fit import composition as comp
+
+    spec = section.get("composition")
+    if spec is None:
+        return None, {}
+    if "source_composition" in section:
+        raise ConfigError("fit: give either source_composition (a fixed composition) or [fit.composition] "
+                          "(groups with abundance parameters), not both")
+    if not isinstance(spec, dict):
+        raise ConfigError(f"fit.composition must be a table; got {spec!r}")
+    _unknown("fit.composition", spec, COMPOSITION_KEYS)
+    groups = spec.get("groups", list(comp.GROUPS))
+    if not isinstance(groups, list) or "H" not in groups or any(g not in comp.GROUPS for g in groups) \
+            or len(set(groups)) != len(groups):
+        raise ConfigError(f"fit.composition.groups must be distinct names from {list(comp.GROUPS)} including 'H'; "
+                          f"got {groups!r}")
+    mode = spec.get("abundances", "prior")
+    if mode not in comp.ABUNDANCE_MODES:
+        raise ConfigError(f"fit.composition.abundances must be one of {comp.ABUNDANCE_MODES}; got {mode!r}")
+    width = _number("fit.composition.prior_width_dex", spec.get("prior_width_dex", comp.ABUNDANCE_PRIOR_WIDTH_DEX))
+    if width <= 0:
+        raise ConfigError(f"fit.composition.prior_width_dex must be > 0; got {width!r}")
+    defaults = {}
+    for g in groups:
+        if g == "H":
+            continue
+        ref = round(comp.reference_log10_abundance(g), 4)
+        span = ABUNDANCE_BOUND_WIDTHS * width if mode == "prior" else ABUNDANCE_FREE_DEX
+        table = {"value": ref, "min": ref - span, "max": ref + span}
+        if mode == "prior":
+            table.update(prior="gaussian", mu=ref, sigma=width)
+        elif mode == "fixed":
+            table["prior"] = "fixed"
+        defaults[comp.abundance_parameter(g)] = table
+    return groups, defaults
+
+
+def energy_scales(section: dict, names: list) -> tuple[dict, dict]:
+    """``[fit.energy_scale.<experiment>]`` tables -> ({experiment: (sigma, dataset names)},
+    {parameter: default table}); ``names``: the datasets of the fit (after glob expansion).
+    An experiment with sigma = 0 has no nuisance."""
+    from fnmatch import fnmatchcase
+
+    from crknee.fit.model import ESCALE_PREFIX
+
+    spec = section.get("energy_scale", {})
+    if not isinstance(spec, dict):
+        raise ConfigError(f"fit.energy_scale must be a table of experiments; got {spec!r}")
+    out, defaults, owner = {}, {}, {}
+    for exp, t in spec.items():
+        where = f"fit.energy_scale.{exp}"
+        if not isinstance(t, dict):
+            raise ConfigError(f"{where} must be a table {{sigma, datasets}}; got {t!r}")
+        _unknown(where, t, ENERGY_SCALE_KEYS)
+        if not exp.isidentifier():
+            raise ConfigError(f"{where}: the experiment's name must be an identifier (it names escale_{exp})")
+        sigma = _number(f"{where}.sigma", t.get("sigma"))
+        if not 0 <= sigma < 1 / ESCALE_BOUND_SIGMA:
+            raise ConfigError(f"{where}.sigma must lie in [0, {1 / ESCALE_BOUND_SIGMA:g}); got {sigma!r}")
+        pats = t.get("datasets")
+        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) for p in pats):
+            raise ConfigError(f"{where}.datasets must be a non-empty list of dataset names or globs; got {pats!r}")
+        mine = [n for n in names if any(fnmatchcase(n, p) for p in pats)]
+        for n in mine:
+            if n in owner:
+                raise ConfigError(f"{where}.datasets: {n!r} already has the energy scale of {owner[n]!r}")
+            if n.startswith("anisotropy/"):
+                raise ConfigError(f"{where}.datasets: {n!r} is an anisotropy table; the energy-scale nuisance "
+                                  "applies to spectra and <ln A>")
+            owner[n] = exp
+        if sigma == 0 or not mine:
+            continue
+        out[exp] = (sigma, tuple(mine))
+        defaults[ESCALE_PREFIX + exp] = {"value": 0.0, "min": -ESCALE_BOUND_SIGMA * sigma,
+                                         "max": ESCALE_BOUND_SIGMA * sigma, "prior": "gaussian", "mu": 0.0,
+                                         "sigma": sigma}
+    return out, defaults
+
+
+def w_prior(section: dict):
+    """``[fit.W_prior]`` -> :class:`crknee.fit.model.WPrior`."""
+    from crknee.fit.model import WPrior
+
+    spec = section.get("W_prior", {})
+    if not isinstance(spec, dict):
+        raise ConfigError(f"fit.W_prior must be a table; got {spec!r}")
+    _unknown("fit.W_prior", spec, W_PRIOR_KEYS)
+    kind = spec.get("kind", "none")
+    if kind not in W_PRIOR_KINDS:
+        raise ConfigError(f"fit.W_prior.kind must be one of {W_PRIOR_KINDS}; got {kind!r}")
+    kw = {k: _number(f"fit.W_prior.{k}", spec[k]) for k in ("log10_min", "log10_max", "mu", "sigma") if k in spec}
+    allowed = {"log-uniform": {"log10_min", "log10_max"}, "log-normal": {"mu", "sigma"}}.get(kind, set())
+    extra = sorted(set(kw) - allowed)
+    if extra:
+        raise ConfigError(f"fit.W_prior.{extra[0]} does not apply to kind = {kind!r}")
+    p = WPrior(kind, **kw)
+    if p.log10_min >= p.log10_max:
+        raise ConfigError(f"fit.W_prior: log10_min ({p.log10_min}) must be < log10_max ({p.log10_max})")
+    if p.sigma <= 0:
+        raise ConfigError(f"fit.W_prior.sigma must be > 0; got {p.sigma!r}")
+    return p
+
+
 def check_section(section: dict, load=None) -> tuple:
     """Validate a ``[fit]`` section without fixed components (also crknee.config's check
-    of ``[fit]``): return its (composition, :class:`FitProblem` fields but the model)."""
+    of ``[fit]``): return its (composition, :class:`FitProblem` fields but the model, and
+    the model's settings)."""
+    from crknee.fit.model import BACKGROUND_CUTOFF, NORMALISATIONS, model_parameters
     from crknee.sources.injection import TABLE_BETA, TABLE_LOG10_RCUT, Composition
 
     if not isinstance(section, dict):
@@ -434,25 +594,76 @@ def check_section(section: dict, load=None) -> tuple:
         composition = Composition.from_mapping(section.get("source_composition", {"H1": 1.0}))
     except CrkneeError as exc:
         raise ConfigError(f"fit.source_composition: {exc}") from None
-    parameters = ParameterSet.from_config(section.get("parameters", {}), PARAMETERS)
-    by_name = {p.name: p for p in parameters.parameters}
-    for pname, (lo, hi) in (("beta", TABLE_BETA[:2]),
-                            ("Rcut_PV", tuple(10.0 ** np.array(TABLE_LOG10_RCUT[:2]) / 1e6))):
-        p = by_name[pname]
-        if p.min < lo or p.max > hi:
-            raise ConfigError(f"fit.parameters.{pname}: [min, max] = [{p.min}, {p.max}] must lie within "
-                              f"[{lo:g}, {hi:g}] (the tabulated injection normalisation)")
-    for pname in ("d_kpc", "age_Myr"):
-        if by_name[pname].min <= 0:
-            raise ConfigError(f"fit.parameters.{pname}.min must be > 0; got {by_name[pname].min!r}")
+    where = section.get("knee_propagation", "halo")
+    if where not in KNEE_PROPAGATION:
+        raise ConfigError(f"fit.knee_propagation must be one of {KNEE_PROPAGATION}; got {where!r}")
+    source = where != "none"
+    hadronic = section.get("hadronic_model")
+    if hadronic is not None and hadronic not in HADRONIC_MODELS:
+        raise ConfigError(f"fit.hadronic_model must be one of {HADRONIC_MODELS}; got {hadronic!r}")
+    groups, defaults = composition_groups(section)
     datasets = section.get("datasets", [])
     if not isinstance(datasets, list) or not datasets:
         raise ConfigError("fit.datasets: give at least one [[fit.datasets]] table")
-    pieces, inactive = [], []
-    datasets = expand_patterns(datasets)
+    datasets = expand_patterns(datasets, hadronic)
     _independent(datasets, load)
+    scales, scale_defaults = energy_scales(section, [s.get("name") for s in datasets if isinstance(s, dict)])
+    declared = section.get("parameters", {})
+    if not isinstance(declared, dict):
+        raise ConfigError(f"fit.parameters must be a table of parameters; got {declared!r}")
+    if not source:
+        # no knee source: its parameters describe no component (so a no-source variant can
+        # be merged onto a [fit] section with a source); the background cutoff is free
+        from crknee.fit.model import SOURCE_PARAMETERS
+
+        ignored = set(SOURCE_PARAMETERS) | set(NORMALISATIONS)
+        declared = {k: v for k, v in declared.items() if k not in ignored and not k.startswith("log10_f")}
+    else:
+        # abundance tables of groups the source does not inject (a protons-only variant)
+        from crknee.fit.composition import abundance_parameter
+
+        kept = {abundance_parameter(g) for g in groups or ()}
+        declared = {k: v for k, v in declared.items() if not k.startswith("log10_f") or k in kept}
+    normalisation = section.get("normalisation")
+    if normalisation is not None and normalisation not in NORMALISATIONS:
+        raise ConfigError(f"fit.normalisation must be one of {list(NORMALISATIONS)}; got {normalisation!r}")
+    if normalisation is None:
+        given = [k for k in NORMALISATIONS if k in declared]
+        if source and len(given) != 1:
+            raise ConfigError(f"fit.normalisation: declare exactly one normalisation of the knee source, "
+                              f"{' or '.join(NORMALISATIONS)}, or name it in fit.normalisation; got {given or 'none'}")
+        normalisation = given[0] if given else "log10_E_erg"
+    declared = {k: v for k, v in declared.items() if k not in NORMALISATIONS or k == normalisation}
+    if source:
+        defaults = {**defaults, **scale_defaults}
+    else:
+        defaults = {**scale_defaults, BACKGROUND_CUTOFF: dict(BACKGROUND_CUTOFF_DEFAULT)}
+    units = model_parameters(source, normalisation, groups if source else None, list(scales))
+    parameters = ParameterSet.from_config({**defaults, **declared}, units)
+    by_name = {p.name: p for p in parameters.parameters}
+    if source:
+        for pname, (lo, hi) in (("beta", TABLE_BETA[:2]),
+                                ("Rcut_PV", tuple(10.0 ** np.array(TABLE_LOG10_RCUT[:2]) / 1e6))):
+            p = by_name[pname]
+            if p.min < lo or p.max > hi:
+                raise ConfigError(f"fit.parameters.{pname}: [min, max] = [{p.min}, {p.max}] must lie within "
+                                  f"[{lo:g}, {hi:g}] (the tabulated injection normalisation)")
+        for pname in ("d_kpc", "age_Myr"):
+            if by_name[pname].min <= 0:
+                raise ConfigError(f"fit.parameters.{pname}.min must be > 0; got {by_name[pname].min!r}")
+    elif by_name[BACKGROUND_CUTOFF].min <= 0:
+        raise ConfigError(f"fit.parameters.{BACKGROUND_CUTOFF}.min must be > 0; got {by_name[BACKGROUND_CUTOFF].min!r}")
+    from crknee.fit.model import ESCALE_PREFIX
+
+    bounds = {}
+    for exp, (sigma, names) in scales.items():
+        p = by_name[ESCALE_PREFIX + exp]
+        if p.min <= -1:
+            raise ConfigError(f"fit.parameters.{p.name}.min must be > -1 (E_true = E_obs / (1 + s)); got {p.min!r}")
+        bounds[exp] = (p.min, p.max, names)
+    pieces, inactive = [], []
     for i, spec in enumerate(datasets):
-        got = pieces_from_dataset(spec, i, load)
+        got = pieces_from_dataset(spec, i, load, hadronic)
         pieces.extend(got)
         if not got:
             inactive.append(f"{spec['name']}: no point in window {list(_window(spec['name'], spec))} GeV")
@@ -471,11 +682,13 @@ def check_section(section: dict, load=None) -> tuple:
         raise ConfigError(f"fit.prior_dominated_ratio must lie in (0, 1]; got {ratio!r}")
     settings = sampler_settings(section.get("sampler", {}))
     field_ = field_alignment(section)
-    where = section.get("knee_propagation", "halo")
-    if where not in KNEE_PROPAGATION:
-        raise ConfigError(f"fit.knee_propagation must be one of {KNEE_PROPAGATION}; got {where!r}")
-    return composition, dict(field=field_, halo=where == "halo", parameters=parameters, pieces=pieces, settings=settings, inactive=inactive,
-                             mock_seed=seed, mock_extra=extra, prior_dominated_ratio=float(ratio))
+    model_kw = dict(groups=groups if source else None, normalisation=normalisation, energy_scales=bounds,
+                    source=source, W_prior=w_prior(section))
+    if not source and model_kw["W_prior"].kind != "none":
+        raise ConfigError("fit.W_prior: there is no knee source (knee_propagation = 'none') to put a prior on")
+    return composition, dict(field=field_, halo=where == "halo", parameters=parameters, pieces=pieces,
+                             settings=settings, inactive=inactive, mock_seed=seed, mock_extra=extra,
+                             prior_dominated_ratio=float(ratio), model_kw=model_kw)
 
 
 def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
@@ -483,6 +696,7 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
     (:class:`crknee.fit.model.FixedComponents`, which carries the background's diffusion)."""
     composition, declared = check_section(section, load)
     halo = declared.pop("halo")
+    model_kw = declared.pop("model_kw")
     if halo and fixed.halo_kpc is not None:
         by_name = {p.name: p for p in declared["parameters"].parameters}
         d, b = by_name["d_kpc"], by_name["b_deg"]
@@ -494,4 +708,8 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
     if halo and fixed.halo_kpc is None:
         raise ConfigError("fit.knee_propagation = 'halo' needs the background's halo height in the fixed components "
                           "(FixedComponents(..., halo_kpc=H), written by crknee reproduce); or set it to 'free'")
-    return FitProblem(model=KneeSourceModel(fixed, composition, declared.pop("field"), halo=halo), **declared)
+    if not model_kw["source"] and fixed.background is None:
+        raise ConfigError("fit.knee_propagation = 'none' needs the background part of the fixed components "
+                          "(FixedComponents.background, written by crknee reproduce)")
+    model = KneeSourceModel(fixed, composition, declared.pop("field"), halo=halo, **model_kw)
+    return FitProblem(model=model, **declared)

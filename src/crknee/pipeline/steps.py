@@ -221,7 +221,8 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     value at 1 PeV).  The fit uses only the flux-weighted sum of the
     dipoles, so every element carries the fixed components' all-particle own dipole
     (:func:`crknee.anisotropy.solution_dipole` + the SNR's, :func:`crknee.anisotropy.combine`;
-    zero where the fixed flux vanishes).
+    zero where the fixed flux vanishes).  The background's own part (fluxes, dipole, its
+    cutoff R_cut) is kept separately for the fit's no-source model (a free background cutoff).
     """
     from crknee.anisotropy import combine, solution_dipole
     from crknee.fit import FixedComponents
@@ -242,6 +243,7 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
         on = E <= E_el
         flux[el] = np.zeros(E.size)
         flux[el][on] = solution.earth(el, E[on] * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
+    background = {el: J.copy() for el, J in flux.items()}  # the no-source model rescales its cutoff
     for sp in snr.composition.species:
         el = nuclide(sp).element
         flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
@@ -250,16 +252,29 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
     d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
     return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion,
-                           solution.model.H.to_value(u.kpc))
+                           solution.model.H.to_value(u.kpc), background=background,
+                           background_dipole=np.where(J_bg[:, None] > 0, d_bg, 0.0),
+                           background_Rcut_GV=solution.model.R_cut.to_value(u.GV))
 
 
-def _prepare_chain(ctx, chain) -> None:
-    """Resume ``chain`` only if it was started with this step's cache key and is intact;
-    else start anew.  A chain that a finished run of the same key recorded and that has
-    changed since is damaged: it is moved aside (crknee.fit.sampler.set_aside); the
-    sampler checks an interrupted chain itself before resuming it."""
+#: Output folders of the knee-source fits (under DIR/chains): the default fit, an evidence
+#: model that differs from it, a [fit_modes] mode.
+DEFAULT_RUN = "knee_mcmc"
+
+
+def _run_folder(kind: str, name: str) -> str:
+    return DEFAULT_RUN if kind == "default" else f"{kind}_{name}"
+
+
+def _prepare_runs(ctx, folders) -> None:
+    """Resume the checkpoints in ``folders`` (``chain.h5``, ``nested.ckpt``) only if they
+    were started with this step's cache key and are intact; else start anew.  A chain that
+    a finished run of the same key recorded and that has changed since is damaged: it is
+    moved aside (crknee.fit.sampler.set_aside); the samplers check an interrupted chain or
+    checkpoint themselves before resuming it (crknee.fit.sampler, crknee.fit.nested)."""
     import h5py
 
+    from crknee.fit.driver import NESTED_CHECKPOINT
     from crknee.fit.sampler import chain_problem, set_aside
     from crknee.io import atomic_write_json, sha256_file
 
@@ -269,53 +284,92 @@ def _prepare_chain(ctx, chain) -> None:
     except (ValueError, KeyError, TypeError):
         started = None
     record = ctx.record("knee_mcmc")
-    recorded = record["artifacts"].get(chain.relative_to(ctx.out).as_posix()) if record and record["key"] == ctx.key else None
-    if chain.is_file() and recorded is not None and sha256_file(chain) != recorded:
-        set_aside(chain, "checksum mismatch with the finished run's record")
-    if chain.is_file() and started == ctx.key:
-        problem = chain_problem(chain)
-        if problem is None:
-            with h5py.File(chain, "r") as f:
-                done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
-            ctx.log.info("knee_mcmc: resuming the chain at step %d", done)
-            return
-        set_aside(chain, problem)
-    elif chain.is_file():
-        chain.unlink()
-        ctx.log.info("knee_mcmc: the inputs changed since %s was started: starting a new chain", chain)
+    for folder in folders:
+        chain, ckpt = folder / "chain.h5", folder / NESTED_CHECKPOINT
+        recorded = (record["artifacts"].get(chain.relative_to(ctx.out).as_posix())
+                    if record and record["key"] == ctx.key else None)
+        if chain.is_file() and recorded is not None and sha256_file(chain) != recorded:
+            set_aside(chain, "checksum mismatch with the finished run's record")
+        if started != ctx.key:
+            for f in (chain, ckpt):
+                if f.is_file():
+                    f.unlink()
+                    ctx.log.info("knee_mcmc: the inputs changed since %s was started: starting a new run", f)
+            continue
+        if chain.is_file():
+            problem = chain_problem(chain)
+            if problem is None:
+                with h5py.File(chain, "r") as f:
+                    done = int(f["mcmc"].attrs["iteration"]) if "mcmc" in f else 0
+                ctx.log.info("knee_mcmc: resuming the chain %s at step %d", chain.relative_to(ctx.out), done)
+            else:
+                set_aside(chain, problem)
+        if ckpt.is_file():
+            ctx.log.info("knee_mcmc: resuming nested sampling from %s", ckpt.relative_to(ctx.out))
     atomic_write_json(marker_file, {"key": ctx.key})
 
 
-def knee_mcmc(ctx) -> StepResult:
-    """The knee-source MCMC (crknee.fit) on background + local SNR; Figs. 4-9.
+def _fit_runs(ctx, section: dict):
+    """(runs, evidence models, reference, {model key: run name}, {mode: run name}): the
+    default fit, the evidence models that differ from it, the [fit_modes]."""
+    from crknee.fit.evidence import mode_section, model_sections, models_from_config
+    from crknee.pipeline.fits import FitRun
 
-    ``DIR/chains/knee_mcmc`` is a complete ``crknee fit`` output folder (chain.h5,
-    posterior.ecsv, fit_summary.json, fit_section.json, fixed_components.h5), so
-    ``crknee plot fit --run DIR/chains/knee_mcmc`` redraws its figures.
+    chains = ctx.out / "chains"
+    runs = [FitRun("default", section, chains / DEFAULT_RUN)]
+    same = json.dumps(section, sort_keys=True)
+    model_run, models, reference = {}, [], None
+    if "evidence" in ctx.config:
+        models, reference = models_from_config(ctx.config["evidence"])
+        for key, sec in model_sections(section, ctx.config["evidence"]).items():
+            if json.dumps(sec, sort_keys=True) == same:
+                model_run[key] = "default"
+            else:
+                runs.append(FitRun(f"evidence {key}", sec, chains / _run_folder("evidence", key)))
+                model_run[key] = f"evidence {key}"
+    mode_run = {}
+    for name, mode in ctx.config.section("fit_modes").items():
+        runs.append(FitRun(f"mode {name}", mode_section(section, mode), chains / _run_folder("mode", name)))
+        mode_run[name] = f"mode {name}"
+    return runs, models, reference, model_run, mode_run
+
+
+def knee_mcmc(ctx) -> StepResult:
+    """The knee-source fits (crknee.fit) on background + local SNR; Figs. 4-9, the
+    evidence table, the paper's mode.
+
+    ``DIR/chains/knee_mcmc`` is a complete ``crknee fit`` output folder (chain.h5 or
+    nested.ckpt, posterior.ecsv, fit_summary.json, fit_section.json,
+    fixed_components.h5), so ``crknee plot fit --run DIR/chains/knee_mcmc`` redraws its
+    figures; so are ``chains/evidence_<key>`` (the evidence models that differ from the
+    default fit) and ``chains/mode_<name>`` (the ``[fit_modes]``).
     """
-    from crknee.fit import fit, problem_from_config
+    from crknee.fit import problem_from_config
     from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces, format_summary, run_samples
+    from crknee.fit.evidence import check_same_data, evidence_table, table_records
     from crknee.fit.predictive import posterior_predictive
     from crknee.fit.schema import sampler_settings
-    from crknee.plots.fit import draw_all
-    from crknee.sources.injection import Composition
+    from crknee.pipeline.fits import run_fits
+    from crknee.plots.fit import corner_figure, draw_all
     from crknee.sources.point import PointSource
     from crknee.validation import fit_energy_top
 
     section = ctx.config.section("fit")
-    if ctx.workers > 1:
-        section.setdefault("sampler", {}).update(pool="process", workers=ctx.workers)
     solution, snr = ctx.state("background"), ctx.state("local_snr")
     phi = _phi(ctx.config["propagation"])
-    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"],
-                             max(FIXED_E_MAX_GEV, fit_energy_top(section)[0]))
-    run_dir = ctx.out / "chains" / "knee_mcmc"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _prepare_chain(ctx, run_dir / "chain.h5")
-    fixed.save(run_dir / FIXED_COMPONENTS_FILE)
-    result = fit(section, fixed, run_dir, progress=ctx.progress, plots=False)
+    runs, models, reference, model_run, mode_run = _fit_runs(ctx, section)
+    top = max([FIXED_E_MAX_GEV] + [fit_energy_top(r.section)[0] for r in runs])
+    fixed = fixed_components(solution, snr, phi, ctx.config["knee_mcmc"]["fixed_points_per_decade"], top)
+    for r in runs:
+        r.folder.mkdir(parents=True, exist_ok=True)
+        fixed.save(r.folder / FIXED_COMPONENTS_FILE)
+    _prepare_runs(ctx, [r.folder for r in runs])
+    results = run_fits(runs, fixed, ctx.workers, ctx.progress, ctx.log)
+    result = results["default"]
+    run_dir = runs[0].folder
+    for name, res in results.items():
+        ctx.log.info("knee_mcmc fit (%s):\n%s", name, format_summary(res))
 
-    ctx.log.info("knee_mcmc fit:\n%s", format_summary(result))
     problem = problem_from_config(section, fixed)
     samples, logp = run_samples(run_dir, problem)
     names = problem.parameters.free_names
@@ -323,8 +377,9 @@ def knee_mcmc(ctx) -> StepResult:
                        ctx.out / "figures")
     best = dict(zip(problem.parameters.names, problem.parameters.full(samples[int(np.argmax(logp))])[0]))
     knee = PointSource("knee source (MAP)", best["l_deg"], best["b_deg"], best["d_kpc"], best["age_Myr"],
-                       best["beta"], best["Rcut_PV"] * 1e6, energy_erg=10.0 ** best["log10_E_erg"],
-                       composition=Composition.from_mapping(section.get("source_composition", {"H1": 1.0})),
+                       best["beta"], best["Rcut_PV"] * 1e6, energy_erg=_energy_erg(problem, best),
+                       composition=problem.model.composition_at(problem.parameters.full(
+                           np.array([[best[n] for n in problem.parameters.free_names]]))[0]),
                        diffusion=solution.diffusion, halo_kpc=problem.model.halo_kpc)
     dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
     figures += dipole_figures
@@ -332,28 +387,100 @@ def knee_mcmc(ctx) -> StepResult:
                                       seed=sampler_settings(section.get("sampler", {})).seed)
     figures.append(atomic_write_table(predictive, ctx.path("tables", "knee_predictive.ecsv")))
 
-    post = result["posterior"]
-    triple = {n: [post[n]["p16"], post[n]["median"], post[n]["p84"]] for n in post}
-    summary = {
-        "posterior": {"l_deg": triple["l_deg"], "d_kpc": triple["d_kpc"], "age_Myr": triple["age_Myr"],
-                      "Rcut_PV": triple["Rcut_PV"]},
-        "all_parameters": triple, "map": {k: float(v) for k, v in best.items()},
-        "converged": result["converged"], "method": result["method"], "n_steps": result["iterations"],
-        "n_walkers": result.get("nwalkers"), "n_tau": sampler_settings(section.get("sampler", {})).n_tau,
-        "tau": result.get("tau", {}), "evidence": result.get("evidence"),
-        "prior_dominated": result["prior_dominated"], "at_prior_edge": result["at_prior_edge"],
-        "active": result["active_constraints"], "checks": result["checks"],
-        "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
-        "evaluations_per_s": result["evaluations_per_s"],
-        "anisotropy_quality": {"field": quality.meta["field"],
-                               "rows": [{c: (v.item() if hasattr(v, "item") else v) for c, v in zip(quality.colnames, r)}
-                                        for r in quality]},
-    }
+    evidence = None
+    if models:
+        problems = {k: problem_from_config(next(r.section for r in runs if r.name == model_run[k]), fixed)
+                    for k in model_run}
+        check_same_data(problems)
+        table = evidence_table({k: results[model_run[k]] for k in model_run}, models, reference)
+        figures.append(atomic_write_table(table, ctx.path("tables", "knee_evidence.ecsv")))
+        evidence = {"reference": reference, "rows": table_records(table),
+                    "folders": {k: f"chains/{runs[[r.name for r in runs].index(model_run[k])].folder.name}"
+                                for k in model_run}}
+    modes = {}
+    for name, run_name in mode_run.items():
+        r = next(r for r in runs if r.name == run_name)
+        mode_problem = problem_from_config(r.section, fixed)
+        m_samples, _ = run_samples(r.folder, mode_problem)
+        figures += corner_figure(m_samples, mode_problem.parameters, ctx.path("figures", f"fig07_corner_{name}_mode.png"))
+        modes[name] = {**_fit_record(results[run_name], mode_problem, m_samples),
+                       "label": ctx.config["fit_modes"][name].get("label", name), "folder": f"chains/{r.folder.name}"}
+
+    summary = {**_fit_record(result, problem, samples),
+               "map": {k: float(v) for k, v in best.items()},
+               "active": result["active_constraints"], "checks": result["checks"],
+               "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
+               "anisotropy_quality": {"field": quality.meta["field"],
+                                      "rows": [{c: (v.item() if hasattr(v, "item") else v)
+                                                for c, v in zip(quality.colnames, r)} for r in quality]},
+               "evidence": evidence, "modes": modes}
     table = QTable.read(run_dir / "posterior.ecsv", format="ascii.ecsv")
-    artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures,
-                 *sorted(p for p in run_dir.iterdir() if p.is_file() and not p.name.startswith("."))]
+    artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures]
+    for r in runs:
+        artifacts += sorted(p for p in r.folder.iterdir() if p.is_file() and not p.name.startswith("."))
     samples_lb = {"l_deg": samples[:, names.index("l_deg")], "d_kpc": samples[:, names.index("d_kpc")]}
     return StepResult(summary, artifacts, state={"samples": samples_lb})
+
+
+def _energy_erg(problem, best: dict) -> float:
+    """The injected energy W [erg] at the MAP: the fit model's derived W when it has one
+    (log10_J1PeV parametrisation), else 10**log10_E_erg."""
+    derived = getattr(problem.model, "derived", None)
+    if derived is not None:
+        values = problem.parameters.full(np.array([[best[n] for n in problem.parameters.free_names]]))
+        return float(np.asarray(derived(values)["W_erg"])[0])
+    return 10.0 ** best["log10_E_erg"]
+
+
+def _quantiles(x) -> list:
+    return [float(v) for v in np.percentile(np.asarray(x, dtype=float), [16.0, 50.0, 84.0])]
+
+
+def _composition(problem, values) -> dict:
+    """The knee source's abundances at equal rigidity relative to protons, [p16, p50, p84]
+    per group: 10**log10_f<group> of the fit's source groups (crknee.fit.composition; H
+    is the reference, 1), else the fixed ``source_composition``."""
+    from crknee.fit.composition import abundance_parameter
+
+    groups, names = getattr(problem.model, "group_names", None), problem.parameters.names
+    if groups:
+        return {g: [1.0, 1.0, 1.0] if g == "H" else _quantiles(10.0 ** values[:, names.index(abundance_parameter(g))])
+                for g in groups}
+    return {k: [float(v)] * 3 for k, v in dict(problem.model.composition.abundances).items()}
+
+
+def _fit_record(result: dict, problem, samples) -> dict:
+    """What the report and summary.json give of one fit: the posterior as [p16, p50, p84]
+    per parameter, W [erg] (derived or 10**log10_E_erg), the source composition, the
+    flags, and the sampler with its diagnostics."""
+    post = result["posterior"]
+    triple = {n: [post[n]["p16"], post[n]["median"], post[n]["p84"]] for n in post}
+    values = problem.parameters.full(samples)
+    derived = getattr(problem.model, "derived", None)
+    extra = derived(values) if derived is not None else {}
+    names = problem.parameters.names
+    w = (_quantiles(extra["W_erg"]) if "W_erg" in extra else
+         _quantiles(10.0 ** values[:, names.index("log10_E_erg")]) if "log10_E_erg" in names else None)
+    composition = _composition(problem, values)
+    method = result["method"]
+    if method == "dynesty":
+        ev = result["evidence"]
+        diagnostics = {"log_z": ev["log_z"], "log_z_err": ev["log_z_err"], "n_effective": ev["n_effective"],
+                       "nlive": result["nlive"], "dlogz": result["dlogz"], "iterations": result["iterations"],
+                       "likelihood_calls": result["log_prob_evaluations"]}
+    else:
+        diagnostics = {"n_steps": result["iterations"], "n_walkers": result["nwalkers"], "tau": result["tau"],
+                       "n_tau_reached": result["n_tau_reached"], "n_tau_required": result["n_tau_required"],
+                       "acceptance_fraction": result["acceptance_fraction"],
+                       "log_prob_evaluations": result["log_prob_evaluations"]}
+    return {"posterior": {k: triple[k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV") if k in triple},
+            "all_parameters": triple, "W_erg": w, "composition": composition,
+            "converged": bool(result["converged"]), "method": method,
+            "sampler": {"method": "dynesty nested sampling" if method == "dynesty" else "emcee MCMC", **diagnostics},
+            "n_steps": result["iterations"], "n_walkers": result.get("nwalkers"), "tau": result.get("tau", {}),
+            "n_tau": result.get("n_tau_required"), "evaluations_per_s": result["evaluations_per_s"],
+            "prior_dominated": result["prior_dominated"], "at_prior_edge": result["at_prior_edge"],
+            "wall_s": result["wall_s"]}
 
 
 def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
@@ -400,9 +527,8 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
 
 
 def _replace_field(model, field):
-    from crknee.fit.model import KneeSourceModel
-
-    return KneeSourceModel(model.fixed, model.composition, field, halo=model.halo_kpc is not None)
+    """The fit's model with another field alignment (groups, normalisation and energy scales kept)."""
+    return model.with_field(field)
 
 
 def candidates(ctx) -> StepResult:
@@ -415,7 +541,7 @@ def candidates(ctx) -> StepResult:
     binaries = cat.load_binaries(section["catalogs"])
     region = cat.HPDRegion(samples["l_deg"] * u.deg, samples["d_kpc"] * u.kpc, convention=section["convention"])
     result = cat.find_candidates(region, binaries, max_b=section["b_max_deg"] * u.deg)
-    result.meta["posterior"] = "crknee reproduce: the knee_mcmc chain (chains/knee_mcmc/chain.h5)"
+    result.meta["posterior"] = "crknee reproduce: the default knee-source posterior (chains/knee_mcmc)"
     inside1, inside2 = cat.inside(result, region, 1), cat.inside(result, region, 2)
     artifacts = [atomic_write_table(result, ctx.path("tables", "candidates.ecsv"))]
     artifacts += plot_xrb_map(result, region, cat.microquasar_positions(binaries), ctx.path("figures", "fig10_xrb_map.png"))
@@ -465,7 +591,8 @@ STEPS = [
          modules=("crknee.sources", "crknee.data"), encode=states.encode_point_source, decode=_decode_local_snr),
     Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
          modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
-    Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit"), needs=("background", "local_snr"),
+    Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit", "fit_modes", "evidence"),
+         needs=("background", "local_snr"),
          modules=("crknee.fit", "crknee.anisotropy", "crknee.sources", "crknee.plots.fit", "crknee.plots.anisotropy",
                   "crknee.data")),
     Step("candidates", candidates, sections=("candidates",), needs=("knee_mcmc",),

@@ -14,6 +14,29 @@ _NUM_OR_NULL = {"type": ["number", "null"]}
 _INT_OR_NULL = {"type": ["integer", "null"]}
 _TRIPLE = {"type": "array", "items": _NUM, "minItems": 3, "maxItems": 3}
 
+#: The sampler of a posterior and its diagnostics (emcee: n_steps, tau, n_tau_reached,
+#: acceptance_fraction, ...; dynesty: log_z, log_z_err, n_effective, nlive, ...).
+_SAMPLER = {"type": "object", "required": ["method"], "properties": {"method": {"type": "string"}}}
+#: One row of the evidence table (crknee.fit.evidence.evidence_table).
+_EVIDENCE_ROW = {
+    "type": "object",
+    "required": ["model", "label", "ln_Z", "ln_Z_err", "ln_B", "ln_B_err", "jeffreys", "n_params", "n_calls",
+                 "converged"],
+    "properties": {"model": {"type": "string"}, "label": {"type": "string"}, "ln_Z": _NUM, "ln_Z_err": _NUM,
+                   "ln_B": _NUM, "ln_B_err": _NUM, "jeffreys": {"type": "string"}, "n_params": {"type": "integer"},
+                   "n_calls": {"type": "integer"}, "converged": {"type": "boolean"}},
+}
+#: A [fit_modes] fit (the paper's mode): its posterior, sampler and flags.
+_MODE = {
+    "type": "object",
+    "required": ["label", "l_deg", "d_kpc", "age_Myr", "Rcut_PV", "converged", "sampler", "at_prior_edge"],
+    "additionalProperties": False,
+    "properties": {"label": {"type": "string"}, "l_deg": _TRIPLE, "d_kpc": _TRIPLE, "age_Myr": _TRIPLE,
+                   "Rcut_PV": _TRIPLE, "W_erg": _TRIPLE, "converged": {"type": "boolean"}, "sampler": _SAMPLER,
+                   "at_prior_edge": {"type": "object", "additionalProperties": {"type": "string"}},
+                   "prior_dominated": {"type": "array", "items": {"type": "string"}}},
+}
+
 #: JSON Schema of summary.json.
 SUMMARY_SCHEMA = {
     "type": "object",
@@ -67,6 +90,15 @@ SUMMARY_SCHEMA = {
                 "age_Myr": _TRIPLE,
                 "Rcut_PV": _TRIPLE,
                 "converged": {"type": "boolean"},
+                # issue 17: the sampler and its diagnostics, W [erg] (derived), the source's
+                # composition, prior-edge flags, the evidence table, the paper's mode
+                "sampler": _SAMPLER,
+                "W_erg": _TRIPLE,
+                "composition": {"type": "object", "additionalProperties": _TRIPLE},
+                "at_prior_edge": {"type": "object", "additionalProperties": {"type": "string"}},
+                "prior_dominated": {"type": "array", "items": {"type": "string"}},
+                "evidence": {"type": "array", "items": _EVIDENCE_ROW},
+                "paper_mode": _MODE,
             },
         },
         "candidates": {"type": "array", "items": {"type": "string"}},
@@ -163,14 +195,32 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
             }
             for name, src in gamma["sources"].items()
         },
-        "knee_source": {
-            **{k: knee["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
-            "converged": bool(knee["converged"]),
-        },
+        "knee_source": _knee_source(knee),
         "candidates": list(candidates["within_1sigma"]),
         "anisotropy": _anisotropy(knee["anisotropy_quality"]),
         "timings_s": dict(timings),
     }
+
+
+def _fit_keys(fit: dict) -> dict:
+    """The keys of one knee-source fit (the default, or a [fit_modes] mode)."""
+    return {**{k: fit["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
+            "converged": bool(fit["converged"]), "sampler": fit["sampler"],
+            **({"W_erg": fit["W_erg"]} if fit.get("W_erg") is not None else {}),
+            "at_prior_edge": dict(fit["at_prior_edge"]), "prior_dominated": list(fit["prior_dominated"])}
+
+
+def _knee_source(knee: dict) -> dict:
+    """summary.json ``knee_source``: the default posterior with its sampler, W, composition
+    and flags; the evidence table (when [evidence] is configured); the paper's mode (when
+    [fit_modes.paper] is)."""
+    out = {**_fit_keys(knee), "composition": knee["composition"]}
+    if knee.get("evidence"):
+        out["evidence"] = knee["evidence"]["rows"]
+    paper_mode = knee.get("modes", {}).get("paper")
+    if paper_mode is not None:
+        out["paper_mode"] = {"label": paper_mode["label"], **_fit_keys(paper_mode)}
+    return out
 
 
 def _anisotropy(quality: dict) -> dict:

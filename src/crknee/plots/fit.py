@@ -21,7 +21,14 @@ E_CURVE_GEV = (1e3, 3e9)
 SPECIES_FIGURES = (("H", "fig06_protons", "protons"), ("He", "fig08_helium", "helium"),
                    ("all", "fig09_allparticle", "all particles"))
 _LABELS = {"l_deg": "l [deg]", "b_deg": "b [deg]", "d_kpc": "d [kpc]", "age_Myr": "t [Myr]",
-           "Rcut_PV": r"$R_{cut}$ [PV]", "beta": r"$\beta$", "log10_E_erg": r"log$_{10}$ W [erg]"}
+           "Rcut_PV": r"$R_{cut}$ [PV]", "beta": r"$\beta$", "log10_E_erg": r"log$_{10}$ W [erg]",
+           "log10_J1PeV": r"log$_{10}$ J(1 PeV)", "log10_fHe": r"log$_{10}$ f$_{He}$", "log10_fCNO": r"log$_{10}$ f$_{CNO}$",
+           "log10_fNeSi": r"log$_{10}$ f$_{NeSi}$", "log10_fFe": r"log$_{10}$ f$_{Fe}$", "escale_LHAASO": r"s$_{LHAASO}$",
+           "Rcut_bg_PV": r"$R_{cut,bg}$ [PV]"}
+
+
+#: Largest side of the corner plot [inches].
+CORNER_SIZE_IN = 12.0
 
 
 def corner_figure(samples, parameters, path, truth=None):
@@ -49,8 +56,15 @@ def corner_figure(samples, parameters, path, truth=None):
             label = f"{label} (mod {p.period:g})"
         labels.append(label)
     bins = int(np.clip(np.sqrt(len(samples)) / 4.0, 8, 20))
-    fig = corner.corner(samples, labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True, title_fmt=".3g",
-                        truths=None if truth is None else list(truth), bins=bins, quiet=True)
+    # at most CORNER_SIZE_IN inches across (corner's default, 2 in per parameter, makes a
+    # 22-inch page for 11 parameters; corner rasterises the sample points)
+    import matplotlib.pyplot as plt
+
+    size = min(2.0 * samples.shape[1], CORNER_SIZE_IN)
+    fig = corner.corner(samples, fig=plt.figure(figsize=(size, size)), labels=labels, quantiles=[0.16, 0.5, 0.84],
+                        show_titles=True, title_fmt=".3g", truths=None if truth is None else list(truth), bins=bins,
+                        quiet=True, label_kwargs={"fontsize": 8},
+                        title_kwargs={"fontsize": 7})
     return save(fig, path, formats=("png", "pdf"))
 
 
@@ -134,13 +148,40 @@ def anisotropy_figure(model, parameters, pieces, samples, logp, path, curves=Non
     return save(fig, path, formats=("png", "pdf"))
 
 
+def composition_figures(model, parameters, pieces, samples, logp, folder) -> list[Path]:
+    """Figs. 8 (helium), 9 (all particles) and <ln A> as fits of a multi-species source
+    (crknee.plots.composition): 68/95 % posterior bands of the total, the fixed components
+    and the knee source, the data on the MAP's fitted energy scale."""
+    from crknee.fit.model import posterior_bands
+    from crknee.plots.composition import lnA_fit_figure, points_for, spectrum_fit_figure
+
+    E = _grid(model)
+    keys = [f"{part}:{k}" for k in ("He", "all") for part in ("total", "fixed", "source")] + ["lnA"]
+    bands = posterior_bands(model, parameters, samples, E, keys)
+    best = parameters.full(samples[int(np.argmax(logp))][None])[0]
+    written = []
+    for key, stem, title in (("He", "fig08_helium", "helium"), ("all", "fig09_allparticle", "all particles")):
+        fig = spectrum_fit_figure(E, bands, points_for(model, pieces, best, key), key,
+                                  f"{title}: fixed components + fitted knee source")
+        written += save(fig, folder / f"{stem}.png", formats=("png", "pdf"))
+    fig = lnA_fit_figure(E, bands, points_for(model, pieces, best, "lnA"), "<ln A>: fixed components + fitted knee source")
+    written += save(fig, folder / "fig_lnA.png", formats=("png", "pdf"))
+    return written
+
+
 def draw_all(model, parameters, pieces, samples, logp, folder) -> list[Path]:
-    """Every fit figure into ``folder``; returns the written paths."""
+    """Every fit figure into ``folder``; returns the written paths.  With source groups
+    (a multi-species knee source) Figs. 8-9 and <ln A> are :func:`composition_figures`."""
     folder = Path(folder)
     written = corner_figure(samples, parameters, folder / "fig07_corner.png")
     curves = _curves(model, parameters, samples, logp)  # evaluated once for all four figures
+    groups = getattr(model, "group_names", None)
     for species, stem, title in SPECIES_FIGURES:
+        if groups and species != "H":
+            continue
         written += spectrum_figure(model, parameters, pieces, samples, logp, species, folder / f"{stem}.png",
                                    f"{title}: fixed components + fitted knee source", curves)
+    if groups:
+        written += composition_figures(model, parameters, pieces, samples, logp, folder)
     written += anisotropy_figure(model, parameters, pieces, samples, logp, folder / "fit_anisotropy.png", curves)
     return written

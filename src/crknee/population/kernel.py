@@ -22,6 +22,10 @@ for sources at horizontal offset (x, y) and height z:
   difference G_c(a) - G_c(a - tau) of the erfc image sums of greens (mode="continuous";
   G_c(a) alone while the source is active).
 
+The per-source kernels (theta by images or modes, the continuous erfc image sum) live in
+:mod:`crknee.sources.slab_kernel`, with the knee source's batch kernel: one module owns
+the compiled halo Green's function.
+
 Per (source, energy, species) the flux is J = exp(ln q0 + ln pref - beta ln R - R/Rcut) G
 (pref = FLUX_PER_DENSITY v dR/dE f_s, crknee.sources.point) and its dipole numerator is
 J * 3 D grad G / (c G) (crknee.anisotropy, Fick's law).  Floats: kpc, Myr, kpc^2/Myr, GV.
@@ -31,91 +35,15 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 
 from crknee.constants import C_KPC_MYR
-from crknee.sources.greens import IMAGE_CUT
+from crknee.sources.slab_kernel import MODE_SWITCH
+from crknee.sources.slab_kernel import continuous_point as _continuous
+from crknee.sources.slab_kernel import mode_factors_point as mode_factors
+from crknee.sources.slab_kernel import theta_images as _theta_images
+from crknee.sources.slab_kernel import theta_modes as _theta_modes
 
-#: D t / H^2 above which theta is summed over slab eigenmodes instead of images.
-MODE_SWITCH = 0.25
-#: Modes per parity precomputed per source (enough for D t / H^2 >= MODE_SWITCH).
-N_MODES = 6
-_MODE_EXP_CUT = 45.0
-_IMAGE_EXP_CUT = 50.0
-_SQRT_PI = math.sqrt(math.pi)
-
-
-@numba.njit(cache=True, fastmath=False)
-def _theta_images(z, Dt, H):
-    """(theta, d theta/dz_obs) by images: see the module docstring.  Images more than
-    _IMAGE_EXP_CUT e-folds below the nearest one (n = 0, |z| < H) are not evaluated."""
-    four_dt = 4.0 * Dt
-    norm = 1.0 / math.sqrt(math.pi * four_dt)
-    N = int((IMAGE_CUT * math.sqrt(2.0 * Dt) + abs(z)) / (2.0 * H)) + 1
-    th = 0.0
-    dth = 0.0
-    for n in range(-N, N + 1):
-        sign = -1.0 if n % 2 else 1.0
-        zn = 2.0 * n * H + sign * z
-        arg = zn * zn / four_dt
-        if arg < _IMAGE_EXP_CUT + z * z / four_dt:
-            e = sign * math.exp(-arg)
-            th += e
-            dth += e * zn
-    return th * norm, dth * norm * 2.0 / four_dt
-
-
-@numba.njit(cache=True, fastmath=False)
-def _theta_modes(cosm, sinm, Dt, H):
-    """(theta, d theta/dz_obs) by slab eigenmodes; cosm[m] = cos(k_m z), sinm[m] = sin(q_m z).
-    exp(-k_m^2 D t) = u^((2m+1)^2) and exp(-q_m^2 D t) = u^(4 (m+1)^2), u = exp(-k_0^2 D t),
-    by repeated multiplication (one exp per call); terms below exp(-45) are dropped."""
-    k0 = 0.5 * math.pi / H
-    a0 = k0 * k0 * Dt
-    u = math.exp(-a0)
-    u4 = u * u
-    u4 = u4 * u4
-    u8 = u4 * u4
-    c, c_step = u, u8                 # u^((2m+1)^2): exponents 1, 9, 25, ... (steps 8, 16, 24, ...)
-    q, q_step = u4, u8 * u4           # u^(4(m+1)^2): exponents 4, 16, 36, ... (steps 12, 20, 28, ...)
-    th = 0.0
-    dth = 0.0
-    for m in range(cosm.shape[0]):
-        if (2 * m + 1) * (2 * m + 1) * a0 < _MODE_EXP_CUT:
-            th += cosm[m] * c
-        if 4 * (m + 1) * (m + 1) * a0 < _MODE_EXP_CUT:
-            dth += 2 * (m + 1) * k0 * sinm[m] * q
-        else:
-            break
-        c *= c_step
-        c_step *= u8
-        q *= q_step
-        q_step *= u8
-    return th / H, dth / H
-
-
-@numba.njit(cache=True, fastmath=False)
-def _continuous(x, y, z, t, D, H):
-    """(G_c, dG_c/dx, dG_c/dy, dG_c/dz) at the observer of a source injecting 1 particle
-    per Myr for the last t Myr (erfc image sum, greens.continuous_density / _gradient)."""
-    a = math.sqrt(4.0 * D * t)
-    rho2 = x * x + y * y
-    N = int((IMAGE_CUT * math.sqrt(2.0 * D * t) + abs(z)) / (2.0 * H)) + 1
-    G = 0.0
-    gr = 0.0   # sum of sign * G'(r_n) / r_n
-    gz = 0.0
-    c = 1.0 / (4.0 * math.pi * D)
-    for n in range(-N, N + 1):
-        sign = -1.0 if n % 2 else 1.0
-        zn = 2.0 * n * H + sign * z
-        r = math.sqrt(rho2 + zn * zn)
-        u = r / a
-        ec = math.erfc(u)
-        G += sign * ec * c / r
-        dG = -(ec / r + 2.0 / _SQRT_PI * math.exp(-u * u) / a) * c / r
-        gr += sign * dG / r
-        gz += sign * dG / r * (-zn)
-    return G, -x * gr, -y * gr, gz
+__all__ = ["accumulate", "mode_factors"]
 
 
 @numba.njit(cache=True, fastmath=False)
@@ -138,8 +66,7 @@ def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
     for k in range(K):
         nmax = 0
         for s in range(S):
-            if counts[s, k] > nmax:
-                nmax = counts[s, k]
+            nmax = max(nmax, counts[s, k])
         for i in range(nmax):
             buf[i] = 0.0
         for s in range(S):
@@ -192,10 +119,3 @@ def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
             if buf[i] > jmax_all[k]:
                 jmax_all[k] = buf[i]
                 imax_all[k] = i
-
-
-def mode_factors(z_kpc, H_kpc):
-    """(cos(k_m z), sin(q_m z)) per source, shape (N, N_MODES) (module docstring)."""
-    m = np.arange(N_MODES)
-    z = np.asarray(z_kpc, dtype=float)[:, None]
-    return (np.cos((m + 0.5) * np.pi / H_kpc * z), np.sin((m + 1.0) * np.pi / H_kpc * z))

@@ -105,7 +105,7 @@ class Composition:
     abundances: tuple[tuple[str, float], ...]
 
     @classmethod
-    def from_mapping(cls, mapping) -> "Composition":
+    def from_mapping(cls, mapping) -> Composition:
         items = []
         for name, f in mapping.items():
             nuc = nuclide(name)
@@ -235,3 +235,60 @@ def energy_integral_fast(beta, Rcut_GV, composition: Composition = PROTONS) -> n
     if np.any(out_r):
         raise InputError(f"Rcut outside the tabulated range 1..1e11 GV: {10.0 ** lr[out_r].flat[0]!r}")
     return np.exp(energy_table(composition).ev(b.ravel(), lr.ravel())).reshape(b.shape)
+
+
+#: Charge ranges (Z_min, Z_max) of the Peters-cycle groups of the knee source (the five
+#: mass groups of air-shower analyses, e.g. Hörandel 2003, APh 19, 193; KASCADE:
+#: Antoni et al. 2005, APh 24, 1): every group cuts off at the same rigidity (Peters 1961,
+#: Nuovo Cim. 22, 800).  NeSi holds Ne..Si and S; Fe the iron group (Z 17-28).
+PETERS_GROUPS = {"H": (1, 1), "He": (2, 2), "CNO": (3, 9), "NeSi": (10, 16), "Fe": (17, 28)}
+
+
+def element_groups(composition: Composition) -> dict[str, tuple[str, ...]]:
+    """One group per element of ``composition``: {element symbol: nuclides}, in order."""
+    out: dict[str, list[str]] = {}
+    for name in composition.species:
+        out.setdefault(nuclide(name).element, []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def peters_groups(composition: Composition) -> dict[str, tuple[str, ...]]:
+    """The Peters-cycle groups (:data:`PETERS_GROUPS`) that have members in ``composition``;
+    InputError naming a nuclide outside every group (Z > 28)."""
+    out = {}
+    for group, (lo, hi) in PETERS_GROUPS.items():
+        members = tuple(s for s in composition.species if lo <= nuclide(s).Z <= hi)
+        if members:
+            out[group] = members
+    grouped = {s for m in out.values() for s in m}
+    missing = [s for s in composition.species if s not in grouped]
+    if missing:
+        raise InputError(f"nuclides {missing} lie outside the Peters groups {PETERS_GROUPS}")
+    return out
+
+
+def resolve_groups(groups, composition: Composition) -> dict[str, tuple[str, ...]]:
+    """Groups of a knee source: None (per element), "peters" or a mapping name -> nuclides
+    (each nuclide of ``composition`` in exactly one group); InputError otherwise."""
+    if groups is None:
+        return element_groups(composition)
+    if isinstance(groups, str):
+        if groups != "peters":
+            raise InputError(f"groups must be None, 'peters' or a mapping; got {groups!r}")
+        return peters_groups(composition)
+    out = {str(g): tuple(nuclide(n).name for n in ([members] if isinstance(members, str) else members))
+           for g, members in groups.items()}
+    seen = [n for m in out.values() for n in m]
+    extra = sorted(set(seen) - set(composition.species))
+    dup = sorted({n for n in seen if seen.count(n) > 1})
+    missing = [s for s in composition.species if s not in seen]
+    if extra or dup or missing or not out:
+        raise InputError(f"groups {dict(groups)!r} must hold each nuclide of {composition.species} exactly once "
+                         f"(not in the composition: {extra}, twice: {dup}, missing: {missing})")
+    return out
+
+
+@lru_cache(maxsize=32)
+def group_composition(composition: Composition, members: tuple[str, ...]) -> Composition:
+    """The part of ``composition`` made of nuclides ``members`` (same abundances)."""
+    return Composition(tuple((n, f) for n, f in composition.abundances if n in members))

@@ -1,29 +1,33 @@
-"""Vectorised knee-source model for the MCMC (paper Sec. 3: the single burst source).
+"""Vectorised knee-source model for the samplers (paper Sec. 3, beyond it: halo, continuous
+injection, composition groups).
 
-One call evaluates a batch of parameter sets (walkers) at once: the flux at the Sun of
-the species asked for on one energy grid and, on a second grid, the source's all-particle
-flux and its own dipole vectors (to be combined with the background by
+One call evaluates a batch of parameter sets (walkers, live points) at once: the flux at
+the Sun of the species asked for on one energy grid and, on a second grid, the source's
+all-particle flux and its own dipole vectors (to be combined with the background by
 :func:`crknee.anisotropy.combine`).  The physics is that of
-:class:`crknee.sources.point.PointSource` in burst mode and free space (paper eq. 5-6):
+:class:`crknee.sources.point.PointSource` (paper eq. 5-6): in free space and burst mode
 
-    J_i(E) = q0 f_i (R/R0)^-beta exp(-R/Rcut) (4 pi D t)^-3/2 exp(-d^2 / (4 D t))
+    J_i(E) = q0 f_i w_g(i) (R/R0)^-beta exp(-R/Rcut) (4 pi D t)^-3/2 exp(-d^2 / (4 D t))
              * FLUX_PER_DENSITY * v/c * dR/dE,          delta = 3 d / (2 c t) * u_source
 
+(w_g the per-set weight of species i's group, a Peters cycle: one R_cut for all),
 evaluated as a single exponential of a sum of precomputed per-energy terms (one BLAS
 matrix product per block of parameter sets, :class:`_Grid`); q0 comes from the tabulated
 energy integral (:func:`crknee.sources.injection.energy_integral_fast`, 1e-7 accurate).
-Fluxes below :data:`FLUX_FLOOR` are returned as 0.  The test suite checks it against
-PointSource to 1e-6.  Speed (benchmarks/bench_anisotropy.py): ~2e5 parameter sets/s for
-the all-particle flux and dipole on 184 energies and 10 species, one core.
+Fluxes below :data:`FLUX_FLOOR` are returned as 0.
 
-``halo_kpc=H``: the same source in the background's halo (free escape at |z| = H), each
-(species, energy) and block of sets summed by images or slab eigenmodes, whichever needs
-fewer exponentials for :data:`crknee.sources.greens.TOLERANCE` (:meth:`_Grid.halo`);
-~5e4 sets/s on the same workload (benchmarks/bench_sources.py), ~125x the image sums alone.
+``halo_kpc=H``: the same source in the background's halo (free escape at |z| = H): the
+compiled kernel :func:`crknee.sources.slab_kernel.accumulate_rows` (images or slab
+eigenmodes per point, exact to greens.TOLERANCE).  ``injection="continuous"``: constant
+rate over ``duration_Myr`` after switch-on t ago (closed form in free space, quadrature
+in emission age of the exact burst in the halo).  Tests: PointSource to 1e-9..1e-10
+(tests/test_sources_knee_model.py, test_sources_halo.py); speeds in docs/sources.md
+(benchmarks/bench_sources.py, bench_anisotropy.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,8 +35,16 @@ from crknee.anisotropy import unit_vector
 from crknee.constants import C_KPC_MYR, GEV_PER_ERG
 from crknee.errors import InputError
 from crknee.kinematics import nuclide
-from crknee.sources import greens
-from crknee.sources.injection import R0_GV, Composition, check_spectrum, energy_integral_fast, galprop_composition
+from crknee.sources import greens, slab_kernel
+from crknee.sources.injection import (
+    R0_GV,
+    Composition,
+    check_spectrum,
+    energy_integral_fast,
+    galprop_composition,
+    group_composition,
+    resolve_groups,
+)
 from crknee.sources.point import FLUX_PER_DENSITY, VALIDITY_FACTOR, rigidity_and_speed
 from crknee.transport import Diffusion
 
@@ -68,14 +80,6 @@ FLUX_FLOOR = 1e-290
 #: (CHUNK x species x energies) stays in the core's cache (~1 MB for 10 species x 184
 #: energies), so each element is written and read back from cache, not main memory.
 CHUNK = 64
-#: Parameter sets per block of the finite-halo evaluation (:meth:`_Grid.halo`): the sets
-#: are sorted by age so that a block's ages, hence its term counts, are close.
-HALO_CHUNK = 1024
-#: A block of sets whose common plan would need more exponentials than this per
-#: (species, energy) is halved (ages too far apart); one set never needs more than ~6.
-MAX_TERMS = 8
-
-
 class _Grid:
     """Per-(species, energy) constants of the exponent, shape (S, N).
 
@@ -100,18 +104,23 @@ class _Grid:
         shape = (len(rows), E.size)
         self.lnR, self.R, self.quarter_invD, self.const, self.log_pref, self.D = (
             np.array(x).reshape(shape) for x in zip(*rows))
+        self.species = tuple(species)
+        self.lnD4pi = np.log(4.0 * np.pi * self.D)
         self.D_max = self.D.max(axis=0) if rows else np.full(E.shape, -np.inf)
         # rows of the exponent's coefficient matrix, in the order of _Grid.flux's columns
         self._coef = np.stack([self.const.ravel(), np.ones(self.const.size), -self.lnR.ravel(), -self.R.ravel(),
                                -self.quarter_invD.ravel()])
 
-    def flux(self, ln_q0, beta, inv_Rcut, t, d):
-        """(W, N) summed over species; parameters of shape (W,)."""
+    def flux(self, ln_q0, beta, inv_Rcut, t, d, w=None, member=None):
+        """(W, N) summed over species and (W, G, N) over the species groups of ``member``
+        (S, G) 0/1 (or None); parameters of shape (W,), ``w`` (W, S) per-species weights or
+        None."""
         S, N = self.const.shape
         W = ln_q0.shape[0]
         out = np.zeros((W, N))
+        parts = None if member is None else np.zeros((W, member.shape[1], N))
         if S == 0 or N == 0:
-            return out
+            return out, parts
         cols = np.empty((W, 5))
         cols[:, 0] = 1.0
         cols[:, 1] = ln_q0 - 1.5 * np.log(t)
@@ -125,247 +134,284 @@ class _Grid:
             np.matmul(cols[a:b], self._coef, out=arg)
             np.maximum(arg, LN_CLAMP, out=arg)
             np.exp(arg, out=arg)
+            if w is not None:
+                arg.reshape(b - a, S, N)[...] *= w[a:b, :, None]
             np.sum(arg.reshape(b - a, S, N), axis=1, out=out[a:b])
+            if member is not None:
+                np.einsum("wsn,sg->wgn", arg.reshape(b - a, S, N), member, out=parts[a:b])
         out[out < FLUX_FLOOR] = 0.0
-        return out
+        if parts is not None:
+            parts[parts < FLUX_FLOOR] = 0.0
+        return out, parts
 
-    def _halo_setup(self, H):
-        """Coefficient rows of the halo exponents on the energies sorted by D (ascending
-        within each species row), cached per halo height: see :meth:`halo`."""
-        if getattr(self, "_halo_H", None) == H:
-            return
-        order = np.argsort(self.D_max, kind="stable")
-        D = self.D[:, order]
-        log_pref = self.log_pref[:, order]
-        ln4piD = np.log(4.0 * np.pi * D)
-        self._halo_H, self._order, self._Ds = H, order, D
-        # rows: image const, mode const, 1, -ln R, -R, -1/(4D), -D, ln(3 D / c)
-        self._hcoef = np.ascontiguousarray(np.stack([
-            log_pref - 1.5 * ln4piD, log_pref - ln4piD, np.ones_like(D), -self.lnR[:, order], -self.R[:, order],
-            -0.25 / D, -D, np.log(3.0 * D / C_KPC_MYR)]))
+    @cached_property
+    def _by_D(self):
+        """The per-(species, energy) rows with each species' energies in increasing D (the
+        halo kernel's order) and the permutation back: (lnpref, lnR, R, D, 1/D, lnD4pi, perm)."""
+        perm = np.argsort(self.D, axis=1, kind="stable")
+        return tuple(np.ascontiguousarray(np.take_along_axis(a, perm, axis=1))
+                     for a in (self.log_pref, self.lnR, self.R, self.D, 1.0 / self.D, self.lnD4pi)) + (perm,)
 
-    def halo(self, ln_q0, beta, inv_Rcut, t, d, b_deg, halo_kpc, gradient=True, tol=greens.TOLERANCE):
-        """Finite halo (burst): ((W, N) flux summed over species, (W, N) vertical dipole
-        numerator sum_s J_s 3 D_s / c d ln G_s / dz, or None without ``gradient``).
+    def halo(self, rows, sets, H, gradient=True, member=None):
+        """Finite halo: ((W, N) flux summed over species, (W, N) vertical dipole numerator
+        sum_s J_s 3 D_s / c d ln G_s / dz or None, (W, N) sum over rows of J / t_row or
+        None for bursts, (W, G, N) flux of the species groups of ``member`` (S, G) or None)
+        by :func:`crknee.sources.slab_kernel.accumulate_rows`.
 
-        Per block of parameter sets (sorted by age) and per (species, energy) the slab
-        kernel is summed by images or eigenmodes, whichever needs fewer exponentials for
-        ``tol`` over the block (:func:`crknee.sources.greens.image_pairs_needed`,
-        :func:`crknee.sources.greens.modes_needed`).  Every term is the exponential of one
-        more BLAS product of per-set and per-(species, energy) rows:
-
-            image n:  ln J = c3 + ln q0 - 1.5 ln t - beta ln R - R / Rcut - (rho^2 + z_n^2) / (4 D t)
-            cos mode: ln J = c2 + ln q0 - ln t - ln H + ln|cos(l_m z_s)| - ... - rho^2 / (4 D t) - l_m^2 D t
-            sin mode: the vertical numerator, + ln(3 D / c) + ln|mu_k sin(mu_k z_s)| instead of ln|cos|
-
-        with c3 = ln(pref) - 1.5 ln(4 pi D), c2 = ln(pref) - ln(4 pi D); the images give
-        the vertical numerator through per-set weights 3 z_n / (2 c t)."""
-        S, N = self.const.shape
-        W = t.size
+        ``rows``: (set index, emission age [Myr], ln q0 of the row, several rows per set?);
+        ``sets``: dict of per-set arrays rho2, zs, lnw (W, S), beta, inv_rc, cosf, sinf."""
+        row_set, row_t, row_lnq, multi = rows
+        S, N = self.D.shape
+        W = sets["rho2"].size
         flux = np.zeros((W, N))
-        vert = np.zeros((W, N)) if gradient else None
-        if S == 0 or N == 0 or W == 0:
-            return flux, vert
-        H = float(halo_kpc)
-        self._halo_setup(H)
-        coef, Ds = self._hcoef, self._Ds
-        b = np.radians(b_deg)
-        rho2 = (d * np.cos(b)) ** 2
-        zs = d * np.sin(b)
-        by_age = np.argsort(t, kind="stable")
-        for a in range(0, W, HALO_CHUNK):
-            rows = by_age[a:a + HALO_CHUNK]
-            f, v = self._halo_block(coef, Ds, H, ln_q0[rows], beta[rows], inv_Rcut[rows], t[rows], rho2[rows],
-                                    zs[rows], gradient, tol)
-            flux[rows[:, None], self._order] = f
-            if gradient:
-                vert[rows[:, None], self._order] = v
+        vert = np.zeros((W, N))
+        horiz = np.zeros((W, N)) if multi else np.zeros((1, 1))
+        m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
+        parts = np.zeros((W, m.shape[1], N))
+        if S and N and row_set.size:
+            slab_kernel.accumulate_rows(row_set, row_t, row_lnq, multi, sets["rho2"], sets["zs"], sets["lnw"],
+                                        sets["beta"], sets["inv_rc"], sets["cosf"], sets["sinf"], *self._by_D,
+                                        float(H), gradient, flux, vert, horiz, m, parts)
         flux[flux < FLUX_FLOOR] = 0.0
-        return flux, vert
+        parts[parts < FLUX_FLOOR] = 0.0
+        return flux, (vert if gradient else None), (horiz if multi else None), (None if member is None else parts)
 
-    @staticmethod
-    def _halo_block(coef, Ds, H, ln_q0, beta, inv_Rcut, t, rho2, zs, gradient, tol):
-        """One block of sets (see :meth:`halo`): (flux, vertical numerator) on the sorted energies."""
-        S, N = Ds.shape
-        n = t.size
-        images, pairs, M, K = greens.slab_plan(Ds * (t.min() / H**2), Ds * (t.max() / H**2), np.abs(zs).max() / H,
-                                               gradient, tol)
-        cost = np.where(images, 2 * pairs + 1, M + 1 + K)
-        if n > 1 and cost.max() > MAX_TERMS:  # ages too far apart for one plan: halve the block
-            h = n // 2
-            parts = [_Grid._halo_block(coef, Ds, H, *(x[sl] for x in (ln_q0, beta, inv_Rcut, t, rho2, zs)),
-                                       gradient, tol) for sl in (slice(0, h), slice(h, n))]
-            return np.concatenate([p[0] for p in parts]), (np.concatenate([p[1] for p in parts]) if gradient else None)
-        plan = np.where(images, pairs, -1 - (M * 1000 + K))  # >= 0: image pairs; < 0: modes
-        ln_t = np.log(t)
-        base = np.zeros((n, 8))
-        base[:, 2] = ln_q0
-        base[:, 3] = beta
-        base[:, 4] = inv_Rcut
-        img_cache, mode_cache = {}, {}
-
-        def image_term(m):
-            if m not in img_cache:
-                zn = 2.0 * m * H + (-1.0 if m % 2 else 1.0) * zs
-                X = base.copy()
-                X[:, 0] = 1.0
-                X[:, 2] += -1.5 * ln_t
-                X[:, 5] = (rho2 + zn * zn) / t
-                img_cache[m] = X
-            return img_cache[m]
-
-        za = np.abs(zs)
-
-        def mode_term(kind, m):
-            key = (kind, m)
-            if key not in mode_cache:
-                if kind == "cos":
-                    k = (2 * m + 1) * np.pi / (2.0 * H)
-                    trig = np.cos(k * za)
-                else:  # with |z_s|: the sign of z_s is applied once to the sum
-                    k = m * np.pi / H
-                    trig = k * np.sin(k * za)
-                X = base.copy()
-                X[:, 1] = 1.0
-                X[:, 2] += -ln_t - np.log(H) + np.log(np.maximum(np.abs(trig), 1e-300))
-                X[:, 5] = rho2 / t
-                X[:, 6] = k * k * t
-                X[:, 7] = 1.0 if kind == "sin" else 0.0
-                sign = np.sign(trig)
-                mode_cache[key] = (X, None if np.all(sign > 0) else sign)
-            return mode_cache[key]
-
-        # even and odd images (P, Q: flux = P - Q), sum_n (-1)^n n e_n (A), modes' flux (F)
-        # and unsigned vertical numerator (V), energy-major (N, n) so that a run of energies
-        # is one contiguous block; combined once at the end
-        P, Q, A, F = (np.zeros((N, n)) for _ in range(4))
-        V = np.zeros((N, n)) if gradient else None
-        for s in range(S):
-            p = plan[s]
-            cuts = np.flatnonzero(np.diff(p)) + 1
-            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, N]):
-                c = coef[:, s, lo:hi].T
-                code = int(p[lo])
-                if code >= 0:
-                    for m in range(-code, code + 1):
-                        e = _exp_of(image_term(m), c)
-                        (Q if m % 2 else P)[lo:hi] += e
-                        if gradient and m:
-                            weight = -m if m % 2 else m  # (-1)^n n
-                            if abs(weight) > 1:
-                                e *= weight
-                                A[lo:hi] += e
-                            elif weight > 0:
-                                A[lo:hi] += e
-                            else:
-                                A[lo:hi] -= e
-                else:
-                    Mx, Kx = divmod(-1 - code, 1000)
-                    for m in range(Mx + 1):
-                        X, sign = mode_term("cos", m)
-                        e = _exp_of(X, c)
-                        if sign is not None:
-                            e *= sign
-                        F[lo:hi] += e
-                    for k in range(1, Kx + 1):
-                        X, sign = mode_term("sin", k)
-                        e = _exp_of(X, c)
-                        if sign is not None:
-                            e *= sign
-                        V[lo:hi] += e
-        flux = F
-        flux += P
-        flux -= Q
-        if not gradient:
-            return flux.T, None
-        # images: sum_n (-1)^n z_n e_n = 2 H A + z_s (P + Q), times 3 / (2 c t); modes: sign(z_s) V
-        P += Q
-        P *= zs
-        A *= 2.0 * H
-        A += P
-        A *= 1.5 / (C_KPC_MYR * t)
-        V *= np.sign(zs)
-        V += A
-        return flux.T, V.T
+    def continuous_free(self, d, t, t0, ln_rate, beta, inv_Rcut, lnw, member=None):
+        """Free-space continuous source (closed form): ((W, N) flux, (W, N) radial dipole
+        numerator, towards the source, (W, G, N) flux of the groups of ``member`` or None)."""
+        S, N = self.D.shape
+        flux = np.zeros((d.size, N))
+        radial = np.zeros((d.size, N))
+        m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
+        parts = np.zeros((d.size, m.shape[1], N))
+        if S and N:
+            slab_kernel.continuous_free(d, t, t0, ln_rate, lnw, beta, inv_Rcut, self.log_pref, self.lnR, self.R,
+                                        self.D, flux, radial, m, parts)
+        flux[flux < FLUX_FLOOR] = 0.0
+        parts[parts < FLUX_FLOOR] = 0.0
+        return flux, radial, (None if member is None else parts)
 
 
-def _exp_of(X, c):
-    """exp(c @ X.T) (energies x sets), exponents clamped at LN_CLAMP (exp's fast path)."""
-    arg = c @ X.T
-    np.maximum(arg, LN_CLAMP, out=arg)
-    return np.exp(arg, out=arg)
+#: Injection modes of :class:`KneeModel`.
+INJECTIONS = ("burst", "continuous")
 
 
 class KneeModel:
-    """Batch evaluator of the burst point source.
+    """Batch evaluator of the knee source: a point source, burst or continuous injection.
 
     ``E_flux_GeV``: total energies per particle [GeV] of the spectra; ``species``: names
     whose flux is returned on that grid ("H1", an element such as "He", or "all");
-    ``E_aniso_GeV``: energies of the all-particle flux and dipole.  ``halo_kpc``: None for
-    free space (eq. 6, the paper's mode) or the half-height H [kpc] of the background's
-    halo (free escape at |z| = H; images or eigenmodes per energy, exact to
-    :data:`crknee.sources.greens.TOLERANCE`; the dipole then varies with energy and
+    ``E_aniso_GeV``: energies of the all-particle flux and dipole (each grid is evaluated
+    on its distinct energies only).  ``halo_kpc``: None for free space (eq. 6, the
+    paper's mode) or the half-height H [kpc] of the background's halo (free escape at
+    |z| = H; images or eigenmodes per point, exact to :data:`crknee.sources.greens.TOLERANCE`,
+    :mod:`crknee.sources.slab_kernel`; the dipole then varies with energy and
     ``KneeResult.direction`` is None).  Sources must lie inside the halo.
+
+    ``injection``: "burst" (all particles released at age t, eq. 6) or "continuous": a
+    constant injection rate over ``duration_Myr`` (per set, a call argument), switched on
+    ``t_Myr`` ago and off ``t_Myr - duration_Myr`` ago (0 < duration <= t; duration = t:
+    still active), i.e. the burst integrated over emission ages [t - duration, t].  In
+    both modes ``E_erg`` is the *total* energy injected above 1 GeV (kinetic, per particle;
+    :mod:`crknee.sources.injection`), so the rate is E_erg / duration and duration -> 0 is
+    the burst of age t.  Free space: the closed form erfc(r/sqrt(4Dt)) / (4 pi D r)
+    between the window's ends; halo: composite Gauss-Legendre in ln t' of the exact
+    burst (panels of greens.QUAD_PANEL, greens.QUAD_NODES nodes; the window starts at
+    t - duration or where the burst is below e^-QUAD_CUT, as greens.slab_continuous).
+
+    ``groups``: composition groups with a common spectrum and a per-set weight: None (one
+    group per element of the composition), "peters" (H, He, CNO, NeSi, Fe:
+    :func:`crknee.sources.injection.peters_groups`) or a mapping name -> nuclides.  The
+    call's ``weights`` (W, G) (or (G,)) multiply each group's abundance at equal
+    rigidity (``Composition``); q0 stays fixed by ``E_erg`` for weights = 1, so
+    ``E_erg`` is the energy the source injects with the reference abundances, a weight
+    scales its group's flux exactly and the energy actually injected is
+    :meth:`injected_energy_erg`.  Every group shares R_cut and beta (a Peters cycle).
     """
 
     def __init__(self, E_flux_GeV, E_aniso_GeV, species=("H1",), *, composition: Composition | None = None,
-                 diffusion: Diffusion | None = None, halo_kpc: float | None = None):
+                 diffusion: Diffusion | None = None, halo_kpc: float | None = None, injection: str = "burst",
+                 groups=None):
         if halo_kpc is not None and (not np.isfinite(halo_kpc) or halo_kpc <= 0):
             raise InputError(f"halo half-height must be finite and > 0 kpc; got {halo_kpc!r}")
+        if injection not in INJECTIONS:
+            raise InputError(f"injection must be one of {INJECTIONS}; got {injection!r}")
         self.halo_kpc = halo_kpc
+        self.injection = injection
         self.composition = galprop_composition() if composition is None else composition
         self.diffusion = Diffusion() if diffusion is None else diffusion
+        self.groups = resolve_groups(groups, self.composition)
+        self.group_names = tuple(self.groups)
+        group_of = {nuc: g for g, members in enumerate(self.groups.values()) for nuc in members}
         self.E_flux = np.asarray(E_flux_GeV, dtype=float)
         self.E_aniso = np.asarray(E_aniso_GeV, dtype=float)
-        self._flux_grids = {name: _Grid(self.E_flux, self.composition.members(name), self.composition, self.diffusion)
-                            for name in species}
-        self._aniso = _Grid(self.E_aniso, self.composition.species, self.composition, self.diffusion)
+        Ef, self._inv_flux = np.unique(self.E_flux, return_inverse=True)
+        Ea, self._inv_aniso = np.unique(self.E_aniso, return_inverse=True)
+        self._aniso = _Grid(Ea, self.composition.species, self.composition, self.diffusion)
+        # spectra on the anisotropy energies come out of the same pass (a 0/1 species x name
+        # matrix), otherwise from a grid of their own
+        self._fused = Ef.shape == Ea.shape and np.array_equal(Ef, Ea)
+        self._member = np.array([[sp in self.composition.members(name) for name in species]
+                                 for sp in self._aniso.species], dtype=float).reshape(len(self._aniso.species),
+                                                                                    len(species))
+        self._flux_grids = {} if self._fused else {
+            name: _Grid(Ef, self.composition.members(name), self.composition, self.diffusion) for name in species}
+        self._species_names = tuple(species)
+        self._group_index = {id(g): np.array([group_of[sp] for sp in g.species], dtype=np.int64)
+                             for g in (self._aniso, *self._flux_grids.values())}
+        self._D_max_aniso = self._aniso.D_max[self._inv_aniso.ravel()].reshape(self.E_aniso.shape)
+        self._D_max_all = max([g.D.max() for g in (self._aniso, *self._flux_grids.values()) if g.D.size],
+                              default=1.0)
 
-    def __call__(self, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg) -> KneeResult:
+    def injected_energy_erg(self, E_erg, beta, Rcut_GV, weights=None):
+        """Energy [erg] injected above 1 GeV by sets with normalisation ``E_erg`` and group
+        ``weights`` (W, G): E_erg sum_g w_g I_g / sum_g I_g, I_g the energy integral of group
+        g's abundances (:func:`crknee.sources.injection.energy_integral_fast`)."""
+        E, beta, rc = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (E_erg, beta, Rcut_GV)))
+        if weights is None:
+            return E.copy()
+        w = self._weights(weights, E.size)
+        parts = np.stack([energy_integral_fast(beta, rc, group_composition(self.composition, members))
+                          for members in self.groups.values()], axis=-1)
+        return E * np.sum(w * parts, axis=-1) / np.sum(parts, axis=-1)
+
+    def _weights(self, weights, n):
+        w = np.asarray(weights, dtype=float)
+        G = len(self.group_names)
+        if w.ndim == 1:
+            w = np.broadcast_to(w, (n, w.size))
+        if w.shape != (n, G):
+            raise InputError(f"weights must have shape ({n}, {G}) for groups {self.group_names}; got {w.shape}")
+        if np.any(~np.isfinite(w) | (w < 0)):
+            raise InputError(f"group weights must be finite and >= 0; got {w[~np.isfinite(w) | (w < 0)].flat[0]!r}")
+        return w
+
+    def _fused_flux(self, parts, iff):
+        """{name: (W, N_flux)} from the groups' fluxes of the fused pass (empty if none)."""
+        if parts is None:
+            return {}
+        if iff.size == parts.shape[2] and np.array_equal(iff, np.arange(iff.size)):  # distinct, sorted energies
+            return {name: parts[:, g, :] for g, name in enumerate(self._species_names)}
+        return {name: parts[:, g, :][:, iff] for g, name in enumerate(self._species_names)}
+
+    def _species_weights(self, grid, w):
+        """(per-species weights (W, S) or None, their logs (W, S), -inf where 0)."""
+        S = len(grid.species)
+        if w is None:
+            return None, np.zeros((1, S)) if S else np.zeros((1, 0))
+        ws = np.ascontiguousarray(w[:, self._group_index[id(grid)]])
+        with np.errstate(divide="ignore"):
+            return ws, np.log(ws)
+
+    def __call__(self, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=None,
+                 weights=None) -> KneeResult:
         """Evaluate W parameter sets (each argument broadcast to shape (W,); floats in
-        deg, deg, kpc, Myr, GV, -, erg)."""
-        l, b, d, t, rc, beta, W = (np.atleast_1d(np.asarray(x, dtype=float))
-                                   for x in np.broadcast_arrays(l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg))
-        for name, v in (("distance", d), ("age", t), ("burst energy", W)):
+        deg, deg, kpc, Myr, GV, -, erg; ``duration_Myr`` [Myr] for continuous injection;
+        ``weights`` (W, G) group weights or None = all 1)."""
+        continuous = self.injection == "continuous"
+        if continuous and duration_Myr is None:
+            raise InputError("continuous injection needs duration_Myr (the time the source was active)")
+        if not continuous and duration_Myr is not None:
+            raise InputError(f"duration_Myr={duration_Myr!r} is for injection='continuous', not a burst")
+        args = (l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg) + ((duration_Myr,) if continuous else ())
+        arrs = [np.atleast_1d(np.asarray(x, dtype=float)) for x in np.broadcast_arrays(*args)]
+        l, b, d, t, rc, beta, W = arrs[:7]
+        for name, v in (("distance", d), ("age", t), ("injected energy", W)):
             if np.any(~np.isfinite(v) | (v <= 0)):
                 raise InputError(f"{name} must be finite and > 0; got {v[~np.isfinite(v) | (v <= 0)].flat[0]!r}")
         if np.any(~np.isfinite(b) | (np.abs(b) > 90.0)):
             raise InputError(f"latitude b must lie in [-90, 90] deg; got {b[~np.isfinite(b) | (np.abs(b) > 90)].flat[0]!r}")
         check_spectrum(beta, rc)
+        w = None if weights is None else self._weights(weights, l.size)
         ln_q0 = np.log(W * GEV_PER_ERG / energy_integral_fast(beta, rc, self.composition))
         inv_rc = 1.0 / rc
-        valid = (C_KPC_MYR * t >= VALIDITY_FACTOR * d)[:, None] & (3.0 * self._aniso.D_max / C_KPC_MYR <= d[:, None])
+        if continuous:
+            dur = arrs[7]
+            bad = ~np.isfinite(dur) | (dur <= 0) | (dur > t * (1.0 + 1e-12))
+            if np.any(bad):
+                raise InputError(f"duration must be finite, > 0 and <= the age t; got duration "
+                                 f"{dur[bad].flat[0]!r} Myr at t = {t[bad].flat[0]!r} Myr")
+            t0 = np.maximum(t - dur, 0.0)
+            ln_rate = ln_q0 - np.log(dur)
+        valid = (C_KPC_MYR * t >= VALIDITY_FACTOR * d)[:, None] & (3.0 * self._D_max_aniso / C_KPC_MYR <= d[:, None])
+        ia, iff = self._inv_aniso.ravel(), self._inv_flux.ravel()
         if self.halo_kpc is not None:
-            zs = np.abs(d * np.sin(np.radians(b)))
-            if np.any(zs >= self.halo_kpc):
-                raise InputError(f"source height {zs.max():.3g} kpc lies outside the halo |z| < {self.halo_kpc!r} kpc")
-            flux = {name: g.halo(ln_q0, beta, inv_rc, t, d, b, self.halo_kpc, gradient=False)[0]
-                    for name, g in self._flux_grids.items()}
-            flux_all, vert = self._aniso.halo(ln_q0, beta, inv_rc, t, d, b, self.halo_kpc)
-            # own dipole: 3 rho / (2 c t) towards the source's foot point (exact in the slab,
-            # every species alike) + the flux-weighted vertical part sum_s J_s 3 D_s / c dz ln G_s
-            horiz = (1.5 * d * np.cos(np.radians(b)) / (C_KPC_MYR * t))[:, None] * unit_vector(l, 0.0)
+            H = float(self.halo_kpc)
+            br = np.radians(b)
+            zs = d * np.sin(br)
+            if np.any(np.abs(zs) >= H):
+                raise InputError(f"source height {np.abs(zs).max():.3g} kpc lies outside the halo |z| < {H!r} kpc")
+            rho = d * np.cos(br)
+            cosf, sinf = slab_kernel.mode_factors(zs, H)
+            sets = {"rho2": rho * rho, "zs": zs, "beta": beta, "inv_rc": inv_rc, "cosf": cosf, "sinf": sinf}
+            if continuous:
+                rows = _quadrature_rows(t, t0, d, self._D_max_all, ln_rate)
+            else:
+                rows = (np.arange(t.size), t, ln_q0, False)
+
+            def run(grid, gradient, member=None):
+                lnw = self._species_weights(grid, w)[1]
+                return grid.halo(rows, dict(sets, lnw=np.broadcast_to(lnw, (t.size, lnw.shape[1])).copy()), H,
+                                 gradient, member)
+
+            flux = {name: run(g, False)[0][:, iff] for name, g in self._flux_grids.items()}
+            flux_all, vert, horiz, parts = run(self._aniso, True, self._member if self._fused else None)
+            flux.update(self._fused_flux(parts, iff))
+            # own dipole: 3 rho / (2 c t) towards the source's foot point per burst (exact in
+            # the slab, every species alike; flux-weighted over the emission ages of a
+            # continuous source) + the flux-weighted vertical part sum_s J_s 3 D_s / c dz ln G_s
+            out_flux = np.empty((t.size, ia.size))
+            dipole = np.empty((t.size, ia.size, 3))
+            h_amp = 1.5 * rho / C_KPC_MYR * (1.0 if continuous else 1.0 / t)
+            slab_kernel.assemble_halo_dipole(flux_all, vert, horiz if continuous else np.zeros((t.size, 0)), h_amp,
+                                             unit_vector(l, 0.0), ia, out_flux, dipole)
+            return KneeResult(flux, out_flux, dipole, valid)
+        if continuous:
+            def run(grid, member=None):
+                return grid.continuous_free(d, t, t0, ln_rate, beta, inv_rc,
+                                            np.broadcast_to(self._species_weights(grid, w)[1],
+                                                            (t.size, len(grid.species))).copy(), member)
+
+            flux = {name: run(g)[0][:, iff] for name, g in self._flux_grids.items()}
+            flux_all, radial, parts = run(self._aniso, self._member if self._fused else None)
+            flux.update(self._fused_flux(parts, iff))
             with np.errstate(divide="ignore", invalid="ignore"):
-                inv = np.divide(1.0, flux_all)  # inf where no flux
-                one = flux_all * inv  # 1, or NaN where no flux (no direction)
-                dipole = np.empty(flux_all.shape + (3,))
-                for k in range(2):
-                    np.multiply(one, horiz[:, k, None], out=dipole[..., k])
-                np.multiply(vert, inv, out=dipole[..., 2])
-                dipole[..., 2] *= one
-            return KneeResult(flux, flux_all, dipole, valid)
-        flux = {name: g.flux(ln_q0, beta, inv_rc, t, d) for name, g in self._flux_grids.items()}
-        flux_all = self._aniso.flux(ln_q0, beta, inv_rc, t, d)
+                amp = radial / flux_all  # NaN where no flux
+            dipole = amp[..., None] * unit_vector(l, b)[:, None, :]
+            return KneeResult(flux, flux_all[:, ia], dipole[:, ia], valid)
+        flux = {name: g.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(g, w)[0])[0][:, iff]
+                for name, g in self._flux_grids.items()}
+        flux_all, parts = self._aniso.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(self._aniso, w)[0],
+                                           self._member if self._fused else None)
+        flux_all = flux_all[:, ia]
+        flux.update(self._fused_flux(parts, iff))
         amp = 1.5 * d / (C_KPC_MYR * t)
         vec = amp[:, None] * unit_vector(l, b)
         dipole = np.broadcast_to(vec[:, None, :], flux_all.shape + (3,))
         return KneeResult(flux, flux_all, dipole, valid, vec)
 
 
+def _quadrature_rows(t, t0, r, D_max, ln_rate):
+    """Rows (set, emission age t', ln(rate x weight x t'), True) of the composite
+    Gauss-Legendre rule in ln t' over [lo, t], lo = t0 or, for a source still active,
+    where the fastest burst is below e^-QUAD_CUT (greens.slab_continuous's rule)."""
+    lo = np.where(t0 > 0, t0, np.minimum(r * r / (4.0 * D_max * greens.QUAD_CUT), 0.5 * t))
+    ulo, uhi = np.log(lo), np.log(t)
+    n_p = np.maximum(np.ceil((uhi - ulo) / greens.QUAD_PANEL), 1).astype(np.int64)
+    x, wq = np.polynomial.legendre.leggauss(greens.QUAD_NODES)
+    panel_set = np.repeat(np.arange(t.size), n_p)
+    k = np.arange(n_p.sum()) - np.repeat(np.cumsum(n_p) - n_p, n_p)
+    h = ((uhi - ulo) / n_p)[panel_set]
+    u = (ulo[panel_set] + k * h)[:, None] + 0.5 * h[:, None] * (x + 1.0)
+    lnq = ln_rate[panel_set][:, None] + np.log(0.5 * h[:, None] * wq) + u  # dt' = t' du
+    return np.repeat(panel_set, x.size), np.exp(u).ravel(), lnq.ravel(), True
+
+
 def knee_model(E_flux_GeV, E_aniso_GeV, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, species=("H1",), *,
                composition: Composition | None = None, diffusion: Diffusion | None = None,
-               halo_kpc: float | None = None) -> KneeResult:
+               halo_kpc: float | None = None, injection: str = "burst", groups=None, duration_Myr=None,
+               weights=None) -> KneeResult:
     """One-shot :class:`KneeModel` (build + call); build the class once inside loops."""
     return KneeModel(E_flux_GeV, E_aniso_GeV, species, composition=composition, diffusion=diffusion,
-                     halo_kpc=halo_kpc)(
-        l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg)
+                     halo_kpc=halo_kpc, injection=injection, groups=groups)(
+        l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=duration_Myr, weights=weights)
