@@ -33,14 +33,7 @@ LIBRARY = ("base", "physics", "inference")
 
 #: (importing module, imported module) -> why it is tolerated for now.  Each names a
 #: file owned by another branch; remove the entry when that file is fixed.
-ALLOWED = {
-    # src/crknee/fit/driver.py (issue 17 branch): the fit draws its figures; issue 14 item 4
-    # wants the fit to return its result and the pipeline / CLI to draw.
-    ("crknee.fit.driver", "crknee.plots.fit"): "inference imports application (plots)",
-    # src/crknee/fit/driver.py (issue 17 branch): PAPER_POSTERIOR, the paper's posterior for
-    # the comparison table; move the comparison to the report / summary.
-    ("crknee.fit.driver", "crknee.paper"): "library imports the paper's numbers",
-}
+ALLOWED: dict = {}  # none left: the fit returns its result, the CLI and the pipeline draw
 
 
 def module_name(path: Path) -> str:

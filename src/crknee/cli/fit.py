@@ -21,6 +21,18 @@ def _fixed(fixed, out):
     return FixedComponents.load(path)
 
 
+def _draw(section, fixed_components, run_dir, mock, folder):
+    """The figures of a finished knee-source fit (crknee.plots.fit.draw_all): the fit
+    returns its result, the command line draws (issue 14)."""
+    from crknee.fit.driver import fit_pieces, run_samples
+    from crknee.fit.schema import problem_from_config
+    from crknee.plots.fit import draw_all
+
+    problem = problem_from_config(section, fixed_components)
+    samples, logp = run_samples(run_dir, problem)
+    return draw_all(problem.model, problem.parameters, fit_pieces(problem, mock), samples, logp, Path(folder))
+
+
 @cli.group("fit")
 def fit_group():
     """Bayesian fits: the knee source (`knee`) and the background propagation (`propagation`)."""
@@ -40,12 +52,16 @@ def fit_command(config, mock, fixed, out, no_plots, quiet):
     """Fit the knee source (l, b, d, t, R_cut, beta, W) by MCMC; rerun to resume."""
     from crknee.config import load
     from crknee.fit.driver import fit, format_summary
+    from crknee.paper import knee_source_signed_l
     from crknee.lock import output_lock
 
     section = load(config).section("fit")  # merged onto the paper config and validated like every command's
     with output_lock(out):
-        summary = fit(section, _fixed(fixed, out), out, mock=mock, progress=not quiet, plots=not no_plots)
-    click.echo(format_summary(summary))
+        fixed_components = _fixed(fixed, out)
+        summary = fit(section, fixed_components, out, mock=mock, progress=not quiet)
+        if not no_plots:
+            _draw(section, fixed_components, out, mock, Path(out) / "figures")
+    click.echo(format_summary(summary, knee_source_signed_l()))
 
 
 @fit_group.command("propagation")
@@ -85,14 +101,8 @@ def fit_propagation_command(config, out, scheduler, no_plots, quiet):
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Figure folder (default RUN/figures).")
 def plot_fit(run_dir, fixed, out):
     """Figs. 6-9 and the fitted anisotropy from a finished `crknee fit knee` folder."""
-    from crknee.fit.driver import fit_pieces, load_run, run_samples
-    from crknee.fit.schema import problem_from_config
-    from crknee.plots.fit import draw_all
+    from crknee.fit.driver import load_run
 
     section, mock = load_run(run_dir)
-    problem = problem_from_config(section, _fixed(fixed, run_dir))
-    pieces = fit_pieces(problem, mock)
-    samples, logp = run_samples(run_dir, problem)
-    for path in draw_all(problem.model, problem.parameters, pieces, samples, logp,
-                         Path(out or Path(run_dir) / "figures")):
+    for path in _draw(section, _fixed(fixed, run_dir), run_dir, mock, Path(out or Path(run_dir) / "figures")):
         click.echo(str(path))

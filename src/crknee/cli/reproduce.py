@@ -35,6 +35,7 @@ def _echo_fits(out: Path, modes: list) -> None:
     """The knee-source fits' summaries as ``crknee fit`` prints them (crknee.fit.driver.format_summary):
     the crknee default, then each [fit_modes] mode (e.g. the paper's)."""
     from crknee.fit.driver import format_summary
+    from crknee.paper import knee_source_signed_l
 
     chains = out / "chains"
     folders = [chains / "knee_mcmc"] + [chains / f"mode_{m}" for m in modes]
@@ -43,4 +44,4 @@ def _echo_fits(out: Path, modes: list) -> None:
         if path.is_file():
             name = "crknee default" if folder.name == "knee_mcmc" else folder.name.removeprefix("mode_") + " mode"
             click.echo(f"knee-source fit, {name} ({folder}):")
-            click.echo(format_summary(json.loads(path.read_text(encoding="utf-8"))))
+            click.echo(format_summary(json.loads(path.read_text(encoding="utf-8")), knee_source_signed_l()))

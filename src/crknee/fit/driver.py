@@ -7,9 +7,13 @@ HDF5 file of :mod:`crknee.fit.sampler`):
   ``nested.ckpt``: the verified dynesty checkpoint (``method = "dynesty"``, with the evidence);
 - ``posterior.ecsv``: median, 16th/84th percentiles, MAP, prior interval, prior-dominated flag;
 - ``fit_summary.json``: active / check / inactive constraints, convergence (tau, steps),
-  evaluations per second, wall time, posterior vs the paper's values, mock truth;
-- ``fit_section.json``: the validated ``[fit]`` section that was run (for ``crknee plot fit``);
-- figures (``crknee.plots.fit``) unless ``plots=False``.
+  evaluations per second, wall time, mock truth;
+- ``fit_section.json``: the validated ``[fit]`` section that was run (for ``crknee plot fit``).
+
+The fit draws nothing and knows no published result (inference layer): the caller draws
+(:func:`crknee.plots.fit.draw_all`, as ``crknee fit knee`` and the pipeline do) and may
+pass a reference posterior (e.g. the paper's, :func:`crknee.paper.knee_source_signed_l`)
+to :func:`format_summary`.
 """
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from crknee import paper
 from crknee.errors import ConfigError
 from crknee.fit.likelihood import LogPosterior
 from crknee.fit.mock import mock_pieces
@@ -33,8 +36,6 @@ from crknee.fit.schema import problem_from_config
 from crknee.fit.summary import posterior_table, read_chain
 from crknee.io import atomic_write_json, atomic_write_table
 
-#: The paper's knee source (crknee.paper) as (median, plus, minus), l on [-180, 180).
-PAPER_POSTERIOR = {k: (m, hi, lo) for k, (m, lo, hi) in paper.knee_source_signed_l().items()}
 FIXED_COMPONENTS_FILE = "fixed_components.h5"
 #: The nested-sampling checkpoint of a run with ``method = "dynesty"`` (crknee.fit.nested).
 NESTED_CHECKPOINT = "nested.ckpt"
@@ -69,8 +70,7 @@ def fit_pieces(problem, mock: bool) -> list:
     return mock_pieces(problem.model, ps.full(ps.truth())[0], problem.pieces + problem.mock_extra, problem.mock_seed)
 
 
-def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progress: bool = True,
-        plots: bool = True) -> dict:
+def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progress: bool = True) -> dict:
     """Run (or resume) the fit declared by ``section`` on ``fixed`` into folder ``out``;
     return the summary dict (also written to ``fit_summary.json``)."""
     out = Path(out)
@@ -111,7 +111,6 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
                           "edge": str(r["edge"])} for n, r in rows.items()},
         "prior_dominated": [n for n, r in rows.items() if r["prior_dominated"]],
         "at_prior_edge": {n: str(r["edge"]) for n, r in rows.items() if r["at_prior_edge"]},
-        "paper": {n: {"median": v[0], "plus": v[1], "minus": v[2]} for n, v in PAPER_POSTERIOR.items()},
         "n_samples": int(samples.shape[0]),
         "wall_s": wall,
     }
@@ -130,15 +129,14 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
             log_prob_evaluations=int(result.n_evaluations),
             evaluations_per_s=float(result.n_evaluations / result.wall_s) if result.wall_s > 0 else None)
     atomic_write_json(out / "fit_summary.json", summary)
-    if plots:
-        from crknee.plots.fit import draw_all
-
-        draw_all(model, ps, pieces, samples, logp, out / "figures")
     return summary
 
 
-def format_summary(summary: dict) -> str:
-    """A short human-readable report of :func:`fit`'s summary."""
+def format_summary(summary: dict, reference: dict | None = None, label: str = "paper") -> str:
+    """A short human-readable report of :func:`fit`'s summary; ``reference``: a published
+    posterior {parameter: (median, minus, plus)} printed beside each parameter under
+    ``label`` (e.g. :func:`crknee.paper.knee_source_signed_l`)."""
+    reference = reference or {}
     lines = ["active constraints:"] + [f"  {s}" for s in summary["active_constraints"]]
     if summary["checks"]:
         lines += ["checks (drawn, not fitted):"] + [f"  {s}" for s in summary["checks"]]
@@ -146,10 +144,10 @@ def format_summary(summary: dict) -> str:
         lines += ["inactive (no point in window):"] + [f"  {s}" for s in summary["inactive_datasets"]]
     if not summary["anisotropy_active"]:
         lines.append("no anisotropy constraint is active: l and b are set by the prior alone")
-    lines.append(f"{'parameter':<12} {'median':>10} {'-':>9} {'+':>9} {'MAP':>10}  paper")
+    lines.append(f"{'parameter':<12} {'median':>10} {'-':>9} {'+':>9} {'MAP':>10}  {label if reference else ''}")
     for n, r in summary["posterior"].items():
-        paper = summary["paper"].get(n)
-        ref = f"{paper['median']:.3g} +{paper['plus']:.2g} -{paper['minus']:.2g}" if paper else ""
+        pub = reference.get(n)
+        ref = f"{pub[0]:.3g} +{pub[2]:.2g} -{pub[1]:.2g}" if pub else ""
         flags = [f"at prior edge: {r['edge']}"] if r.get("at_prior_edge") else []
         flags += ["prior-dominated"] if r["prior_dominated"] else []
         flag = f"  ({'; '.join(flags)})" if flags else ""

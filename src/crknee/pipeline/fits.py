@@ -38,7 +38,7 @@ class FitRun:
 def _fit(section, fixed, folder, progress):
     from crknee.fit import fit
 
-    return fit(section, fixed, folder, progress=progress, plots=False)
+    return fit(section, fixed, folder, progress=progress)
 
 
 def _with_pool(section: dict, workers: int) -> dict:

@@ -190,7 +190,7 @@ def protons(ctx) -> StepResult:
     # the background curve stops where the solved LIS does (its cut-off region, crknee.validation)
     E_bg = E[E.to_value(u.GeV) <= solution.raw.ekn[-1] - phi.to_value(u.GV) + nuclide("H1").mass_GeV]
     background = (E_bg, solution.earth("H1", E_bg, "Etot", phi))
-    snr = (E, ctx.state("local_snr").flux(E, "H1", phi))
+    snr = (E, ctx.state("local_snr").flux("H1", E, phi))
     artifacts += plot_protons(params, background, snr,
                               datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
                               diffusion=diffusion, phi=phi, bands=bands)
@@ -246,7 +246,7 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     background = {el: J.copy() for el, J in flux.items()}  # the no-source model rescales its cutoff
     for sp in snr.composition.species:
         el = nuclide(sp).element
-        flux[el] = flux.get(el, 0.0) + snr.flux(E * u.GeV, sp, phi).to_value(FLUX_UNIT)
+        flux[el] = flux.get(el, 0.0) + snr.flux(sp, E * u.GeV, phi).to_value(FLUX_UNIT)
     J_bg, d_bg = solution_dipole(solution, E)
     J_snr, d_snr, _ = snr.evaluate(E, "all")
     J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
@@ -346,6 +346,7 @@ def knee_mcmc(ctx) -> StepResult:
     """
     from crknee.fit import problem_from_config
     from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces, format_summary, run_samples
+    from crknee.paper import knee_source_signed_l
     from crknee.fit.evidence import check_same_data, evidence_table, table_records
     from crknee.fit.predictive import posterior_predictive
     from crknee.fit.schema import sampler_settings
@@ -368,7 +369,7 @@ def knee_mcmc(ctx) -> StepResult:
     result = results["default"]
     run_dir = runs[0].folder
     for name, res in results.items():
-        ctx.log.info("knee_mcmc fit (%s):\n%s", name, format_summary(res))
+        ctx.log.info("knee_mcmc fit (%s):\n%s", name, format_summary(res, knee_source_signed_l()))
 
     problem = problem_from_config(section, fixed)
     samples, logp = run_samples(run_dir, problem)
