@@ -149,6 +149,36 @@ def test_pools_give_the_serial_chain(reference, tmp_path, pool):
     assert np.array_equal(chain(tmp_path / f"{pool}.h5")[0], reference[0])
 
 
+class CountingPool:
+    """A user's pool: any object with map(fn, items) (as emcee accepts); counts its calls."""
+
+    def __init__(self):
+        self.calls, self.closed = 0, False
+
+    def map(self, fn, items):
+        self.calls += 1
+        return list(map(fn, items))
+
+    def close(self):
+        self.closed = True
+
+
+def test_any_object_with_map_is_a_pool_and_is_left_open(reference, tmp_path):
+    lp, ps = problem()
+    pool = CountingPool()
+    with pytest.warns(NotConvergedWarning):
+        run(lp, ps, replace(SETTINGS, pool=pool, workers=2), tmp_path / "user.h5")
+    assert np.array_equal(chain(tmp_path / "user.h5")[0], reference[0])
+    assert pool.calls > 0 and not pool.closed
+
+
+@pytest.mark.parametrize("bad", [object(), "threads"])
+def test_a_pool_without_map_is_refused(tmp_path, bad):
+    lp, ps = problem()
+    with pytest.raises(ConfigError, match=r"^fit\.sampler\.pool must be one of"):
+        run(lp, ps, replace(SETTINGS, pool=bad), tmp_path / "bad.h5")
+
+
 def test_autocorrelation_stop_rule(tmp_path):
     lp, ps = problem()
     s = replace(SETTINGS, nsteps=4000, check_every=100, n_tau=10, tau_rtol=0.2, moves="de")

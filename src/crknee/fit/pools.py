@@ -76,10 +76,12 @@ class ChunkedLogProb:
 
 
 def check_pool_settings(settings: dict, where: str = "fit.sampler") -> None:
-    """Raise :class:`ConfigError` for an unknown pool or a bad worker count."""
+    """Raise :class:`ConfigError` for an unknown pool or a bad worker count.  A pool is a
+    name of :data:`POOLS` or any object with a callable ``map(fn, items)`` (as in emcee)."""
     kind = settings.get("pool", "serial")
-    if kind not in POOLS:
-        raise ConfigError(f"{where}.pool must be one of {POOLS}; got {kind!r}")
+    if not is_mapper(kind) and kind not in POOLS:
+        raise ConfigError(f"{where}.pool must be one of {POOLS} or an object with a map(fn, items) method; "
+                          f"got {kind!r}")
     workers = settings.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"{where}.workers must be an integer >= 1; got {workers!r}")
@@ -88,12 +90,21 @@ def check_pool_settings(settings: dict, where: str = "fit.sampler") -> None:
         raise ConfigError(f"{where}.scheduler must be a string address; got {scheduler!r}")
 
 
+def is_mapper(obj) -> bool:
+    """True for a user-supplied pool: any object (not a str) with a callable ``map``."""
+    return not isinstance(obj, str) and callable(getattr(obj, "map", None))
+
+
 @contextlib.contextmanager
-def open_pool(kind: str = "serial", workers: int = 1, scheduler: str = ""):
+def open_pool(kind="serial", workers: int = 1, scheduler: str = ""):
     """Context manager yielding a mapper (an object with ``map(fn, items)``), or None
-    for ``"serial"``.  Everything it started is shut down on exit."""
+    for ``"serial"``.  ``kind`` may itself be such an object (any pool with ``map``, as in
+    emcee): it is yielded unchanged and left open (its owner closes it).  Everything this
+    function started is shut down on exit."""
     check_pool_settings({"pool": kind, "workers": workers, "scheduler": scheduler})
-    if kind == "serial":
+    if is_mapper(kind):
+        yield kind
+    elif kind == "serial":
         yield None
     elif kind == "process":
         with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -144,7 +144,7 @@ class SamplerSettings:
     moves: str = "de"
     init: str = "ball"
     init_width: float = 0.01
-    pool: str = "serial"
+    pool: object = "serial"  # a name of crknee.fit.pools.POOLS, or any object with map(fn, items)
     workers: int = 1
     scheduler: str = ""
     progress: bool = True
