@@ -27,7 +27,10 @@ from crknee.modulation import modulate_table
 from crknee.population.spec import load_spec
 from crknee.sources.catalogue import NAMED_SOURCES, CatalogueEntry
 from crknee.sources.local_snr import AnisotropyConstraint
+from crknee.propagation import PropagationModel
+from crknee.sources.model import KneeModel
 from crknee.sources.point import FLUX_UNIT, PointSource
+from crknee.transport import Diffusion
 
 #: Public constructors and functions whose dimensional arguments are checked here.
 COVERED = (
@@ -44,13 +47,14 @@ COVERED = (
     "crknee.catalogs.galactic_plane_xy, HPDRegion, find_candidates (max_b)",
     "crknee.population.spec.PopulationSpec, SourceClass",
     "crknee.modulation.force_field, modulate_table (ekn, phi)",
+    "crknee.transport.Diffusion (D0 [cm2/s], R0 and R_b [GV])",
+    "crknee.sources.model.KneeModel (E_flux_GeV, E_aniso_GeV, halo_kpc) and its call arguments",
+    "crknee.propagation.model.PropagationModel (Quantities only: its fields carry no unit suffix; wrong "
+    "dimensions refused, test_propagation_model_refuses_wrong_dimensions)",
 )
 #: Constructors owned by other teams' branches (issue 14 item 1 still to apply there).
 AFTER_MERGE = (
-    "crknee.transport.Diffusion (D0 [cm2/s], R0 [GV]; Diffusion(D0=4e24 m2/s) is silently wrong today)",
-    "crknee.propagation.model.PropagationModel (already takes Quantities; add wrong-dimension cases)",
-    "crknee.sources.model.KneeModel (E_flux_GeV, E_aniso_GeV, halo_kpc) and its call arguments",
-    "crknee.gamma.source_model.HadronicSource (takes a Diffusion)",
+    "crknee.gamma.source_model.HadronicSource (takes a Diffusion, covered by Diffusion)",
 )
 
 POINT = dict(name="knee", l_deg=40.0, b_deg=1.0, d_kpc=2.64, age_Myr=0.1, beta=2.2, Rcut_GV=5.0e6, energy_erg=1e50,
@@ -157,10 +161,43 @@ CASES = [
     ("modulate_table", _modulate, "phi", 550.0 * u.MV, 0.55, None),
     ("modulate_table", _modulate, "ekn", _EKN * u.GeV, _EKN, None),
 ]
+_KNEE_E = np.geomspace(1e5, 1e8, 6)
+_KNEE_ARGS = dict(l_deg=40.0, b_deg=1.0, d_kpc=2.64, t_Myr=4.8, Rcut_GV=5e6, beta=2.2, E_erg=1e50)
+
+
+def _knee(**kw):
+    return KneeModel(**{"E_flux_GeV": _KNEE_E, "E_aniso_GeV": _KNEE_E, "halo_kpc": 4.5, **kw})
+
+
+def _knee_physics(model):
+    res = model(**_KNEE_ARGS)
+    return np.concatenate([res.flux["H1"].ravel(), res.dipole.ravel()])
+
+
+def _knee_call(**kw):
+    res = _knee()(**{**_KNEE_ARGS, **kw})
+    return np.concatenate([res.flux["H1"].ravel(), res.dipole.ravel()])
+
+
+CASES += [
+    ("Diffusion", Diffusion, "D0", 3.2e24 * u.m**2 / u.s, 3.2e28, lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
+    ("Diffusion", Diffusion, "R0", 1e-3 * u.TV, 1.0, lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
+    ("Diffusion", lambda **kw: Diffusion(Delta_delta=0.2, **kw), "R_b", 0.3 * u.TV, 300.0,
+     lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
+    ("KneeModel", _knee, "halo_kpc", 4500.0 * u.pc, 4.5, _knee_physics),
+    ("KneeModel", _knee, "E_flux_GeV", _KNEE_E * 1e-3 * u.TeV, _KNEE_E, _knee_physics),
+    ("KneeModel.__call__", _knee_call, "d_kpc", 2640.0 * u.pc, 2.64, None),
+    ("KneeModel.__call__", _knee_call, "t_Myr", 4800.0 * u.kyr, 4.8, None),
+    ("KneeModel.__call__", _knee_call, "Rcut_GV", 5.0 * u.PV, 5e6, None),
+    ("KneeModel.__call__", _knee_call, "E_erg", 1e43 * u.J, 1e50, None),
+    ("KneeModel.__call__", _knee_call, "l_deg", (40.0 * u.deg).to(u.rad), 40.0, None),
+]
 IDS = [f"{label}-{arg}" for label, _, arg, *_ in CASES]
 
 
 def _value(out):
+    if isinstance(out, KneeModel):
+        return {"halo_kpc": out.halo_kpc, "E_flux": out.E_flux, "E_aniso": out.E_aniso}
     if dataclasses.is_dataclass(out):
         return {f.name: getattr(out, f.name) for f in dataclasses.fields(out)}
     return out
@@ -201,3 +238,10 @@ def test_wrong_dimension_names_the_argument(label, make, arg, quantity, value, p
 def test_point_source_in_parsec_is_the_source_in_kpc():
     """The issue's example: ``PointSource(d_kpc=2.64 * u.kpc, ...)`` works and is the float one."""
     assert PointSource(**{**POINT, "d_kpc": 2.64 * u.kpc}) == PointSource(**POINT)
+
+
+@pytest.mark.parametrize("field,wrong", [("D0", 3.2e28 * u.cm), ("H", 4.5 * u.s), ("v_A", 25.0 * u.kpc),
+                                         ("R_cut", 2e5 * u.GeV / u.s)])
+def test_propagation_model_refuses_wrong_dimensions(field, wrong):
+    with pytest.raises(CrkneeError, match=re.escape(field)):
+        PropagationModel(**{field: wrong})

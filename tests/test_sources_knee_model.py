@@ -223,12 +223,12 @@ def test_spectra_from_the_anisotropy_pass_equal_their_own_grid(halo, injection):
 
 @pytest.mark.filterwarnings("ignore::crknee.sources.point.ValidityWarning")
 def test_halo_kernel_with_a_diffusion_coefficient_not_monotonic_in_energy():
-    """D = D0 beta^eta (R/R0)^delta with eta = -3 falls with energy for slow nuclei: the
+    """D = D0 beta^eta (R/R0)^delta with eta = -2 (the spec's lower bound) falls with energy for slow nuclei: the
     kernel then takes each species' energies in increasing D and writes back through the
     permutation; still PointSource to 1e-10."""
     from crknee.transport import Diffusion
 
-    diffusion = Diffusion(eta=-3.0)
+    diffusion = Diffusion(eta=-2.0)
     E = np.geomspace(55.0, 1e6, 30)
     m = KneeModel(E, E, ("Fe", "all"), composition=COMP, halo_kpc=H, diffusion=diffusion)
     assert not np.array_equal(m._aniso._by_D[-1], np.tile(np.arange(E.size), (len(COMP.species), 1)))

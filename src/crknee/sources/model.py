@@ -47,6 +47,7 @@ from crknee.sources.injection import (
 )
 from crknee.sources.point import FLUX_PER_DENSITY, VALIDITY_FACTOR, rigidity_and_speed
 from crknee.transport import Diffusion
+from crknee.units import value_in
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,11 @@ class _Grid:
 INJECTIONS = ("burst", "continuous")
 
 
+#: The documented units of :meth:`KneeModel.__call__`'s arguments (name -> unit).
+_CALL_UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "t_Myr": "Myr", "Rcut_GV": "GV", "beta": "",
+               "E_erg": "erg", "duration_Myr": "Myr"}
+
+
 class KneeModel:
     """Batch evaluator of the knee source: a point source, burst or continuous injection.
 
@@ -232,8 +238,8 @@ class KneeModel:
     def __init__(self, E_flux_GeV, E_aniso_GeV, species=("H1",), *, composition: Composition | None = None,
                  diffusion: Diffusion | None = None, halo_kpc: float | None = None, injection: str = "burst",
                  groups=None):
-        if halo_kpc is not None and (not np.isfinite(halo_kpc) or halo_kpc <= 0):
-            raise InputError(f"halo half-height must be finite and > 0 kpc; got {halo_kpc!r}")
+        if halo_kpc is not None:
+            halo_kpc = value_in("halo_kpc", halo_kpc, "kpc", "positive")
         if injection not in INJECTIONS:
             raise InputError(f"injection must be one of {INJECTIONS}; got {injection!r}")
         self.halo_kpc = halo_kpc
@@ -243,8 +249,8 @@ class KneeModel:
         self.groups = resolve_groups(groups, self.composition)
         self.group_names = tuple(self.groups)
         group_of = {nuc: g for g, members in enumerate(self.groups.values()) for nuc in members}
-        self.E_flux = np.asarray(E_flux_GeV, dtype=float)
-        self.E_aniso = np.asarray(E_aniso_GeV, dtype=float)
+        self.E_flux = np.asarray(value_in("E_flux_GeV", E_flux_GeV, "GeV", "positive"), dtype=float)
+        self.E_aniso = np.asarray(value_in("E_aniso_GeV", E_aniso_GeV, "GeV", "positive"), dtype=float)
         Ef, self._inv_flux = np.unique(self.E_flux, return_inverse=True)
         Ea, self._inv_aniso = np.unique(self.E_aniso, return_inverse=True)
         self._aniso = _Grid(Ea, self.composition.species, self.composition, self.diffusion)
@@ -314,6 +320,8 @@ class KneeModel:
         if not continuous and duration_Myr is not None:
             raise InputError(f"duration_Myr={duration_Myr!r} is for injection='continuous', not a burst")
         args = (l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg) + ((duration_Myr,) if continuous else ())
+        # the unit convention at the edge (crknee.units): Quantities or floats in the documented units
+        args = [value_in(name, x, unit) for name, x, unit in zip(_CALL_UNITS, args, _CALL_UNITS.values())]
         arrs = [np.atleast_1d(np.asarray(x, dtype=float)) for x in np.broadcast_arrays(*args)]
         l, b, d, t, rc, beta, W = arrs[:7]
         for name, v in (("distance", d), ("age", t), ("injected energy", W)):
