@@ -237,6 +237,8 @@ def test_fit_figures_draw_bands_data_and_pulls():
     fig = spectrum_fit_figure(E, bands, pts, "He", "helium")
     top, bottom = fig.axes
     assert len(top.collections) >= 2 and len(bottom.lines) >= 2
+    weighted = pts[0].E ** 2.6 * pts[0].y  # the frame is the data's, 1.5 decades below to 0.5 above
+    assert top.get_ylim() == pytest.approx((weighted.min() * 10**-1.5, weighted.max() * 10**0.5))
     fig = lnA_fit_figure(E, bands, points_for(model, pieces, ps.full(ps.truth())[0], "lnA"), "lnA")
     assert fig.axes[0].get_ylabel() == r"$\langle \ln A \rangle$"
 

@@ -77,7 +77,24 @@ def spectrum_fit_figure(E_GeV, bands: dict, points: list, key: str, title: str) 
     _draw(top, bottom, E, bands[f"total:{key}"], parts, points, SPECTRUM_WEIGHT,
           r"$E^{2.6} J$ [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]", title)
     top.set_yscale("log")
+    top.set_ylim(*_flux_limits(E, bands[f"total:{key}"], points))
     return fig
+
+
+#: Decades shown below the lowest and above the highest weighted flux of the data (of the
+#: model's median without data); a component cut off far below leaves the frame.
+DECADES_BELOW, DECADES_ABOVE = 1.5, 0.5
+
+
+def _flux_limits(E, total, points) -> tuple[float, float]:
+    """y-limits of an E^2.6-weighted spectrum: framed on the data (the model far outside
+    them, e.g. a component's cut-off tail, leaves the frame), else on the model's median."""
+    values = [p.E**SPECTRUM_WEIGHT * p.y for p in points] or [E**SPECTRUM_WEIGHT * total[2]]
+    y = np.concatenate([np.ravel(v) for v in values])
+    y = y[np.isfinite(y) & (y > 0)]
+    if y.size == 0:
+        return 1e-30, 1.0
+    return y.min() * 10**-DECADES_BELOW, y.max() * 10**DECADES_ABOVE
 
 
 def lnA_fit_figure(E_GeV, bands: dict, points: list, title: str) -> Figure:
