@@ -47,7 +47,7 @@ templates_path = ["_templates"]
 # Docstrings write absolute values as in physics, |z| (height above the plane), |b|,
 # |delta| (dipole amplitude): reStructuredText would read them as substitutions.  Each is
 # defined here as itself, so the docstrings stay readable as plain text.
-ABSOLUTE_VALUES = ("b", "delta", "h", "z", "zs", "Z")
+ABSOLUTE_VALUES = ("b", "delta", "h", "z", "zs", "Z", "zeta", "ln B", "Delta ln A", "log10 R_i - log10 R_j")
 rst_prolog = "\n".join(rf".. |{name}| replace:: \|{name}\|" for name in ABSOLUTE_VALUES) + "\n"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}

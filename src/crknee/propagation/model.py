@@ -21,7 +21,7 @@ field                     default             reference
 ``R_gal``                 20 kpc              Sec. 2.2 (Galactic radius)
 ``r_sun``                 8.5 kpc             eq. 3
 ``z_s``                   0.2 kpc             eq. 3
-``R_b``, ``Delta_delta``  300 GV, 0, 0.05    high-rigidity diffusion break (Génolini et al.
+``R_b``, ``Delta_delta``  300 GV, 0, 0.05     high-rigidity diffusion break (Génolini et al.
 ``s_b``                                       2017, PRL 119, 241101; crknee.transport);
                                               Delta_delta = 0: no break (Table 1)
 ``nu1``, ``nu2``          2.48, 2.38          Table 1 (eq. 4)

@@ -9,7 +9,7 @@ one-line :class:`~crknee.errors.ConfigError` naming the dataset:
 * a dataset not versus rigidity;
 * a species absent from the solver's network (e.g. Fe/O with the Li ... O network);
 * a ratio of elements from different primary groups (H, He, Z > 2): their normalisations
-  are the linear amplitudes marginalised from the spectra (:mod:`.likelihood`), which a ratio
+  are the linear amplitudes marginalised from the spectra (:mod:`crknee.fit.propagation.likelihood`), which a ratio
   across groups would make non-linear.
 
 Errors: asymmetric errors are symmetrised (mean of lo and hi); upper limits are dropped.

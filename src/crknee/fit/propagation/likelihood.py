@@ -1,7 +1,7 @@
 """Gaussian likelihood with a full covariance matrix, and the analytic marginalisation over
 parameters the model is linear in.
 
-* :class:`CorrelatedGaussian`: chi2 = r^T C^-1 r computed as |L^-1 r|^2 with C = L L^T
+* :class:`CorrelatedGaussian`: chi2 = r^T C^-1 r computed as the squared norm of L^-1 r, C = L L^T
   (Cholesky, :func:`scipy.linalg.cholesky`); the triangular inverse L^-1 is formed once
   (:func:`scipy.linalg.solve_triangular` on the identity) so that whitening a residual in
   the sampler's loop is one small matrix product.  For diagonal C it is

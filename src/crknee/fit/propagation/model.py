@@ -70,7 +70,7 @@ class PropagationFitModel:
 
     def with_values(self, y_list) -> PropagationFitModel:
         """A copy with other data values (same datasets, rigidities and errors, hence the
-        same covariance): mock data (:mod:`.mock`)."""
+        same covariance): mock data (:mod:`crknee.fit.propagation.mock`)."""
         new = copy.copy(self)
         new.observables = [replace(o, y=np.asarray(y, dtype=float)) for o, y in zip(self.observables, y_list)]
         new._d_white = np.concatenate([self.gauss[k].whiten(new.observables[k].y) for k in self._flux_index]) \
