@@ -401,11 +401,11 @@ def test_fit_config_is_merged_onto_the_paper_config(tmp_path, monkeypatch):
 
     seen = {}
     monkeypatch.setattr("crknee.fit.driver.fit", lambda section, *a, **k: seen.update(section) or {})
-    monkeypatch.setattr("crknee.fit.driver.format_summary", lambda summary: "")
+    monkeypatch.setattr("crknee.fit.driver.format_summary", lambda summary, reference=None: "")
     monkeypatch.setattr("crknee.cli.fit._fixed", lambda fixed, out: None)
     mine = tmp_path / "mine.toml"
     mine.write_text("[fit.sampler]\nnsteps = 77\n")
-    main(["fit", "knee", "--config", str(mine), "--out", str(tmp_path / "o"), "--quiet"])
+    main(["fit", "knee", "--config", str(mine), "--out", str(tmp_path / "o"), "--quiet", "--no-plots"])
     paper = config.load().section("fit")
     assert seen["sampler"]["nsteps"] == 77
     assert seen["datasets"] == paper["datasets"] and seen["parameters"] == paper["parameters"]
