@@ -29,6 +29,8 @@ def sample(problem, out: Path, progress: bool = True):
     """Run the configured sampler into ``out``: (samples, log_prob, sampling record)."""
     from crknee.fit.nested import run_nested
     from crknee.fit.propagation.model import LogPosterior
+    from crknee.fit.pools import open_pool, wrap
+    from crknee.fit.propagation.proposal import IndependenceMove, adapt, laplace_covariance, mixture
     from crknee.fit.propagation.start import centred_on, maximum_a_posteriori
     from crknee.fit.sampler import run
     from crknee.fit.summary import read_chain
@@ -45,13 +47,26 @@ def sample(problem, out: Path, progress: bool = True):
     chain = out / CHAIN_FILE
     parameters = problem.parameters
     n_start = problem.settings["start_evaluations"]
-    if not chain.exists() and n_start > 0:
+    moves = draw = None
+    weight = problem.settings["laplace_weight"]
+    if n_start > 0 and (not chain.exists() or weight > 0):
         t = time.perf_counter()
-        best, lp = maximum_a_posteriori(log_post, parameters, n_start)
-        parameters = centred_on(parameters, best)
-        record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp,
-                           "wall_s": time.perf_counter() - t}
-    res = run(log_post, parameters, s, chain)
+        with open_pool(s.pool, s.workers, s.scheduler) as mapper:
+            pooled = wrap(log_post, mapper, getattr(mapper, "size", s.workers))
+            best, lp = maximum_a_posteriori(pooled, parameters, n_start)
+            parameters = centred_on(parameters, best)
+            record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp}
+            if weight > 0:
+                move = IndependenceMove(best, laplace_covariance(pooled, parameters, best))
+                rounds, steps = problem.settings["pilot_rounds"], problem.settings["pilot_steps"]
+                move, coords, n_pilot, lp_rounds = adapt(pooled, parameters, move, s.nwalkers, rounds, steps,
+                                                         weight, s.seed)
+                moves, draw = mixture(move, weight, parameters), (lambda rng, n: coords[:n].copy())
+                record["start"].update(pilot_evaluations=n_pilot, pilot_log_post_median=lp_rounds,
+                                       proposal_sd=dict(zip(parameters.free_names,
+                                                            np.sqrt(np.diag(move.cov)).tolist())))
+        record["start"]["wall_s"] = time.perf_counter() - t
+    res = run(log_post, parameters, s, chain, moves=moves, draw=draw)
     samples, logp, _ = read_chain(chain, res.tau)
     record.update(iterations=res.iterations, converged=res.converged, tau=res.tau.tolist(),
                   n_tau_reached=res.n_tau_reached, n_evaluations=res.n_evaluations, wall_s=res.wall_s,
