@@ -224,29 +224,3 @@ def test_independence_move_samples_the_target_whatever_its_proposal():
     x = s.get_chain(discard=200, flat=True)
     np.testing.assert_allclose(x.mean(axis=0), mu, atol=0.06)
     np.testing.assert_allclose(np.cov(x.T), C, atol=0.08)
-
-
-def test_independence_move_in_a_box_samples_a_target_piled_on_a_bound():
-    """The logit-coordinate proposal (with its Jacobian in the Hastings ratio): an
-    exponential of scale 0.1 piled against x = 0 in [0, 1] (mean 0.1, sd 0.1 up to
-    e^-10) times a Gaussian N(0.5, 0.1) in y, from a Laplace start in the wrong place."""
-    import emcee
-
-    from crknee.fit.propagation.proposal import IndependenceMove
-
-    lo, hi = np.zeros(2), np.ones(2)
-
-    def log_prob(x):
-        x = np.atleast_2d(x)
-        inside = np.all((x > 0) & (x < 1), axis=1)
-        return np.where(inside, -x[:, 0] / 0.1 - 0.5 * ((x[:, 1] - 0.5) / 0.1) ** 2, -np.inf)
-
-    move = IndependenceMove.in_box([0.3, 0.6], np.diag([0.2, 0.1]) ** 2, lo, hi)
-    s = emcee.EnsembleSampler(16, 2, log_prob, vectorize=True, moves=[(move, 1.0)])
-    s.random_state = np.random.RandomState(np.random.MT19937(5)).get_state()
-    start = move.draw(np.random.default_rng(6), 16)
-    assert np.all((start > lo) & (start < hi))
-    s.run_mcmc(start, 3000, progress=False)
-    x = s.get_chain(discard=200, flat=True)
-    np.testing.assert_allclose(x.mean(axis=0), [0.1, 0.5], atol=0.006)
-    np.testing.assert_allclose(x.std(axis=0), [0.1, 0.1], atol=0.006)

@@ -25,14 +25,8 @@ from __future__ import annotations
 
 import emcee
 import numpy as np
-from scipy.special import expit
 
 from crknee.errors import ConfigError
-
-#: Logit coordinates are clipped to |y| <= _Y_MAX (z within 1e-13 of a bound: never reached
-#: by a Student-t of O(1) width), and z to [_Z_EDGE, 1 - _Z_EDGE] on the way back.
-_Y_MAX = 30.0
-_Z_EDGE = expit(-_Y_MAX)
 
 
 def laplace_covariance(log_post, parameters, theta, h: float = 2e-3) -> np.ndarray:
@@ -67,15 +61,9 @@ def laplace_covariance(log_post, parameters, theta, h: float = 2e-3) -> np.ndarr
 
 
 class IndependenceMove(emcee.moves.MHMove):
-    """Independence Metropolis-Hastings from a multivariate Student-t (module docstring).
+    """Independence Metropolis-Hastings from a multivariate Student-t (module docstring)."""
 
-    With a prior box (``lo``, ``hi``) the Student-t lives in the unbounded coordinates
-    y = logit((theta - lo) / (hi - lo)) (``mean``, ``cov`` are then in y): every proposal
-    falls inside the box, and a posterior piled against a bound (v_A at 0, R_br at its
-    minimum) is a tail in y rather than a truncation; the density in theta carries the
-    Jacobian prod_i 1 / (z_i (1 - z_i)), z = (theta - lo) / (hi - lo)."""
-
-    def __init__(self, mean, cov, scale: float = 1.2, df: float = 5.0, lo=None, hi=None):
+    def __init__(self, mean, cov, scale: float = 1.2, df: float = 5.0):
         self.mean = np.asarray(mean, dtype=float)
         self.cov = np.asarray(cov, dtype=float)
         w, V = np.linalg.eigh(0.5 * (self.cov + self.cov.T))
@@ -83,55 +71,20 @@ class IndependenceMove(emcee.moves.MHMove):
         self.L = np.linalg.cholesky((V * w) @ V.T * scale**2)
         self.L_inv = np.linalg.inv(self.L)
         self.df, self.scale = float(df), float(scale)
-        self.lo = None if lo is None else np.asarray(lo, dtype=float)
-        self.hi = None if hi is None else np.asarray(hi, dtype=float)
         super().__init__(self._propose)
 
-    # -- box coordinates --------------------------------------------------------------------
-    def to_y(self, theta) -> np.ndarray:
-        """Sampler coordinates -> the proposal's (identity without a box)."""
-        theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        if self.lo is None:
-            return theta
-        z = np.clip((theta - self.lo) / (self.hi - self.lo), _Z_EDGE, 1.0 - _Z_EDGE)
-        return np.log(z) - np.log1p(-z)
-
-    def from_y(self, y) -> np.ndarray:
-        if self.lo is None:
-            return y
-        return self.lo + (self.hi - self.lo) * expit(np.clip(y, -_Y_MAX, _Y_MAX))
-
-    @classmethod
-    def in_box(cls, theta, cov_theta, lo, hi, **kw) -> IndependenceMove:
-        """The move for a Gaussian (``theta``, ``cov_theta``) in sampler coordinates, mapped
-        to y by the Jacobian at ``theta`` (a centre on a bound is moved 1e-3 of the span in)."""
-        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-        z = np.clip((np.asarray(theta, dtype=float) - lo) / (hi - lo), 1e-3, 1 - 1e-3)
-        J = 1.0 / (z * (1 - z) * (hi - lo))
-        return cls(np.log(z) - np.log1p(-z), cov_theta * np.outer(J, J), lo=lo, hi=hi, **kw)
-
-    def refit(self, samples) -> IndependenceMove:
-        """The same kind of move with the mean and covariance of ``samples`` (n, n_free)."""
-        y = self.to_y(samples)
-        return IndependenceMove(y.mean(axis=0), np.cov(y.T), self.scale, self.df, self.lo, self.hi)
-
-    # -- density and draws -----------------------------------------------------------------
     def log_q(self, x) -> np.ndarray:
-        """ln of the proposal density in sampler coordinates, up to a constant."""
+        """ln of the proposal density up to a constant."""
         d = self.mean.size
-        y = self.to_y(x)
-        m = np.sum(((y - self.mean) @ self.L_inv.T) ** 2, axis=1)
-        out = -0.5 * (self.df + d) * np.log1p(m / self.df)
-        if self.lo is not None:                       # |dy/dtheta| = 1 / (z (1 - z) span)
-            out += np.sum(np.abs(y) + 2.0 * np.log1p(np.exp(-np.abs(y))), axis=1)
-        return out
+        m = np.sum(((np.atleast_2d(x) - self.mean) @ self.L_inv.T) ** 2, axis=1)
+        return -0.5 * (self.df + d) * np.log1p(m / self.df)
 
     def draw(self, random, n: int) -> np.ndarray:
         """``n`` draws from the proposal (``random``: a numpy RandomState or Generator)."""
         d = self.mean.size
         z = random.standard_normal((n, d)) if hasattr(random, "standard_normal") else random.randn(n, d)
         w = random.chisquare(self.df, n) / self.df
-        return self.from_y(self.mean + (z @ self.L.T) / np.sqrt(w)[:, None])
+        return self.mean + (z @ self.L.T) / np.sqrt(w)[:, None]
 
     def draw_inside(self, parameters):
         """``draw(rng, n)`` for :func:`crknee.fit.sampler.run`: proposal draws inside the
@@ -153,6 +106,7 @@ class IndependenceMove(emcee.moves.MHMove):
     def _propose(self, x0, random):
         x = self.draw(random, x0.shape[0])
         return x, self.log_q(x0) - self.log_q(x)
+
 
 
 def mixture(move, weight: float, parameters) -> list:
@@ -184,5 +138,5 @@ def adapt(log_prob, parameters, move: IndependenceMove, nwalkers: int, rounds: i
         n_eval += nwalkers * (steps + (r == 0))
         kept = sampler.get_chain(discard=steps // 2, flat=True)
         lp_median.append(float(np.median(sampler.get_log_prob(discard=steps // 2))))
-        move = move.refit(kept)
+        move = IndependenceMove(kept.mean(axis=0), np.cov(kept.T), move.scale, move.df)
     return move, coords, n_eval, lp_median

@@ -57,15 +57,14 @@ def sample(problem, out: Path, progress: bool = True):
             parameters = centred_on(parameters, best)
             record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp}
             if weight > 0:
-                lo, hi = (np.array([getattr(p, b) for p in parameters.free]) for b in ("min", "max"))
-                move = IndependenceMove.in_box(best, laplace_covariance(pooled, parameters, best), lo, hi)
+                move = IndependenceMove(best, laplace_covariance(pooled, parameters, best))
                 rounds, steps = problem.settings["pilot_rounds"], problem.settings["pilot_steps"]
                 move, coords, n_pilot, lp_rounds = adapt(pooled, parameters, move, s.nwalkers, rounds, steps,
                                                          weight, s.seed)
                 moves, draw = mixture(move, weight, parameters), (lambda rng, n: coords[:n].copy())
                 record["start"].update(pilot_evaluations=n_pilot, pilot_log_post_median=lp_rounds,
-                                       proposal_logit_sd=dict(zip(parameters.free_names,
-                                                                  np.sqrt(np.diag(move.cov)).tolist())))
+                                       proposal_sd=dict(zip(parameters.free_names,
+                                                            np.sqrt(np.diag(move.cov)).tolist())))
         record["start"]["wall_s"] = time.perf_counter() - t
     res = run(log_post, parameters, s, chain, moves=moves, draw=draw)
     samples, logp, _ = read_chain(chain, res.tau)
