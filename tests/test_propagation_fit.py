@@ -224,3 +224,19 @@ def test_independence_move_samples_the_target_whatever_its_proposal():
     x = s.get_chain(discard=200, flat=True)
     np.testing.assert_allclose(x.mean(axis=0), mu, atol=0.06)
     np.testing.assert_allclose(np.cov(x.T), C, atol=0.08)
+
+
+def test_saved_proposal_is_reused_only_for_the_same_problem(tmp_path):
+    from crknee.fit.propagation.proposal import IndependenceMove
+    from crknee.fit.propagation.run import load_proposal, save_proposal
+
+    p = problem_from_settings(_coarse(keep=("D0_1e28_cm2_s", "delta")))
+    move = IndependenceMove([3.0, 0.4], [[0.04, 0.001], [0.001, 0.0004]])
+    save_proposal(tmp_path / "proposal.json", p, move)
+    back = load_proposal(tmp_path / "proposal.json", p)
+    np.testing.assert_array_equal(back.mean, move.mean)
+    np.testing.assert_array_equal(back.cov, move.cov)
+    other = problem_from_settings(_coarse(keep=("D0_1e28_cm2_s", "delta"), sys_correlation_length_dex=0.1))
+    assert load_proposal(tmp_path / "proposal.json", other) is None
+    (tmp_path / "proposal.json").write_text("{not json", encoding="utf-8")
+    assert load_proposal(tmp_path / "proposal.json", p) is None

@@ -2,9 +2,9 @@
 independence Metropolis-Hastings move drawn from it.
 
 The posterior of the propagation fit is strongly correlated (B/C ~ xs_B / D0, delta-V_c,
-the injection break against the diffusion break), so random-walk-like ensemble moves (DE,
-stretch) need autocorrelation times of hundreds of steps in 16 dimensions.  Near its peak
-the posterior is close to a Gaussian, whose covariance the curvature at the MAP gives:
+the injection break against the diffusion break) and piled against prior bounds (v_A at 0,
+R_br at 50 GV, a_N at 3).  A proposal fitted to its mean and covariance lets a walker
+jump across it in one step, which random-walk-like ensemble moves (DE, stretch) cannot:
 
 * :func:`laplace_covariance`: Sigma = (-d^2 ln p / d theta^2)^-1 at the MAP by central
   finite differences (in units of each prior span, step ``h``; the stencil is shifted
@@ -18,8 +18,11 @@ the posterior is close to a Gaussian, whose covariance the curvature at the MAP 
   q(x) / q(x') (Hastings 1970, Biometrika 57, 97; Tierney 1994, Ann. Stat. 22, 1701,
   Sec. 2.3.3: the independence chain), so the stationary distribution is exact whatever
   Sigma is; Sigma only sets the acceptance.  Mixed with the DE moves
-  (:func:`crknee.fit.sampler._de_moves`) the chain also explores where the Gaussian is
+  (:func:`crknee.fit.sampler._de_moves`) the chain also explores where the Student-t is
   poor.  The 50-tau stop rule is unchanged.
+* :func:`adapt`: discarded pilot rounds that re-fit the proposal to the chain, because the
+  Laplace covariance at a MAP on several bounds is a poor guess (measured on the default
+  problem: docs/propagation_fit.md).
 """
 from __future__ import annotations
 

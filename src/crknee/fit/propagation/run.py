@@ -18,11 +18,48 @@ import numpy as np
 
 CHAIN_FILE = "chain.h5"
 NESTED_FILE = "nested.ckpt"
+#: The adapted independence proposal of the kept chain (crknee.fit.propagation.proposal),
+#: reused when the chain is resumed.
+PROPOSAL_FILE = "proposal.json"
 
 
 def fingerprint(settings: dict) -> str:
     """SHA-256 of the validated settings (data, priors, resolution) as canonical JSON."""
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _problem_fingerprint(problem) -> str:
+    """Fingerprint of what the proposal depends on: the settings less the emcee run length."""
+    keep = {k: v for k, v in problem.settings.items() if k != "sampler"}
+    keep["walkers_seed"] = (problem.sampler.nwalkers, problem.sampler.seed)
+    return fingerprint(keep)
+
+
+def save_proposal(path: Path, problem, move) -> None:
+    """Write the adapted proposal (atomically) with the problem's fingerprint."""
+    from crknee.io import atomic_target
+
+    doc = {"fingerprint": _problem_fingerprint(problem), "names": problem.parameters.free_names,
+           "mean": move.mean.tolist(), "cov": move.cov.tolist(), "scale": move.scale, "df": move.df}
+    with atomic_target(path, ".json") as tmp:
+        Path(tmp).write_text(json.dumps(doc), encoding="utf-8")
+
+
+def load_proposal(path: Path, problem):
+    """The saved proposal if it belongs to this problem and is well formed, else None
+    (then the MAP and the pilot run again)."""
+    from crknee.fit.propagation.proposal import IndependenceMove
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = problem.parameters.free_names
+        mean, cov = np.array(doc["mean"], dtype=float), np.array(doc["cov"], dtype=float)
+        ok = (doc["fingerprint"] == _problem_fingerprint(problem) and list(doc["names"]) == list(names)
+              and mean.shape == (len(names),) and cov.shape == (len(names),) * 2
+              and np.all(np.isfinite(mean)) and np.all(np.isfinite(cov)) and np.allclose(cov, cov.T))
+        return IndependenceMove(mean, cov, float(doc["scale"]), float(doc["df"])) if ok else None
+    except (OSError, ValueError, KeyError, TypeError, np.linalg.LinAlgError):
+        return None
 
 
 def sample(problem, out: Path, progress: bool = True):
@@ -49,7 +86,10 @@ def sample(problem, out: Path, progress: bool = True):
     n_start = problem.settings["start_evaluations"]
     moves = draw = None
     weight = problem.settings["laplace_weight"]
-    if n_start > 0 and (not chain.exists() or weight > 0):
+    saved = load_proposal(out / PROPOSAL_FILE, problem) if chain.exists() and weight > 0 else None
+    if saved is not None:                           # resuming: the kept chain's own proposal
+        moves = mixture(saved, weight, parameters)
+    elif n_start > 0 and (not chain.exists() or weight > 0):
         t = time.perf_counter()
         with open_pool(s.pool, s.workers, s.scheduler) as mapper:
             pooled = wrap(log_post, mapper, getattr(mapper, "size", s.workers))
@@ -61,6 +101,7 @@ def sample(problem, out: Path, progress: bool = True):
                 rounds, steps = problem.settings["pilot_rounds"], problem.settings["pilot_steps"]
                 move, coords, n_pilot, lp_rounds = adapt(pooled, parameters, move, s.nwalkers, rounds, steps,
                                                          weight, s.seed)
+                save_proposal(out / PROPOSAL_FILE, problem, move)
                 moves, draw = mixture(move, weight, parameters), (lambda rng, n: coords[:n].copy())
                 record["start"].update(pilot_evaluations=n_pilot, pilot_log_post_median=lp_rounds,
                                        proposal_sd=dict(zip(parameters.free_names,
