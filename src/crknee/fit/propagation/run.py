@@ -65,8 +65,8 @@ def load_proposal(path: Path, problem):
 def sample(problem, out: Path, progress: bool = True):
     """Run the configured sampler into ``out``: (samples, log_prob, sampling record)."""
     from crknee.fit.nested import run_nested
-    from crknee.fit.propagation.model import LogPosterior
     from crknee.fit.pools import open_pool, wrap
+    from crknee.fit.propagation.model import LogPosterior
     from crknee.fit.propagation.proposal import IndependenceMove, adapt, laplace_covariance, mixture
     from crknee.fit.propagation.start import centred_on, maximum_a_posteriori
     from crknee.fit.sampler import run
