@@ -142,3 +142,101 @@ def test_bad_input_is_one_line_naming_it(change, message):
     with pytest.raises(ConfigError) as exc:
         problem_from_settings(s)
     assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+# -- observables at Earth, MAP, proposal ---------------------------------------------------
+
+def test_projection_equals_solution_earth_and_ratio():
+    """The plain-float observables of the fit's hot loop (crknee.fit.propagation.projection)
+    are Solution.earth / Solution.ratio (force field, isotopes summed, per unit R) to 1e-12."""
+    import astropy.units as u
+
+    from crknee.propagation.solution import Q_UNIT
+
+    s = _coarse()
+    s["datasets"] = [*_DATA, {"name": "ratio/AMS02_Be_B", "window_GV": [5.0, 500.0]}]
+    p = problem_from_settings(s)
+    m = p.model
+    sol, phi = m.solution(p.parameters.full(p.parameters.truth()[None])[0])
+    for k, o in enumerate(m.observables):
+        R = o.R_GV * u.GV
+        if o.kind == "ratio":
+            ref = sol.ratio(o.species[0], o.species[1], R, "R", "earth", phi * u.MV)
+        else:
+            ref = np.stack([sol.with_norms(e * Q_UNIT).earth(o.species[0], R, "R", phi * u.MV).to_value(o.unit)
+                            for e in np.eye(3)], axis=1)
+            ref = np.where(ref > 1e-250, ref, 0.0)
+        np.testing.assert_allclose(m.predict(sol, k, phi), ref, rtol=1e-12, atol=0.0)
+
+
+def test_map_search_finds_the_maximum_of_a_gaussian_with_an_active_bound():
+    """L-BFGS-B in the prior box: a Gaussian posterior centred inside in one parameter and
+    outside (above max) in the other peaks at (centre, max)."""
+    from crknee.fit.parameters import Parameter, ParameterSet
+    from crknee.fit.propagation.start import maximum_a_posteriori
+
+    ps = ParameterSet([Parameter("a", "", 0.0, -5.0, 5.0), Parameter("b", "", 0.0, -1.0, 1.0)])
+    centre = np.array([1.3, 2.0])
+
+    def log_post(theta):
+        return -0.5 * np.sum(((np.atleast_2d(theta) - centre) / np.array([0.7, 0.5])) ** 2, axis=1)
+
+    best, lp = maximum_a_posteriori(log_post, ps, 600)
+    np.testing.assert_allclose(best, [1.3, 1.0], atol=1e-4)
+    assert lp == pytest.approx(-0.5 * (1.0 / 0.5) ** 2, abs=1e-6)
+
+
+def test_laplace_covariance_of_a_gaussian_is_its_covariance():
+    from crknee.fit.parameters import Parameter, ParameterSet
+    from crknee.fit.propagation.proposal import laplace_covariance
+
+    ps = ParameterSet([Parameter(n, "", 0.0, -10.0, 10.0) for n in "abc"])
+    C = np.array([[1.0, 0.6, -0.2], [0.6, 2.0, 0.3], [-0.2, 0.3, 0.5]])
+    P = np.linalg.inv(C)
+    mu = np.array([0.5, -1.0, 2.0])
+
+    def log_post(theta):
+        d = np.atleast_2d(theta) - mu
+        return -0.5 * np.einsum("ni,ij,nj->n", d, P, d)
+
+    np.testing.assert_allclose(laplace_covariance(log_post, ps, mu), C, rtol=1e-6, atol=1e-8)
+
+
+def test_independence_move_samples_the_target_whatever_its_proposal():
+    """Detailed balance of the independence Metropolis-Hastings move (Hastings ratio with
+    q(x)/q(x')): with a proposal centred off the target and with the wrong covariance,
+    emcee with only this move reproduces a correlated Gaussian target's mean and covariance."""
+    import emcee
+
+    from crknee.fit.propagation.proposal import IndependenceMove
+
+    C = np.array([[1.0, 0.8], [0.8, 1.0]])
+    P, mu = np.linalg.inv(C), np.array([1.0, -2.0])
+
+    def log_prob(x):
+        d = np.atleast_2d(x) - mu
+        return -0.5 * np.einsum("ni,ij,nj->n", d, P, d)
+
+    move = IndependenceMove(mu + np.array([0.5, 0.3]), np.diag([2.0, 0.8]))
+    s = emcee.EnsembleSampler(16, 2, log_prob, vectorize=True, moves=[(move, 1.0)])
+    s.random_state = np.random.RandomState(np.random.MT19937(3)).get_state()
+    s.run_mcmc(move.draw(np.random.default_rng(4), 16), 3000, progress=False)
+    x = s.get_chain(discard=200, flat=True)
+    np.testing.assert_allclose(x.mean(axis=0), mu, atol=0.06)
+    np.testing.assert_allclose(np.cov(x.T), C, atol=0.08)
+
+
+def test_saved_proposal_is_reused_only_for_the_same_problem(tmp_path):
+    from crknee.fit.propagation.proposal import IndependenceMove
+    from crknee.fit.propagation.run import load_proposal, save_proposal
+
+    p = problem_from_settings(_coarse(keep=("D0_1e28_cm2_s", "delta")))
+    move = IndependenceMove([3.0, 0.4], [[0.04, 0.001], [0.001, 0.0004]])
+    save_proposal(tmp_path / "proposal.json", p, move)
+    back = load_proposal(tmp_path / "proposal.json", p)
+    np.testing.assert_array_equal(back.mean, move.mean)
+    np.testing.assert_array_equal(back.cov, move.cov)
+    other = problem_from_settings(_coarse(keep=("D0_1e28_cm2_s", "delta"), sys_correlation_length_dex=0.1))
+    assert load_proposal(tmp_path / "proposal.json", other) is None
+    (tmp_path / "proposal.json").write_text("{not json", encoding="utf-8")
+    assert load_proposal(tmp_path / "proposal.json", p) is None

@@ -351,14 +351,15 @@ def set_aside(path, reason: str) -> Path:
     return aside
 
 
-def _start(log_prob, parameters, settings, rng):
-    p0 = parameters.initial(rng, settings.nwalkers, settings.init, settings.init_width)
+def _start(log_prob, parameters, settings, rng, draw=None):
+    draw = draw or (lambda g, n: parameters.initial(g, n, settings.init, settings.init_width))
+    p0 = draw(rng, settings.nwalkers)
     lp = log_prob(p0)
     for _ in range(_MAX_REDRAW):
         bad = ~np.isfinite(lp)
         if not bad.any():
             return emcee.State(p0, log_prob=lp)
-        p0[bad] = parameters.initial(rng, int(bad.sum()), settings.init, settings.init_width)
+        p0[bad] = draw(rng, int(bad.sum()))
         lp[bad] = log_prob(p0[bad])
     raise ConfigError(f"fit.sampler: no finite log-posterior at {int(bad.sum())} start positions after "
                       f"{_MAX_REDRAW} draws (init = {settings.init!r}); check the parameter values and data")
@@ -399,10 +400,12 @@ def _was_converged(g, settings) -> bool:
             and float(g.attrs.get("tau_rtol", 0.0)) <= settings.tau_rtol)
 
 
-def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
+def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=None) -> RunResult:
     """Sample ``log_prob`` (vectorised, (n, ndim) -> (n,)) into the HDF5 file ``path``,
     resuming it if it already holds steps of the same problem.  Raises :class:`Interrupted`
-    after saving when SIGTERM/SIGINT arrives."""
+    after saving when SIGTERM/SIGINT arrives.  ``moves``: emcee moves replacing those of
+    ``settings.moves``; ``draw(rng, n)``: the walkers' start positions instead of
+    ``settings.init`` (e.g. crknee.fit.propagation's Laplace proposal)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
@@ -413,7 +416,7 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
         problem = chain_problem(path)
         if problem is not None:
             set_aside(path, problem)
-    moves = MOVES[settings.moves](parameters)
+    moves = MOVES[settings.moves](parameters) if moves is None else moves
     backend = ResumableHDFBackend(str(path), name="mcmc")
     with backend.session():  # opening creates the file; a new one holds no group: 0 steps
         done = _check_file(backend, settings.nwalkers, ndim, names)
@@ -423,7 +426,7 @@ def run(log_prob, parameters, settings: SamplerSettings, path) -> RunResult:
         sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend, moves=moves)
         if done == 0:
             move_seed, start_seed = np.random.SeedSequence(settings.seed).spawn(2)
-            initial = _start(log_prob, parameters, settings, np.random.default_rng(start_seed))
+            initial = _start(log_prob, parameters, settings, np.random.default_rng(start_seed), draw)
             backend.reset(settings.nwalkers, ndim)
             _attrs(backend, parameter_names=names, seed=settings.seed, status="running", tau_last=np.full(ndim, np.nan),
                    tau_iteration=0)

@@ -27,8 +27,10 @@ from crknee.fit.propagation.covariance import covariance
 from crknee.fit.propagation.likelihood import CorrelatedGaussian, marginal_linear
 from crknee.fit.propagation.nuisance import production_factors
 from crknee.fit.propagation.parameters import ABUNDANCE_ELEMENTS, NUISANCE_ELEMENTS
+from crknee.fit.propagation.projection import ElementAtEarth, log_intensity
 from crknee.propagation.solution import Q_UNIT
 from crknee.propagation.solver import GROUPS
+from crknee.units import value_in
 
 #: fit parameter -> (PropagationModel field, unit)
 MODEL_FIELDS = {
@@ -64,6 +66,7 @@ class PropagationFitModel:
         self.elements = network_elements(solver.network)
         self.gauss = [CorrelatedGaussian(covariance(o.R_GV, o.stat, o.sys, length_dex, kernel)) for o in self.observables]
         self._units = [u.Unit(o.unit) for o in self.observables]
+        self._at_data = {}
         self._flux_index = [k for k, o in enumerate(self.observables) if o.kind == "flux"]
         self._d_white = np.concatenate([self.gauss[k].whiten(self.observables[k].y) for k in self._flux_index]) \
             if self._flux_index else np.zeros(0)
@@ -73,6 +76,7 @@ class PropagationFitModel:
         same covariance): mock data (:mod:`crknee.fit.propagation.mock`)."""
         new = copy.copy(self)
         new.observables = [replace(o, y=np.asarray(y, dtype=float)) for o, y in zip(self.observables, y_list)]
+        new._at_data = self._at_data
         new._d_white = np.concatenate([self.gauss[k].whiten(new.observables[k].y) for k in self._flux_index]) \
             if self._flux_index else np.zeros(0)
         return new
@@ -96,29 +100,48 @@ class PropagationFitModel:
         fac = production_factors(self.solver.network.nuclides, self.solver.setup.ekn, xs)
         return self.solver.solve(model, production_factor=fac), phi
 
-    def predict(self, sol, k: int, phi_MV: float, R_GV=None) -> np.ndarray:
-        """Observable ``k``: a ratio (n,) or a flux design matrix (n, 3) over the group
-        normalisations, in the data's unit, at ``R_GV`` (default the data's rigidities)."""
+    def _elements_at(self, k: int, R_GV):
+        """:class:`.projection.ElementAtEarth` of observable ``k``'s species at ``R_GV``
+        (None: the data's rigidities, built once)."""
         obs = self.observables[k]
-        R = (obs.R_GV if R_GV is None else np.asarray(R_GV, dtype=float)) * u.GV
-        phi = phi_MV * u.MV
+        unit = self._units[k] if obs.kind == "flux" else None      # a ratio's unit factor cancels
+        if R_GV is None:
+            if k not in self._at_data:
+                self._at_data[k] = [ElementAtEarth(self.solver.network.nuclides, s, obs.R_GV, unit)
+                                    for s in obs.species]
+            return self._at_data[k]
+        return [ElementAtEarth(self.solver.network.nuclides, s, R_GV, unit) for s in obs.species]
+
+    def predict(self, sol, k: int, phi_MV: float, R_GV=None, tables=None) -> np.ndarray:
+        """Observable ``k``: a ratio (n,) or a flux design matrix (n, 3) over the group
+        normalisations, in the data's unit, at ``R_GV`` (default the data's rigidities);
+        force field at ``phi_MV`` (:mod:`.projection`; ``tables`` its log-intensity tables
+        of ``sol``, computed when None)."""
+        obs = self.observables[k]
+        phi_GV = value_in("modulation potential phi", phi_MV * 1e-3, "GV", "non-negative")
+        log_grid = np.log(sol.raw.ekn)
+        tables = tables or self.tables(sol)
+        at = self._elements_at(k, None if R_GV is None else np.asarray(R_GV, dtype=float))
         if obs.kind == "ratio":
-            return sol.ratio(obs.species[0], obs.species[1], R, "R", "earth", phi)
-        cols = []
-        for g in range(len(GROUPS)):
-            e = np.zeros(len(GROUPS))
-            e[g] = 1.0
-            cols.append(sol.with_norms(e * Q_UNIT).earth(obs.species[0], R, "R", phi).to_value(self._units[k]))
-        M = np.stack(cols, axis=1)
+            num, den = (e.groups(tables["sum"], log_grid, phi_GV)[:, 0] for e in at)
+            return num / den
+        M = at[0].groups(tables["groups"], log_grid, phi_GV)
         return np.where(M > _FLOOR, M, 0.0)
+
+    @staticmethod
+    def tables(sol) -> dict:
+        """ln J on the solver grid per group ("groups") and for the solution's norms ("sum")."""
+        return {"groups": log_intensity(sol.raw, sol.nuclides),
+                "sum": log_intensity(sol.raw, sol.nuclides, sol.norms.to_value(Q_UNIT))}
 
     # -- likelihood ------------------------------------------------------------------------
     def evaluate(self, values) -> dict:
         """ln L, chi2 per dataset (at the best group normalisations q_hat), q_hat [Q_UNIT]."""
         sol, phi = self.solution(values)
         chi2, preds = {}, {}
+        tables = self.tables(sol)
         for k, o in enumerate(self.observables):
-            preds[k] = self.predict(sol, k, phi)
+            preds[k] = self.predict(sol, k, phi, tables=tables)
             if o.kind == "ratio":
                 chi2[o.name] = self.gauss[k].chi2(preds[k] - o.y)
         q = np.zeros(len(GROUPS))
@@ -138,9 +161,10 @@ class PropagationFitModel:
         """Predicted observable of every dataset on ``grids`` (one rigidity array [GV] per
         dataset), spectra normalised by q_hat of the data."""
         ev = self.evaluate(values)
+        tables = self.tables(ev["solution"])
         out = []
         for k, (o, R) in enumerate(zip(self.observables, grids)):
-            p = self.predict(ev["solution"], k, ev["phi_MV"], R)
+            p = self.predict(ev["solution"], k, ev["phi_MV"], R, tables)
             out.append(p if o.kind == "ratio" else p @ ev["q"])
         return out
 

@@ -18,6 +18,9 @@ import numpy as np
 
 CHAIN_FILE = "chain.h5"
 NESTED_FILE = "nested.ckpt"
+#: The adapted independence proposal of the kept chain (crknee.fit.propagation.proposal),
+#: reused when the chain is resumed.
+PROPOSAL_FILE = "proposal.json"
 
 
 def fingerprint(settings: dict) -> str:
@@ -25,10 +28,46 @@ def fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _problem_fingerprint(problem) -> str:
+    """Fingerprint of what the proposal depends on: the settings less the emcee run length."""
+    keep = {k: v for k, v in problem.settings.items() if k != "sampler"}
+    keep["walkers_seed"] = (problem.sampler.nwalkers, problem.sampler.seed)
+    return fingerprint(keep)
+
+
+def save_proposal(path: Path, problem, move) -> None:
+    """Write the adapted proposal (atomically) with the problem's fingerprint."""
+    from crknee.io import atomic_target
+
+    doc = {"fingerprint": _problem_fingerprint(problem), "names": problem.parameters.free_names,
+           "mean": move.mean.tolist(), "cov": move.cov.tolist(), "scale": move.scale, "df": move.df}
+    with atomic_target(path, ".json") as tmp:
+        Path(tmp).write_text(json.dumps(doc), encoding="utf-8")
+
+
+def load_proposal(path: Path, problem):
+    """The saved proposal if it belongs to this problem and is well formed, else None
+    (then the MAP and the pilot run again)."""
+    from crknee.fit.propagation.proposal import IndependenceMove
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = problem.parameters.free_names
+        mean, cov = np.array(doc["mean"], dtype=float), np.array(doc["cov"], dtype=float)
+        ok = (doc["fingerprint"] == _problem_fingerprint(problem) and list(doc["names"]) == list(names)
+              and mean.shape == (len(names),) and cov.shape == (len(names),) * 2
+              and np.all(np.isfinite(mean)) and np.all(np.isfinite(cov)) and np.allclose(cov, cov.T))
+        return IndependenceMove(mean, cov, float(doc["scale"]), float(doc["df"])) if ok else None
+    except (OSError, ValueError, KeyError, TypeError, np.linalg.LinAlgError):
+        return None
+
+
 def sample(problem, out: Path, progress: bool = True):
     """Run the configured sampler into ``out``: (samples, log_prob, sampling record)."""
     from crknee.fit.nested import run_nested
+    from crknee.fit.pools import open_pool, wrap
     from crknee.fit.propagation.model import LogPosterior
+    from crknee.fit.propagation.proposal import IndependenceMove, adapt, laplace_covariance, mixture
     from crknee.fit.propagation.start import centred_on, maximum_a_posteriori
     from crknee.fit.sampler import run
     from crknee.fit.summary import read_chain
@@ -45,13 +84,30 @@ def sample(problem, out: Path, progress: bool = True):
     chain = out / CHAIN_FILE
     parameters = problem.parameters
     n_start = problem.settings["start_evaluations"]
-    if not chain.exists() and n_start > 0:
+    moves = draw = None
+    weight = problem.settings["laplace_weight"]
+    saved = load_proposal(out / PROPOSAL_FILE, problem) if chain.exists() and weight > 0 else None
+    if saved is not None:                           # resuming: the kept chain's own proposal
+        moves = mixture(saved, weight, parameters)
+    elif n_start > 0 and (not chain.exists() or weight > 0):
         t = time.perf_counter()
-        best, lp = maximum_a_posteriori(log_post, parameters, n_start)
-        parameters = centred_on(parameters, best)
-        record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp,
-                           "wall_s": time.perf_counter() - t}
-    res = run(log_post, parameters, s, chain)
+        with open_pool(s.pool, s.workers, s.scheduler) as mapper:
+            pooled = wrap(log_post, mapper, getattr(mapper, "size", s.workers))
+            best, lp = maximum_a_posteriori(pooled, parameters, n_start)
+            parameters = centred_on(parameters, best)
+            record["start"] = {"map": dict(zip(parameters.free_names, best.tolist())), "log_post": lp}
+            if weight > 0:
+                move = IndependenceMove(best, laplace_covariance(pooled, parameters, best))
+                rounds, steps = problem.settings["pilot_rounds"], problem.settings["pilot_steps"]
+                move, coords, n_pilot, lp_rounds = adapt(pooled, parameters, move, s.nwalkers, rounds, steps,
+                                                         weight, s.seed)
+                save_proposal(out / PROPOSAL_FILE, problem, move)
+                moves, draw = mixture(move, weight, parameters), (lambda rng, n: coords[:n].copy())
+                record["start"].update(pilot_evaluations=n_pilot, pilot_log_post_median=lp_rounds,
+                                       proposal_sd=dict(zip(parameters.free_names,
+                                                            np.sqrt(np.diag(move.cov)).tolist())))
+        record["start"]["wall_s"] = time.perf_counter() - t
+    res = run(log_post, parameters, s, chain, moves=moves, draw=draw)
     samples, logp, _ = read_chain(chain, res.tau)
     record.update(iterations=res.iterations, converged=res.converged, tau=res.tau.tolist(),
                   n_tau_reached=res.n_tau_reached, n_evaluations=res.n_evaluations, wall_s=res.wall_s,
