@@ -18,6 +18,7 @@ BLAS and OpenMP are pinned to one thread.
 to AMS-02 + DAMPE protons) + the paper's knee source for D_perp/D_par = 1, 0.1, 0.01
 along the IBEX field (docs/anisotropy.md, "Field-aligned dipole").
 """
+
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -53,8 +54,9 @@ def background():
     prop.update(points_per_decade=8, n_modes=20)
     raw = solve(model_from_config(prop), norms=np.ones(3) * u.Unit("cm-3 GeV-1 Myr-1"))
     data = [(name, {"proton": "H", "helium": "He"}[name.split("/")[0]]) for name in prop["normalisation_datasets"]]
-    norm = fit_normalisations(raw, data=data, window_GV=tuple(prop["normalisation_window_GV"]),
-                              phi=prop["phi_MV"] * u.MV)
+    norm = fit_normalisations(
+        raw, data=data, window_GV=tuple(prop["normalisation_window_GV"]), phi=prop["phi_MV"] * u.MV
+    )
     return raw.with_norms(norm.norms)
 
 
@@ -73,9 +75,17 @@ def local_snr(comp, solution=None):
 
 def random_rows(n, rng):
     """Knee-source rows spanning the fit's prior box (l, b, d, t, Rcut [GV], beta, W [erg])."""
-    return np.column_stack([rng.uniform(0, 360, n), rng.uniform(-5, 5, n), rng.uniform(1, 10, n),
-                            rng.uniform(3, 6, n), 10 ** rng.uniform(5, 7.5, n), rng.uniform(2.0, 2.8, n),
-                            10 ** rng.uniform(49, 51, n)])
+    return np.column_stack(
+        [
+            rng.uniform(0, 360, n),
+            rng.uniform(-5, 5, n),
+            rng.uniform(1, 10, n),
+            rng.uniform(3, 6, n),
+            10 ** rng.uniform(5, 7.5, n),
+            rng.uniform(2.0, 2.8, n),
+            10 ** rng.uniform(49, 51, n),
+        ]
+    )
 
 
 def rate(fn, n_sets, repeat=5):
@@ -93,9 +103,11 @@ def speed(solution, datasets):
     comp = galprop_composition()
     snr = local_snr(comp)
     E = np.concatenate([row_energies_GeV(t) for t in datasets.values()])
-    print(f"{len(datasets)} bundled anisotropy datasets, {E.size} rows, E = {E.min():.3g} - {E.max():.3g} GeV; "
-          f"{len(comp.species)} species; python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}, one thread")
+    print(
+        f"{len(datasets)} bundled anisotropy datasets, {E.size} rows, E = {E.min():.3g} - {E.max():.3g} GeV; "
+        f"{len(comp.species)} species; python {platform.python_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}, one thread"
+    )
     rng = np.random.default_rng(0)
     field = FieldAlignment(ratio=0.1)
     fixed = tabulate(E, [solution, snr])
@@ -115,8 +127,10 @@ def speed(solution, datasets):
     print(f"KneeModel alone (all-particle flux + dipole, free space), 1e4 sets: {r:.3g} sets/s")
     rows[:, 2] = np.minimum(rows[:, 2], 4.0)
     r_h = rate(lambda: halo(*rows.T), 10_000, repeat=9)
-    print(f"KneeModel alone (all-particle flux + dipole, halo 4.5 kpc), 1e4 sets: {r_h:.3g} sets/s "
-          f"({r / r_h:.1f}x the free-space time)")
+    print(
+        f"KneeModel alone (all-particle flux + dipole, halo 4.5 kpc), 1e4 sets: {r_h:.3g} sets/s "
+        f"({r / r_h:.1f}x the free-space time)"
+    )
     pred = predict_dipole(E, [fixed, free], rows[:1000], datasets=datasets)
     t0 = time.perf_counter()
     for name in datasets:
@@ -125,8 +139,10 @@ def speed(solution, datasets):
     for name in datasets:  # the exposure integrals of the conventions are cached now
         pred.per_dataset(name)
     t2 = time.perf_counter()
-    print(f"per_dataset for all {len(datasets)} datasets, 1e3 sets: first call {1e3 * (t1 - t0):.0f} ms "
-          f"(exposure integrals), then {1e3 * (t2 - t1):.1f} ms")
+    print(
+        f"per_dataset for all {len(datasets)} datasets, 1e3 sets: first call {1e3 * (t1 - t0):.0f} ms "
+        f"(exposure integrals), then {1e3 * (t2 - t1):.1f} ms"
+    )
 
 
 def phase_table(solution):
@@ -136,8 +152,10 @@ def phase_table(solution):
     snr = local_snr(comp, solution)
     E = np.array([1e3, 1e4, 1e5, 1e6, 1e7])
     knee = KneeModel(E[:1], E, (), composition=comp, diffusion=solution.diffusion)
-    print(f"local SNR fitted: W = {snr.energy_erg:.3g} erg, beta = {snr.beta:.3f}, Rcut = {snr.Rcut_GV:.3g} GV, "
-          f"d = {snr.d_kpc:.3f} kpc, t = {snr.age_Myr:.3f} Myr")
+    print(
+        f"local SNR fitted: W = {snr.energy_erg:.3g} erg, beta = {snr.beta:.3f}, Rcut = {snr.Rcut_GV:.3g} GV, "
+        f"d = {snr.d_kpc:.3f} kpc, t = {snr.age_Myr:.3f} Myr"
+    )
     print(f"field axis (IBEX ribbon centre): l = {IBEX_FIELD.l_deg:.2f}, b = {IBEX_FIELD.b_deg:.2f} deg")
     print("| E [GeV] | " + " | ".join(f"r = {r:g}: phase [deg], d_perp" for r in (1.0, 0.1, 0.01)) + " |")
     cols = []

@@ -4,6 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_catalogs.py``.  The KDE costs ~ n_sampl
 (n_samples + n_binaries x N_DISTANCE_NODES + grid) kernel evaluations; samples beyond
 HPDRegion's MAX_SAMPLES are thinned, so the cost saturates.
 """
+
 import time
 
 import numpy as np

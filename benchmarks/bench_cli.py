@@ -5,6 +5,7 @@ interpreters (best of 5), and the heaviest imports of ``crknee --help`` from
 ``python -X importtime``.  Before the lazy command groups ``crknee --help`` took 1.2-1.5 s
 (every command module, numpy, astropy and scipy imported eagerly).
 """
+
 import subprocess
 import sys
 import time
@@ -28,12 +29,13 @@ print(f"bare python start-up: {(time.perf_counter() - t0) / 5:.3f} s (mean of 5)
 for args in (["--help"], ["--version"], ["plot", "--help"], ["source", "--help"]):
     print(f"crknee {' '.join(args)}: {best_of(args):.3f} s (best of 5)")
 
-res = subprocess.run([sys.executable, "-X", "importtime", "-c", RUN, "--help"], capture_output=True, text=True,
-                     check=True)
+res = subprocess.run(
+    [sys.executable, "-X", "importtime", "-c", RUN, "--help"], capture_output=True, text=True, check=True
+)
 rows = []
 for line in res.stderr.splitlines():
     if line.startswith("import time:") and "cumulative" not in line:
-        _self_us, cumulative_us, name = line[len("import time:"):].split("|")
+        _self_us, cumulative_us, name = line[len("import time:") :].split("|")
         rows.append((int(cumulative_us), name.rstrip()))
 print("heaviest imports of `crknee --help` (cumulative):")
 for cumulative_us, name in sorted(rows, reverse=True)[:6]:

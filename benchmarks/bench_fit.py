@@ -10,6 +10,7 @@ tests/test_fit_support.py), the 15 LHAASO-like proton energies and 5 anisotropy 
 ``--converge`` runs the 7-parameter fit (b fixed) to the 50 tau stop rule and reports
 its wall time.  Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from test_fit_support import layout_pieces, parameters, synthetic_fixed  # noqa: E402
-
-from crknee.fit.likelihood import LogPosterior  # noqa: E402
-from crknee.fit.mock import mock_pieces  # noqa: E402
-from crknee.fit.model import FixedComponents, KneeSourceModel  # noqa: E402
-from crknee.fit.sampler import NotConvergedWarning, SamplerSettings, run  # noqa: E402
+from crknee.fit.likelihood import LogPosterior
+from crknee.fit.mock import mock_pieces
+from crknee.fit.model import FixedComponents, KneeSourceModel
+from crknee.fit.sampler import NotConvergedWarning, SamplerSettings, run
+from test_fit_support import layout_pieces, parameters, synthetic_fixed
 
 
 def evals_per_s(lp, ps, batch, seconds=2.0):
@@ -53,9 +53,12 @@ def main(argv=None):
     ps = parameters(fixed=("b_deg",))
     pieces = mock_pieces(model, ps.full(ps.truth())[0], layout_pieces(), seed=1, noise=False)
     lp = LogPosterior(ps, model, pieces)
-    out = {"python": platform.python_version(), "machine": platform.processor() or platform.machine(),
-           "n_points": sum(p.n_points for p in pieces),
-           "evals_per_s": {str(b): evals_per_s(lp, ps, b) for b in (16, 64, 256)}}
+    out = {
+        "python": platform.python_version(),
+        "machine": platform.processor() or platform.machine(),
+        "n_points": sum(p.n_points for p in pieces),
+        "evals_per_s": {str(b): evals_per_s(lp, ps, b) for b in (16, 64, 256)},
+    }
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", NotConvergedWarning)
         s = SamplerSettings(nwalkers=32, nsteps=1000, check_every=10**6, progress=False)
@@ -64,9 +67,13 @@ def main(argv=None):
         if args.converge:
             s = SamplerSettings(nwalkers=32, nsteps=args.nsteps, check_every=500, n_tau=50, progress=False)
             res = run(lp, ps, s, Path(tmp) / "conv.h5")
-            out["converged_fit"] = {"converged": res.converged, "steps": res.iterations, "wall_s": res.wall_s,
-                                    "max_tau": float(np.max(res.tau)),
-                                    "evals_per_s": res.n_evaluations / res.wall_s}
+            out["converged_fit"] = {
+                "converged": res.converged,
+                "steps": res.iterations,
+                "wall_s": res.wall_s,
+                "max_tau": float(np.max(res.tau)),
+                "evals_per_s": res.n_evaluations / res.wall_s,
+            }
     print(json.dumps(out, indent=2))
 
 

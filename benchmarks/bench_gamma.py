@@ -12,6 +12,7 @@ Run: ``.venv/bin/python benchmarks/bench_gamma.py [--json FILE]``.  Prints
   fit per chi; goal <= 60 s on 2 cores), the plausible range of every source, and the
   leptonic fits with -2 ln(L_lep / L_had).
 """
+
 import argparse
 import json
 import time
@@ -23,8 +24,8 @@ import numpy as np
 import crknee.data
 from crknee.gamma import DEFAULTS, PAPER_SOURCES, SEDData, analyse_all, datasets_for, knee_ratios
 from crknee.gamma.bands import knee_constraints
-from crknee.gamma.maps import ratio_map
 from crknee.gamma.emission import PPModel, gamma_sed, kernel, proton_grid, sed_erg_cm2_s
+from crknee.gamma.maps import ratio_map
 
 
 def timeit(fn, n):
@@ -76,8 +77,13 @@ def fits(containment):
 def maps():
     data = SEDData.from_tables([crknee.data.load(n) for n in datasets_for("V4641 Sgr")])
     t0 = time.perf_counter()
-    m = ratio_map(DEFAULTS["V4641 Sgr"], data, n_H_factors=np.geomspace(1e-3, 1e3, 40),
-                  chis=np.geomspace(1e-3, 1.0, 40), age_factors=(1.0,))
+    ratio_map(
+        DEFAULTS["V4641 Sgr"],
+        data,
+        n_H_factors=np.geomspace(1e-3, 1e3, 40),
+        chis=np.geomspace(1e-3, 1.0, 40),
+        age_factors=(1.0,),
+    )
     t_map = time.perf_counter() - t0
     print(f"40 x 40 ratio map, V4641 Sgr, one age: {t_map:.1f} s (40 SED fits; goal <= 60 s)")
     t0 = time.perf_counter()
@@ -88,10 +94,16 @@ def maps():
     out = {"map_40x40_s": t_map, "all_sources_s": t_all, "sources": {}}
     for name, c in kc.items():
         lr = c.likelihood_ratio or {}
-        print(f"  {name:16s} [{c.map.label}] n_H = {c.map.params.n_H_cm3:.3g} cm^-3, a = {c.map.a_pc:.3g} pc: "
-              f"p(1 PeV)/LHAASO default {c.map.ratio_ref[1, -1]:.3g}, plausible {c.range[0]:.3g} - {c.range[1]:.3g}"
-              + (f"; -2 ln(L_lep/L_had) = {lr['minus2_ln_L_lep_over_L_had']:.2f} (chi2 had {lr['chi2_hadronic']:.2f}, "
-                 f"lep {lr['chi2_leptonic']:.2f}; leptonic fit {c.leptonic.seconds:.1f} s)" if lr else ""))
+        print(
+            f"  {name:16s} [{c.map.label}] n_H = {c.map.params.n_H_cm3:.3g} cm^-3, a = {c.map.a_pc:.3g} pc: "
+            f"p(1 PeV)/LHAASO default {c.map.ratio_ref[1, -1]:.3g}, plausible {c.range[0]:.3g} - {c.range[1]:.3g}"
+            + (
+                f"; -2 ln(L_lep/L_had) = {lr['minus2_ln_L_lep_over_L_had']:.2f} (chi2 had {lr['chi2_hadronic']:.2f}, "
+                f"lep {lr['chi2_leptonic']:.2f}; leptonic fit {c.leptonic.seconds:.1f} s)"
+                if lr
+                else ""
+            )
+        )
         out["sources"][name] = c.summary()
     return out
 
@@ -101,9 +113,11 @@ def main():
     ap.add_argument("--json", help="also write the numbers to this JSON file")
     args = ap.parse_args()
     sed = sed_speed_and_accuracy()
-    print(f"100-energy SED: naima {sed['naima_s'] * 1e3:.1f} ms; crknee {sed['crknee_full_s'] * 1e3:.2f} ms "
-          f"({sed['naima_s'] / sed['crknee_full_s']:.0f}x), precomputed kernel {sed['crknee_kernel_s'] * 1e6:.1f} us "
-          f"({sed['naima_s'] / sed['crknee_kernel_s']:.0f}x)")
+    print(
+        f"100-energy SED: naima {sed['naima_s'] * 1e3:.1f} ms; crknee {sed['crknee_full_s'] * 1e3:.2f} ms "
+        f"({sed['naima_s'] / sed['crknee_full_s']:.0f}x), precomputed kernel {sed['crknee_kernel_s'] * 1e6:.1f} us "
+        f"({sed['naima_s'] / sed['crknee_kernel_s']:.0f}x)"
+    )
     for label, dev in sed["deviation"].items():
         print(f"max |crknee/naima - 1| over 1 GeV - 1 PeV, {label}: {dev * 100:.2f} %")
     report = {"sed": sed}
@@ -114,11 +128,13 @@ def main():
         for name, s in f["sources"].items():
             post = s.get("posterior", {})
             errs = ", ".join(f"{k} = {v['median']:.3f} +{v['plus']:.3f}/-{v['minus']:.3f}" for k, v in post.items())
-            print(f"  {name:16s} [{s['label']}] beta = {s['beta']:.3f}, L0 = {s['L0_erg_s']:.3g} erg/s, "
-                  f"Rcut = {s['Rcut_GV'] if s['Rcut_GV'] is None else format(s['Rcut_GV'], '.3g')} GV, "
-                  + (f"chi2 = {s['chi2']:.2f}/{s['ndof']} ndof, " if s["chi2"] is not None else "")
-                  + f"{s['seconds']:.2f} s; {errs}; "
-                  f"p(1 PeV)/LHAASO = {s['proton_ratio_1PeV']:.3g}")
+            print(
+                f"  {name:16s} [{s['label']}] beta = {s['beta']:.3f}, L0 = {s['L0_erg_s']:.3g} erg/s, "
+                f"Rcut = {s['Rcut_GV'] if s['Rcut_GV'] is None else format(s['Rcut_GV'], '.3g')} GV, "
+                + (f"chi2 = {s['chi2']:.2f}/{s['ndof']} ndof, " if s["chi2"] is not None else "")
+                + f"{s['seconds']:.2f} s; {errs}; "
+                f"p(1 PeV)/LHAASO = {s['proton_ratio_1PeV']:.3g}"
+            )
     report["maps"] = maps()
     if args.json:
         with open(args.json, "w") as fh:

@@ -6,6 +6,7 @@ check made at the start of every run, the data digest that enters every step's c
 state write/read round trip of the background solution's size, and the whole-file check
 of a chain before it is resumed.
 """
+
 import tempfile
 import time
 from pathlib import Path
@@ -42,8 +43,10 @@ def main():
         path = Path(tmp) / "s.npz"
         w = _best(lambda: write_state(path, tree), 3)
         r = _best(lambda: read_state(path), 3)
-        print(f"state of the paper background ({path.stat().st_size / 2**20:.1f} MiB): write {1e3 * w:.0f} ms, "
-              f"read {1e3 * r:.0f} ms")
+        print(
+            f"state of the paper background ({path.stat().st_size / 2**20:.1f} MiB): write {1e3 * w:.0f} ms, "
+            f"read {1e3 * r:.0f} ms"
+        )
 
         from crknee.fit.sampler import ResumableHDFBackend, chain_problem
 
@@ -60,8 +63,10 @@ def main():
                 g["log_prob"][:] = -rng.random((nsteps, nwalkers))
                 g.attrs["iteration"] = nsteps
         c = _best(lambda: chain_problem(chain), 3)
-        print(f"chain check before resuming ({nsteps} steps x {nwalkers} walkers x {ndim}, "
-              f"{chain.stat().st_size / 2**20:.1f} MiB): {1e3 * c:.0f} ms")
+        print(
+            f"chain check before resuming ({nsteps} steps x {nwalkers} walkers x {ndim}, "
+            f"{chain.stat().st_size / 2**20:.1f} MiB): {1e3 * c:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Throughput of the kinematics kernels and of force-field modulation (2-core CI machine)."""
+
 import time
 
 import astropy.units as u

@@ -16,6 +16,7 @@ fixed_components.h5 with ``--nlive``/``--dlogz``: likelihood calls, wall time, l
 its error per model, to choose the nested-sampling settings for the time budget
 (docs/evidence.md).  Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,14 +32,13 @@ from scipy.special import erf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from test_fit_support import layout_pieces, parameters, synthetic_fixed  # noqa: E402
-
-from crknee.fit.likelihood import LogPosterior  # noqa: E402
-from crknee.fit.mock import mock_pieces  # noqa: E402
-from crknee.fit.model import KneeSourceModel  # noqa: E402
-from crknee.fit.nested import run_nested  # noqa: E402
-from crknee.fit.parameters import ParameterSet  # noqa: E402
-from crknee.fit.sampler import SamplerSettings  # noqa: E402
+from crknee.fit.likelihood import LogPosterior
+from crknee.fit.mock import mock_pieces
+from crknee.fit.model import KneeSourceModel
+from crknee.fit.nested import run_nested
+from crknee.fit.parameters import ParameterSet
+from crknee.fit.sampler import SamplerSettings
+from test_fit_support import layout_pieces, parameters, synthetic_fixed
 
 
 def knee(nlive: int, folder: Path) -> list[dict]:
@@ -51,20 +51,35 @@ def knee(nlive: int, folder: Path) -> list[dict]:
         t0 = time.perf_counter()
         r = run_nested(lp.log_likelihood, ps, s, folder / f"knee_{batch}.ckpt")
         wall = time.perf_counter() - t0
-        out.append({"batch": batch, "log_z": r.log_z, "log_z_err": r.log_z_err, "evaluations": r.n_evaluations,
-                    "wall_s": round(wall, 2), "evaluations_per_s": round(r.n_evaluations / wall)})
+        out.append(
+            {
+                "batch": batch,
+                "log_z": r.log_z,
+                "log_z_err": r.log_z_err,
+                "evaluations": r.n_evaluations,
+                "wall_s": round(wall, 2),
+                "evaluations_per_s": round(r.n_evaluations / wall),
+            }
+        )
     return out
 
 
 def gaussian(nlive: int, folder: Path) -> dict:
-    ps = ParameterSet.from_config({f"x{i}_kpc": {"value": 0.0, "min": -5.0, "max": 5.0} for i in range(3)},
-                                  {f"x{i}_kpc": "kpc" for i in range(3)})
+    ps = ParameterSet.from_config(
+        {f"x{i}_kpc": {"value": 0.0, "min": -5.0, "max": 5.0} for i in range(3)}, {f"x{i}_kpc": "kpc" for i in range(3)}
+    )
     s = SamplerSettings(method="dynesty", nlive=nlive, dlogz=0.1, progress=False)
     t0 = time.perf_counter()
     r = run_nested(lambda x: -0.5 * np.sum((x / 0.5) ** 2, axis=1), ps, s, folder / "gauss.ckpt")
     exact = 3 * np.log(np.sqrt(2 * np.pi) * 0.5 / 10.0 * erf(5 / 0.5 / np.sqrt(2)))
-    return {"log_z": r.log_z, "log_z_err": r.log_z_err, "exact": exact, "pull": (r.log_z - exact) / r.log_z_err,
-            "evaluations": r.n_evaluations, "wall_s": round(time.perf_counter() - t0, 2)}
+    return {
+        "log_z": r.log_z,
+        "log_z_err": r.log_z_err,
+        "exact": exact,
+        "pull": (r.log_z - exact) / r.log_z_err,
+        "evaluations": r.n_evaluations,
+        "wall_s": round(time.perf_counter() - t0, 2),
+    }
 
 
 def pipeline_models(run: Path, nlive: int, dlogz: float, folder: Path) -> dict:
@@ -79,12 +94,18 @@ def pipeline_models(run: Path, nlive: int, dlogz: float, folder: Path) -> dict:
         section, mock = load_run(sub)
         problem = problem_from_config(section, FixedComponents.load(sub / FIXED_COMPONENTS_FILE))
         lp = LogPosterior(problem.parameters, problem.model, problem.pieces)
-        s = replace(problem.settings, method="dynesty", nlive=nlive, dlogz=dlogz, progress=False, pool="serial",
-                    workers=1)
+        s = replace(
+            problem.settings, method="dynesty", nlive=nlive, dlogz=dlogz, progress=False, pool="serial", workers=1
+        )
         t0 = time.perf_counter()
         r = run_nested(lp.log_likelihood, problem.parameters, s, folder / f"{sub.name}.ckpt")
-        out[sub.name] = {"n_free": problem.parameters.ndim, "log_z": r.log_z, "log_z_err": r.log_z_err,
-                         "likelihood_calls": r.n_calls, "wall_s": round(time.perf_counter() - t0, 1)}
+        out[sub.name] = {
+            "n_free": problem.parameters.ndim,
+            "log_z": r.log_z,
+            "log_z_err": r.log_z_err,
+            "likelihood_calls": r.n_calls,
+            "wall_s": round(time.perf_counter() - t0, 1),
+        }
     return out
 
 
@@ -96,12 +117,23 @@ def main():
     args = ap.parse_args()
     if args.run:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps({"nlive": args.nlive, "dlogz": args.dlogz,
-                              "models": pipeline_models(Path(args.run), args.nlive, args.dlogz, Path(tmp))}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        "nlive": args.nlive,
+                        "dlogz": args.dlogz,
+                        "models": pipeline_models(Path(args.run), args.nlive, args.dlogz, Path(tmp)),
+                    },
+                    indent=1,
+                )
+            )
         return
     with tempfile.TemporaryDirectory() as tmp:
-        result = {"machine": f"{platform.processor() or platform.machine()}, shared (timings noisy)",
-                  "gaussian_3d": gaussian(args.nlive, Path(tmp)), "knee_model": knee(args.nlive, Path(tmp))}
+        result = {
+            "machine": f"{platform.processor() or platform.machine()}, shared (timings noisy)",
+            "gaussian_3d": gaussian(args.nlive, Path(tmp)),
+            "knee_model": knee(args.nlive, Path(tmp)),
+        }
     print(json.dumps(result, indent=1))
 
 

@@ -14,6 +14,7 @@ peak of Python allocations during one full solve (tracemalloc, numpy arrays incl
 the process's peak resident set (resource.getrusage, whole run).  Last, B/C(10 GeV/n) and
 the AMS-02 B/C chi2 for R0 = 1, 2, 4 GV (docs/propagation.md, "Results").
 """
+
 import resource
 import sys
 import time
@@ -22,7 +23,7 @@ import tracemalloc
 import astropy.units as u
 import numpy as np
 
-from crknee.propagation import PreparedSolver, PropagationModel, Q_UNIT, fit_resolution_model, solve
+from crknee.propagation import Q_UNIT, PreparedSolver, PropagationModel, fit_resolution_model, solve
 from crknee.propagation.fitting import bc_chi2
 from crknee.propagation.network import build_network
 
@@ -41,10 +42,12 @@ OBSERVABLES = ("B/C", "B/O", "Be/B", "Li/C", "C", "O", "H", "He")
 #: Parameter sets of the validation (as tests/test_propagation_resolution.py).
 PARAMETER_SETS = {
     "Table 1": {},
-    "v_A 40, break": dict(D0=2.0e28 * u.cm**2 / u.s, delta=0.45, v_A=40 * u.km / u.s,
-                          Delta_delta=0.2, R_b=250 * u.GV, s_b=0.1),
-    "V_c 15, H 8": dict(D0=6e28 * u.cm**2 / u.s, delta=0.6, v_A=10 * u.km / u.s,
-                        V_c=15 * u.km / u.s, H=8 * u.kpc, eta=-0.5),
+    "v_A 40, break": dict(
+        D0=2.0e28 * u.cm**2 / u.s, delta=0.45, v_A=40 * u.km / u.s, Delta_delta=0.2, R_b=250 * u.GV, s_b=0.1
+    ),
+    "V_c 15, H 8": dict(
+        D0=6e28 * u.cm**2 / u.s, delta=0.6, v_A=10 * u.km / u.s, V_c=15 * u.km / u.s, H=8 * u.kpc, eta=-0.5
+    ),
 }
 
 
@@ -73,11 +76,17 @@ def fit_resolution():
     full = PreparedSolver(fit_resolution_model(heaviest="Fe56"))
     t_full, _ = best_of(lambda: full.solve(**params), n=5)
     t_full_def, _ = best_of(lambda: solve(PropagationModel(**params), network=full.network, norms=unit), n=3)
-    print(f"fit resolution {ps.model.n_modes} modes, {ps.setup.ekn.size} energies "
-          f"({ps.setup.ekn[0]:g}-{ps.setup.ekn[-1]:g} GeV/n); prepare once: {1e3 * t_prep:.0f} ms")
+    print(
+        f"fit resolution {ps.model.n_modes} modes, {ps.setup.ekn.size} energies "
+        f"({ps.setup.ekn[0]:g}-{ps.setup.ekn[-1]:g} GeV/n); prepare once: {1e3 * t_prep:.0f} ms"
+    )
     print(f"{'network':<22} {'default [ms]':>12} {'fit [ms]':>9} {'solves/s':>9} {'speed-up':>9}")
-    print(f"{'O16..H1 (17 nuclides)':<22} {1e3 * t_def:>12.1f} {1e3 * t_fit:>9.1f} {1 / t_fit:>9.0f} {t_def / t_fit:>9.1f}")
-    print(f"{'Fe56..H1 (76)':<22} {1e3 * t_full_def:>12.1f} {1e3 * t_full:>9.1f} {1 / t_full:>9.0f} {t_full_def / t_full:>9.1f}")
+    print(
+        f"{'O16..H1 (17 nuclides)':<22} {1e3 * t_def:>12.1f} {1e3 * t_fit:>9.1f} {1 / t_fit:>9.0f} {t_def / t_fit:>9.1f}"
+    )
+    print(
+        f"{'Fe56..H1 (76)':<22} {1e3 * t_full_def:>12.1f} {1e3 * t_full:>9.1f} {1 / t_full:>9.0f} {t_full_def / t_full:>9.1f}"
+    )
     worst = dict.fromkeys(OBSERVABLES, 0.0)
     for kw in PARAMETER_SETS.values():
         ref = solve(PropagationModel(heaviest="O16", **kw), network=light, norms=unit)
@@ -98,8 +107,10 @@ def main():
     full = build_network()
     t_net = time.perf_counter() - t0
     light = build_network(heaviest="O16")
-    print(f"network build (first call, cached after): {t_net:.2f} s; "
-          f"full {len(full.nuclides)} nuclides, B/C-only (<= O16) {len(light.nuclides)}")
+    print(
+        f"network build (first call, cached after): {t_net:.2f} s; "
+        f"full {len(full.nuclides)} nuclides, B/C-only (<= O16) {len(light.nuclides)}"
+    )
     E = np.logspace(-1, 8, 150)
     t0 = time.perf_counter()
     full.sigma_prod(E)
@@ -124,17 +135,21 @@ def main():
     sol = solve(model, network=full, norms=unit)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"full network, default grid: {len(full.nuclides)} nuclides x {model.n_modes} modes x "
-          f"{sol.raw.ekn.size} energies x 3 groups; peak Python allocation {peak / 2**20:.0f} MiB, "
-          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+    print(
+        f"full network, default grid: {len(full.nuclides)} nuclides x {model.n_modes} modes x "
+        f"{sol.raw.ekn.size} energies x 3 groups; peak Python allocation {peak / 2**20:.0f} MiB, "
+        f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB"
+    )
     print(f"{'R0 [GV]':>8} {'B/C(10 GeV/n) Earth':>20} {'LIS':>7} {'AMS-02 chi2 / N':>16}")
     for R0 in (1.0, 2.0, 4.0):
         sol = solve(PropagationModel(R0=R0 * u.GV), network=full)
         chi2, n = bc_chi2(sol)
         bc = [float(sol.ratio("B", "C", 10 * u.GeV, at=at)) for at in ("earth", "lis")]
         print(f"{R0:>8.0f} {bc[0]:>20.4f} {bc[1]:>7.4f} {chi2:>9.1f} / {n} = {chi2 / n:.2f}")
-    print(f"AMS-02 B/C: phi = 550 MV, all {n} points; B/C does not depend on the normalisations "
-          f"(no fitted parameter, dof = N); crknee's default is R0 = 1 GV")
+    print(
+        f"AMS-02 B/C: phi = 550 MV, all {n} points; B/C does not depend on the normalisations "
+        f"(no fitted parameter, dof = N); crknee's default is R0 = 1 GV"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Fe56 network).
 Prints one JSON object.  The measured numbers of the full fit (wall time to convergence)
 are in docs/propagation_fit.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ def main():
     serial = time.perf_counter() - t0
     with open_pool("process", args.workers) as pool:
         f = wrap(lp, pool, args.workers)
-        f(theta[:args.workers])
+        f(theta[: args.workers])
         t0 = time.perf_counter()
         f(theta)
         pooled = time.perf_counter() - t0
@@ -56,14 +57,21 @@ def main():
     for _ in range(5):
         problem.model.solution(full)
     fit_solve = (time.perf_counter() - t0) / 5
-    print(json.dumps({
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
-        "n_free": problem.parameters.ndim, "n_points": int(sum(o.R_GV.size for o in problem.observables)),
-        "serial_evaluations_per_s": round(args.n / serial, 1),
-        f"process_{args.workers}_evaluations_per_s": round(args.n / pooled, 1),
-        "fit_resolution_solve_ms": round(1e3 * fit_solve, 1), "default_resolution_solve_ms": round(1e3 * default_solve, 1),
-        "speed_up_solve": round(default_solve / fit_solve, 1),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
+                "n_free": problem.parameters.ndim,
+                "n_points": int(sum(o.R_GV.size for o in problem.observables)),
+                "serial_evaluations_per_s": round(args.n / serial, 1),
+                f"process_{args.workers}_evaluations_per_s": round(args.n / pooled, 1),
+                "fit_resolution_solve_ms": round(1e3 * fit_solve, 1),
+                "default_resolution_solve_ms": round(1e3 * default_solve, 1),
+                "speed_up_solve": round(default_solve / fit_solve, 1),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ source (active 0.1 Myr, free space and halo, 1e3 sets).  BLAS pinned to one thre
 
     .venv/bin/python benchmarks/bench_sources.py
 """
+
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -30,8 +31,15 @@ H_KPC = 4.5
 
 def rows(n, rng):
     """(l, b, d, t, Rcut [GV], beta, W [erg]) over the fit's prior box, inside the halo."""
-    return (rng.uniform(0, 360, n), rng.uniform(-5, 5, n), rng.uniform(1, 4, n), rng.uniform(3, 6, n),
-            10 ** rng.uniform(5, 7.5, n), rng.uniform(2.0, 2.8, n), 10 ** rng.uniform(49, 51, n))
+    return (
+        rng.uniform(0, 360, n),
+        rng.uniform(-5, 5, n),
+        rng.uniform(1, 4, n),
+        rng.uniform(3, 6, n),
+        10 ** rng.uniform(5, 7.5, n),
+        rng.uniform(2.0, 2.8, n),
+        10 ** rng.uniform(49, 51, n),
+    )
 
 
 def rate(fn, n_sets, seconds=1.0, repeat=3):
@@ -57,6 +65,7 @@ def images_only(model: KneeModel, P):
     l, b, d, t, rc, beta, W = (np.asarray(x, dtype=float) for x in P)
     from crknee.constants import GEV_PER_ERG
     from crknee.sources.injection import energy_integral_fast
+
     ln_q0 = np.log(W * GEV_PER_ERG / energy_integral_fast(beta, rc, model.composition))
     w = (slice(None), None, None)
     br = np.radians(b)
@@ -64,9 +73,9 @@ def images_only(model: KneeModel, P):
     G, gz = np.empty((t.size,) + g.D.shape), np.empty((t.size,) + g.D.shape)
     for j, Dm in enumerate(g.D_max):
         pairs = greens.n_images(t.max(), Dm, H_KPC, np.abs(zs).max())
-        D = g.D[:, j:j + 1]
-        G[..., j:j + 1] = greens.halo_density(rho, zs, t[w], D, H_KPC, n_pairs=pairs)
-        gz[..., j:j + 1] = greens.halo_gradient(rho, zs, t[w], D, H_KPC, n_pairs=pairs)[1]
+        D = g.D[:, j : j + 1]
+        G[..., j : j + 1] = greens.halo_density(rho, zs, t[w], D, H_KPC, n_pairs=pairs)
+        gz[..., j : j + 1] = greens.halo_gradient(rho, zs, t[w], D, H_KPC, n_pairs=pairs)[1]
     pref = np.exp(ln_q0[w] + g.log_pref - beta[w] * g.lnR - (1.0 / rc)[w] * g.R)
     return (pref * G).sum(axis=1), (pref * 3.0 * g.D * gz).sum(axis=1)
 
@@ -79,15 +88,19 @@ def main():
         model = KneeModel(np.logspace(3, 8, 30), np.logspace(4, 8, 10), ("H1",), composition=comp, halo_kpc=halo)
         for W in (32, 128, 1024):
             P = rows(W, rng)
-            print(f"  {'free space' if halo is None else f'halo {halo} kpc':<14} batch {W:5d}: "
-                  f"{rate(lambda: model(*P), W):10.3g} sets/s")
+            print(
+                f"  {'free space' if halo is None else f'halo {halo} kpc':<14} batch {W:5d}: "
+                f"{rate(lambda: model(*P), W):10.3g} sets/s"
+            )
     from crknee.anisotropy.predict import row_energies_GeV
     from crknee.data import load, names
 
     E = np.concatenate([row_energies_GeV(load(n)) for n in names("anisotropy")])
     Ep = load("proton/LHAASO_2025_2505.14447_EPOSLHC")["x"].to_value("GeV")
-    print(f"workload 2: {E.size} anisotropy rows ({E.min():.3g}-{E.max():.3g} GeV) + {Ep.size} LHAASO proton "
-          f"energies, 10 isotopes, flux + dipole")
+    print(
+        f"workload 2: {E.size} anisotropy rows ({E.min():.3g}-{E.max():.3g} GeV) + {Ep.size} LHAASO proton "
+        f"energies, 10 isotopes, flux + dipole"
+    )
     free = KneeModel(Ep, E, ("H",), composition=comp)
     halo = KneeModel(Ep, E, ("H",), composition=comp, halo_kpc=H_KPC)
     P = rows(10_000, rng)

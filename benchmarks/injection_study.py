@@ -13,6 +13,7 @@ the coverage: in how many noisy trials the truth lies inside the 68 % interval o
 and the median 68 % half-widths.  Writes OUT/injection_study.ecsv; the checkpoints in OUT
 make a rerun resume.  Results: docs/evidence.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,21 +40,26 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="injection_study")
-    ap.add_argument("--periodic-l", action="store_true",
-                    help="sample l as a periodic parameter (no walls at +-180 deg) whatever the run's [fit] says")
+    ap.add_argument(
+        "--periodic-l",
+        action="store_true",
+        help="sample l as a periodic parameter (no walls at +-180 deg) whatever the run's [fit] says",
+    )
     args = ap.parse_args()
     section, _ = load_run(args.run)
     if args.periodic_l:
         section["parameters"]["l_deg"]["periodic"] = True
     problem = problem_from_config(section, FixedComponents.load(Path(args.run) / FIXED_COMPONENTS_FILE))
-    settings = replace(problem.settings, method="dynesty", nlive=args.nlive, dlogz=args.dlogz, progress=False,
-                       pool="serial", workers=1)
+    settings = replace(
+        problem.settings, method="dynesty", nlive=args.nlive, dlogz=args.dlogz, progress=False, pool="serial", workers=1
+    )
     t0 = time.perf_counter()
     post = QTable.read(Path(args.run) / "posterior.ecsv", format="ascii.ecsv")
     base = {str(r["parameter"]): float(r["map"]) for r in post}  # the fitted source, moved to each l
     print("base (the run's MAP):", base)
-    table = injection_recovery(problem, settings, args.out, POSITIONS, n_trials=args.trials, seed=args.seed,
-                               workers=args.workers, base=base)
+    table = injection_recovery(
+        problem, settings, args.out, POSITIONS, n_trials=args.trials, seed=args.seed, workers=args.workers, base=base
+    )
     wall = time.perf_counter() - t0
     atomic_write_table(table, Path(args.out) / "injection_study.ecsv")
     table.pprint(max_lines=-1, max_width=200)
@@ -61,8 +67,10 @@ def main():
     for (pos, par), (n_in, n) in coverage(table).items():
         rows = table[(table["position"] == pos) & (table["parameter"] == par) & (table["trial"] >= 0)]
         half = np.median(0.5 * (np.asarray(rows["minus"]) + np.asarray(rows["plus"])))
-        print(f"{pos:12s} {par:6s}: truth inside the 68 % interval in {n_in}/{n} noisy trials; "
-              f"median 68 % half-width {half:.3g}")
+        print(
+            f"{pos:12s} {par:6s}: truth inside the 68 % interval in {n_in}/{n} noisy trials; "
+            f"median 68 % half-width {half:.3g}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ walkers started at the MAP) for ``--steps`` steps; the first half is discarded.
 Prints, per parameter, the number of trials whose 68 % interval holds the truth (expected
 68 %), and one JSON line per trial.  Results: docs/propagation_fit.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,17 @@ FREE = ("D0_1e28_cm2_s", "delta", "vA_km_s", "xs_B")
 
 def problem():
     s = load_settings()
-    s.update(heaviest="O16", n_modes=4, points_per_decade=6, ekn_min_GeV=0.1, ekn_max_GeV=3.0e3,
-             datasets=[{"name": n, "window_GV": [5.0, 500.0]} for n in
-                       ("bc/AMS02_2021_PhysRep", "ratio/AMS02_B_O", "nuclei/AMS02_C", "nuclei/AMS02_O")])
+    s.update(
+        heaviest="O16",
+        n_modes=4,
+        points_per_decade=6,
+        ekn_min_GeV=0.1,
+        ekn_max_GeV=3.0e3,
+        datasets=[
+            {"name": n, "window_GV": [5.0, 500.0]}
+            for n in ("bc/AMS02_2021_PhysRep", "ratio/AMS02_B_O", "nuclei/AMS02_C", "nuclei/AMS02_O")
+        ],
+    )
     for name, spec in s["parameters"].items():
         if name not in FREE:
             s["parameters"][name] = {k: v for k, v in spec.items() if k not in ("mu", "sigma")} | {"prior": "fixed"}
@@ -72,16 +81,34 @@ def main():
             from emcee.backends import HDFBackend
 
             chain = HDFBackend(str(Path(tmp) / f"t{trial}.h5"), name="mcmc", read_only=True).get_chain(
-                discard=args.steps // 2, flat=True)
+                discard=args.steps // 2, flat=True
+            )
             lo, hi = np.percentile(chain, [15.87, 84.13], axis=0)
             inside = (lo <= truth) & (truth <= hi)
             hits += inside
-            print(json.dumps({"trial": trial, "inside": dict(zip(FREE, inside.tolist())),
-                              "median": dict(zip(FREE, np.median(chain, axis=0).round(4).tolist())),
-                              "tau_max": float(np.nanmax(res.tau)), "wall_s": round(time.perf_counter() - t0, 1)}),
-                  flush=True)
-    print(json.dumps({"trials": args.trials, "steps": args.steps, "truth": dict(zip(FREE, truth.tolist())),
-                      "inside_68": dict(zip(FREE, hits.tolist())), "wall_s": round(time.perf_counter() - t_all, 1)}))
+            print(
+                json.dumps(
+                    {
+                        "trial": trial,
+                        "inside": dict(zip(FREE, inside.tolist())),
+                        "median": dict(zip(FREE, np.median(chain, axis=0).round(4).tolist())),
+                        "tau_max": float(np.nanmax(res.tau)),
+                        "wall_s": round(time.perf_counter() - t0, 1),
+                    }
+                ),
+                flush=True,
+            )
+    print(
+        json.dumps(
+            {
+                "trials": args.trials,
+                "steps": args.steps,
+                "truth": dict(zip(FREE, truth.tolist())),
+                "inside_68": dict(zip(FREE, hits.tolist())),
+                "wall_s": round(time.perf_counter() - t_all, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

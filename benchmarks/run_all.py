@@ -3,6 +3,7 @@
 Each ``bench_*.py`` is a plain script that prints what it measures; this runner executes
 them one after another in fresh interpreters so that their timings do not interfere.
 """
+
 import subprocess
 import sys
 from pathlib import Path

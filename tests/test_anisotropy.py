@@ -1,8 +1,9 @@
 """Dipole formula, vector sums and the equatorial projection."""
+
+import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
-import astropy.units as u
 
 from crknee import anisotropy as an
 from crknee.constants import C_CM_S, KPC_PER_CM

@@ -1,4 +1,5 @@
 """Background dipole: generic arrays and the adapter to the propagation solution."""
+
 import astropy.units as u
 import numpy as np
 import pytest

@@ -1,6 +1,7 @@
 """What each experiment measured: the r1 / d_perp factor of an array, checked against
 analytic limits, an independent integration of a dipole sky in the array's local frame,
 and simulated event skies (crknee.anisotropy.conventions, crknee.anisotropy.sky)."""
+
 import numpy as np
 import pytest
 
@@ -83,8 +84,9 @@ def test_factor_against_local_frame_integration(lat, zen, acceptance):
 @pytest.mark.parametrize("lat,zen", SITES)
 def test_exact_amplitude_with_dz_against_local_frame_integration(lat, zen):
     # a large dipole out of the equator: the d_z <sin dec> denominator matters
-    d_icrs = 0.6 * np.array([np.cos(np.radians(40)) * np.cos(2.5), np.cos(np.radians(40)) * np.sin(2.5),
-                             np.sin(np.radians(40))])
+    d_icrs = 0.6 * np.array(
+        [np.cos(np.radians(40)) * np.cos(2.5), np.cos(np.radians(40)) * np.sin(2.5), np.sin(np.radians(40))]
+    )
     a, b = local_frame_harmonic(lat, zen, d_icrs)
     conv = Convention("r1", lat, zen)
     v_gal = icrs_to_gal(d_icrs)
@@ -102,7 +104,7 @@ def test_factor_against_simulated_skies():
         r = rayleigh(ra)
         v_gal = icrs_to_gal(d_icrs)
         expect = conv.amplitude(v_gal)
-        assert abs(r.amplitude - expect) < 4.0 * r.sigma          # MC error sqrt(2/N) = 0.0022
+        assert abs(r.amplitude - expect) < 4.0 * r.sigma  # MC error sqrt(2/N) = 0.0022
         dphi = (r.phase_deg - conv.phase(v_gal) + 180.0) % 360.0 - 180.0
         assert abs(dphi) < np.degrees(4.0 * r.sigma / expect)
     # d_z = 0: amplitude / d_perp is the factor itself
@@ -118,9 +120,9 @@ def test_simulated_isotropic_sky_follows_exposure():
     err = 1.0 / np.sqrt(ra.size)
     assert abs(np.mean(np.cos(np.radians(dec))) - c) < 5 * err
     assert abs(np.mean(np.sin(np.radians(dec))) - s) < 5 * err
-    assert np.max(np.abs(dec - lat)) <= zen + 1e-9                 # nothing beyond the zenith cut
+    assert np.max(np.abs(dec - lat)) <= zen + 1e-9  # nothing beyond the zenith cut
     r = rayleigh(ra)
-    assert r.amplitude < 4.0 * r.sigma                              # isotropic in RA
+    assert r.amplitude < 4.0 * r.sigma  # isotropic in RA
 
 
 def test_phase_is_ra_of_the_dipole_and_limits():
@@ -130,12 +132,12 @@ def test_phase_is_ra_of_the_dipole_and_limits():
         conv = Convention(kind, 49.1, 40.0)
         assert np.allclose(conv.phase(v), ra, atol=1e-12)
     gc = Convention("d_perp").phase(unit_vector(0.0, 0.0))
-    assert float(gc) == pytest.approx(266.40, abs=0.01)           # Galactic centre RA
+    assert float(gc) == pytest.approx(266.40, abs=0.01)  # Galactic centre RA
     assert np.allclose(Convention("d_perp").amplitude(v), amp)
     assert np.allclose(Convention("r1_dec0").amplitude(v), amp)
     assert np.allclose(Convention("d_3d").amplitude(v), 0.01)
     assert np.all(Convention("d_3d").amplitude(v) >= Convention("d_perp").amplitude(v))
-    pole = icrs_to_gal([0.0, 0.0, 0.3])                            # along the celestial pole
+    pole = icrs_to_gal([0.0, 0.0, 0.3])  # along the celestial pole
     assert Convention("d_perp").amplitude(pole) == pytest.approx(0.0, abs=1e-15)
     assert Convention("r1", 49.1, 40.0).amplitude(pole) == pytest.approx(0.0, abs=1e-15)
     assert Convention("d_3d").amplitude(pole) == pytest.approx(0.3)
@@ -152,8 +154,12 @@ def test_phase_is_ra_of_the_dipole_and_limits():
 
 
 def test_from_meta():
-    meta = {"convention": "r1", "site_latitude_deg": 49.1, "zenith_max_deg": "40",
-            "convention_reference": "Apel et al. 2019"}
+    meta = {
+        "convention": "r1",
+        "site_latitude_deg": 49.1,
+        "zenith_max_deg": "40",
+        "convention_reference": "Apel et al. 2019",
+    }
     conv = Convention.from_meta(meta, "anisotropy/kg")
     assert conv == Convention("r1", 49.1, 40.0, "Apel et al. 2019")
     assert Convention.from_meta({"convention": "d_perp"}, "x").kind == "d_perp"
@@ -169,10 +175,17 @@ def test_from_meta():
         Convention.from_meta({"convention": "r1", "site_latitude_deg": 95, "zenith_max_deg": 40}, "anisotropy/x")
 
 
-@pytest.mark.parametrize("lat,zen,match", [
-    (91.0, 40.0, "latitude.*91"), (-90.5, 40.0, "latitude.*-90.5"), (np.nan, 40.0, "latitude.*nan"),
-    (10.0, 0.0, "zenith_max.*0.0"), (10.0, 95.0, "zenith_max.*95"), ("x", 40.0, "number.*'x'"),
-])
+@pytest.mark.parametrize(
+    "lat,zen,match",
+    [
+        (91.0, 40.0, "latitude.*91"),
+        (-90.5, 40.0, "latitude.*-90.5"),
+        (np.nan, 40.0, "latitude.*nan"),
+        (10.0, 0.0, "zenith_max.*0.0"),
+        (10.0, 95.0, "zenith_max.*95"),
+        ("x", 40.0, "number.*'x'"),
+    ],
+)
 def test_bad_site(lat, zen, match):
     with pytest.raises(InputError, match=match):
         mean_cos_dec(lat, zen)

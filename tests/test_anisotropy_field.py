@@ -1,4 +1,5 @@
 """Field-aligned dipole (crknee.anisotropy.field): projection on the local magnetic field."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -84,9 +85,15 @@ def test_phase_of_a_strongly_projected_dipole_follows_the_field_ra(l_deg, b_deg)
 def test_quantities_accepted_and_bad_input_rejected():
     f = FieldAlignment(0.5 * np.pi * u.rad, 10 * u.deg, 0.3 * u.dimensionless_unscaled)
     assert f.l_deg == pytest.approx(90.0) and f.b_deg == pytest.approx(10.0) and f.ratio == pytest.approx(0.3)
-    for kwargs, match in (({"ratio": 1.5}, "ratio"), ({"ratio": -0.1}, "ratio"), ({"ratio": np.nan}, "ratio"),
-                          ({"b_deg": 95.0}, "latitude"), ({"l_deg": np.inf}, "longitude"),
-                          ({"l_deg": 3 * u.kpc}, "angle"), ({"ratio": "x"}, "ratio")):
+    for kwargs, match in (
+        ({"ratio": 1.5}, "ratio"),
+        ({"ratio": -0.1}, "ratio"),
+        ({"ratio": np.nan}, "ratio"),
+        ({"b_deg": 95.0}, "latitude"),
+        ({"l_deg": np.inf}, "longitude"),
+        ({"l_deg": 3 * u.kpc}, "angle"),
+        ({"ratio": "x"}, "ratio"),
+    ):
         with pytest.raises(CrkneeError, match=match):
             FieldAlignment(**kwargs)
     with pytest.raises(CrkneeError, match="length 3"):

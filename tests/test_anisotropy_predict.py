@@ -1,4 +1,5 @@
 """The one dipole API (crknee.anisotropy.predict): background + point sources + knee source."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -22,9 +23,13 @@ from crknee.sources.point import PointSource
 #: one where no component has any flux left (total zero: NaN dipole).
 E = np.concatenate([np.geomspace(3e2, 3e8, 13), [3.2e11]])
 #: Knee-source rows (l, b, d, t, Rcut [GV], beta, W [erg]): the paper's position and two others.
-ROWS = np.array([[337.4, 0.0, 2.64, 4.82, 5e6, 2.2, 1e50],
-                 [120.0, 3.0, 1.5, 2.0, 2e6, 2.5, 3e49],
-                 [200.0, -4.0, 4.0, 5.5, 1e7, 2.0, 5e50]])
+ROWS = np.array(
+    [
+        [337.4, 0.0, 2.64, 4.82, 5e6, 2.2, 1e50],
+        [120.0, 3.0, 1.5, 2.0, 2e6, 2.5, 3e49],
+        [200.0, -4.0, 4.0, 5.5, 1e7, 2.0, 5e50],
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +39,9 @@ def solution():
     from crknee.propagation import PropagationModel, solve
     from crknee.propagation.network import build_network
 
-    return solve(PropagationModel(points_per_decade=6, n_modes=12, ekn_max=1e7 * u.GeV),
-                 network=build_network(heaviest="C12"))
+    return solve(
+        PropagationModel(points_per_decade=6, n_modes=12, ekn_max=1e7 * u.GeV), network=build_network(heaviest="C12")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +90,17 @@ def test_equals_the_sum_by_hand_with_combine(solution, snr, knee, field):
 
 def test_vectorised_rows_equal_row_by_row(solution, snr, knee):
     rng = np.random.default_rng(7)
-    rows = np.column_stack([rng.uniform(0, 360, 300), rng.uniform(-5, 5, 300), rng.uniform(1, 5, 300),
-                            rng.uniform(3, 6, 300), 10 ** rng.uniform(5, 7, 300), rng.uniform(2.0, 2.6, 300),
-                            10 ** rng.uniform(49, 51, 300)])  # 300 rows: more than one block
+    rows = np.column_stack(
+        [
+            rng.uniform(0, 360, 300),
+            rng.uniform(-5, 5, 300),
+            rng.uniform(1, 5, 300),
+            rng.uniform(3, 6, 300),
+            10 ** rng.uniform(5, 7, 300),
+            rng.uniform(2.0, 2.6, 300),
+            10 ** rng.uniform(49, 51, 300),
+        ]
+    )  # 300 rows: more than one block
     fixed = tabulate(E, [solution, snr])
     pred = predict_dipole(E, [fixed, knee], rows)
     for i in (0, 1, 150, 299):
@@ -142,8 +156,9 @@ def test_finite_halo_knee_source(solution, snr):
 
 
 def _table(x, lo, hi, meta):
-    return QTable({"x": np.asarray(x) * u.GeV, "x_lo": np.asarray(lo) * u.GeV, "x_hi": np.asarray(hi) * u.GeV},
-                  meta=meta)
+    return QTable(
+        {"x": np.asarray(x) * u.GeV, "x_lo": np.asarray(lo) * u.GeV, "x_hi": np.asarray(hi) * u.GeV}, meta=meta
+    )
 
 
 def test_per_dataset_in_each_convention(solution, snr, knee):

@@ -9,6 +9,7 @@ raises a :class:`CrkneeError` naming the argument.
 Covered here (:data:`COVERED`) and left to the teams that own the class, to be added to
 :data:`CASES` after their branches merge (:data:`AFTER_MERGE`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +26,9 @@ from crknee.errors import CrkneeError
 from crknee.gamma import SourceParams, gamma_sed, protons_at_earth
 from crknee.modulation import modulate_table
 from crknee.population.spec import load_spec
-from crknee.sources.catalogue import NAMED_SOURCES, CatalogueEntry
-from crknee.sources.local_snr import AnisotropyConstraint
 from crknee.propagation import PropagationModel
+from crknee.sources.catalogue import NAMED_SOURCES
+from crknee.sources.local_snr import AnisotropyConstraint
 from crknee.sources.model import KneeModel
 from crknee.sources.point import FLUX_UNIT, PointSource
 from crknee.transport import Diffusion
@@ -53,18 +54,19 @@ COVERED = (
     "dimensions refused, test_propagation_model_refuses_wrong_dimensions)",
 )
 #: Constructors owned by other teams' branches (issue 14 item 1 still to apply there).
-AFTER_MERGE = (
-    "crknee.gamma.source_model.HadronicSource (takes a Diffusion, covered by Diffusion)",
-)
+AFTER_MERGE = ("crknee.gamma.source_model.HadronicSource (takes a Diffusion, covered by Diffusion)",)
 
-POINT = dict(name="knee", l_deg=40.0, b_deg=1.0, d_kpc=2.64, age_Myr=0.1, beta=2.2, Rcut_GV=5.0e6, energy_erg=1e50,
-             halo_kpc=4.0)
+POINT = dict(
+    name="knee", l_deg=40.0, b_deg=1.0, d_kpc=2.64, age_Myr=0.1, beta=2.2, Rcut_GV=5.0e6, energy_erg=1e50, halo_kpc=4.0
+)
 CONTINUOUS = dict(POINT, energy_erg=None, luminosity_erg_s=1e38, mode="continuous", active_Myr=0.05)
 E_TEST = np.geomspace(1e3, 1e7, 5)
 
 
 def point_physics(s):
-    return np.concatenate([s.lis("all", E_TEST * u.GeV).to_value(FLUX_UNIT), s.dipole("all", E_TEST * u.GeV).value.ravel()])
+    return np.concatenate(
+        [s.lis("all", E_TEST * u.GeV).to_value(FLUX_UNIT), s.dipole("all", E_TEST * u.GeV).value.ravel()]
+    )
 
 
 def params_physics(p):
@@ -72,20 +74,26 @@ def params_physics(p):
 
 
 _ENTRY = NAMED_SOURCES["Geminga SNR"]
-_CONSTRAINT = dict(E_GeV=E_TEST, amplitude=np.full(5, 1e-3), amplitude_err=np.full(5, 1e-4),
-                   phase_deg=np.array([10.0, np.nan, 30.0, 40.0, 50.0]), phase_err_deg=np.full(5, 5.0),
-                   other_flux=np.full(5, 1e-6), other_dipole=np.zeros((5, 3)))
+_CONSTRAINT = dict(
+    E_GeV=E_TEST,
+    amplitude=np.full(5, 1e-3),
+    amplitude_err=np.full(5, 1e-4),
+    phase_deg=np.array([10.0, np.nan, 30.0, 40.0, 50.0]),
+    phase_err_deg=np.full(5, 5.0),
+    other_flux=np.full(5, 1e-6),
+    other_dipole=np.zeros((5, 3)),
+)
 _SPEC = load_spec()
 _RNG = np.random.default_rng(1)
 _L_SAMPLES = _RNG.normal(40.0, 3.0, 300)
 _D_SAMPLES = _RNG.normal(2.6, 0.3, 300)
 _EKN = np.geomspace(1.0, 1e3, 20)
-_LIS = _EKN ** -2.7
+_LIS = _EKN**-2.7
 
 
 _SS433 = SourceParams.from_dict({"name": "SS 433", "n_H_cm3": 1.0})
 _EP = np.geomspace(2.0, 1e6, 60)
-_NP = _EP ** -2.0
+_NP = _EP**-2.0
 
 
 def _sed(E_gamma=np.geomspace(1e3, 1e5, 4), E_p=_EP, dN_dE_p=_NP, n_H=1.0, distance=5.5):
@@ -103,7 +111,14 @@ def _modulate(ekn=_EKN, phi=0.55):
 #: (label, builder(**{arg: value}), arg, Quantity, the same value as a float in the
 #: documented unit, what to compare).
 CASES = [
-    ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "l_deg", (40.0 * u.deg).to(u.rad), 40.0, point_physics),
+    (
+        "PointSource",
+        lambda **kw: PointSource(**{**POINT, **kw}),
+        "l_deg",
+        (40.0 * u.deg).to(u.rad),
+        40.0,
+        point_physics,
+    ),
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "b_deg", 60.0 * u.arcmin, 1.0, point_physics),
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "d_kpc", 2640.0 * u.pc, 2.64, point_physics),
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "age_Myr", 100.0 * u.kyr, 0.1, point_physics),
@@ -111,49 +126,137 @@ CASES = [
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "Rcut_GV", 5.0 * u.PV, 5.0e6, point_physics),
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "energy_erg", 1e43 * u.J, 1e50, point_physics),
     ("PointSource", lambda **kw: PointSource(**{**POINT, **kw}), "halo_kpc", 4000.0 * u.pc, 4.0, point_physics),
-    ("PointSource", lambda **kw: PointSource(**{**CONTINUOUS, **kw}), "luminosity_erg_s", 1e31 * u.W, 1e38,
-     point_physics),
-    ("PointSource", lambda **kw: PointSource(**{**CONTINUOUS, **kw}), "active_Myr", 50.0 * u.kyr, 0.05,
-     point_physics),
-    ("PointSource.lis", lambda E: PointSource(**POINT).lis("all", E).to_value(FLUX_UNIT), "E", E_TEST * 1e-3 * u.TeV, E_TEST,
-     None),
-    ("PointSource.flux", lambda phi: PointSource(**POINT).flux("all", E_TEST, phi=phi).to_value(FLUX_UNIT), "phi",
-     550.0 * u.MV, 0.55, None),
+    (
+        "PointSource",
+        lambda **kw: PointSource(**{**CONTINUOUS, **kw}),
+        "luminosity_erg_s",
+        1e31 * u.W,
+        1e38,
+        point_physics,
+    ),
+    ("PointSource", lambda **kw: PointSource(**{**CONTINUOUS, **kw}), "active_Myr", 50.0 * u.kyr, 0.05, point_physics),
+    (
+        "PointSource.lis",
+        lambda E: PointSource(**POINT).lis("all", E).to_value(FLUX_UNIT),
+        "E",
+        E_TEST * 1e-3 * u.TeV,
+        E_TEST,
+        None,
+    ),
+    (
+        "PointSource.flux",
+        lambda phi: PointSource(**POINT).flux("all", E_TEST, phi=phi).to_value(FLUX_UNIT),
+        "phi",
+        550.0 * u.MV,
+        0.55,
+        None,
+    ),
     ("CatalogueEntry", _replace(_ENTRY), "d_kpc", 250.0 * u.pc, 0.25, None),
     ("CatalogueEntry", _replace(_ENTRY), "age_Myr", 342.0 * u.kyr, 0.342, None),
-    ("AnisotropyConstraint", lambda **kw: AnisotropyConstraint(**{**_CONSTRAINT, **kw}), "E_GeV", E_TEST * 1e-3 * u.TeV,
-     E_TEST, None),
-    ("AnisotropyConstraint", lambda **kw: AnisotropyConstraint(**{**_CONSTRAINT, **kw}), "phase_deg",
-     np.radians(_CONSTRAINT["phase_deg"]) * u.rad, _CONSTRAINT["phase_deg"], None),
-    ("SourceParams", _replace(SourceParams.from_dict({"name": "SS 433"})), "d_kpc", 5500.0 * u.pc, 5.5,
-     params_physics),
-    ("SourceParams", _replace(SourceParams.from_dict({"name": "SS 433"})), "n_H_cm3", 1e6 * u.m**-3, 1.0,
-     params_physics),
+    (
+        "AnisotropyConstraint",
+        lambda **kw: AnisotropyConstraint(**{**_CONSTRAINT, **kw}),
+        "E_GeV",
+        E_TEST * 1e-3 * u.TeV,
+        E_TEST,
+        None,
+    ),
+    (
+        "AnisotropyConstraint",
+        lambda **kw: AnisotropyConstraint(**{**_CONSTRAINT, **kw}),
+        "phase_deg",
+        np.radians(_CONSTRAINT["phase_deg"]) * u.rad,
+        _CONSTRAINT["phase_deg"],
+        None,
+    ),
+    ("SourceParams", _replace(SourceParams.from_dict({"name": "SS 433"})), "d_kpc", 5500.0 * u.pc, 5.5, params_physics),
+    (
+        "SourceParams",
+        _replace(SourceParams.from_dict({"name": "SS 433"})),
+        "n_H_cm3",
+        1e6 * u.m**-3,
+        1.0,
+        params_physics,
+    ),
     ("SourceParams", _replace(SourceParams.from_dict({"name": "SS 433"})), "L0_erg_s", 2e32 * u.W, 2e39, None),
-    ("SourceParams", _replace(SourceParams.from_dict({"name": "SS 433"})), "extension_deg", 18.0 * u.arcmin, 0.3,
-     params_physics),
+    (
+        "SourceParams",
+        _replace(SourceParams.from_dict({"name": "SS 433"})),
+        "extension_deg",
+        18.0 * u.arcmin,
+        0.3,
+        params_physics,
+    ),
     ("FieldAlignment", FieldAlignment, "l_deg", 0.5 * np.pi * u.rad, 90.0, lambda f: f.matrix),
     ("FieldAlignment", FieldAlignment, "ratio", 30.0 * u.percent, 0.3, lambda f: f.matrix),
-    ("Convention", lambda latitude_deg: Convention("r1", latitude_deg, 40.0).factor, "latitude_deg",
-     (29.36 * u.deg).to(u.rad), 29.36, None),
-    ("mean_cos_dec", lambda zenith_max_deg: mean_cos_dec(29.36, zenith_max_deg), "zenith_max_deg", 2400.0 * u.arcmin,
-     40.0, None),
-    ("tabulate", lambda E: tabulate(E, [PointSource(**POINT)]).flux, "E", E_TEST * u.GeV.to(u.TeV) * u.TeV, E_TEST,
-     None),
-    ("galactic_plane_xy", lambda d: galactic_plane_xy(40.0 * u.deg, d)[0].to_value(u.kpc), "d", 2.64 * u.kpc, 2.64,
-     None),
-    ("galactic_plane_xy", lambda l: galactic_plane_xy(l, 2.64 * u.kpc)[1].to_value(u.kpc), "l", 40.0 * u.deg, 40.0,
-     None),
-    ("HPDRegion", lambda d: HPDRegion(_L_SAMPLES * u.deg, d).thresholds_kpc2, "d", _D_SAMPLES * 1e3 * u.pc,
-     _D_SAMPLES, None),
+    (
+        "Convention",
+        lambda latitude_deg: Convention("r1", latitude_deg, 40.0).factor,
+        "latitude_deg",
+        (29.36 * u.deg).to(u.rad),
+        29.36,
+        None,
+    ),
+    (
+        "mean_cos_dec",
+        lambda zenith_max_deg: mean_cos_dec(29.36, zenith_max_deg),
+        "zenith_max_deg",
+        2400.0 * u.arcmin,
+        40.0,
+        None,
+    ),
+    (
+        "tabulate",
+        lambda E: tabulate(E, [PointSource(**POINT)]).flux,
+        "E",
+        E_TEST * u.GeV.to(u.TeV) * u.TeV,
+        E_TEST,
+        None,
+    ),
+    (
+        "galactic_plane_xy",
+        lambda d: galactic_plane_xy(40.0 * u.deg, d)[0].to_value(u.kpc),
+        "d",
+        2.64 * u.kpc,
+        2.64,
+        None,
+    ),
+    (
+        "galactic_plane_xy",
+        lambda l: galactic_plane_xy(l, 2.64 * u.kpc)[1].to_value(u.kpc),
+        "l",
+        40.0 * u.deg,
+        40.0,
+        None,
+    ),
+    (
+        "HPDRegion",
+        lambda d: HPDRegion(_L_SAMPLES * u.deg, d).thresholds_kpc2,
+        "d",
+        _D_SAMPLES * 1e3 * u.pc,
+        _D_SAMPLES,
+        None,
+    ),
     ("SourceClass", _replace(_SPEC.classes[0]), "z_s_kpc", 100.0 * u.pc, 0.1, None),
     ("SourceClass", _replace(_SPEC.classes[0]), "rate_per_Myr", 3.0 / u.kyr, 3000.0, None),
     ("PopulationSpec", _replace(_SPEC), "H_kpc", 4000.0 * u.pc, 4.0, lambda s: s.window_Myr(1.0)),
     ("PopulationSpec", _replace(_SPEC), "E_GeV", _SPEC.E_GeV * u.GeV, _SPEC.E_GeV, None),
-    ("protons_at_earth", lambda E: protons_at_earth(_SS433, E)[0].to_value(FLUX_UNIT), "E", E_TEST * 1e-3 * u.TeV,
-     E_TEST, None),
-    ("protons_at_earth", lambda phi: protons_at_earth(_SS433, E_TEST, phi=phi)[0].to_value(FLUX_UNIT), "phi",
-     550.0 * u.MV, 0.55, None),
+    (
+        "protons_at_earth",
+        lambda E: protons_at_earth(_SS433, E)[0].to_value(FLUX_UNIT),
+        "E",
+        E_TEST * 1e-3 * u.TeV,
+        E_TEST,
+        None,
+    ),
+    (
+        "protons_at_earth",
+        lambda phi: protons_at_earth(_SS433, E_TEST, phi=phi)[0].to_value(FLUX_UNIT),
+        "phi",
+        550.0 * u.MV,
+        0.55,
+        None,
+    ),
     ("gamma_sed", _sed, "E_gamma", np.geomspace(1.0, 1e2, 4) * u.TeV, np.geomspace(1e3, 1e5, 4), None),
     ("gamma_sed", _sed, "dN_dE_p", _NP / u.GeV, _NP, None),
     ("gamma_sed", _sed, "n_H", 1e6 * u.m**-3, 1.0, None),
@@ -182,8 +285,14 @@ def _knee_call(**kw):
 CASES += [
     ("Diffusion", Diffusion, "D0", 3.2e24 * u.m**2 / u.s, 3.2e28, lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
     ("Diffusion", Diffusion, "R0", 1e-3 * u.TV, 1.0, lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
-    ("Diffusion", lambda **kw: Diffusion(Delta_delta=0.2, **kw), "R_b", 0.3 * u.TV, 300.0,
-     lambda d: d.cm2_s(np.geomspace(1, 1e6, 5))),
+    (
+        "Diffusion",
+        lambda **kw: Diffusion(Delta_delta=0.2, **kw),
+        "R_b",
+        0.3 * u.TV,
+        300.0,
+        lambda d: d.cm2_s(np.geomspace(1, 1e6, 5)),
+    ),
     ("KneeModel", _knee, "halo_kpc", 4500.0 * u.pc, 4.5, _knee_physics),
     ("KneeModel", _knee, "E_flux_GeV", _KNEE_E * 1e-3 * u.TeV, _KNEE_E, _knee_physics),
     ("KneeModel.__call__", _knee_call, "d_kpc", 2640.0 * u.pc, 2.64, None),
@@ -240,8 +349,9 @@ def test_point_source_in_parsec_is_the_source_in_kpc():
     assert PointSource(**{**POINT, "d_kpc": 2.64 * u.kpc}) == PointSource(**POINT)
 
 
-@pytest.mark.parametrize("field,wrong", [("D0", 3.2e28 * u.cm), ("H", 4.5 * u.s), ("v_A", 25.0 * u.kpc),
-                                         ("R_cut", 2e5 * u.GeV / u.s)])
+@pytest.mark.parametrize(
+    "field,wrong", [("D0", 3.2e28 * u.cm), ("H", 4.5 * u.s), ("v_A", 25.0 * u.kpc), ("R_cut", 2e5 * u.GeV / u.s)]
+)
 def test_propagation_model_refuses_wrong_dimensions(field, wrong):
     with pytest.raises(CrkneeError, match=re.escape(field)):
         PropagationModel(**{field: wrong})

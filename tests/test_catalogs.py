@@ -1,16 +1,26 @@
 """Unit tests of crknee.catalogs on hand-built tables (no bundled data needed)."""
+
 import astropy.units as u
 import numpy as np
 import pytest
 from astropy.table import QTable
 
+from crknee import paper
 from crknee.catalogs import (
-    HPD_CONVENTIONS, HPDRegion, R_SUN, find_candidates, galactic_plane_xy, merge,
-    microquasar_positions, read_samples, synthetic_posterior, standardise, two_piece_normal,
+    HPD_CONVENTIONS,
+    R_SUN,
+    HPDRegion,
+    find_candidates,
+    galactic_plane_xy,
+    merge,
+    microquasar_positions,
+    read_samples,
+    standardise,
+    synthetic_posterior,
+    two_piece_normal,
 )
 from crknee.catalogs import distances as dist
 from crknee.catalogs.binaries import normalise_name
-from crknee import paper
 from crknee.catalogs.frame import plane_xy_kpc
 from crknee.errors import DataError, InputError
 
@@ -18,8 +28,17 @@ from crknee.errors import DataError, InputError
 def catalogue(rows, **extra):
     """A contract-shaped catalogue: rows of (name, l, b, d, d_lo, d_hi) in deg and kpc."""
     names, l, b, d, lo, hi = (list(c) for c in zip(*rows))
-    t = QTable({"name": names, "l": l * u.deg, "b": b * u.deg, "distance": d * u.kpc,
-                "distance_lo": lo * u.kpc, "distance_hi": hi * u.kpc, "class": ["HMXB"] * len(names)})
+    t = QTable(
+        {
+            "name": names,
+            "l": l * u.deg,
+            "b": b * u.deg,
+            "distance": d * u.kpc,
+            "distance_lo": lo * u.kpc,
+            "distance_hi": hi * u.kpc,
+            "class": ["HMXB"] * len(names),
+        }
+    )
     for k, v in extra.items():
         t[k] = v
     return t
@@ -48,12 +67,15 @@ def test_frame_orientation_and_latitude_projection():
     assert x.to_value(u.kpc) == pytest.approx(-7.5)
 
 
-@pytest.mark.parametrize("l, d, b, word", [
-    (np.nan * u.deg, 1 * u.kpc, 0 * u.deg, "l must be finite"),
-    (0 * u.deg, 1 * u.kpc, 91 * u.deg, "b must lie"),
-    (0 * u.deg, -1 * u.kpc, 0 * u.deg, "-1.0"),
-    (0 * u.deg, 1 * u.s, 0 * u.deg, "length"),
-])
+@pytest.mark.parametrize(
+    "l, d, b, word",
+    [
+        (np.nan * u.deg, 1 * u.kpc, 0 * u.deg, "l must be finite"),
+        (0 * u.deg, 1 * u.kpc, 91 * u.deg, "b must lie"),
+        (0 * u.deg, -1 * u.kpc, 0 * u.deg, "-1.0"),
+        (0 * u.deg, 1 * u.s, 0 * u.deg, "length"),
+    ],
+)
 def test_frame_rejects_bad_input(l, d, b, word):
     with pytest.raises(InputError, match=word):
         galactic_plane_xy(l, d, b)
@@ -80,14 +102,17 @@ def test_distance_flags_and_range_only_median():
 GOOD = [("A", 10.0, 0.0, 2.0, 1.8, 2.2)]
 
 
-@pytest.mark.parametrize("row, word", [
-    (("", 10.0, 0.0, 2.0, 1.8, 2.2), "empty name"),
-    (("B", np.nan, 0.0, 2.0, 1.8, 2.2), "'B'.*l must be"),
-    (("B", 10.0, 95.0, 2.0, 1.8, 2.2), "b must lie.*95"),
-    (("B", 10.0, 0.0, -2.0, np.nan, np.nan), "distance must be NaN.*-2"),
-    (("B", 10.0, 0.0, 2.0, 0.2, 0.3), "distance_hi 0.3 kpc below distance"),
-    (("B", 10.0, 0.0, np.nan, 3.0, 2.0), "distance_lo must be < distance_hi"),
-])
+@pytest.mark.parametrize(
+    "row, word",
+    [
+        (("", 10.0, 0.0, 2.0, 1.8, 2.2), "empty name"),
+        (("B", np.nan, 0.0, 2.0, 1.8, 2.2), "'B'.*l must be"),
+        (("B", 10.0, 95.0, 2.0, 1.8, 2.2), "b must lie.*95"),
+        (("B", 10.0, 0.0, -2.0, np.nan, np.nan), "distance must be NaN.*-2"),
+        (("B", 10.0, 0.0, 2.0, 0.2, 0.3), "distance_hi 0.3 kpc below distance"),
+        (("B", 10.0, 0.0, np.nan, 3.0, 2.0), "distance_lo must be < distance_hi"),
+    ],
+)
 def test_bad_catalogue_rows_raise_data_error_naming_the_row(row, word):
     with pytest.raises(DataError, match=word):
         standardise(catalogue([GOOD[0], row]), "cat/test")
@@ -113,11 +138,16 @@ def test_plain_columns_take_the_contract_units():
 
 
 def test_merge_deduplicates_by_name_and_position_and_fills_distance():
-    first = catalogue([("Cygnus X-1", 71.33, 3.07, np.nan, np.nan, np.nan),
-                       ("SRC 1", 20.0, 1.0, np.nan, np.nan, np.nan)])
-    second = catalogue([("HD 226868", 71.33, 3.07, 2.1, 2.0, 2.2),       # same position
-                        ("OTHER NAME", 20.0 + 1 / 3600, 1.0, 3.0, 2.5, 3.5),  # 1 arcsec away
-                        ("SRC 2", 20.0 + 10 / 3600, 1.0, 4.0, 3.5, 4.5)])  # 10 arcsec: distinct
+    first = catalogue(
+        [("Cygnus X-1", 71.33, 3.07, np.nan, np.nan, np.nan), ("SRC 1", 20.0, 1.0, np.nan, np.nan, np.nan)]
+    )
+    second = catalogue(
+        [
+            ("HD 226868", 71.33, 3.07, 2.1, 2.0, 2.2),  # same position
+            ("OTHER NAME", 20.0 + 1 / 3600, 1.0, 3.0, 2.5, 3.5),  # 1 arcsec away
+            ("SRC 2", 20.0 + 10 / 3600, 1.0, 4.0, 3.5, 4.5),
+        ]
+    )  # 10 arcsec: distinct
     merged = merge({"cat/first": first, "cat/second": second})
     assert list(merged["name"]) == ["Cygnus X-1", "SRC 1", "SRC 2"]
     assert merged["distance"][0] == 2.1 * u.kpc and merged["distance_catalog"][0] == "cat/second"
@@ -126,8 +156,10 @@ def test_merge_deduplicates_by_name_and_position_and_fills_distance():
 
 
 def test_microquasars_found_by_alternative_name():
-    t = catalogue([("4U 1908+05", 39.69, -2.24, 6.8, 5.5, 8.5), ("X", 5.0, 0.0, np.nan, np.nan, np.nan)],
-                  alt_names=["", "V4641 Sgr"])
+    t = catalogue(
+        [("4U 1908+05", 39.69, -2.24, 6.8, 5.5, 8.5), ("X", 5.0, 0.0, np.nan, np.nan, np.nan)],
+        alt_names=["", "V4641 Sgr"],
+    )
     mq = microquasar_positions(merge({"cat/t": t}))
     assert list(mq["name"]) == ["SS 433", "V4641 Sgr", "GRS 1915+105", "MAXI J1820+070", "Cyg X-1"]
     assert mq["distance"][0] == 6.8 * u.kpc and mq["distance_ref"][0] == "cat/t"
@@ -167,11 +199,11 @@ def test_hpd_rejects_bad_samples():
 
 # --- candidates --------------------------------------------------------------------------
 CATALOGUE = [
-    ("NEAR", 330.0, 0.2, 3.0, 2.8, 3.2),       # at the posterior peak, narrow interval
-    ("BROAD", 330.5, 0.1, 3.0, 1.0, 9.0),      # same place, very uncertain distance
-    ("FAR", 60.0, 0.0, 5.0, 4.5, 5.5),         # far from the posterior
+    ("NEAR", 330.0, 0.2, 3.0, 2.8, 3.2),  # at the posterior peak, narrow interval
+    ("BROAD", 330.5, 0.1, 3.0, 1.0, 9.0),  # same place, very uncertain distance
+    ("FAR", 60.0, 0.0, 5.0, 4.5, 5.5),  # far from the posterior
     ("NODIST", 331.0, -1.0, np.nan, np.nan, np.nan),
-    ("HIGH-B", 330.0, 7.0, 3.0, 2.8, 3.2),     # outside |b| < 5 deg
+    ("HIGH-B", 330.0, 7.0, 3.0, 2.8, 3.2),  # outside |b| < 5 deg
 ]
 
 
@@ -202,8 +234,12 @@ def test_missing_distances_are_listed_flagged_and_counted(result):
     assert np.isnan(row["p_in_1sigma"]) and table["name"][-1] == "NODIST"
     assert 2.4 < row["los_d_1sigma_min"].to_value(u.kpc) < 3.0 < row["los_d_1sigma_max"].to_value(u.kpc) < 3.6
     assert table.meta["n_no_distance"] == 1 and table.meta["n_outside_plane"] == 1
-    assert table.meta["counts"]["cat/test"] == {"binaries": 5, "in_plane": 4, "in_plane_with_distance": 3,
-                                                "in_plane_no_distance": 1}
+    assert table.meta["counts"]["cat/test"] == {
+        "binaries": 5,
+        "in_plane": 4,
+        "in_plane_with_distance": 3,
+        "in_plane_no_distance": 1,
+    }
     assert "HIGH-B" not in table["name"]
     assert table.meta["hpd_thresholds_kpc-2"] == list(region.thresholds_kpc2)
 
@@ -237,7 +273,9 @@ def test_paper_posterior_matches_the_quoted_result():
     l_med, l_minus, l_plus = paper.KNEE_SOURCE["l_deg"]
     l = (t["l_deg"].to_value(u.deg) - l_med + 180) % 360 - 180 + l_med  # unwrap around 337.4
     np.testing.assert_allclose(np.percentile(l, [15.87, 50, 84.13]), [l_med - l_minus, l_med, l_med + l_plus], atol=1.5)
-    np.testing.assert_allclose(np.percentile(t["d_kpc"].to_value(u.kpc), [15.87, 50, 84.13]), [2.19, 2.64, 3.08], atol=0.02)
+    np.testing.assert_allclose(
+        np.percentile(t["d_kpc"].to_value(u.kpc), [15.87, 50, 84.13]), [2.19, 2.64, 3.08], atol=0.02
+    )
     with pytest.raises(InputError, match="minus"):
         two_piece_normal(1.0, 0.0, 1.0, 5, np.random.default_rng(0))
 
@@ -249,8 +287,10 @@ def test_map_names_at_most_the_top_candidates_for_a_broad_posterior():
 
     rng = np.random.default_rng(3)
     n_cat = 6 * MAX_LISTED
-    rows = [(f"B{i}", l, 0.0, d, 0.9 * d, 1.1 * d)
-            for i, (l, d) in enumerate(zip(rng.uniform(0, 360, n_cat), rng.uniform(0.3, 1.0, n_cat)))]
+    rows = [
+        (f"B{i}", l, 0.0, d, 0.9 * d, 1.1 * d)
+        for i, (l, d) in enumerate(zip(rng.uniform(0, 360, n_cat), rng.uniform(0.3, 1.0, n_cat)))
+    ]
     l = rng.uniform(0, 360, 3000) * u.deg
     d = rng.uniform(0.2, 2.5, 3000) * u.kpc
     region = HPDRegion(l, d)
@@ -265,6 +305,7 @@ def test_map_names_at_most_the_top_candidates_for_a_broad_posterior():
 
 def test_inside_mask_matches_the_region_thresholds(result):
     from crknee.catalogs import inside
+
     region, table = result
     one, two = inside(table, region, 1), inside(table, region, 2)
     assert np.all(two[one])  # the 1 sigma region lies inside the 2 sigma one

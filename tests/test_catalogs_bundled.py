@@ -1,13 +1,19 @@
 """crknee.catalogs on the bundled X-ray binary catalogues, the CLI and Fig. 10."""
+
 import astropy.units as u
 import numpy as np
 import pytest
 from astropy.table import QTable
 
-from crknee.catalogs import (
-    DEFAULT_CATALOGS, HPDRegion, find_candidates, load_binaries, microquasar_positions, synthetic_posterior,
-)
 from crknee import paper
+from crknee.catalogs import (
+    DEFAULT_CATALOGS,
+    HPDRegion,
+    find_candidates,
+    load_binaries,
+    microquasar_positions,
+    synthetic_posterior,
+)
 from crknee.cli import main
 from crknee.errors import DataError
 
@@ -66,8 +72,17 @@ def test_paper_candidates_inside_1sigma_of_the_paper_posterior(paper_runs, conve
 def test_cli_writes_table_and_figure(tmp_path, capsys):
     post = synthetic_posterior(paper.KNEE_SOURCE, 3000, np.random.default_rng(2))
     post.write(tmp_path / "post.ecsv")
-    main(["candidates", "--samples", str(tmp_path / "post.ecsv"), "--catalog", "catalog/HMXB_Neumann2023",
-          "--out", str(tmp_path / "out")])
+    main(
+        [
+            "candidates",
+            "--samples",
+            str(tmp_path / "post.ecsv"),
+            "--catalog",
+            "catalog/HMXB_Neumann2023",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     table = QTable.read(tmp_path / "out" / "candidates.ecsv")
     assert table["name"][0] in PAPER_HMXBS and set(table["catalog"]) == {"catalog/HMXB_Neumann2023"}
     for suffix in ("png", "pdf"):  # Fig. 10

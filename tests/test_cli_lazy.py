@@ -1,5 +1,6 @@
 """The lazy command line (issue 14, item 6): ``crknee --help`` lists each command's summary
 without importing it; the listed summaries and modules are those of the real commands."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """The TOML configuration: the paper config, units, one-line errors naming the key."""
+
 import subprocess
 import sys
 import tomllib
@@ -23,7 +24,12 @@ def test_paper_config_holds_tables_1_and_2():
     assert (prop["Rbr_GV"], prop["vA_km_s"], prop["Rcut_GV"]) == (335.0, 25.0, 200.0e3)
     assert (prop["H_kpc"], prop["R_gal_kpc"], prop["phi_MV"]) == (4.5, 20.0, 550.0)
     # Table 2
-    table2 = {"GRS 1915+105": (2.5, 1.5e39), "MAXI J1820+070": (2.5, 1e38), "SS 433": (2.5, 2e39), "V4641 Sgr": (2.2, 5e38)}
+    table2 = {
+        "GRS 1915+105": (2.5, 1.5e39),
+        "MAXI J1820+070": (2.5, 1e38),
+        "SS 433": (2.5, 2e39),
+        "V4641 Sgr": (2.2, 5e38),
+    }
     sources = cfg["gamma"]["sources"]
     for name, (beta, L0) in table2.items():
         assert (sources[name]["beta"], sources[name]["L0_erg_s"]) == (beta, L0)
@@ -122,8 +128,9 @@ def test_fast_overrides_apply_only_with_fast():
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-c", "from crknee.cli import main; main()", *args],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "from crknee.cli import main; main()", *args], capture_output=True, text=True
+    )
 
 
 def test_cli_show_and_validate(tmp_path):

@@ -1,4 +1,5 @@
 """crknee.data: bundled datasets, manifest, unit handling, energy variables, user data."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -92,8 +93,19 @@ def test_every_dataset_loads_with_units_and_provenance(name):
 
 def test_counts_per_quantity():
     counts = {q: len(data.names(q)) for q in data.QUANTITIES}
-    assert counts == {"proton": 27, "helium": 17, "light": 7, "allparticle": 26, "bc": 9, "nuclei": 49, "ratio": 29,
-                      "lnA": 6, "anisotropy": 60, "gamma": 9, "catalog": 4}
+    assert counts == {
+        "proton": 27,
+        "helium": 17,
+        "light": 7,
+        "allparticle": 26,
+        "bc": 9,
+        "nuclei": 49,
+        "ratio": 29,
+        "lnA": 6,
+        "anisotropy": 60,
+        "gamma": 9,
+        "catalog": 4,
+    }
 
 
 # ---------------------------------------------------------------- published values
@@ -148,7 +160,9 @@ def test_catalogue_distances():
     fortin = data.load("catalog/HMXB_Fortin2023")
     row = fortin[fortin["name"] == "IGR J00370+6122"][0]  # 3.401 (-0.171 +0.186) kpc
     assert row["distance"] == 3.401 * u.kpc
-    assert row["distance_lo"].to_value(u.kpc) == pytest.approx(3.230) and row["distance_hi"].to_value(u.kpc) == pytest.approx(3.587)
+    assert row["distance_lo"].to_value(u.kpc) == pytest.approx(3.230) and row["distance_hi"].to_value(
+        u.kpc
+    ) == pytest.approx(3.587)
     neumann = data.load("catalog/HMXB_Neumann2023")
     row = neumann[neumann["name"] == "mu.02 Cru"][0]  # Mean/Low/High_Dist 123/118/130 pc
     assert (row["distance"], row["distance_lo"], row["distance_hi"]) == (0.123 * u.kpc, 0.118 * u.kpc, 0.13 * u.kpc)
@@ -182,7 +196,9 @@ def test_low_rigidity_jacobian_by_hand():
     assert (t["y"][0] / src["y"][0]).to_value(u.GV / u.GeV) == pytest.approx(4 / (2 * p / etot), rel=1e-6)
 
 
-@pytest.mark.parametrize("name,via", [("proton/AMS02_2015", "Ekn"), ("helium/DAMPE_2021", "R"), ("proton/CREAM_2017", "Etot")])
+@pytest.mark.parametrize(
+    "name,via", [("proton/AMS02_2015", "Ekn"), ("helium/DAMPE_2021", "R"), ("proton/CREAM_2017", "Etot")]
+)
 def test_to_variable_round_trip(name, via):
     t = data.load(name)
     back = data.to_variable(data.to_variable(t, via), t.meta["x_variable"])
@@ -265,9 +281,15 @@ def test_user_add_replace_guard_and_bundled_shadow(tmp_path):
 def test_user_add_ecsv_gamma(tmp_path):
     from astropy.table import QTable
 
-    t = QTable({"x": [10.0, 20.0] * u.TeV, "y": [1e-12, 2e-12] * u.Unit("TeV cm-2 s-1"),
-                "y_err_lo": [1e-13, 2e-13] * u.Unit("TeV cm-2 s-1"), "y_err_hi": [1e-13, 2e-13] * u.Unit("TeV cm-2 s-1")},
-               meta={"experiment": "LHAASO", "reference": "user-supplied test", "source": "SS 433"})
+    t = QTable(
+        {
+            "x": [10.0, 20.0] * u.TeV,
+            "y": [1e-12, 2e-12] * u.Unit("TeV cm-2 s-1"),
+            "y_err_lo": [1e-13, 2e-13] * u.Unit("TeV cm-2 s-1"),
+            "y_err_hi": [1e-13, 2e-13] * u.Unit("TeV cm-2 s-1"),
+        },
+        meta={"experiment": "LHAASO", "reference": "user-supplied test", "source": "SS 433"},
+    )
     t.write(tmp_path / "SS433_mine.ecsv")
     got = data.load(data.add(tmp_path / "SS433_mine.ecsv", "gamma"))
     assert got["y"][1].to_value("erg cm-2 s-1") == pytest.approx(2e-12 * 1.602176634)
@@ -307,8 +329,15 @@ def test_user_add_rejects_files_and_quantities(tmp_path):
     with pytest.raises(DataError, match="not a readable ECSV"):
         data.add(write(tmp_path, "broken.ecsv", "# %ECSV 1.0\n# ---\n# garbage: [\nx y\n"), "proton")
     with pytest.raises(DataError, match="'source'"):
-        data.add(write(tmp_path, "g.csv", "# experiment: A\n# reference: B\n# x_unit: TeV\n# y_unit: erg cm-2 s-1\n"
-                       "x,y,y_err_lo,y_err_hi\n1,1e-12,1e-13,1e-13\n"), "gamma")
+        data.add(
+            write(
+                tmp_path,
+                "g.csv",
+                "# experiment: A\n# reference: B\n# x_unit: TeV\n# y_unit: erg cm-2 s-1\n"
+                "x,y,y_err_lo,y_err_hi\n1,1e-12,1e-13,1e-13\n",
+            ),
+            "gamma",
+        )
     with pytest.raises(DataError, match="b must be within"):
         data.add(write(tmp_path, "c.csv", "# experiment: A\n# reference: B\nname,l,b,ra,dec\nX,10,95,1,1\n"), "catalog")
 
@@ -342,18 +371,23 @@ def test_cli_list_show_plot_add(tmp_path, capsys):
     for quantity in ("helium", "bc", "anisotropy"):
         code, out, _ = run_cli(["data", "plot", quantity, "--out", str(tmp_path / f"{quantity}.png")], capsys)
         assert code == 0 and (tmp_path / f"{quantity}.png").stat().st_size > 10000
-    code, out, _ = run_cli(["data", "add", str(write(tmp_path, "Mine.csv", SPECTRUM_CSV)), "--quantity", "helium"], capsys)
+    code, out, _ = run_cli(
+        ["data", "add", str(write(tmp_path, "Mine.csv", SPECTRUM_CSV)), "--quantity", "helium"], capsys
+    )
     assert code == 0 and "added helium/Mine" in out
     code, out, _ = run_cli(["data", "verify"], capsys)
     assert code == 0 and "intact" in out
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["data", "show", "proton/nope"], "unknown dataset 'proton/nope'"),
-    (["data", "add", "/nonexistent/x.csv", "--quantity", "bc"], "no such file"),
-    (["data", "list", "--quantity", "muon"], "'muon' is not one of"),
-    (["data", "plot", "gamma", "--out", "x.png"], "'gamma' is not one of"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["data", "show", "proton/nope"], "unknown dataset 'proton/nope'"),
+        (["data", "add", "/nonexistent/x.csv", "--quantity", "bc"], "no such file"),
+        (["data", "list", "--quantity", "muon"], "'muon' is not one of"),
+        (["data", "plot", "gamma", "--out", "x.png"], "'gamma' is not one of"),
+    ],
+)
 def test_cli_errors_are_one_line(argv, message, capsys):
     code, _, err = run_cli(argv, capsys)
     assert code == 2 and message in err and "Traceback" not in err

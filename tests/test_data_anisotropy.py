@@ -1,5 +1,6 @@
 """Anisotropy data: the CRDB world compilation split per experiment, the KASCADE-Grande and
 Auger 2020 bins, the Li et al. 2024 cross-check, conventions, bad input and the user path."""
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,15 @@ def test_every_compilation_row_keeps_its_numbers_and_flags():
         i = seen.get(str(row["experiment"]), 0)  # rows keep their order within an experiment
         seen[str(row["experiment"])] = i + 1
         got = t[i]
-        for col, mine in (("E_GeV", "x"), ("E_lo_GeV", "x_lo"), ("E_hi_GeV", "x_hi"), ("amplitude", "y"),
-                          ("amplitude_upper_limit", "y_ul"), ("phase_deg", "phase"), ("phase_E_GeV", "phase_x")):
+        for col, mine in (
+            ("E_GeV", "x"),
+            ("E_lo_GeV", "x_lo"),
+            ("E_hi_GeV", "x_hi"),
+            ("amplitude", "y"),
+            ("amplitude_upper_limit", "y_ul"),
+            ("phase_deg", "phase"),
+            ("phase_E_GeV", "phase_x"),
+        ):
             assert nan_equal(row[col], got[mine].value if hasattr(got[mine], "value") else got[mine]), (row, col)
         zero_amp = row["amplitude_err_lo"] == 0 and row["amplitude_err_hi"] == 0
         zero_phase = row["phase_err_lo"] == 0 and row["phase_err_hi"] == 0
@@ -83,9 +91,11 @@ def test_every_compilation_row_keeps_its_numbers_and_flags():
 
 def test_dedicated_datasets_repeat_the_compilation_number_for_number():
     cols = ("x", "x_lo", "x_hi", "y", "y_err_lo", "y_err_hi", "y_ul", "phase", "phase_err_lo", "phase_err_hi")
-    for name, twin, n in (("anisotropy/KASCADE-Grande_2019", "anisotropy/CRDB_KASCADE-Grande", 3),
-                          ("anisotropy/Auger_SD750_2020", "anisotropy/CRDB_Auger_SD750", 3),
-                          ("anisotropy/Auger_SD1500_2020", "anisotropy/CRDB_Auger_SD1500", 8)):
+    for name, twin, n in (
+        ("anisotropy/KASCADE-Grande_2019", "anisotropy/CRDB_KASCADE-Grande", 3),
+        ("anisotropy/Auger_SD750_2020", "anisotropy/CRDB_Auger_SD750", 3),
+        ("anisotropy/Auger_SD1500_2020", "anisotropy/CRDB_Auger_SD1500", 8),
+    ):
         a, b = data.load(name), data.load(twin)
         assert a.meta["duplicate_of"] == twin and len(a) == len(b) == n
         for col in cols:
@@ -97,7 +107,11 @@ def test_dedicated_datasets_repeat_the_compilation_number_for_number():
     crdb = data.load("anisotropy/CRDB_EAS-TOP")
     row = crdb[crdb["x"].value == 2e5][0]
     assert (row["y"].value, row["y_err_lo"].value, row["phase"].value, row["phase_err_lo"].value) == (
-        eastop["y"][0].value, eastop["y_err_lo"][0].value, eastop["phase"][0].value, eastop["phase_err_lo"][0].value)
+        eastop["y"][0].value,
+        eastop["y_err_lo"][0].value,
+        eastop["phase"][0].value,
+        eastop["phase_err_lo"][0].value,
+    )
     assert eastop.meta["duplicate_of"] == "anisotropy/CRDB_EAS-TOP"
 
 
@@ -110,7 +124,10 @@ def test_duplicates_cannot_be_fitted_together():
 
 
 def test_names_pattern():
-    assert data.names(pattern="anisotropy/Auger_SD*_2020") == ["anisotropy/Auger_SD1500_2020", "anisotropy/Auger_SD750_2020"]
+    assert data.names(pattern="anisotropy/Auger_SD*_2020") == [
+        "anisotropy/Auger_SD1500_2020",
+        "anisotropy/Auger_SD750_2020",
+    ]
     assert data.names("anisotropy", pattern="Li2024_*") == data.names(pattern="anisotropy/Li2024_*")
     assert len(data.names(pattern="anisotropy/Li2024_*")) == 11
     assert data.names(pattern="anisotropy/nothing*") == []
@@ -144,7 +161,10 @@ def test_published_conventions_of_the_window_experiments():
     assert data.load("anisotropy/CRDB_EAS-TOP").meta["convention"] == "r1_dec0"
     assert data.load("anisotropy/Auger_2017_Science_3Ddipole").meta["convention"] == "d_3d"
     assert data.load("anisotropy/CRDB_IceTop").meta["site_latitude_deg"] == pytest.approx(-89.99)
-    assert data.load("anisotropy/CRDB_Tibet").meta["site_latitude_deg"] == data.load("anisotropy/CRDB_ARGO-YBJ").meta["site_latitude_deg"]
+    assert (
+        data.load("anisotropy/CRDB_Tibet").meta["site_latitude_deg"]
+        == data.load("anisotropy/CRDB_ARGO-YBJ").meta["site_latitude_deg"]
+    )
     for name in ("anisotropy/CRDB_London", "anisotropy/CRDB_Yakutsk", "anisotropy/CRDB_Socorro"):
         meta = data.load(name).meta  # old era, site and quantity not established: honest placeholders
         assert meta["role_hint"] == "cross-check" and "NOT ESTABLISHED" in meta["convention_reference"]
@@ -152,9 +172,15 @@ def test_published_conventions_of_the_window_experiments():
         assert data.load(name).meta["role_hint"] == "cross-check"
 
 
-@pytest.mark.parametrize("name,lo,hi", [
-    ("anisotropy/CRDB_Auger_SD750", 2.2, 2.5), ("anisotropy/CRDB_Auger_SD1500", 1.9, 3.0),
-    ("anisotropy/CRDB_KASCADE-Grande", 2.1, 2.4), ("anisotropy/CRDB_Telescope_Array", 2.4, 3.3)])
+@pytest.mark.parametrize(
+    "name,lo,hi",
+    [
+        ("anisotropy/CRDB_Auger_SD750", 2.2, 2.5),
+        ("anisotropy/CRDB_Auger_SD1500", 1.9, 3.0),
+        ("anisotropy/CRDB_KASCADE-Grande", 2.1, 2.4),
+        ("anisotropy/CRDB_Telescope_Array", 2.4, 3.3),
+    ],
+)
 def test_upper_limit_confidence_levels(name, lo, hi):
     """Auger's limits are 99 % CL by its abstract; KASCADE-Grande and TA do not say, and their
     limits lie (y_ul - y) / sigma_hi = 2.2-3.2 above the value: 99 %, not 95 % (1.64)."""
@@ -167,17 +193,28 @@ def test_upper_limit_confidence_levels(name, lo, hi):
 
 def test_window_rows():
     """Rows at 1e6-2e9 GeV (points inside, or bins overlapping) of the fit datasets."""
+
     def inside(t):
         x, lo, hi = (t[c].value for c in ("x", "x_lo", "x_hi"))
-        return np.where(np.isfinite(lo) & np.isfinite(hi), (lo <= WINDOW[1]) & (hi >= WINDOW[0]),
-                        (x >= WINDOW[0]) & (x <= WINDOW[1]))
+        return np.where(
+            np.isfinite(lo) & np.isfinite(hi),
+            (lo <= WINDOW[1]) & (hi >= WINDOW[0]),
+            (x >= WINDOW[0]) & (x <= WINDOW[1]),
+        )
 
     counts = {n: int(inside(data.load(n)).sum()) for n in CRDB_NAMES}
     assert {n: c for n, c in counts.items() if c} == {
-        "anisotropy/CRDB_Auger_SD1500": 4, "anisotropy/CRDB_Auger_SD750": 3, "anisotropy/CRDB_IceCube": 10,
-        "anisotropy/CRDB_IceTop": 1, "anisotropy/CRDB_IceTop_HE_Fe-composition": 1,
-        "anisotropy/CRDB_IceTop_HE_p-composition": 1, "anisotropy/CRDB_IceTop_LE_Fe-composition": 1,
-        "anisotropy/CRDB_KASCADE-Grande": 3, "anisotropy/CRDB_LHAASO-KM2A": 1, "anisotropy/CRDB_Tibet": 1}
+        "anisotropy/CRDB_Auger_SD1500": 4,
+        "anisotropy/CRDB_Auger_SD750": 3,
+        "anisotropy/CRDB_IceCube": 10,
+        "anisotropy/CRDB_IceTop": 1,
+        "anisotropy/CRDB_IceTop_HE_Fe-composition": 1,
+        "anisotropy/CRDB_IceTop_HE_p-composition": 1,
+        "anisotropy/CRDB_IceTop_LE_Fe-composition": 1,
+        "anisotropy/CRDB_KASCADE-Grande": 3,
+        "anisotropy/CRDB_LHAASO-KM2A": 1,
+        "anisotropy/CRDB_Tibet": 1,
+    }
     kg = data.load("anisotropy/KASCADE-Grande_2019")
     assert list(kg["x"].value) == [2.7e6, 6.1e6, 3.3e7] and np.all(kg["phase"].value < -100)
 
@@ -191,8 +228,12 @@ def _li_matches():
     for name in data.names(pattern="anisotropy/Li2024_*"):
         li = data.load(name)
         exp = li.meta["crdb_experiment"]
-        rows = [r for t in crdb if t.meta["crdb_experiment"] == exp or t.meta["crdb_experiment"].startswith(exp + " ")
-                for r in t]
+        rows = [
+            r
+            for t in crdb
+            if t.meta["crdb_experiment"] == exp or t.meta["crdb_experiment"].startswith(exp + " ")
+            for r in t
+        ]
         for r in li:
             near = [c for c in rows if abs(np.log(c["x"].value / r["x"].value)) < 0.04]
             if not near:
@@ -211,8 +252,12 @@ def test_li2024_digitisation_agrees_with_crdb():
     and HAWC-IceCube's error bars differ (Li: 1e-3 incl. systematics / not resolved in the figure)."""
     matches, unmatched = _li_matches()
     assert len(matches) == 36 and {n for n, _ in unmatched} == {"anisotropy/Li2024_Fig3_HAWC"} and len(unmatched) == 8
-    exceptions = {("Tibet_ASgamma", 1e5): (0.035, 0.5), ("HAWC-IceCube", 1e4): (0.04, 2.5),
-                  ("Super-Kamiokande", 1.2e4): (0.15, 2.0), ("Milagro", 6e3): (0.006, 1.0)}
+    exceptions = {
+        ("Tibet_ASgamma", 1e5): (0.035, 0.5),
+        ("HAWC-IceCube", 1e4): (0.04, 2.5),
+        ("Super-Kamiokande", 1.2e4): (0.15, 2.0),
+        ("Milagro", 6e3): (0.006, 1.0),
+    }
     loose_errors = {"Milagro", "HAWC-IceCube", "Super-Kamiokande"}
     n_tight = 0
     for name, r, c in matches:
@@ -272,15 +317,22 @@ def test_bad_rows_name_file_row_and_column(tmp_path, why, text, row, column, val
     assert "\n" not in msg and str(path) in msg and f"data row {row}" in msg and column in msg and value in msg, msg
 
 
-@pytest.mark.parametrize("why,text,message", [
-    ("unknown convention", GOOD.replace("# convention: r1", "# convention: dipole"), "'convention' 'dipole' is not one of"),
-    ("no convention", GOOD.replace("# convention: r1\n", ""), "'convention' is missing"),
-    ("r1 without site", GOOD.replace("# site_latitude_deg: 49.1\n", ""), "needs meta 'site_latitude_deg'"),
-    ("latitude out of range", GOOD.replace("49.1", "149.1"), "'site_latitude_deg' must lie in"),
-    ("limit without CL", GOOD.replace("# upper_limit_cl: 0.99\n", ""), "'upper_limit_cl'"),
-    ("CL of 99", GOOD.replace("0.99", "99"), "'upper_limit_cl' must lie in (0.5, 1)"),
-    ("bad role", GOOD.replace("# convention: r1", "# role_hint: maybe\n# convention: r1"), "'role_hint' 'maybe'"),
-])
+@pytest.mark.parametrize(
+    "why,text,message",
+    [
+        (
+            "unknown convention",
+            GOOD.replace("# convention: r1", "# convention: dipole"),
+            "'convention' 'dipole' is not one of",
+        ),
+        ("no convention", GOOD.replace("# convention: r1\n", ""), "'convention' is missing"),
+        ("r1 without site", GOOD.replace("# site_latitude_deg: 49.1\n", ""), "needs meta 'site_latitude_deg'"),
+        ("latitude out of range", GOOD.replace("49.1", "149.1"), "'site_latitude_deg' must lie in"),
+        ("limit without CL", GOOD.replace("# upper_limit_cl: 0.99\n", ""), "'upper_limit_cl'"),
+        ("CL of 99", GOOD.replace("0.99", "99"), "'upper_limit_cl' must lie in (0.5, 1)"),
+        ("bad role", GOOD.replace("# convention: r1", "# role_hint: maybe\n# convention: r1"), "'role_hint' 'maybe'"),
+    ],
+)
 def test_bad_meta_is_one_line(tmp_path, why, text, message):
     path = write(tmp_path, "Bad.csv", text)
     with pytest.raises(DataError) as err:
@@ -290,7 +342,9 @@ def test_bad_meta_is_one_line(tmp_path, why, text, message):
 
 def test_missing_amplitude_lists_the_columns_found(tmp_path):
     path = write(tmp_path, "Bad.csv", GOOD.replace("amplitude,", "ampl,").replace("amplitude_upper_limit", "ul"))
-    with pytest.raises(DataError, match=r"'y' \(amplitude\) or 'y_ul'.*columns found: E_GeV, E_lo_GeV, E_hi_GeV, ampl,"):
+    with pytest.raises(
+        DataError, match=r"'y' \(amplitude\) or 'y_ul'.*columns found: E_GeV, E_lo_GeV, E_hi_GeV, ampl,"
+    ):
         data.add(path, "anisotropy")
 
 
@@ -299,21 +353,36 @@ def test_old_style_limit_row_and_limit_only_rows(tmp_path):
     t = data.load(data.add(write(tmp_path, "Old.csv", old), "anisotropy"))  # limit in y, flagged: moved to y_ul
     assert t["upper_limit"][1] and np.isnan(t["y"][1].value) and t["y_ul"][1].value == 0.0029
     assert not t["upper_limit"][0] and np.isnan(t["y_ul"][0].value)
-    both = GOOD.replace("amplitude_upper_limit,", "amplitude_upper_limit,upper_limit,").replace(",0.0049,", ",0.0049,1,")
+    both = GOOD.replace("amplitude_upper_limit,", "amplitude_upper_limit,upper_limit,").replace(
+        ",0.0049,", ",0.0049,1,"
+    )
     both = both.replace(",0.0064,", ",0.0064,0,")
     with pytest.raises(DataError, match="data row 1, column 'upper_limit'"):
         data.add(write(tmp_path, "Both.csv", both), "anisotropy")
 
 
-@pytest.mark.parametrize("quantity,text,message", [
-    ("proton", "# experiment: A\n# reference: B\n# x_variable: Etot\n# x_unit: GeV\n# y_unit: m-2 s-1 sr-1 GeV-1\n"
-               "x,x_lo,x_hi,y,y_stat_lo,y_stat_hi\n10,12,8,1,0.1,0.1\n", "data row 1, column 'x_lo': x_lo exceeds x_hi"),
-    ("gamma", "# experiment: A\n# reference: B\n# source: SS 433\n# x_unit: TeV\n# y_unit: erg cm-2 s-1\n"
-              "x,x_lo,x_hi,y,y_err_lo,y_err_hi\n10,8,12,1e-12,1e-13,1e-13\n20,30,25,1e-12,1e-13,1e-13\n",
-     "data row 2, column 'x_lo': x_lo exceeds x_hi"),
-    ("catalog", "# experiment: A\n# reference: B\nname,l,b,ra,dec,distance,distance_lo,distance_hi\nX,10,1,1,1,3,4,2\n",
-     "data row 1, column 'distance_lo': distance_lo exceeds distance_hi"),
-])
+@pytest.mark.parametrize(
+    "quantity,text,message",
+    [
+        (
+            "proton",
+            "# experiment: A\n# reference: B\n# x_variable: Etot\n# x_unit: GeV\n# y_unit: m-2 s-1 sr-1 GeV-1\n"
+            "x,x_lo,x_hi,y,y_stat_lo,y_stat_hi\n10,12,8,1,0.1,0.1\n",
+            "data row 1, column 'x_lo': x_lo exceeds x_hi",
+        ),
+        (
+            "gamma",
+            "# experiment: A\n# reference: B\n# source: SS 433\n# x_unit: TeV\n# y_unit: erg cm-2 s-1\n"
+            "x,x_lo,x_hi,y,y_err_lo,y_err_hi\n10,8,12,1e-12,1e-13,1e-13\n20,30,25,1e-12,1e-13,1e-13\n",
+            "data row 2, column 'x_lo': x_lo exceeds x_hi",
+        ),
+        (
+            "catalog",
+            "# experiment: A\n# reference: B\nname,l,b,ra,dec,distance,distance_lo,distance_hi\nX,10,1,1,1,3,4,2\n",
+            "data row 1, column 'distance_lo': distance_lo exceeds distance_hi",
+        ),
+    ],
+)
 def test_swapped_bounds_for_every_quantity(tmp_path, quantity, text, message):
     path = write(tmp_path, "Swapped.csv", text)
     with pytest.raises(DataError, match=re.escape(message)):
@@ -342,16 +411,20 @@ def test_user_adds_the_shared_files(tmp_path, user_folder, stem, capsys):
     mine = data.load(f"anisotropy/Mine_{stem}")
     header = (ANISO / f"{stem}.csv").read_text().splitlines()[0]
     assert mine.meta["description"] == header.partition(":")[2].strip()  # the '# quantity:' line is kept
-    bundled = {"KASCADE-Grande_CRDB": ["anisotropy/KASCADE-Grande_2019"],
-               "Auger_2020_ApJ891_142_bins_CRDB": ["anisotropy/Auger_SD750_2020", "anisotropy/Auger_SD1500_2020"],
-               "EAS-TOP_1996_ApJ470_501": ["anisotropy/EAS-TOP_1996_ApJ470_501"],
-               "CRDB_dipole_world_compilation_svg": CRDB_NAMES,
-               "Li2024_Fig3_digitized_world": data.names(pattern="anisotropy/Li2024_*")}[stem]
+    bundled = {
+        "KASCADE-Grande_CRDB": ["anisotropy/KASCADE-Grande_2019"],
+        "Auger_2020_ApJ891_142_bins_CRDB": ["anisotropy/Auger_SD750_2020", "anisotropy/Auger_SD1500_2020"],
+        "EAS-TOP_1996_ApJ470_501": ["anisotropy/EAS-TOP_1996_ApJ470_501"],
+        "CRDB_dipole_world_compilation_svg": CRDB_NAMES,
+        "Li2024_Fig3_digitized_world": data.names(pattern="anisotropy/Li2024_*"),
+    }[stem]
     ref = [data.load(n) for n in bundled]
     assert len(mine) == sum(len(t) for t in ref)
     for col in ("y", "y_err_lo", "y_ul", "phase", "phase_err_hi"):
         assert nan_equal(np.sort(mine[col].value), np.sort(np.concatenate([t[col].value for t in ref]))), col
-    assert sorted(mine["amp_err_lo_reaches_zero"]) == sorted(np.concatenate([t["amp_err_lo_reaches_zero"] for t in ref]))
+    assert sorted(mine["amp_err_lo_reaches_zero"]) == sorted(
+        np.concatenate([t["amp_err_lo_reaches_zero"] for t in ref])
+    )
 
 
 @needs_shared
@@ -430,8 +503,23 @@ def test_cli_convention_options_add_the_shared_file_as_it_is(tmp_path, user_fold
     from crknee.cli import main
 
     shutil.copy(ANISO / "KASCADE-Grande_CRDB.csv", tmp_path / "KG.csv")
-    main(["data", "add", str(tmp_path / "KG.csv"), "-q", "anisotropy", "--convention", "r1", "--site-latitude", "49.1",
-          "--zenith-max", "60", "--upper-limit-cl", "0.99"])
+    main(
+        [
+            "data",
+            "add",
+            str(tmp_path / "KG.csv"),
+            "-q",
+            "anisotropy",
+            "--convention",
+            "r1",
+            "--site-latitude",
+            "49.1",
+            "--zenith-max",
+            "60",
+            "--upper-limit-cl",
+            "0.99",
+        ]
+    )
     assert "added anisotropy/KG" in capsys.readouterr().out
     t = data.load("anisotropy/KG")
     assert (t.meta["convention"], t.meta["site_latitude_deg"], t.meta["upper_limit_cl"]) == ("r1", 49.1, 0.99)
@@ -439,7 +527,10 @@ def test_cli_convention_options_add_the_shared_file_as_it_is(tmp_path, user_fold
     path = write(tmp_path, "Clash.csv", GOOD)  # the file says r1: a different command-line value is refused
     with pytest.raises(DataError, match="the file says convention = 'r1', the command line 'd_perp'"):
         data.add(path, "anisotropy", meta={"convention": "d_perp"})
-    assert data.load(data.add(path, "anisotropy", meta={"convention": "r1", "upper_limit_cl": 0.99})).meta["convention"] == "r1"
+    assert (
+        data.load(data.add(path, "anisotropy", meta={"convention": "r1", "upper_limit_cl": 0.99})).meta["convention"]
+        == "r1"
+    )
     with pytest.raises(SystemExit):
         main(["data", "add", str(path), "-q", "proton", "--convention", "r1"])
     assert "are for anisotropy files" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Element spectra (``nuclei``), element ratios (``ratio``, ``bc``) and the mean log mass (``lnA``)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,9 +13,9 @@ from crknee import data
 from crknee.data import store
 from crknee.data.csvfile import read
 from crknee.errors import DataError, InputError
-from test_data import run_cli
 from crknee.io import sha256_file
 from crknee.kinematics import ELEMENT_SYMBOLS
+from test_data import run_cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the checkout
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +40,12 @@ def build_module():
 def source_files():
     if not SHARED.is_dir():
         return []
-    return [(q, p) for q, folder in FAMILIES.items() for p in sorted((SHARED / folder).glob("*.csv"))
-            if p.relative_to(SHARED).as_posix() not in NOT_BUNDLED]
+    return [
+        (q, p)
+        for q, folder in FAMILIES.items()
+        for p in sorted((SHARED / folder).glob("*.csv"))
+        if p.relative_to(SHARED).as_posix() not in NOT_BUNDLED
+    ]
 
 
 # ---------------------------------------------------------------- every new file, with provenance
@@ -71,8 +76,12 @@ def test_every_source_file_is_bundled_with_its_rows_and_provenance(quantity, pat
 @needs_shared
 def test_only_the_listed_file_is_left_out_and_the_build_says_why():
     bundled = {n.partition("/")[2] for q in FAMILIES for n in data.names(q)}
-    left = [p.relative_to(SHARED).as_posix() for folder in FAMILIES.values() for p in (SHARED / folder).glob("*.csv")
-            if p.stem not in bundled]
+    left = [
+        p.relative_to(SHARED).as_posix()
+        for folder in FAMILIES.values()
+        for p in (SHARED / folder).glob("*.csv")
+        if p.stem not in bundled
+    ]
     assert left == list(NOT_BUNDLED)
     build = build_module()
     assert "columns shifted" in build.not_bundled(SHARED / NOT_BUNDLED[0], SHARED)
@@ -84,10 +93,24 @@ def test_species_and_ratios_covered():
     species = {data.load(n).meta["species"] for n in data.names("nuclei")}
     assert species == {"Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "S", "Ti", "Cr", "Fe", "Ni"}
     pairs = {(m["numerator"], m["denominator"]) for m in (data.load(n).meta for n in data.names("ratio"))}
-    for pair in (("B", "O"), ("Be", "B"), ("Li", "C"), ("Be", "C"), ("C", "O"), ("N", "O"), ("Ne", "O"),
-                 ("Mg", "O"), ("Si", "O"), ("Fe", "O"), ("H", "He"), ("F", "Si")):
+    for pair in (
+        ("B", "O"),
+        ("Be", "B"),
+        ("Li", "C"),
+        ("Be", "C"),
+        ("C", "O"),
+        ("N", "O"),
+        ("Ne", "O"),
+        ("Mg", "O"),
+        ("Si", "O"),
+        ("Fe", "O"),
+        ("H", "He"),
+        ("F", "Si"),
+    ):
         assert pair in pairs
-    assert all(data.load(n).meta["numerator"] == "B" and data.load(n).meta["denominator"] == "C" for n in data.names("bc"))
+    assert all(
+        data.load(n).meta["numerator"] == "B" and data.load(n).meta["denominator"] == "C" for n in data.names("bc")
+    )
 
 
 def test_manifest_lists_the_new_families():
@@ -138,7 +161,15 @@ def test_element_spectrum_round_trip(name, via):
 
 def test_conversion_nuclide_convention_and_override():
     assert [data.conversion_nuclide(e) for e in ("Li", "Be", "B", "C", "N", "O", "Fe", "Ni")] == [
-        "Li7", "Be9", "B11", "C12", "N14", "O16", "Fe56", "Ni58"]
+        "Li7",
+        "Be9",
+        "B11",
+        "C12",
+        "N14",
+        "O16",
+        "Fe56",
+        "Ni58",
+    ]
     be = data.load("nuclei/AMS02_Be")
     as_be7 = data.to_variable(be, "Ekn", species="Be7")
     as_be9 = data.to_variable(be, "Ekn")
@@ -169,17 +200,27 @@ def test_lna_published_minimum_and_models():
     assert t["x"][i].to_value(u.PeV) == pytest.approx(3.548) and t["y"][i].value == pytest.approx(1.387)
     assert t["y_err_hi"][i].value == pytest.approx(np.hypot(0.003, 0.0729))
     models = {n: data.load(n).meta["hadronic_model"] for n in data.names("lnA")}
-    assert models == {"lnA/KASCADE_Kuznetsov2024_lnA": None, "lnA/LHAASO_EPOSLHC_lnA": "EPOS-LHC",
-                      "lnA/LHAASO_QGSJETII04_lnA": "QGSJET-II-04", "lnA/LHAASO_SIBYLL2.3d_lnA": "SIBYLL-2.3d",
-                      "lnA/TALE_lnA": None, "lnA/Yakutsk_lnA": None}
+    assert models == {
+        "lnA/KASCADE_Kuznetsov2024_lnA": None,
+        "lnA/LHAASO_EPOSLHC_lnA": "EPOS-LHC",
+        "lnA/LHAASO_QGSJETII04_lnA": "QGSJET-II-04",
+        "lnA/LHAASO_SIBYLL2.3d_lnA": "SIBYLL-2.3d",
+        "lnA/TALE_lnA": None,
+        "lnA/Yakutsk_lnA": None,
+    }
     assert data.load("proton/LHAASO_2025_2511.05013_SIBYLL23d").meta["hadronic_model"] == "SIBYLL-2.3d"
 
 
 def test_ratio_names():
     assert data.ratio_names("B", "C") == data.names("bc")
     assert data.ratio_names("B", "O") == ["ratio/AMS02_B_O", "ratio/DAMPE_B_O"]
-    assert data.ratio_names(denominator="He") == ["ratio/AMS02_Fe_He", "ratio/AMS02_H_He", "ratio/CALET_H_He",
-                                                  "ratio/CALET_H_He_rigidity", "ratio/NUCLEON_H_He"]
+    assert data.ratio_names(denominator="He") == [
+        "ratio/AMS02_Fe_He",
+        "ratio/AMS02_H_He",
+        "ratio/CALET_H_He",
+        "ratio/CALET_H_He_rigidity",
+        "ratio/NUCLEON_H_He",
+    ]
     assert len(data.ratio_names()) == len(data.names("bc")) + len(data.names("ratio"))
     with pytest.raises(DataError, match="'Xx'"):
         data.ratio_names("Xx", "O")
@@ -248,8 +289,9 @@ def write(tmp_path, name, text):
 
 
 def test_user_round_trip_nuclei_ratio_lna(tmp_path):
-    boron = data.load(data.add(write(tmp_path, "Balloon_B.csv", NUCLEI_CSV.replace("species: B", "species: b")),
-                               "nuclei"))
+    boron = data.load(
+        data.add(write(tmp_path, "Balloon_B.csv", NUCLEI_CSV.replace("species: B", "species: b")), "nuclei")
+    )
     assert boron.meta["name"] == "nuclei/Balloon_B" and boron.meta["species"] == "B"
     assert boron["y"][1].to_value("m-2 s-1 sr-1 GeV-1") == pytest.approx(0.05)
     assert data.to_variable(boron, "R").meta["conversion_nuclide"] == "B11"
@@ -273,21 +315,39 @@ def _row(text, row, col, value):
 
 BAD = [
     ("nuclei", "no species", NUCLEI_CSV.replace("# species: B\n", ""), r"meta 'species' is missing"),
-    ("nuclei", "unknown species", NUCLEI_CSV.replace("species: B", "species: Xx"), r"species' = 'Xx' is not an element"),
+    (
+        "nuclei",
+        "unknown species",
+        NUCLEI_CSV.replace("species: B", "species: Xx"),
+        r"species' = 'Xx' is not an element",
+    ),
     ("nuclei", "ratio units", NUCLEI_CSV.replace("m^-2 s^-1 sr^-1 GeV/n^-1", "dimensionless"), "not a flux per GeV"),
-    ("nuclei", "no x_variable", NUCLEI_CSV.replace("# x_variable: kinetic energy per nucleon\n", ""),
-     "x_variable is missing"),
+    (
+        "nuclei",
+        "no x_variable",
+        NUCLEI_CSV.replace("# x_variable: kinetic energy per nucleon\n", ""),
+        "x_variable is missing",
+    ),
     ("ratio", "unknown numerator", RATIO_CSV.replace("numerator: Be", "numerator: Qq"), r"'numerator' = 'Qq'"),
     ("ratio", "no denominator", RATIO_CSV.replace("# denominator: O\n", ""), r"meta 'denominator' is missing"),
     ("ratio", "same species", RATIO_CSV.replace("numerator: Be", "numerator: O"), "both 'O'"),
     ("ratio", "flux units", RATIO_CSV.replace("dimensionless ratio", "m^-2 s^-1 sr^-1 GV^-1"), "is not a ratio"),
     ("bc", "not B/C", RATIO_CSV, "a 'bc' dataset is B/C; got Be/O"),
-    ("lnA", "above iron", _row(LNA_CSV, 2, "y", "5.2"), r"Array_lnA.csv: data row 2, column 'y': <lnA> must lie in "
-                                                         r"\[0, 4.53\].*got 5.2"),
+    (
+        "lnA",
+        "above iron",
+        _row(LNA_CSV, 2, "y", "5.2"),
+        r"Array_lnA.csv: data row 2, column 'y': <lnA> must lie in "
+        r"\[0, 4.53\].*got 5.2",
+    ),
     ("lnA", "negative", _row(LNA_CSV, 1, "y", "-0.4"), r"data row 1, column 'y': <lnA> must lie.*got -0.4"),
     ("lnA", "unknown model", LNA_CSV.replace("QGSJet-II.04", "DPMJET-9"), "'DPMJET-9' is not a model"),
-    ("lnA", "rigidity", LNA_CSV.replace("total energy per particle", "rigidity").replace("PeV", "PV"),
-     "total energy per particle"),
+    (
+        "lnA",
+        "rigidity",
+        LNA_CSV.replace("total energy per particle", "rigidity").replace("PeV", "PV"),
+        "total energy per particle",
+    ),
     ("lnA", "no y_unit", LNA_CSV.replace("# y_unit: ln A (dimensionless)\n", ""), "'# y_unit: ...' is missing"),
     ("lnA", "negative error", _row(LNA_CSV, 2, "y_sys_hi", "-0.1"), "data row 2, column 'y_sys_hi'"),
 ]
@@ -305,7 +365,9 @@ def test_unknown_quantity_family(tmp_path, user_folder):
         data.add(write(tmp_path, "Balloon_B.csv", NUCLEI_CSV), "isotopes")
     from astropy.table import QTable
 
-    t = QTable({"x": [1.0] * u.GeV, "y": [1.0] * u.one}, meta={"quantity": "isotopes", "experiment": "A", "reference": "B"})
+    t = QTable(
+        {"x": [1.0] * u.GeV, "y": [1.0] * u.one}, meta={"quantity": "isotopes", "experiment": "A", "reference": "B"}
+    )
     (user_folder / "nuclei").mkdir(parents=True)
     t.write(user_folder / "nuclei" / "Odd.ecsv")
     with pytest.raises(DataError, match=r"Odd.ecsv: unknown quantity 'isotopes'"):

@@ -13,6 +13,7 @@ config, samples in the wrong unit, a grid that cannot fit in memory, a full disk
 check the exit status 2 and the single ``error:`` line; two runs into one folder meet
 the lock.
 """
+
 import errno
 import json
 import os
@@ -53,8 +54,13 @@ CHAIN = Path("chains/knee_mcmc/chain.h5")
 def crknee(*args, env=None, timeout=300):
     """Run the ``crknee`` command line in a fresh interpreter."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-c", "from crknee.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(
+        [sys.executable, "-c", "from crknee.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
 
 
 @pytest.fixture
@@ -152,25 +158,33 @@ def _pickles(out: Path) -> None:
 # Each scenario injects independent faults into different steps of one copy of the
 # baseline (one rerun checks them all): (setup, {file: (fault, the log's reason)}).
 SCENARIOS = {
-    "altered": (_pickles, {
-        CHAIN.as_posix(): (lambda p: overwrite(p, p.stat().st_size // 2), "checksum mismatch"),
-        "cache/background.state.npz": (lambda p: overwrite(p, 100_000), "checksum mismatch"),
-        "cache/candidates.json": (truncate, "unreadable: JSONDecodeError"),
-    }),
-    "truncated": (lambda out: None, {
-        "cache/background.state.npz": (truncate, "checksum mismatch"),
-        "cache/local_snr.state.npz": (lambda p: truncate(p, 0.3), "checksum mismatch"),
-        "tables/candidates.ecsv": (truncate, "checksum mismatch"),
-        "tables/protons_ratio.ecsv": (lambda p: p.unlink(), "missing"),
-    }),
+    "altered": (
+        _pickles,
+        {
+            CHAIN.as_posix(): (lambda p: overwrite(p, p.stat().st_size // 2), "checksum mismatch"),
+            "cache/background.state.npz": (lambda p: overwrite(p, 100_000), "checksum mismatch"),
+            "cache/candidates.json": (truncate, "unreadable: JSONDecodeError"),
+        },
+    ),
+    "truncated": (
+        lambda out: None,
+        {
+            "cache/background.state.npz": (truncate, "checksum mismatch"),
+            "cache/local_snr.state.npz": (lambda p: truncate(p, 0.3), "checksum mismatch"),
+            "tables/candidates.ecsv": (truncate, "checksum mismatch"),
+            "tables/protons_ratio.ecsv": (lambda p: p.unlink(), "missing"),
+        },
+    ),
 }
-RECOMPUTED = {"altered": {"background", "protons", "knee_mcmc", "candidates"},
-              "truncated": {"background", "local_snr", "protons", "candidates"}}
+RECOMPUTED = {
+    "altered": {"background", "protons", "knee_mcmc", "candidates"},
+    "truncated": {"background", "local_snr", "protons", "candidates"},
+}
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_damage_is_named_recomputed_and_the_outputs_are_identical(baseline, tiny_config, tmp_path, scenario):
-    """"altered": 4 KiB of the finished chain overwritten, the background's cached state
+    """ "altered": 4 KiB of the finished chain overwritten, the background's cached state
     altered, a record truncated, pickles planted; "truncated": cached states and tables
     truncated or deleted.  Each damaged file is named in one log line, its step (and only
     what consumed a changed state) is recomputed, the damaged chain is never resumed, no
@@ -198,9 +212,17 @@ def test_damage_is_named_recomputed_and_the_outputs_are_identical(baseline, tiny
 # ------------------------------------------------------------------ one run per folder
 def test_a_second_run_into_a_held_folder_is_one_line(baseline, tiny_config, tmp_path):
     out = copy_of(baseline, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from crknee.lock import output_lock\n"
-                               "with output_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)", str(out)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from crknee.lock import output_lock\n"
+            "with output_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         res = reproduce(out, tiny_config, check=False)
@@ -208,7 +230,10 @@ def test_a_second_run_into_a_held_folder_is_one_line(baseline, tiny_config, tmp_
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
-    assert res.stderr.startswith(f"error: another crknee run holds {out} since ") and f"(pid {holder.pid} on " in res.stderr
+    assert (
+        res.stderr.startswith(f"error: another crknee run holds {out} since ")
+        and f"(pid {holder.pid} on " in res.stderr
+    )
     # the holder died (SIGKILL): its lock is stale and the next run takes it over
     reproduce(out, tiny_config)
     assert any(f"stale lock of pid {holder.pid}" in w for w in last_run(out)[1])
@@ -221,14 +246,31 @@ def test_two_concurrent_runs_into_one_folder(baseline, tiny_config, tmp_path):
     and the folder equals the uninterrupted run."""
     out = copy_of(baseline, tmp_path)
     (out / "cache/candidates.json").unlink()
-    cmd = [sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--fast", "--quiet", "--config",
-           str(tiny_config), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from crknee.cli import main; main()",
+        "reproduce",
+        "--fast",
+        "--quiet",
+        "--config",
+        str(tiny_config),
+        "--out",
+        str(out),
+    ]
     # the second interpreter is started first and waits, imports and config done, so that
     # it reaches the lock within milliseconds of the go, while the first one holds it
-    waiting = ("import sys\nfrom crknee import config, pipeline\nfrom crknee.cli import main\n"
-               "config.load(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.readline()\nmain(sys.argv[2:])")
-    second = subprocess.Popen([sys.executable, "-c", waiting, str(tiny_config), *cmd[3:]], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = (
+        "import sys\nfrom crknee import config, pipeline\nfrom crknee.cli import main\n"
+        "config.load(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.readline()\nmain(sys.argv[2:])"
+    )
+    second = subprocess.Popen(
+        [sys.executable, "-c", waiting, str(tiny_config), *cmd[3:]],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert second.stdout.readline().strip() == "ready"
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = out / ".crknee.lock"
@@ -262,8 +304,26 @@ def _in_the_way(tmp_path) -> Path:
     return f
 
 
-SOURCE = ("source", "--l", "10", "--b", "0", "--distance", "1", "--age", "1", "--beta", "2.2", "--rcut", "3",
-          "--energy", "1e50", "--n", "5", "--out")
+SOURCE = (
+    "source",
+    "--l",
+    "10",
+    "--b",
+    "0",
+    "--distance",
+    "1",
+    "--age",
+    "1",
+    "--beta",
+    "2.2",
+    "--rcut",
+    "3",
+    "--energy",
+    "1e50",
+    "--n",
+    "5",
+    "--out",
+)
 COMMANDS = {
     "source": lambda d: (*SOURCE, d / "sub" / "src.ecsv"),
     "candidates": lambda d: ("candidates", "--paper-posterior", "--out", d / "sub"),
@@ -285,8 +345,11 @@ def test_unwritable_output_is_one_line(tmp_path, cli, command, where, tiny_confi
     code, _, err = cli(*args)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"error: {base}"), err
-    reason = ("permission denied", "operation not permitted", "read-only file system") if where == "read-only" else \
-        ("exists and is not a folder", "a file is in the way where a folder is needed")
+    reason = (
+        ("permission denied", "operation not permitted", "read-only file system")
+        if where == "read-only"
+        else ("exists and is not a folder", "a file is in the way where a folder is needed")
+    )
     assert any(r in err for r in reason), err
 
 
@@ -343,11 +406,16 @@ def test_source_n_is_capped(cli):
 def test_grid_beyond_memory_is_refused_before_any_work(tmp_path, cli):
     cfg = tmp_path / "huge.toml"
     cfg.write_text("[propagation]\nn_modes = 100000000\n")
-    for args in (("config", "validate", cfg), ("reproduce", "--config", cfg, "--out", tmp_path / "o"),
-                 ("propagate", "--config", cfg, "--out", tmp_path / "p"),
-                 ("fit", "knee", "--config", cfg, "--out", tmp_path / "f")):
+    for args in (
+        ("config", "validate", cfg),
+        ("reproduce", "--config", cfg, "--out", tmp_path / "o"),
+        ("propagate", "--config", cfg, "--out", tmp_path / "p"),
+        ("fit", "knee", "--config", cfg, "--out", tmp_path / "f"),
+    ):
         code, _, err = cli(*args)
-        assert code == 2 and err == "error: propagation.n_modes: 100000000 is above the cap 400 (memory and time)\n", err
+        assert code == 2 and err == "error: propagation.n_modes: 100000000 is above the cap 400 (memory and time)\n", (
+            err
+        )
     assert not any((tmp_path / d).exists() for d in "opf")
 
 
@@ -371,9 +439,13 @@ def test_memory_error_and_unit_error_are_one_line(monkeypatch, capsys):
     from crknee import config
     from crknee.cli import main
 
-    for exc, text in ((MemoryError(), "error: out of memory"),
-                      (u.UnitConversionError("'s' (time) and 'kpc' (length) are not convertible"),
-                       "error: unit error: 's' (time) and 'kpc' (length) are not convertible")):
+    for exc, text in (
+        (MemoryError(), "error: out of memory"),
+        (
+            u.UnitConversionError("'s' (time) and 'kpc' (length) are not convertible"),
+            "error: unit error: 's' (time) and 'kpc' (length) are not convertible",
+        ),
+    ):
         monkeypatch.setattr(config, "show", lambda name, exc=exc: (_ for _ in ()).throw(exc))
         with pytest.raises(SystemExit):
             main(["config", "show"])

@@ -1,6 +1,7 @@
 """The anisotropy in the knee-source fit (issue #16): measured first harmonics in each
 experiment's convention, the paper's split normals on d_perp, field alignment, mock skies,
 fit quality per dataset, and the user path (shared files added with `crknee data add`)."""
+
 import copy
 import json
 import tomllib
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_fit_support import synthetic_fixed
 
 from crknee import data
 from crknee.anisotropy import equatorial, unit_vector
@@ -22,6 +22,7 @@ from crknee.fit.mock import mock_pieces
 from crknee.fit.model import KneeSourceModel
 from crknee.fit.quality import degrees_of_freedom, quality_table
 from crknee.fit.schema import EXAMPLE_TOML, pieces_from_dataset, problem_from_config
+from test_fit_support import synthetic_fixed
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "anisotropy"
 KG = "anisotropy/KASCADE-Grande_2019"
@@ -62,29 +63,45 @@ def test_harmonic_vector_deviance_is_the_squared_distance():
 
 def test_limit_only_and_amplitude_only_rows():
     conv = Convention("d_perp")
-    piece = HarmonicPiece("t", conv, [1e7, 2e7, 3e7], [np.nan] * 3, [np.nan] * 3, [np.nan, 0.004, 0.006],
-                          [np.nan, 0.001, 0.002], [np.nan, 0.001, 0.002], [np.nan, np.nan, 90.0],
-                          [np.nan, np.nan, 20.0], [0.01, np.nan, np.nan], ul_cl=0.99)
+    piece = HarmonicPiece(
+        "t",
+        conv,
+        [1e7, 2e7, 3e7],
+        [np.nan] * 3,
+        [np.nan] * 3,
+        [np.nan, 0.004, 0.006],
+        [np.nan, 0.001, 0.002],
+        [np.nan, 0.001, 0.002],
+        [np.nan, np.nan, 90.0],
+        [np.nan, np.nan, 20.0],
+        [0.01, np.nan, np.nan],
+        ul_cl=0.99,
+    )
     assert list(piece.kind) == [LIMIT_ONLY, 1, VECTOR] and list(piece.upper_limit) == [True, False, False]
     a = np.array([[0.0, 0.004, 0.006]])
     ph = np.array([[0.0, 0.0, 90.0]])
     got = piece.log_like(np.stack([a, ph], axis=-1))
-    want = (harmonic.log_like_upper_limit(0.01, 0.99, 0.0) + harmonic.log_like_rice(0.004, 0.001, 0.004)
-            + harmonic.log_like_vector(0.006, 90.0, 0.002, 0.006, 90.0))
+    want = (
+        harmonic.log_like_upper_limit(0.01, 0.99, 0.0)
+        + harmonic.log_like_rice(0.004, 0.001, 0.004)
+        + harmonic.log_like_vector(0.006, 90.0, 0.002, 0.006, 90.0)
+    )
     assert got == pytest.approx(np.ravel(want))
     # a model far above the limit is strongly disfavoured
     far = np.stack([[[0.05, 0.004, 0.006]], ph], axis=-1)
     assert piece.log_like(far)[0] < got[0] - 20
     with pytest.raises(ConfigError, match="neither an amplitude nor an upper limit"):
-        HarmonicPiece("bad", conv, [1e7], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan],
-                      [np.nan])
+        HarmonicPiece(
+            "bad", conv, [1e7], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan], [np.nan]
+        )
 
 
 def test_paper_mode_pieces_and_the_published_convention_differ_by_the_factor():
     model = KneeSourceModel(synthetic_fixed())
     harm = _kg_piece()
-    amp, _ = pieces_from_dataset({"name": KG, "window_GeV": [1e6, 2e9], "likelihood": "gaussian",
-                                  "convention": "d_perp"}, 0)
+    amp, _ = pieces_from_dataset(
+        {"name": KG, "window_GeV": [1e6, 2e9], "likelihood": "gaussian", "convention": "d_perp"}, 0
+    )
     vec_h, vec_a = model.bind([harm, amp])(V)
     d_perp = amp.observe(vec_a)[0]
     assert d_perp == pytest.approx(equatorial(vec_a)[0][0])
@@ -101,8 +118,9 @@ def test_field_alignment_acts_on_the_fitted_dipole():
     aligned = KneeSourceModel(fixed, field=field).bind([piece])(V)[0]
     assert aligned == pytest.approx(field.project(free), rel=1e-12, abs=1e-15)
     ev = KneeSourceModel(fixed, field=field).evaluate(V, np.array([3e6]))
-    assert ev["dipole"][0, 0] == pytest.approx(field.project(KneeSourceModel(fixed).evaluate(V, np.array([3e6]))
-                                                             ["dipole"][0, 0]))
+    assert ev["dipole"][0, 0] == pytest.approx(
+        field.project(KneeSourceModel(fixed).evaluate(V, np.array([3e6]))["dipole"][0, 0])
+    )
 
 
 def test_mock_harmonics_scatter_like_a_rayleigh_analysis():
@@ -146,8 +164,11 @@ def test_the_paper_config_fits_kascade_grande_and_auger_in_the_window():
     harm = {p.name: p for p in problem.pieces if p.observable == "harmonic"}
     assert sorted(harm) == ["anisotropy/Auger_SD1500_2020", "anisotropy/Auger_SD750_2020", KG]
     # the paper's window 1 PeV - 2 EeV: 3 KASCADE-Grande, 3 SD750 and the 0.43/0.70/1.28 EeV SD1500 bins
-    assert {n: p.n_points for n, p in harm.items()} == {KG: 3, "anisotropy/Auger_SD750_2020": 3,
-                                                        "anisotropy/Auger_SD1500_2020": 3}
+    assert {n: p.n_points for n, p in harm.items()} == {
+        KG: 3,
+        "anisotropy/Auger_SD750_2020": 3,
+        "anisotropy/Auger_SD1500_2020": 3,
+    }
     assert all(p.fit for p in harm.values()) and not problem.inactive
 
 
@@ -157,8 +178,23 @@ def test_user_path_gives_the_bundled_likelihood(user_folder):
     pieces of the bundled datasets (so the user-path fit result is the bundled one)."""
     from crknee.cli import main
 
-    main(["data", "add", str(SHARED / "KASCADE-Grande_CRDB.csv"), "--quantity", "anisotropy",
-          "--convention", "r1", "--site-latitude", "49.1", "--zenith-max", "60", "--upper-limit-cl", "0.99"])
+    main(
+        [
+            "data",
+            "add",
+            str(SHARED / "KASCADE-Grande_CRDB.csv"),
+            "--quantity",
+            "anisotropy",
+            "--convention",
+            "r1",
+            "--site-latitude",
+            "49.1",
+            "--zenith-max",
+            "60",
+            "--upper-limit-cl",
+            "0.99",
+        ]
+    )
     for mode in ({}, {"likelihood": "gaussian", "convention": "d_perp"}):
         user = pieces_from_dataset({"name": "anisotropy/KASCADE-Grande_CRDB", "window_GeV": [1e6, 2e9], **mode}, 0)
         bundled = pieces_from_dataset({"name": KG, "window_GeV": [1e6, 2e9], **mode}, 0)

@@ -1,13 +1,14 @@
 """`crknee fit knee` and `crknee plot fit` end to end on a tiny mock run; `crknee fit propagation`
 end to end on a tiny config."""
+
 import json
 
 import pytest
 from astropy.table import QTable
-from test_fit_support import synthetic_fixed
 
 from crknee.cli import main
 from crknee.fit.schema import EXAMPLE_TOML
+from test_fit_support import synthetic_fixed
 
 
 def _config(tmp_path, nsteps=30, **subs):
@@ -47,16 +48,31 @@ def test_fit_mock_writes_everything_and_resumes(tmp_path, capsys):
     assert (tmp_path / "figs" / "fig07_corner.pdf").exists()
 
 
-@pytest.mark.parametrize("sub, message", [
-    ({'[fit.parameters.d_kpc]\nvalue = 2.5\nmin = 0.1': "[fit.parameters.d_kpc]\nvalue = 2.5\nmin = 12.0"},
-     "fit.parameters.d_kpc: min (12.0) must be < max (10.0)"),
-    ({"proton/LHAASO_2025_2505.14447_EPOSLHC": "proton/LHAASO_1999"}, "unknown dataset 'proton/LHAASO_1999'"),
-])
+@pytest.mark.parametrize(
+    "sub, message",
+    [
+        (
+            {"[fit.parameters.d_kpc]\nvalue = 2.5\nmin = 0.1": "[fit.parameters.d_kpc]\nvalue = 2.5\nmin = 12.0"},
+            "fit.parameters.d_kpc: min (12.0) must be < max (10.0)",
+        ),
+        ({"proton/LHAASO_2025_2505.14447_EPOSLHC": "proton/LHAASO_1999"}, "unknown dataset 'proton/LHAASO_1999'"),
+    ],
+)
 def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, sub, message):
     synthetic_fixed().save(tmp_path / "fc.h5")
     with pytest.raises(SystemExit) as exc:
-        main(["fit", "knee", "--config", str(_config(tmp_path, **sub)), "--fixed", str(tmp_path / "fc.h5"),
-              "--out", str(tmp_path / "o")])
+        main(
+            [
+                "fit",
+                "knee",
+                "--config",
+                str(_config(tmp_path, **sub)),
+                "--fixed",
+                str(tmp_path / "fc.h5"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -68,7 +84,7 @@ def test_missing_fixed_components_is_explained(tmp_path, capsys):
     assert "fixed_components.h5 not found" in capsys.readouterr().err
 
 
-_PROPAGATION_TINY = '''
+_PROPAGATION_TINY = """
 [propagation_fit]
 heaviest = "C12"
 check_heaviest = "O16"
@@ -88,7 +104,7 @@ check_every = 5
 pool = "serial"
 workers = 1
 [propagation_fit.parameters]
-'''
+"""
 #: every parameter of the tiny config except D0 and delta is fixed at its default value
 _FREE = ("D0_1e28_cm2_s", "delta")
 
@@ -130,13 +146,24 @@ def test_fit_propagation_writes_everything_resumes_and_feeds_the_config(tmp_path
     assert "chi2 = 728 for 67" in (out / "report.md").read_text()
     # the medians feed any crknee command's --config as [propagation] keys
     cfg = load(out / "propagation_posterior.toml")
-    assert cfg["propagation"]["D0_cm2_s"] == pytest.approx(summary["posterior"]["D0_1e28_cm2_s"]["median"] * 1e28,
-                                                            rel=1e-5)
+    assert cfg["propagation"]["D0_cm2_s"] == pytest.approx(
+        summary["posterior"]["D0_1e28_cm2_s"]["median"] * 1e28, rel=1e-5
+    )
     assert cfg["propagation"]["delta"] == pytest.approx(summary["posterior"]["delta"]["median"], rel=1e-5)
     # rerun with more steps: the chain is extended, not restarted
     with pytest.warns(UserWarning, match="not converged"):
-        main(["fit", "propagation", "--config", str(_propagation_config(tmp_path, 14)), "--out", str(out), "--quiet",
-              "--no-plots"])
+        main(
+            [
+                "fit",
+                "propagation",
+                "--config",
+                str(_propagation_config(tmp_path, 14)),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
     summary2 = json.loads((out / "fit_summary.json").read_text())
     assert summary2["sampler"]["iterations"] == 14 and summary2["sampler"]["n_evaluations"] == 4 * 8
 

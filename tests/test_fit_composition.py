@@ -1,11 +1,11 @@
 """crknee.fit: the multi-species knee source, <ln A>, the energy-scale nuisance, the flux
 normalisation, the W prior and the no-source model, against exact limits."""
+
 import copy
 import tomllib
 
 import numpy as np
 import pytest
-from test_fit_support import TRUTH, synthetic_fixed
 
 from crknee.errors import ConfigError, DataError
 from crknee.fit import composition as comp
@@ -14,6 +14,7 @@ from crknee.fit.model import E_NORM_GEV, FixedComponents, KneeSourceModel, WPrio
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.schema import EXAMPLE_TOML, problem_from_config
 from crknee.sources.injection import Composition, galprop_composition
+from test_fit_support import TRUTH, synthetic_fixed
 
 GROUPS = list(comp.GROUPS)
 REF = [comp.reference_log10_abundance(g) for g in GROUPS if g != "H"]
@@ -23,8 +24,9 @@ E = np.logspace(5.0, 7.5, 6)
 
 def _piece(name, observable, E_GeV, species=None):
     z = np.zeros(E_GeV.size, bool)
-    return Piece(name, observable, E_GeV, np.ones(E_GeV.size), np.ones(E_GeV.size), np.ones(E_GeV.size), z,
-                 species=species)
+    return Piece(
+        name, observable, E_GeV, np.ones(E_GeV.size), np.ones(E_GeV.size), np.ones(E_GeV.size), z, species=species
+    )
 
 
 def test_lnA_of_a_single_species_is_its_ln_A():
@@ -94,8 +96,12 @@ def _scaled_model(fixed):
 def test_energy_scale_zero_is_the_identity():
     model = _scaled_model(synthetic_fixed())
     Ep = np.logspace(5.2, 7.3, 15)
-    pieces = [_piece("scaled", "flux", Ep, "H"), _piece("plain", "flux", Ep, "H"), _piece("scaled lnA", "lnA", Ep),
-              _piece("plain lnA", "lnA", Ep)]
+    pieces = [
+        _piece("scaled", "flux", Ep, "H"),
+        _piece("plain", "flux", Ep, "H"),
+        _piece("scaled lnA", "lnA", Ep),
+        _piece("plain lnA", "lnA", Ep),
+    ]
     a, b, c, d = model.bind(pieces)(np.r_[SOURCE, 0.0][None])
     # the source is interpolated per set on a 64-per-decade grid: 1e-3 of a curved spectrum
     assert a == pytest.approx(b, rel=1e-3)
@@ -118,8 +124,16 @@ def test_no_source_model_rescales_the_background_cutoff():
     f = synthetic_fixed()
     Rc0 = 2e5
     bg = {"H": 0.5 * f.flux["H"], "He": f.flux["He"]}
-    fixed = FixedComponents(f.E_GeV, f.flux, f.dipole, f.diffusion, f.halo_kpc, background=bg,
-                            background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=Rc0)
+    fixed = FixedComponents(
+        f.E_GeV,
+        f.flux,
+        f.dipole,
+        f.diffusion,
+        f.halo_kpc,
+        background=bg,
+        background_dipole=np.zeros((f.E_GeV.size, 3)),
+        background_Rcut_GV=Rc0,
+    )
     model = KneeSourceModel(fixed, source=False)
     assert list(model.parameters) == ["Rcut_bg_PV"]
     same = model.evaluate([[Rc0 / 1e6]], E)
@@ -163,8 +177,12 @@ def _section(**top):
 
 
 def test_schema_builds_groups_scales_and_J1PeV():
-    s = _section(composition={"groups": GROUPS, "abundances": "prior"}, hadronic_model="EPOS-LHC",
-                 energy_scale={"LHAASO": {"sigma": 0.08, "datasets": ["*/LHAASO_*"]}}, normalisation="log10_J1PeV")
+    s = _section(
+        composition={"groups": GROUPS, "abundances": "prior"},
+        hadronic_model="EPOS-LHC",
+        energy_scale={"LHAASO": {"sigma": 0.08, "datasets": ["*/LHAASO_*"]}},
+        normalisation="log10_J1PeV",
+    )
     s["parameters"]["log10_J1PeV"] = s["parameters"].pop("log10_E_erg") | {"value": -12.0, "min": -16.0, "max": -9.0}
     s["datasets"].append({"name": "lnA/LHAASO_*_lnA", "window_GeV": [3e5, 3e7]})
     problem = problem_from_config(s, synthetic_fixed())
@@ -180,18 +198,23 @@ def test_schema_builds_groups_scales_and_J1PeV():
     assert problem.model.scale_parameter(problem.pieces[0]) == "escale_LHAASO"
 
 
-@pytest.mark.parametrize("edit, key", [
-    (dict(hadronic_model="QGSJET-II-04"), "fit.hadronic_model"),
-    (dict(hadronic_model="EPOS"), "fit.hadronic_model"),
-    (dict(composition={"groups": ["He"]}), "fit.composition.groups"),
-    (dict(composition={"abundances": "loose"}), "fit.composition.abundances"),
-    (dict(composition={}, source_composition={"H1": 1.0}), "source_composition"),
-    (dict(energy_scale={"KG": {"sigma": 0.1, "datasets": ["anisotropy/KASCADE-Grande_2019"]}}),
-     "fit.energy_scale.KG.datasets"),
-    (dict(energy_scale={"L": {"sigma": 0.5, "datasets": ["*"]}}), "fit.energy_scale.L.sigma"),
-    (dict(W_prior={"kind": "log-normal", "log10_min": 48.0}), "fit.W_prior.log10_min"),
-    (dict(W_prior={"kind": "flat"}), "fit.W_prior.kind"),
-])
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (dict(hadronic_model="QGSJET-II-04"), "fit.hadronic_model"),
+        (dict(hadronic_model="EPOS"), "fit.hadronic_model"),
+        (dict(composition={"groups": ["He"]}), "fit.composition.groups"),
+        (dict(composition={"abundances": "loose"}), "fit.composition.abundances"),
+        (dict(composition={}, source_composition={"H1": 1.0}), "source_composition"),
+        (
+            dict(energy_scale={"KG": {"sigma": 0.1, "datasets": ["anisotropy/KASCADE-Grande_2019"]}}),
+            "fit.energy_scale.KG.datasets",
+        ),
+        (dict(energy_scale={"L": {"sigma": 0.5, "datasets": ["*"]}}), "fit.energy_scale.L.sigma"),
+        (dict(W_prior={"kind": "log-normal", "log10_min": 48.0}), "fit.W_prior.log10_min"),
+        (dict(W_prior={"kind": "flat"}), "fit.W_prior.kind"),
+    ],
+)
 def test_schema_errors_name_the_key(edit, key):
     s = _section(**edit)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -214,8 +237,16 @@ def test_no_source_variant_ignores_the_source_parameters_and_needs_the_backgroun
     with pytest.raises(ConfigError, match="background part of the fixed components"):
         problem_from_config(s, synthetic_fixed())
     f = synthetic_fixed()
-    fixed = FixedComponents(f.E_GeV, f.flux, f.dipole, f.diffusion, f.halo_kpc, background=dict(f.flux),
-                            background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=2e5)
+    fixed = FixedComponents(
+        f.E_GeV,
+        f.flux,
+        f.dipole,
+        f.diffusion,
+        f.halo_kpc,
+        background=dict(f.flux),
+        background_dipole=np.zeros((f.E_GeV.size, 3)),
+        background_Rcut_GV=2e5,
+    )
     problem = problem_from_config(s, fixed)
     assert problem.parameters.names == ["Rcut_bg_PV"]
 
@@ -245,16 +276,30 @@ def test_fit_figures_draw_bands_data_and_pulls():
 
 def test_fixed_components_keep_their_background_through_hdf5(tmp_path):
     f = synthetic_fixed()
-    fixed = FixedComponents(f.E_GeV, f.flux, f.dipole, f.diffusion, f.halo_kpc, background={"H": 0.5 * f.flux["H"]},
-                            background_dipole=np.full((f.E_GeV.size, 3), 1e-4), background_Rcut_GV=2e5)
+    fixed = FixedComponents(
+        f.E_GeV,
+        f.flux,
+        f.dipole,
+        f.diffusion,
+        f.halo_kpc,
+        background={"H": 0.5 * f.flux["H"]},
+        background_dipole=np.full((f.E_GeV.size, 3), 1e-4),
+        background_Rcut_GV=2e5,
+    )
     fixed.save(tmp_path / "fixed.h5")
     back = FixedComponents.load(tmp_path / "fixed.h5")
     assert back.background["H"] == pytest.approx(fixed.background["H"], rel=0)
     assert back.background_Rcut_GV == 2e5 and back.background_dipole == pytest.approx(fixed.background_dipole)
     assert FixedComponents.load(tmp_path / "fixed.h5").flux.keys() == f.flux.keys()
     with pytest.raises(DataError, match="background"):
-        FixedComponents(f.E_GeV, f.flux, f.dipole, background={"H": 2.0 * f.flux["H"]},
-                        background_dipole=np.zeros((f.E_GeV.size, 3)), background_Rcut_GV=2e5)
+        FixedComponents(
+            f.E_GeV,
+            f.flux,
+            f.dipole,
+            background={"H": 2.0 * f.flux["H"]},
+            background_dipole=np.zeros((f.E_GeV.size, 3)),
+            background_Rcut_GV=2e5,
+        )
 
 
 def test_nuclei_and_lnA_tables_become_pieces():
@@ -276,8 +321,16 @@ def test_no_source_dipole_at_the_solved_cutoff_is_the_fixed_components_dipole():
     bg = {"H": 0.7 * f.flux["H"], "He": 0.7 * f.flux["He"]}
     # fixed all-particle J d = J_bg d_bg + J_snr d_snr, 70 % background, d_snr = the fixture's -5e-4 x
     d_fix = 0.7 * d_bg + 0.3 * f.dipole["H"]
-    fixed = FixedComponents(f.E_GeV, f.flux, {"H": d_fix, "He": d_fix}, f.diffusion, f.halo_kpc, background=bg,
-                            background_dipole=d_bg, background_Rcut_GV=2e5)
+    fixed = FixedComponents(
+        f.E_GeV,
+        f.flux,
+        {"H": d_fix, "He": d_fix},
+        f.diffusion,
+        f.halo_kpc,
+        background=bg,
+        background_dipole=d_bg,
+        background_Rcut_GV=2e5,
+    )
     model = KneeSourceModel(fixed, source=False)
     Ea = np.array([1e3, 1e4, 1e5])
     ev = model.evaluate([[0.2]], Ea)

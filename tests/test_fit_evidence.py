@@ -2,6 +2,7 @@
 values (an Occam factor, a shifted likelihood), Jeffreys' wording, the [fit] variants of
 [evidence] and [fit_modes], and the refusal of models fitted to different data; the corner
 plot of a sparse posterior without warnings."""
+
 import functools
 import logging
 import math
@@ -13,14 +14,24 @@ from scipy.stats import norm
 
 from crknee import config as cfgmod
 from crknee.errors import ConfigError
-from crknee.fit.evidence import (EvidenceModel, check_same_data, check_variants, evidence_table, jeffreys,
-                                 merge_section, mode_section, model_sections, table_records)
+from crknee.fit.evidence import (
+    EvidenceModel,
+    check_same_data,
+    check_variants,
+    evidence_table,
+    jeffreys,
+    merge_section,
+    mode_section,
+    model_sections,
+    table_records,
+)
 from crknee.fit.nested import run_nested
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.sampler import SamplerSettings
 
-SETTINGS = SamplerSettings(method="dynesty", nlive=150, dlogz=0.1, batch=16, seed=7, progress=False,
-                           nested_sample="unif")
+SETTINGS = SamplerSettings(
+    method="dynesty", nlive=150, dlogz=0.1, batch=16, seed=7, progress=False, nested_sample="unif"
+)
 SIGMA = 0.5
 
 
@@ -32,13 +43,18 @@ def _paper():
 
 def _summary(result, ps) -> dict:
     """The fields of a fit_summary.json that the evidence table reads."""
-    return {"method": "dynesty", "evidence": result.evidence(), "posterior": {n: {} for n in ps.free_names},
-            "log_prob_evaluations": result.n_calls, "converged": True, "wall_s": result.wall_s}
+    return {
+        "method": "dynesty",
+        "evidence": result.evidence(),
+        "posterior": {n: {} for n in ps.free_names},
+        "log_prob_evaluations": result.n_calls,
+        "converged": True,
+        "wall_s": result.wall_s,
+    }
 
 
 def _box(half_width):
-    return ParameterSet.from_config({"x_kpc": {"value": 0.0, "min": -half_width, "max": half_width}},
-                                    {"x_kpc": "kpc"})
+    return ParameterSet.from_config({"x_kpc": {"value": 0.0, "min": -half_width, "max": half_width}}, {"x_kpc": "kpc"})
 
 
 def _log_z_exact(half_width, centre=0.0):
@@ -70,8 +86,9 @@ def test_bayes_factors_match_their_exact_values(occam):
     for key in ("wide", "shifted"):
         want = exact[key] - exact["narrow"]
         assert abs(rows[key]["ln_B"] - want) < 3.0 * rows[key]["ln_B_err"], (key, rows[key]["ln_B"], want)
-        assert rows[key]["ln_B_err"] == pytest.approx(math.hypot(runs[key]["evidence"]["log_z_err"],
-                                                                 runs["narrow"]["evidence"]["log_z_err"]))
+        assert rows[key]["ln_B_err"] == pytest.approx(
+            math.hypot(runs[key]["evidence"]["log_z_err"], runs["narrow"]["evidence"]["log_z_err"])
+        )
     # the Occam factor 1/4, up to the 6e-5 of the likelihood outside the narrow box (4 sigma)
     assert exact["wide"] - exact["narrow"] == pytest.approx(-math.log(4.0), abs=1e-4)
     assert rows["wide"]["jeffreys"] == jeffreys(rows["wide"]["ln_B"])
@@ -82,9 +99,20 @@ def test_bayes_factors_match_their_exact_values(occam):
     assert "Trotta 2008" in table.meta["jeffreys_scale"]
 
 
-@pytest.mark.parametrize("ln_b, words", [(0.0, "inconclusive"), (0.99, "inconclusive"), (-0.99, "inconclusive"),
-                                         (1.0, "weak for"), (-2.4, "weak against"), (2.5, "moderate for"),
-                                         (-4.99, "moderate against"), (5.0, "strong for"), (-40.0, "strong against")])
+@pytest.mark.parametrize(
+    "ln_b, words",
+    [
+        (0.0, "inconclusive"),
+        (0.99, "inconclusive"),
+        (-0.99, "inconclusive"),
+        (1.0, "weak for"),
+        (-2.4, "weak against"),
+        (2.5, "moderate for"),
+        (-4.99, "moderate against"),
+        (5.0, "strong for"),
+        (-40.0, "strong against"),
+    ],
+)
 def test_jeffreys_scale_of_trotta_2008(ln_b, words):
     assert jeffreys(ln_b) == words
 
@@ -135,12 +163,15 @@ def test_a_model_fitted_to_other_data_is_refused():
         check_same_data({"b": _Problem("p", "q"), "c": _Problem("p", "r")})
 
 
-@pytest.mark.parametrize("spec, match", [
-    ({"models": {}}, "at least one model"),
-    ({"models": {"b": {"fit": {}, "colour": 1}}}, r"evidence\.models\.b: unknown key 'colour'"),
-    ({"reference": "z", "models": {"b": {"fit": {}}}}, "reference: 'z' is not one of the models"),
-    ({"models": {"b": {"fit": {"knee_propagation": "warp"}}}}, r"evidence\.models\.b: .*knee_propagation"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"models": {}}, "at least one model"),
+        ({"models": {"b": {"fit": {}, "colour": 1}}}, r"evidence\.models\.b: unknown key 'colour'"),
+        ({"reference": "z", "models": {"b": {"fit": {}}}}, "reference: 'z' is not one of the models"),
+        ({"models": {"b": {"fit": {"knee_propagation": "warp"}}}}, r"evidence\.models\.b: .*knee_propagation"),
+    ],
+)
 def test_bad_evidence_sections_name_their_key(spec, match):
     with pytest.raises(ConfigError, match=match):
         model_sections(_paper()["fit"], spec)
@@ -156,9 +187,10 @@ def test_sparse_corner_plot_draws_without_warnings(tmp_path, caplog):
     the warnings module nor through corner's log."""
     from crknee.plots.fit import corner_figure
 
-    ps = ParameterSet.from_config({"l_deg": {"value": 0.0, "min": -180.0, "max": 180.0},
-                                   "d_kpc": {"value": 2.0, "min": 0.1, "max": 10.0}},
-                                  {"l_deg": "deg", "d_kpc": "kpc"})
+    ps = ParameterSet.from_config(
+        {"l_deg": {"value": 0.0, "min": -180.0, "max": 180.0}, "d_kpc": {"value": 2.0, "min": 0.1, "max": 10.0}},
+        {"l_deg": "deg", "d_kpc": "kpc"},
+    )
     rng = np.random.default_rng(3)
     samples = np.column_stack([rng.normal(170.0, 30.0, 25), rng.normal(2.0, 0.3, 25)])
     samples[:, 0] = ps.wrap(samples)[:, 0]

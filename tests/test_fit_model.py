@@ -1,8 +1,8 @@
 """crknee.fit.model: the knee source on fixed components, against analytic limits."""
+
 import astropy.units as u
 import numpy as np
 import pytest
-from test_fit_support import TRUTH, synthetic_fixed
 
 from crknee.constants import C_KPC_MYR
 from crknee.errors import ConfigError, DataError
@@ -10,6 +10,7 @@ from crknee.fit.likelihood import Piece
 from crknee.fit.model import FixedComponents, KneeSourceModel
 from crknee.sources import injection
 from crknee.transport import Diffusion
+from test_fit_support import TRUTH, synthetic_fixed
 
 V = np.array([list(TRUTH.values())])
 
@@ -65,13 +66,13 @@ def test_bin_and_threshold_rows_are_flux_weighted_means():
     J = ev["total:all"][0]
     expect = np.trapezoid(J, E) / (E[-1] - E[0])
     vec = np.trapezoid(ev["dipole_flux"][0], E, axis=0) / np.trapezoid(J, E)
-    p_flux = Piece("f", "flux", [np.nan], [1.0], [1.0], [1.0], [False], species="all", E_lo_GeV=[2e6],
-                   E_hi_GeV=[8e6])
+    p_flux = Piece("f", "flux", [np.nan], [1.0], [1.0], [1.0], [False], species="all", E_lo_GeV=[2e6], E_hi_GeV=[8e6])
     p_amp = Piece("a", "amplitude", [np.nan], [1.0], [1.0], [1.0], [False], E_lo_GeV=[2e6], E_hi_GeV=[8e6])
     pf, pa = model.bind([p_flux, p_amp])(V)
     assert pf[0, 0] == pytest.approx(expect, rel=1e-4)
     assert pa[0, 0] == pytest.approx(vec, abs=1e-3 * np.abs(vec).max())  # 8-node Gauss-Legendre
     from crknee.anisotropy import equatorial
+
     assert p_amp.observe(pa)[0, 0] == pytest.approx(equatorial(vec)[0], rel=1e-3)
 
 
@@ -80,8 +81,12 @@ def test_bind_matches_evaluate_for_point_rows():
     E = np.array([3e5, 1e6, 5e6])
     ev = model.evaluate(V, E)
     z = np.zeros(3, bool)
-    pieces = [Piece("p", "flux", E, E, E, E, z, species="H"), Piece("l", "flux", E, E, E, E, z, species="light"),
-              Piece("a", "amplitude", E, E, E, E, z), Piece("ph", "phase", E, E, E, E, z)]
+    pieces = [
+        Piece("p", "flux", E, E, E, E, z, species="H"),
+        Piece("l", "flux", E, E, E, E, z, species="light"),
+        Piece("a", "amplitude", E, E, E, E, z),
+        Piece("ph", "phase", E, E, E, E, z),
+    ]
     p, light, a, ph = model.bind(pieces)(V)
     assert p[0] == pytest.approx(ev["total:H"][0])
     assert light[0] == pytest.approx(ev["total:H"][0] + ev["total:He"][0])

@@ -1,29 +1,40 @@
 """crknee.fit.nested: the evidence of an analytic problem, resume after an interruption,
 damaged checkpoints, the periodic anti-centre posterior; the prior transform and the
 batching pool it relies on."""
+
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy.special import i0
 from scipy.stats import norm, truncnorm
-from test_fit_periodic import KAPPA, AntiCentre, _ps, check_anti_centre_summary
 
 from crknee.errors import ConfigError
 from crknee.fit.nested import DamagedCheckpointWarning, check_nested_settings, load_nested, run_nested
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.pools import BatchPool, point_log_likelihood
 from crknee.fit.sampler import SamplerSettings
+from test_fit_periodic import KAPPA, AntiCentre, _ps, check_anti_centre_summary
 
 UNITS = {"x_kpc": "kpc", "y_deg": "deg"}
 #: x: uniform on [-5, 5]; y: Gaussian prior N(1, 2) truncated to [-20, 20] (10 sigma: negligible)
-SPEC = {"x_kpc": {"value": 0.0, "min": -5.0, "max": 5.0},
-        "y_deg": {"value": 0.0, "min": -20.0, "max": 20.0, "prior": "gaussian", "mu": 1.0, "sigma": 2.0}}
+SPEC = {
+    "x_kpc": {"value": 0.0, "min": -5.0, "max": 5.0},
+    "y_deg": {"value": 0.0, "min": -20.0, "max": 20.0, "prior": "gaussian", "mu": 1.0, "sigma": 2.0},
+}
 M, S = (0.7, -0.4), (0.3, 0.5)  # likelihood centre and widths in x and y
 #: uniform sampling in the bounding ellipsoids: fastest for these ellipsoidal posteriors (the
 #: default "rslice" is for the knee problem's ridges); a checkpoint every 50 ms
-SETTINGS = SamplerSettings(method="dynesty", nlive=150, dlogz=0.1, batch=16, seed=5, progress=False,
-                           nested_sample="unif", checkpoint_every_s=0.05)
+SETTINGS = SamplerSettings(
+    method="dynesty",
+    nlive=150,
+    dlogz=0.1,
+    batch=16,
+    seed=5,
+    progress=False,
+    nested_sample="unif",
+    checkpoint_every_s=0.05,
+)
 
 
 class Gaussian:
@@ -130,8 +141,12 @@ def test_periodic_posterior_on_the_anti_centre(tmp_path):
     ps = _ps()
     target = AntiCentre(ps)
     # the default slice sampling, which the knee fit uses
-    res = run_nested(target.log_likelihood, ps, replace(SETTINGS, nlive=300, nested_sample="rslice",
-                                                        checkpoint_every_s=60.0), tmp_path / "l.ckpt")
+    res = run_nested(
+        target.log_likelihood,
+        ps,
+        replace(SETTINGS, nlive=300, nested_sample="rslice", checkpoint_every_s=60.0),
+        tmp_path / "l.ckpt",
+    )
     # ~1100 effective samples: the 68 % half-widths good to ~6 %
     check_anti_centre_summary(res.samples, res.log_prob, ps, tol_deg=3.0, rel=0.15)
     # Z = I0(kappa) (the von Mises integral over the circle, prior 1/360 deg) x the d integral
@@ -140,11 +155,13 @@ def test_periodic_posterior_on_the_anti_centre(tmp_path):
 
 
 def test_prior_transform_is_the_inverse_prior_cdf():
-    spec = {"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0},
-            "b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 1.0, "sigma": 2.0},
-            "c_deg": {"value": 8.0, "min": 7.0, "max": 12.0, "prior": "gaussian", "mu": 0.0, "sigma": 1.5},
-            "l_deg": {"value": 0.0, "min": -180.0, "max": 180.0, "periodic": True},
-            "d_kpc": {"value": 3.0, "min": 0.1, "max": 10.0, "prior": "fixed"}}
+    spec = {
+        "a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0},
+        "b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 1.0, "sigma": 2.0},
+        "c_deg": {"value": 8.0, "min": 7.0, "max": 12.0, "prior": "gaussian", "mu": 0.0, "sigma": 1.5},
+        "l_deg": {"value": 0.0, "min": -180.0, "max": 180.0, "periodic": True},
+        "d_kpc": {"value": 3.0, "min": 0.1, "max": 10.0, "prior": "fixed"},
+    }
     ps = ParameterSet.from_config(spec, {k: k.split("_")[1] for k in spec})
     assert ps.ndim == 4
     u = np.linspace(0.0, 1.0, 11)[:, None] * np.ones(4)
@@ -180,9 +197,17 @@ def test_batch_pool_vectorises_and_propagates_errors():
         point_log_likelihood(np.zeros(1))
 
 
-@pytest.mark.parametrize("over, match", [({"method": "multinest"}, "method"), ({"nlive": 5}, "nlive"),
-                                         ({"bound": "box"}, "bound"), ({"nested_sample": "hmc"}, "nested_sample"),
-                                         ({"batch": 0}, "batch"), ({"dlogz": 0.0}, "dlogz")])
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        ({"method": "multinest"}, "method"),
+        ({"nlive": 5}, "nlive"),
+        ({"bound": "box"}, "bound"),
+        ({"nested_sample": "hmc"}, "nested_sample"),
+        ({"batch": 0}, "batch"),
+        ({"dlogz": 0.0}, "dlogz"),
+    ],
+)
 def test_bad_nested_settings(over, match):
     with pytest.raises(ConfigError, match=f"fit.sampler.{match}"):
         check_nested_settings(replace(SETTINGS, **over))

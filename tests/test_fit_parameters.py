@@ -1,4 +1,5 @@
 """crknee.fit.parameters and crknee.fit.likelihood: priors, bounds, pieces, circular phases."""
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -11,8 +12,10 @@ UNITS = {"a_kpc": "kpc", "b_deg": "deg"}
 
 
 def _spec(**over):
-    spec = {"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0},
-            "b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 0.0, "sigma": 1.0}}
+    spec = {
+        "a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0},
+        "b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 0.0, "sigma": 1.0},
+    }
     spec.update(over)
     return spec
 
@@ -47,16 +50,19 @@ def test_initial_ball_and_prior_stay_in_bounds():
         assert x.shape == (200, 2) and np.all(np.isfinite(ps.log_prior(x)))
 
 
-@pytest.mark.parametrize("over, match", [
-    ({"a_kpc": {"value": 1.0, "min": 2.0, "max": 2.0}}, "a_kpc: min"),
-    ({"a_kpc": {"value": 1.0, "min": 3.0, "max": 2.0}}, "a_kpc: min"),
-    ({"a_kpc": {"value": 5.0, "min": 0.0, "max": 2.0}}, "a_kpc.value"),
-    ({"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0, "prior": "flat"}}, "a_kpc.prior"),
-    ({"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0, "width": 1}}, "unknown key 'width'"),
-    ({"b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 0.0, "sigma": 0.0}}, "sigma"),
-    ({"b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "mu": 0.0}}, "only allowed"),
-    ({"c": {"value": 0.0, "min": -5.0, "max": 5.0}}, "unknown parameter 'c'"),
-])
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        ({"a_kpc": {"value": 1.0, "min": 2.0, "max": 2.0}}, "a_kpc: min"),
+        ({"a_kpc": {"value": 1.0, "min": 3.0, "max": 2.0}}, "a_kpc: min"),
+        ({"a_kpc": {"value": 5.0, "min": 0.0, "max": 2.0}}, "a_kpc.value"),
+        ({"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0, "prior": "flat"}}, "a_kpc.prior"),
+        ({"a_kpc": {"value": 1.0, "min": 0.0, "max": 2.0, "width": 1}}, "unknown key 'width'"),
+        ({"b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "prior": "gaussian", "mu": 0.0, "sigma": 0.0}}, "sigma"),
+        ({"b_deg": {"value": 0.0, "min": -5.0, "max": 5.0, "mu": 0.0}}, "only allowed"),
+        ({"c": {"value": 0.0, "min": -5.0, "max": 5.0}}, "unknown parameter 'c'"),
+    ],
+)
 def test_bad_parameter_config_names_the_key(over, match):
     with pytest.raises(ConfigError, match=match):
         ParameterSet.from_config(_spec(**over), UNITS)

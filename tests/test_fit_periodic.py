@@ -1,6 +1,7 @@
 """Periodic parameters (Galactic longitude without walls): configuration, wrapping, the
 circular DE move, emcee on a posterior centred on the anti-centre (l = 180 deg, the old
 wall), the circular summary and the re-centred corner plot."""
+
 import logging
 import warnings
 
@@ -9,10 +10,10 @@ import pytest
 from scipy.stats import vonmises
 
 from crknee.errors import ConfigError
+from crknee.fit.likelihood import wrapped_difference_deg
 from crknee.fit.parameters import ParameterSet
 from crknee.fit.sampler import CircularDEMove, NotConvergedWarning, SamplerSettings, run
 from crknee.fit.summary import circular_mean, posterior_table, read_chain, unwrap_about_mean
-from crknee.fit.likelihood import wrapped_difference_deg
 
 UNITS = {"l_deg": "deg", "d_kpc": "kpc"}
 #: von Mises concentration of the test posterior in l: sigma ~ 1/sqrt(kappa) = 20 deg
@@ -20,9 +21,13 @@ KAPPA = 8.0
 
 
 def _ps(l_value=180.0, **l_over):
-    return ParameterSet.from_config({"l_deg": {"value": l_value, "min": -180.0, "max": 180.0, "periodic": True,
-                                               **l_over},
-                                     "d_kpc": {"value": 2.6, "min": 0.1, "max": 10.0}}, UNITS)
+    return ParameterSet.from_config(
+        {
+            "l_deg": {"value": l_value, "min": -180.0, "max": 180.0, "periodic": True, **l_over},
+            "d_kpc": {"value": 2.6, "min": 0.1, "max": 10.0},
+        },
+        UNITS,
+    )
 
 
 class AntiCentre:

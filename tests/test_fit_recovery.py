@@ -1,14 +1,15 @@
 """Synthetic data made by the model with known parameters are recovered (seeded)."""
+
 import os
 
 import pytest
-from test_fit_support import TRUTH, layout_pieces, parameters, synthetic_fixed
 
 from crknee.fit.likelihood import LogPosterior
 from crknee.fit.mock import mock_pieces
 from crknee.fit.model import KneeSourceModel
 from crknee.fit.sampler import SamplerSettings, run
 from crknee.fit.summary import posterior_table, read_chain
+from test_fit_support import TRUTH, layout_pieces, parameters, synthetic_fixed
 
 REDUCED = os.environ.get("CRKNEE_REDUCED") == "1"
 # d and t are degenerate along d/t (amplitude 3d/2ct) with these mock data: fix d
@@ -19,8 +20,9 @@ def _fit(tmp_path, noise, seed):
     model = KneeSourceModel(synthetic_fixed())
     ps = parameters(fixed=FIXED)
     pieces = mock_pieces(model, ps.full(ps.truth())[0], layout_pieces(), seed=seed, noise=noise)
-    settings = SamplerSettings(nwalkers=32, nsteps=800 if REDUCED else 2000, seed=seed, check_every=200,
-                               n_tau=20, moves="de", progress=False)
+    settings = SamplerSettings(
+        nwalkers=32, nsteps=800 if REDUCED else 2000, seed=seed, check_every=200, n_tau=20, moves="de", progress=False
+    )
     res = run(LogPosterior(ps, model, pieces), ps, settings, tmp_path / "chain.h5")
     samples, logp, names = read_chain(tmp_path / "chain.h5", res.tau)
     return posterior_table(samples, logp, ps), res

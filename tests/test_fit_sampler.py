@@ -1,5 +1,6 @@
 """crknee.fit.sampler and pools: seeded, resumable (exception / SIGTERM), same chain on
 every engine, autocorrelation stop rule."""
+
 import os
 import signal
 import subprocess
@@ -13,13 +14,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_fit_support import layout_pieces, parameters, synthetic_fixed
 
 from crknee.errors import ConfigError
 from crknee.fit.likelihood import LogPosterior
 from crknee.fit.mock import mock_pieces
 from crknee.fit.model import KneeSourceModel
 from crknee.fit.sampler import Interrupted, NotConvergedWarning, SamplerSettings, run
+from test_fit_support import layout_pieces, parameters, synthetic_fixed
 
 FIXED = ("b_deg", "d_kpc", "Rcut_PV", "beta")
 # the stretch move evaluates the ensemble in two halves: 2 log-prob calls per step
@@ -109,8 +110,13 @@ SCRIPT = textwrap.dedent("""
 def test_resume_after_sigterm(reference, tmp_path):
     path = tmp_path / "d.h5"
     script = SCRIPT.format(tests=str(Path(__file__).parent), n=1 + 2 * 9 + 1, path=str(path))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert proc.returncode == 3, proc.stderr
     assert "after step 10" in proc.stdout
     assert chain(path)[0].shape[0] == 10  # the step in flight was completed and saved
@@ -123,9 +129,11 @@ def test_resume_after_sigterm(reference, tmp_path):
 def test_resume_after_sigkill(reference, tmp_path):
     """kill -9 at an arbitrary moment of a running chain: the resumed chain is the reference."""
     path = tmp_path / "k.h5"
-    slow = SCRIPT.format(tests=str(Path(__file__).parent), n=-1, path=str(path)).replace(
-        "return lp(x)", "print(calls[0], flush=True); time.sleep(0.002); return lp(x)").replace(
-        "import os, signal, sys", "import os, signal, sys, time")
+    slow = (
+        SCRIPT.format(tests=str(Path(__file__).parent), n=-1, path=str(path))
+        .replace("return lp(x)", "print(calls[0], flush=True); time.sleep(0.002); return lp(x)")
+        .replace("import os, signal, sys", "import os, signal, sys, time")
+    )
     proc = subprocess.Popen([sys.executable, "-c", slow], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:  # wait until about 12 steps are done, then kill at a random instant
         if int(line) >= 26:
@@ -203,6 +211,7 @@ def test_chain_file_of_another_problem_is_refused(reference, tmp_path):
 
 def test_interrupted_is_a_crknee_error():
     from crknee.errors import CrkneeError
+
     assert issubclass(Interrupted, CrkneeError)
 
 
@@ -212,8 +221,12 @@ def test_dask_scheduler_address_gives_the_serial_chain(reference, tmp_path):
     lp, ps = problem()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with pytest.warns(NotConvergedWarning):
-            run(lp, ps, replace(SETTINGS, pool="dask", workers=2, scheduler=cluster.scheduler_address),
-                tmp_path / "addr.h5")
+            run(
+                lp,
+                ps,
+                replace(SETTINGS, pool="dask", workers=2, scheduler=cluster.scheduler_address),
+                tmp_path / "addr.h5",
+            )
     assert np.array_equal(chain(tmp_path / "addr.h5")[0], reference[0])
 
 
@@ -238,8 +251,10 @@ def test_accepted_counter_is_emcee_acceptance_fraction(tmp_path):
     from crknee.fit.parameters import ParameterSet
     from crknee.fit.sampler import MOVES
 
-    ps = ParameterSet.from_config({"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0},
-                                   "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}}, {"a_kpc": "kpc", "b_deg": "deg"})
+    ps = ParameterSet.from_config(
+        {"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0}, "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}},
+        {"a_kpc": "kpc", "b_deg": "deg"},
+    )
     target = Gaussian2D(ps)
     s = replace(SETTINGS, nsteps=300, init_width=0.2)
     with pytest.warns(NotConvergedWarning):
@@ -270,8 +285,10 @@ def test_accepted_counter_is_emcee_acceptance_fraction(tmp_path):
 def test_stricter_stop_rule_extends_a_converged_chain(tmp_path):
     from crknee.fit.parameters import ParameterSet
 
-    ps = ParameterSet.from_config({"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0},
-                                   "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}}, {"a_kpc": "kpc", "b_deg": "deg"})
+    ps = ParameterSet.from_config(
+        {"a_kpc": {"value": 5.0, "min": 0.0, "max": 10.0}, "b_deg": {"value": 5.0, "min": 0.0, "max": 10.0}},
+        {"a_kpc": "kpc", "b_deg": "deg"},
+    )
     s = replace(SETTINGS, nsteps=5000, check_every=100, n_tau=10, tau_rtol=0.3, moves="de", init_width=0.2)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NotConvergedWarning)

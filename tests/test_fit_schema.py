@@ -1,13 +1,14 @@
 """The [fit] config section: validation errors name the key; pieces from bundled data."""
+
 import copy
 import tomllib
 
 import numpy as np
 import pytest
-from test_fit_support import synthetic_fixed
 
 from crknee.errors import ConfigError
 from crknee.fit.schema import EXAMPLE_TOML, pieces_from_dataset, problem_from_config
+from test_fit_support import synthetic_fixed
 
 BASE = tomllib.loads(EXAMPLE_TOML)["fit"]
 
@@ -68,8 +69,9 @@ def test_field_aligned_dipole_from_the_config():
 def test_glob_names_and_duplicates():
     section = copy.deepcopy(BASE)
     section["datasets"][1] = {"name": "anisotropy/CRDB_Auger_SD*", "window_GeV": [1e6, 2e9]}
-    names = sorted({p.name for p in problem_from_config(section, synthetic_fixed()).pieces
-                    if p.observable == "harmonic"})
+    names = sorted(
+        {p.name for p in problem_from_config(section, synthetic_fixed()).pieces if p.observable == "harmonic"}
+    )
     assert names == ["anisotropy/CRDB_Auger_SD1500", "anisotropy/CRDB_Auger_SD750"]
     section["datasets"].append({"name": "anisotropy/Auger_SD750_2020", "window_GeV": [1e6, 2e9]})
     with pytest.raises(ConfigError, match="same measurement"):
@@ -90,27 +92,30 @@ def test_anisotropy_threshold_rows_enter_only_with_an_open_window():
     assert pieces_from_dataset(spec, 0) == []
 
 
-@pytest.mark.parametrize("edit, match", [
-    ({"parameters__d_kpc__min": 20.0}, r"fit.parameters.d_kpc: min \(20.0\) must be < max"),
-    ({"parameters__d_kpc__min": 10.0}, r"fit.parameters.d_kpc: min"),
-    ({"parameters__distance": {"value": 1.0, "min": 0.0, "max": 2.0}}, "unknown parameter 'distance'"),
-    ({"parameters__beta": None}, "parameter 'beta' is not declared"),
-    ({"parameters__beta__max": 5.0}, r"fit.parameters.beta: \[min, max\]"),
-    ({"parameters__d_kpc__min": 0.0}, "d_kpc.min must be > 0"),
-    ({"datasets__0__name": "proton/NoSuchExperiment"}, r"unknown dataset 'proton/NoSuchExperiment'"),
-    ({"datasets__0__window": [1, 2]}, r"fit.datasets\[0\].*unknown key 'window'"),
-    ({"datasets__0__window_GeV": [1e8, 1e5]}, "window_GeV"),
-    ({"datasets__0__role": "maybe"}, "role"),
-    ({"datasets__0__observables": ["phase"]}, "gives only"),
-    ({"sampler__pool": "slurm"}, "fit.sampler.pool"),
-    ({"sampler__nwalkers": 31}, "nwalkers must be even"),
-    ({"sampler__nsteps": "many"}, "fit.sampler.nsteps must be a int"),
-    ({"sampler__thin": 3}, "fit.sampler: unknown key 'thin'"),
-    ({"sampler__moves": "gibbs"}, "fit.sampler.moves"),
-    ({"mock__extra__0__err": [1.0]}, r"fit.mock.extra\[0\]"),
-    ({"walkers": 3}, "fit: unknown key 'walkers'"),
-    ({"source_composition": {"Xx1": 1.0}}, "fit.source_composition"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        ({"parameters__d_kpc__min": 20.0}, r"fit.parameters.d_kpc: min \(20.0\) must be < max"),
+        ({"parameters__d_kpc__min": 10.0}, r"fit.parameters.d_kpc: min"),
+        ({"parameters__distance": {"value": 1.0, "min": 0.0, "max": 2.0}}, "unknown parameter 'distance'"),
+        ({"parameters__beta": None}, "parameter 'beta' is not declared"),
+        ({"parameters__beta__max": 5.0}, r"fit.parameters.beta: \[min, max\]"),
+        ({"parameters__d_kpc__min": 0.0}, "d_kpc.min must be > 0"),
+        ({"datasets__0__name": "proton/NoSuchExperiment"}, r"unknown dataset 'proton/NoSuchExperiment'"),
+        ({"datasets__0__window": [1, 2]}, r"fit.datasets\[0\].*unknown key 'window'"),
+        ({"datasets__0__window_GeV": [1e8, 1e5]}, "window_GeV"),
+        ({"datasets__0__role": "maybe"}, "role"),
+        ({"datasets__0__observables": ["phase"]}, "gives only"),
+        ({"sampler__pool": "slurm"}, "fit.sampler.pool"),
+        ({"sampler__nwalkers": 31}, "nwalkers must be even"),
+        ({"sampler__nsteps": "many"}, "fit.sampler.nsteps must be a int"),
+        ({"sampler__thin": 3}, "fit.sampler: unknown key 'thin'"),
+        ({"sampler__moves": "gibbs"}, "fit.sampler.moves"),
+        ({"mock__extra__0__err": [1.0]}, r"fit.mock.extra\[0\]"),
+        ({"walkers": 3}, "fit: unknown key 'walkers'"),
+        ({"source_composition": {"Xx1": 1.0}}, "fit.source_composition"),
+    ],
+)
 def test_bad_config_names_the_key(edit, match):
     with pytest.raises(ConfigError, match=match):
         build(**edit)

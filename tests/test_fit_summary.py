@@ -1,4 +1,5 @@
 """crknee.fit.summary (percentiles, MAP, prior dominance) and pool selection errors."""
+
 import importlib.util
 
 import numpy as np
@@ -11,8 +12,10 @@ from crknee.fit.summary import burn_thin, posterior_table
 
 
 def test_posterior_table_percentiles_map_and_prior_dominance():
-    ps = ParameterSet.from_config({"l_deg": {"value": 0.0, "min": -180.0, "max": 180.0},
-                                   "d_kpc": {"value": 2.0, "min": 0.0, "max": 10.0}}, {"l_deg": "deg", "d_kpc": "kpc"})
+    ps = ParameterSet.from_config(
+        {"l_deg": {"value": 0.0, "min": -180.0, "max": 180.0}, "d_kpc": {"value": 2.0, "min": 0.0, "max": 10.0}},
+        {"l_deg": "deg", "d_kpc": "kpc"},
+    )
     rng = np.random.default_rng(4)
     n = 200_000
     samples = np.column_stack([rng.uniform(-180, 180, n), rng.normal(2.0, 0.1, n)])

@@ -1,4 +1,5 @@
 """Bands of Figs. 2-3 over the plausible box, and the map options from the config."""
+
 import astropy.units as u
 import numpy as np
 import pytest

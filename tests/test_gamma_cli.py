@@ -1,9 +1,10 @@
 """`crknee gamma ...`, `crknee plot gamma` (Fig. 2) and `crknee plot protons` (Fig. 3)."""
+
 import json
 
 import astropy.units as u
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from astropy.table import QTable
 
@@ -53,7 +54,9 @@ def test_plot_commands(tmp_path, capsys):
 def test_plot_protons_takes_curves_and_rejects_bad_ones():
     src = {"MAXI J1820+070": DEFAULTS["MAXI J1820+070"]}
     E = np.geomspace(10.0, 1e8, 20)
-    fig = plot_protons(src, background=(E, 1e4 * E**-2.7), local_snr=(E * u.GeV, 1e3 * E**-2.6 / (u.m**2 * u.s * u.sr * u.GeV)))
+    fig = plot_protons(
+        src, background=(E, 1e4 * E**-2.7), local_snr=(E * u.GeV, 1e3 * E**-2.6 / (u.m**2 * u.s * u.sr * u.GeV))
+    )
     labels = [l.get_label() for l in fig.axes[0].get_lines()]
     plt.close(fig)
     assert {"background", "local SNR", "background + local SNR", "MAXI J1820+070"} <= set(labels)
@@ -85,8 +88,22 @@ def test_plot_protons_propagates_in_the_given_environment():
 
 def test_plot_ratio_maps_command(tmp_path, capsys):
     out, js = tmp_path / "maps.png", tmp_path / "maps.json"
-    main(["plot", "ratio-maps", "--out", str(out), "-s", "MAXI J1820+070", "--chi-points", "3", "--n-H-points", "4",
-          "--json", str(js)])
+    main(
+        [
+            "plot",
+            "ratio-maps",
+            "--out",
+            str(out),
+            "-s",
+            "MAXI J1820+070",
+            "--chi-points",
+            "3",
+            "--n-H-points",
+            "4",
+            "--json",
+            str(js),
+        ]
+    )
     text = capsys.readouterr().out
     assert "MAXI J1820+070 [paper parameters, not refitted]" in text and "plausible" in text
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

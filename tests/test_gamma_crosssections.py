@@ -1,5 +1,6 @@
 """pp -> gamma cross sections: Kafexhiu et al. 2014 and Kelner et al. 2006 against naima,
 the boundary matching, and the emission of a proton population against naima's PionDecay."""
+
 import astropy.units as u
 import naima
 import numpy as np
@@ -17,8 +18,9 @@ EG = np.logspace(0, 6, 100) * u.GeV  # 1 GeV - 1 PeV, the accuracy range of the 
 @pytest.mark.parametrize("nuclear", [True, False])
 def test_kafexhiu_matches_naima_formulae(model, nuclear):
     """Our vectorised dsigma/dE equals naima's exact (non-LUT) one, point by point."""
-    pp = naima.models.PionDecay(naima.models.PowerLaw(1 / u.eV, 1 * u.TeV, 2.0), useLUT=False,
-                                hiEmodel=model, nuclear_enhancement=nuclear)
+    pp = naima.models.PionDecay(
+        naima.models.PowerLaw(1 / u.eV, 1 * u.TeV, 2.0), useLUT=False, hiEmodel=model, nuclear_enhancement=nuclear
+    )
     Ep = np.logspace(np.log10(1.25), 7, 300)
     Eg = np.logspace(-1, 6, 40)
     ref = np.array([pp._diffsigma(Ep, e) for e in Eg]) * 1e27  # cm^2 -> mb
@@ -30,7 +32,9 @@ def test_kafexhiu_matches_naima_formulae(model, nuclear):
 def test_kafexhiu_published_numbers():
     """KATV14 eq. 1 at 1 TeV and the nuclear factor's high-energy value eps_C + ... (Sec. IV)."""
     L = np.log(1e3 / kafexhiu.T_TH)
-    assert kafexhiu.sigma_inel_mb(1e3) == pytest.approx((30.7 - 0.96 * L + 0.18 * L * L) * (1 - (kafexhiu.T_TH / 1e3) ** 1.9) ** 3)
+    assert kafexhiu.sigma_inel_mb(1e3) == pytest.approx(
+        (30.7 - 0.96 * L + 0.18 * L * L) * (1 - (kafexhiu.T_TH / 1e3) ** 1.9) ** 3
+    )
     # KATV14 and KAB06 (34.3 mb at 1 TeV) agree within 2 %
     assert kafexhiu.sigma_inel_mb(1e3) == pytest.approx(kelner.sigma_inel_mb(1e3 + kafexhiu.M_P), rel=0.02)
     eps = kafexhiu.nuclear_enhancement(np.array([0.1, 0.5, 1e3]))
@@ -45,7 +49,9 @@ def test_kelner_matches_naima():
     for x in (1e-3, 0.01, 0.3, 0.9):
         ref = np.array([k06._Fgamma(x, e) for e in Ep_TeV])
         np.testing.assert_allclose(kelner.f_gamma(x, Ep_TeV * 1e3), ref, rtol=1e-12)
-    np.testing.assert_allclose(kelner.sigma_inel_mb(Ep_TeV * 1e3), [k06._sigma_inel(e) * 1e27 for e in Ep_TeV], rtol=1e-10)
+    np.testing.assert_allclose(
+        kelner.sigma_inel_mb(Ep_TeV * 1e3), [k06._sigma_inel(e) * 1e27 for e in Ep_TeV], rtol=1e-10
+    )
     assert kelner.f_gamma(1.0, 1e6) == 0.0 and kelner.f_gamma(1.5, 1e6) == 0.0
 
 
@@ -86,7 +92,7 @@ def test_energy_conservation():
     """Photon power < power the protons lose in inelastic collisions, c n sigma_inel T_p
     (the nuclear factor multiplies both); here the photons carry ~1/6-1/3 of it."""
     Ep = emission.proton_grid(1e8)
-    N = Ep ** -2.2 * np.exp(-Ep / 1e6)
+    N = Ep**-2.2 * np.exp(-Ep / 1e6)
     Eg = np.geomspace(1e-2, 1e8, 800)
     for model in (PPModel(), PPModel(nuclear_enhancement=False), PPModel(high_energy="kafexhiu")):
         K = emission.kernel(Eg, Ep, model)
@@ -101,7 +107,7 @@ def test_energy_conservation():
 def test_no_silent_proton_cut():
     """Protons above naima's default 10 PeV do contribute near 1 PeV photons."""
     Ep = emission.proton_grid(1e8) * u.GeV
-    N = (Ep.value ** -2.0) / u.GeV
+    N = (Ep.value**-2.0) / u.GeV
     full = gamma_sed([1e6] * u.GeV, Ep, N, 1 / u.cm**3, 1 * u.kpc)
     cut = gamma_sed([1e6] * u.GeV, Ep, N * (Ep.value <= 1e7), 1 / u.cm**3, 1 * u.kpc)
     assert full[0] > 1.2 * cut[0]
@@ -117,8 +123,10 @@ def test_bad_inputs():
     with pytest.raises(InputError, match="dN_dE_p"):
         gamma_sed(EG, Ep, N.value * u.s, 1 / u.cm**3, 1 * u.kpc)
     # floats are taken in the documented units (GeV, 1/GeV, cm^-3, kpc; issue 14)
-    np.testing.assert_array_equal(gamma_sed(EG.to_value(u.GeV), Ep.value, N.value, 1.0, 1.0).value,
-                                  gamma_sed(EG, Ep, N, 1 / u.cm**3, 1 * u.kpc).value)
+    np.testing.assert_array_equal(
+        gamma_sed(EG.to_value(u.GeV), Ep.value, N.value, 1.0, 1.0).value,
+        gamma_sed(EG, Ep, N, 1 / u.cm**3, 1 * u.kpc).value,
+    )
     with pytest.raises(InputError, match="E_p"):
         gamma_sed(EG, Ep[::-1], N, 1 / u.cm**3, 1 * u.kpc)
     with pytest.raises(InputError, match="hadronic"):

@@ -1,5 +1,6 @@
 """Protons of the gamma-ray sources at Earth, the comparison with LHAASO, and the
 end-to-end analysis (datasets per source, user-added SEDs)."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -8,8 +9,8 @@ from astropy.table import QTable
 import crknee.data
 from crknee.errors import InputError
 from crknee.gamma import DEFAULTS, analyse, datasets_for, protons_at_earth, ratio_to_data
-from crknee.gamma.earth import LHAASO_PROTONS, data_flux_at
 from crknee.gamma.analysis import knee_ratio_per_gamma_flux
+from crknee.gamma.earth import LHAASO_PROTONS, data_flux_at
 from crknee.gamma.fit import LABEL_FIT, LABEL_PAPER
 from crknee.sources.greens import continuous_density
 from crknee.sources.injection import q0_from_luminosity, spectrum_shape
@@ -25,9 +26,15 @@ def test_protons_at_earth_is_continuous_injection_over_the_age(chi):
     J, valid = protons_at_earth(p, E * u.GeV)
     R = np.sqrt(E**2 - 0.938272**2)
     D = chi * Diffusion().kpc2_Myr(R, R / E)
-    n = q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV) * spectrum_shape(R, p.beta, p.Rcut_GV) * (E / R) \
+    n = (
+        q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV)
+        * spectrum_shape(R, p.beta, p.Rcut_GV)
+        * (E / R)
         * continuous_density(p.d_kpc, p.age_Myr, D)
-    np.testing.assert_allclose(J.to_value(u.m**-2 * u.s**-1 * u.sr**-1 / u.GeV), FLUX_PER_DENSITY * (R / E) * n, rtol=2e-3)
+    )
+    np.testing.assert_allclose(
+        J.to_value(u.m**-2 * u.s**-1 * u.sr**-1 / u.GeV), FLUX_PER_DENSITY * (R / E) * n, rtol=2e-3
+    )
     assert valid.dtype == bool and valid.shape == E.shape
 
 
@@ -65,10 +72,24 @@ def test_user_sed_is_fitted_the_same_way(tmp_path, monkeypatch):
     sed = u.erg / u.cm**2 / u.s
     E = np.array([20.0, 50.0, 100.0, 200.0])
     y = np.array([3e-13, 2e-13, 1.2e-13, 8e-14])
-    t = QTable({"x": E * u.TeV, "y": y * sed, "y_err_lo": 0.2 * y * sed, "y_err_hi": 0.2 * y * sed,
-                "upper_limit": np.zeros(4, bool)})
-    t.meta.update({"source": "GRS 1915+105", "experiment": "test", "reference": "synthetic test points",
-                   "origin": "tests/test_gamma_earth.py", "licence": "MIT"})
+    t = QTable(
+        {
+            "x": E * u.TeV,
+            "y": y * sed,
+            "y_err_lo": 0.2 * y * sed,
+            "y_err_hi": 0.2 * y * sed,
+            "upper_limit": np.zeros(4, bool),
+        }
+    )
+    t.meta.update(
+        {
+            "source": "GRS 1915+105",
+            "experiment": "test",
+            "reference": "synthetic test points",
+            "origin": "tests/test_gamma_earth.py",
+            "licence": "MIT",
+        }
+    )
     path = tmp_path / "GRS1915_test.ecsv"
     t.write(path, format="ascii.ecsv")
     name = crknee.data.add(path, "gamma")
@@ -81,12 +102,13 @@ def test_cygnus_slow_diffusion_at_fixed_gamma_flux():
     """Per unit gamma-ray flux, slower diffusion around Cyg X-1 lowers its protons at Earth
     (the gamma rays need fewer protons, and fewer of them reach 2.2 kpc); L0 cancels."""
     p = DEFAULTS["Cyg X-1"]
-    r = [knee_ratio_per_gamma_flux(p.replace(diffusion_suppression=chi)).to_value(u.cm**2 * u.s / u.erg)
-         for chi in (1.0, 0.1, 0.01)]
+    r = [
+        knee_ratio_per_gamma_flux(p.replace(diffusion_suppression=chi)).to_value(u.cm**2 * u.s / u.erg)
+        for chi in (1.0, 0.1, 0.01)
+    ]
     assert r[0] > r[1] > r[2] > 0 and r[2] < 1e-4 * r[0]
     r2 = knee_ratio_per_gamma_flux(p.replace(L0_erg_s=7 * p.L0_erg_s)).to_value(u.cm**2 * u.s / u.erg)
     assert r2 == pytest.approx(r[1], rel=1e-10)  # the default chi is 0.1
-
 
 
 def test_user_csv_sed_is_fitted_with_the_paper_config(tmp_path, monkeypatch):
@@ -96,14 +118,16 @@ def test_user_csv_sed_is_fitted_with_the_paper_config(tmp_path, monkeypatch):
     from crknee.gamma import analyse_all
 
     monkeypatch.setenv("CRKNEE_USER_DATA", str(tmp_path / "user"))
-    opts = {k: v for k, v in load()["gamma"]["sources"]["MAXI J1820+070"].items()}
+    opts = dict(load()["gamma"]["sources"]["MAXI J1820+070"].items())
     assert opts["sed"] == [] and opts["refit"] is True
     name = "MAXI J1820+070"
     assert analyse_all([name], {name: dict(opts)})[name].label == LABEL_PAPER
     csv = tmp_path / "MAXI_test.csv"
-    csv.write_text("# experiment: test\n# reference: synthetic test points\n# source: MAXI J1820+070\n"
-                   "# x_unit: TeV\n# y_unit: erg cm-2 s-1\nx,y,y_err_lo,y_err_hi,upper_limit\n"
-                   "10,4e-13,8e-14,8e-14,0\n30,3e-13,6e-14,6e-14,0\n100,1.5e-13,4e-14,4e-14,0\n300,1e-13,,,1\n")
+    csv.write_text(
+        "# experiment: test\n# reference: synthetic test points\n# source: MAXI J1820+070\n"
+        "# x_unit: TeV\n# y_unit: erg cm-2 s-1\nx,y,y_err_lo,y_err_hi,upper_limit\n"
+        "10,4e-13,8e-14,8e-14,0\n30,3e-13,6e-14,6e-14,0\n100,1.5e-13,4e-14,4e-14,0\n300,1e-13,,,1\n"
+    )
     added = crknee.data.add(csv, "gamma")
     r = analyse_all([name], {name: dict(opts)}, nsteps=300, burn=100)[name]
     assert r.label == LABEL_FIT and r.datasets == (added,) and (r.n_points, r.n_upper) == (4, 1)

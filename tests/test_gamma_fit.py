@@ -1,5 +1,6 @@
 """Fit of (L0, beta[, R_cut]) to SED points: recovery of injected parameters, upper limits,
 bad input."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -20,8 +21,15 @@ def synthetic(params, E_TeV, rel_err=0.15, ul_at=None):
     if ul_at is not None:
         ul[ul_at] = True
         y[ul_at] *= 3.0  # a limit well above the model
-    t = QTable({"x": E_TeV * u.TeV, "y": y * SED, "y_err_lo": rel_err * y * SED, "y_err_hi": rel_err * y * SED,
-                "upper_limit": ul})
+    t = QTable(
+        {
+            "x": E_TeV * u.TeV,
+            "y": y * SED,
+            "y_err_lo": rel_err * y * SED,
+            "y_err_hi": rel_err * y * SED,
+            "upper_limit": ul,
+        }
+    )
     t.meta["name"] = "gamma/synthetic"
     return t
 
@@ -35,9 +43,13 @@ def test_fit_recovers_injected_parameters(truth):
     # Asimov data: at the truth only the upper limit (3x the model) costs chi^2
     assert r.chi2 <= data.chi2(HadronicSource(p).sed(data.E_GeV * u.GeV).value) + 1e-4
     assert data.chi2(HadronicSource(p).sed(data.E_GeV * u.GeV).value) == pytest.approx(
-        -2 * (norm.logcdf(UL_SIGMA * 2 / 3) - norm.logcdf(UL_SIGMA)))
-    for key, true in (("log10_L0", np.log10(truth["L0_erg_s"])), ("beta", truth["beta"]),
-                      ("log10_Rcut", np.log10(truth.get("Rcut_GV", np.nan)))):
+        -2 * (norm.logcdf(UL_SIGMA * 2 / 3) - norm.logcdf(UL_SIGMA))
+    )
+    for key, true in (
+        ("log10_L0", np.log10(truth["L0_erg_s"])),
+        ("beta", truth["beta"]),
+        ("log10_Rcut", np.log10(truth.get("Rcut_GV", np.nan))),
+    ):
         if key in r.median:
             assert abs(r.median[key] - true) < max(r.err_lo[key], r.err_hi[key])  # within 1 sigma
             assert 0 < r.err_lo[key] < 0.5
@@ -49,8 +61,15 @@ def test_fit_recovers_injected_parameters(truth):
 
 
 def test_upper_limit_likelihood():
-    t = QTable({"x": [10.0, 20.0] * u.TeV, "y": [1e-12, 1e-12] * SED, "y_err_lo": [2e-13, np.nan] * SED,
-                "y_err_hi": [3e-13, np.nan] * SED, "upper_limit": [False, True]})
+    t = QTable(
+        {
+            "x": [10.0, 20.0] * u.TeV,
+            "y": [1e-12, 1e-12] * SED,
+            "y_err_lo": [2e-13, np.nan] * SED,
+            "y_err_hi": [3e-13, np.nan] * SED,
+            "upper_limit": [False, True],
+        }
+    )
     d = SEDData.from_tables([t])
     assert d.chi2([1e-12, 0.0]) == pytest.approx(0.0, abs=1e-12)  # zero model: no UL penalty
     assert d.chi2([1.3e-12, 0.0]) == pytest.approx(1.0)  # err_hi above the point

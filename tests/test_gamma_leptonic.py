@@ -1,4 +1,5 @@
 """The leptonic (inverse-Compton, naima) fit and the hadronic/leptonic likelihood ratio."""
+
 import astropy.units as u
 import naima
 import numpy as np
@@ -16,7 +17,9 @@ D_KPC = 4.0
 def simulated(rel_err=0.1, rng=None):
     """A naima-simulated IC spectrum (ECPL electrons on CMB + dust + starlight) at 14
     energies, 1-500 TeV, with 10 % errors (Asimov data without ``rng``)."""
-    pd = naima.models.ExponentialCutoffPowerLaw(TRUTH["amplitude"] / u.eV, E0, TRUTH["alpha"], TRUTH["Ecut_TeV"] * u.TeV)
+    pd = naima.models.ExponentialCutoffPowerLaw(
+        TRUTH["amplitude"] / u.eV, E0, TRUTH["alpha"], TRUTH["Ecut_TeV"] * u.TeV
+    )
     ic = naima.models.InverseCompton(pd, seed_photon_fields=_seed(FIELDS), Eemin=E_ELECTRON[0], Eemax=E_ELECTRON[1])
     E = np.geomspace(1.0, 500.0, 14) * u.TeV
     m = ic.sed(E, distance=D_KPC * u.kpc).to_value(u.erg / u.cm**2 / u.s)
@@ -44,7 +47,9 @@ def test_noisy_fit_is_consistent_with_the_truth():
     """With 10 % scatter the truth lies within chi2_min + 7.8 (3 parameters, 95 %)."""
     data = simulated(rng=np.random.default_rng(4))
     r = fit_leptonic(data, D_KPC, name="sim")
-    pd = naima.models.ExponentialCutoffPowerLaw(TRUTH["amplitude"] / u.eV, E0, TRUTH["alpha"], TRUTH["Ecut_TeV"] * u.TeV)
+    pd = naima.models.ExponentialCutoffPowerLaw(
+        TRUTH["amplitude"] / u.eV, E0, TRUTH["alpha"], TRUTH["Ecut_TeV"] * u.TeV
+    )
     ic = naima.models.InverseCompton(pd, seed_photon_fields=_seed(FIELDS), Eemin=E_ELECTRON[0], Eemax=E_ELECTRON[1])
     truth = data.chi2(ic.sed(data.E_GeV * u.GeV, distance=D_KPC * u.kpc).to_value(u.erg / u.cm**2 / u.s))
     assert r.chi2 <= truth + 1e-6

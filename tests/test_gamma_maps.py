@@ -1,4 +1,5 @@
 """Maps of the protons at Earth / LHAASO over (n_H a^2, chi, age) with a fit at every point."""
+
 import numpy as np
 import pytest
 
@@ -55,8 +56,9 @@ def test_table2_map_does_not_depend_on_n_H():
     assert m.label == "paper parameters, not refitted" and np.all(np.isnan(m.chi2))
     assert np.all(m.ratio[0, 1] == m.ratio_ref[0, 1])
     assert m.ratio_ref[0, 1] == pytest.approx(ratio_to_data(p), rel=1e-8)  # chi = 1: the one-zone value
-    assert m.ratio_ref[0, 0] == pytest.approx(ratio_to_data(p.replace(containment="two_zone", diffusion_suppression=0.1)),
-                                              rel=1e-8)
+    assert m.ratio_ref[0, 0] == pytest.approx(
+        ratio_to_data(p.replace(containment="two_zone", diffusion_suppression=0.1)), rel=1e-8
+    )
     with pytest.raises(InputError, match="no gamma-ray fit"):
         m.n_H_a2_for_L0(1e38, 0, 0)
 

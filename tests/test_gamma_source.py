@@ -1,4 +1,5 @@
 """Source parameters, protons inside the emitting region, and their SED."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -33,8 +34,12 @@ def test_protons_in_region_use_injection_normalisation():
     p = DEFAULTS["V4641 Sgr"]
     src = HadronicSource(p)
     N = src.protons_per_GeV(p.L0_erg_s, p.beta, p.Rcut_GV)
-    ref = q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV) * spectrum_shape(src.R_GV, p.beta, p.Rcut_GV) \
-        * src.dR_dE * src.T_res_Myr
+    ref = (
+        q0_from_luminosity(p.L0_erg_s, p.beta, p.Rcut_GV)
+        * spectrum_shape(src.R_GV, p.beta, p.Rcut_GV)
+        * src.dR_dE
+        * src.T_res_Myr
+    )
     np.testing.assert_allclose(N, ref, rtol=1e-6)
     # vectorised over walkers
     NN = src.protons_per_GeV([p.L0_erg_s, 2 * p.L0_erg_s], [p.beta, p.beta], [p.Rcut_GV, p.Rcut_GV])
@@ -73,8 +78,17 @@ def test_defaults_and_from_dict():
     assert DEFAULTS["SS 433"].Rcut_GV == NO_CUTOFF_GV
     p = SourceParams.from_dict({"name": "SS 433", "n_H_cm3": 5.0, "extension_deg": 0.5})
     assert (p.n_H_cm3, p.extension_deg, p.d_kpc) == (5.0, 0.5, 5.5)
-    new = {"name": "X", "l_deg": 1.0, "b_deg": 0.0, "d_kpc": 3.0, "extension_deg": 0.2, "n_H_cm3": 1.0,
-           "age_Myr": 0.1, "beta": 2.0, "L0_erg_s": 1e37}
+    new = {
+        "name": "X",
+        "l_deg": 1.0,
+        "b_deg": 0.0,
+        "d_kpc": 3.0,
+        "extension_deg": 0.2,
+        "n_H_cm3": 1.0,
+        "age_Myr": 0.1,
+        "beta": 2.0,
+        "L0_erg_s": 1e37,
+    }
     assert SourceParams.from_dict(new).radius_kpc == pytest.approx(3.0 * np.tan(np.radians(0.2)))
     with pytest.raises(ConfigError, match="missing"):
         SourceParams.from_dict({k: v for k, v in new.items() if k != "beta"})
@@ -84,9 +98,20 @@ def test_defaults_and_from_dict():
     assert p.table2 and not SourceParams.from_dict({"name": "SS 433", "beta": 2.1}).table2
 
 
-@pytest.mark.parametrize("key,value", [("L0_erg_s", 0.0), ("L0_erg_s", -1e38), ("n_H_cm3", -1.0),
-                                       ("d_kpc", float("nan")), ("extension_deg", 95.0), ("beta", 0.0),
-                                       ("containment", "none"), ("high_energy", "x"), ("diffusion_suppression", 0.0)])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("L0_erg_s", 0.0),
+        ("L0_erg_s", -1e38),
+        ("n_H_cm3", -1.0),
+        ("d_kpc", float("nan")),
+        ("extension_deg", 95.0),
+        ("beta", 0.0),
+        ("containment", "none"),
+        ("high_energy", "x"),
+        ("diffusion_suppression", 0.0),
+    ],
+)
 def test_bad_parameters_name_the_value(key, value):
     with pytest.raises(InputError, match=key):
         DEFAULTS["SS 433"].replace(**{key: value})

@@ -1,4 +1,5 @@
 """Target gas at the microquasars: the bundled 2D gas model at (l, b, d) (issue 12, step 1)."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,11 @@ from crknee.propagation import gas
 
 
 def _table(name):
-    rows = [ln for ln in raw_path(f"ism/{name}").read_text().splitlines()
-            if ln.strip() and not ln.startswith("#") and not ln[0].isalpha()]
+    rows = [
+        ln
+        for ln in raw_path(f"ism/{name}").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#") and not ln[0].isalpha()
+    ]
     return np.array([[float(x) for x in ln.split(",")] for ln in rows])
 
 

@@ -1,4 +1,5 @@
 """The two-zone containment of the microquasars: its one-zone and no-escape limits."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -28,8 +29,9 @@ def test_chi_one_is_the_one_zone_model(name, injection):
 def test_chi_to_zero_is_full_confinement(injection):
     p = DEFAULTS["V4641 Sgr"].replace(injection=injection)
     confined = p.replace(containment="two_zone", diffusion_suppression=1e-9)
-    np.testing.assert_allclose(HadronicSource(confined).sed(EG), HadronicSource(p.replace(containment="all")).sed(EG),
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        HadronicSource(confined).sed(EG), HadronicSource(p.replace(containment="all")).sed(EG), rtol=1e-8
+    )
     J0, _ = protons_at_earth(confined, EP)
     J1, _ = protons_at_earth(p.replace(containment="two_zone"), EP)
     assert np.all(J0.value <= 1e-6 * J1.value)

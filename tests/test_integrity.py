@@ -1,6 +1,7 @@
 """Integrity of what crknee reuses (issue 11), unit by unit: the state format (no pickle,
 exact round trip, dict order kept), the damage checks of the step runner, data files in the cache key,
 the output-folder lock, the chain check, the hash memo."""
+
 import json
 import multiprocessing
 import os
@@ -17,14 +18,18 @@ from crknee.errors import CrkneeError, DataError
 from crknee.io import sha256_cached, sha256_file
 from crknee.lock import LOCK_FILE, LockedError, output_lock
 from crknee.pipeline.engine import Step, StepResult, data_digest, run_steps
-from crknee.pipeline.states import (DamagedStateError, decode_point_source, encode_point_source, read_state,
-                                    write_state)
+from crknee.pipeline.states import DamagedStateError, decode_point_source, encode_point_source, read_state, write_state
 
 
 # ------------------------------------------------------------------------------ states
 def test_state_round_trip_is_exact_and_deterministic(tmp_path):
-    tree = {"z": 1, "a": np.linspace(0.0, 1.0, 7) ** 0.5, "nested": [{"x": 1.0 / 3.0, "n": None, "s": "He4"}, True],
-            "i": np.arange(6, dtype=np.int64).reshape(2, 3), "f": np.float64(2.0) / 7.0}
+    tree = {
+        "z": 1,
+        "a": np.linspace(0.0, 1.0, 7) ** 0.5,
+        "nested": [{"x": 1.0 / 3.0, "n": None, "s": "He4"}, True],
+        "i": np.arange(6, dtype=np.int64).reshape(2, 3),
+        "f": np.float64(2.0) / 7.0,
+    }
     write_state(tmp_path / "s1.npz", tree)
     time.sleep(1.1)  # a later write of the same tree gives the same bytes (fixed member times)
     write_state(tmp_path / "s2.npz", tree)
@@ -81,8 +86,18 @@ def test_point_source_codec_reproduces_the_flux():
     from crknee.sources.point import PointSource
     from crknee.transport import Diffusion
 
-    src = PointSource("snr", 195.1, 4.3, 0.25, 0.3, 2.1, 2.0e4, energy_erg=1e49, composition=galprop_composition(),
-                      diffusion=Diffusion(D0=4.0e28, delta=0.4))
+    src = PointSource(
+        "snr",
+        195.1,
+        4.3,
+        0.25,
+        0.3,
+        2.1,
+        2.0e4,
+        energy_erg=1e49,
+        composition=galprop_composition(),
+        diffusion=Diffusion(D0=4.0e28, delta=0.4),
+    )
     tree = json.loads(json.dumps(encode_point_source(src)))  # through JSON, as stored
     back = decode_point_source(tree)
     E = np.geomspace(1e2, 1e7, 20) * u.GeV
@@ -106,20 +121,38 @@ def _steps(calls):
 
 
 def _warnings(out):
-    return [ln.split("WARNING ")[1] for ln in (out / "crknee.log").read_text().split("run start:")[-1].splitlines()
-            if "WARNING" in ln]
+    return [
+        ln.split("WARNING ")[1]
+        for ln in (out / "crknee.log").read_text().split("run start:")[-1].splitlines()
+        if "WARNING" in ln
+    ]
 
 
-@pytest.mark.parametrize("fault, message", [
-    (lambda out: (out / "cache" / "a.state.npz").write_bytes(b"x" * 100),
-     "step a: cache/a.state.npz is damaged (checksum mismatch); recomputing"),
-    (lambda out: (out / "cache" / "a.state.npz").unlink(), "step a: cache/a.state.npz is damaged (missing); recomputing"),
-    (lambda out: (out / "cache" / "a.json").write_text('{"key": "ab'),
-     "step a: cache/a.json is damaged (unreadable: JSONDecodeError); recomputing"),
-    (lambda out: (out / "cache" / "a.json").write_text('[1, 2]'), "step a: cache/a.json is damaged (not a step record); recomputing"),
-    (lambda out: (out / "tables" / "a.txt").write_text("b"),
-     "step a: tables/a.txt is damaged (checksum mismatch); recomputing"),
-])
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (
+            lambda out: (out / "cache" / "a.state.npz").write_bytes(b"x" * 100),
+            "step a: cache/a.state.npz is damaged (checksum mismatch); recomputing",
+        ),
+        (
+            lambda out: (out / "cache" / "a.state.npz").unlink(),
+            "step a: cache/a.state.npz is damaged (missing); recomputing",
+        ),
+        (
+            lambda out: (out / "cache" / "a.json").write_text('{"key": "ab'),
+            "step a: cache/a.json is damaged (unreadable: JSONDecodeError); recomputing",
+        ),
+        (
+            lambda out: (out / "cache" / "a.json").write_text("[1, 2]"),
+            "step a: cache/a.json is damaged (not a step record); recomputing",
+        ),
+        (
+            lambda out: (out / "tables" / "a.txt").write_text("b"),
+            "step a: tables/a.txt is damaged (checksum mismatch); recomputing",
+        ),
+    ],
+)
 def test_damage_is_one_log_line_and_recomputes_that_step_only(tmp_path, fault, message):
     calls = []
     steps = _steps(calls)
@@ -191,7 +224,9 @@ def test_data_files_are_in_the_key(tmp_path, monkeypatch):
     changed.write_text(changed.read_text().replace("e", "E", 1))
     monkeypatch.setattr(store, "DATA_DIR", root)
     monkeypatch.setattr(store, "BUNDLED", root / "bundled")
-    with pytest.raises(DataError, match=f"checksum mismatch: bundled/{changed.relative_to(root / 'bundled').as_posix()}"):
+    with pytest.raises(
+        DataError, match=f"checksum mismatch: bundled/{changed.relative_to(root / 'bundled').as_posix()}"
+    ):
         check_bundled_data()
     assert data_digest() != digest
     from crknee.pipeline import run
@@ -224,8 +259,11 @@ def test_lock_refuses_a_second_run_and_names_the_holder(tmp_path):
     holder.start()
     try:
         assert ready.wait(60)
-        with pytest.raises(LockedError, match=rf"another crknee run holds {tmp_path} since \d{{4}}-\d\d-\d\d "
-                                              rf"\d\d:\d\d:\d\d UTC \(pid {holder.pid} on "):
+        with pytest.raises(
+            LockedError,
+            match=rf"another crknee run holds {tmp_path} since \d{{4}}-\d\d-\d\d "
+            rf"\d\d:\d\d:\d\d UTC \(pid {holder.pid} on ",
+        ):
             with output_lock(tmp_path):
                 pass
     finally:
@@ -259,9 +297,8 @@ def _small_chain(path) -> list:
     """Run the small chain of test_fit_sampler into ``path``; return the warnings' messages."""
     import warnings
 
-    from test_fit_sampler import SETTINGS, problem
-
     from crknee.fit.sampler import run
+    from test_fit_sampler import SETTINGS, problem
 
     lp, ps = problem()
     with warnings.catch_warnings(record=True) as caught:
@@ -283,7 +320,7 @@ def test_every_4kib_overwrite_of_a_chain_is_detected(tmp_path):
     offsets = list(range(0, len(clean) - 4096, 4096)) + [int(x) for x in rng.integers(0, len(clean) - 4096, 10)]
     missed = []
     for off in offsets:
-        path.write_bytes(clean[:off] + rng.bytes(4096) + clean[off + 4096:])
+        path.write_bytes(clean[:off] + rng.bytes(4096) + clean[off + 4096 :])
         if chain_problem(path) is None:
             missed.append(off)
     assert not missed, f"undetected 4 KiB overwrites at offsets {missed} of {len(clean)} bytes"
@@ -298,7 +335,7 @@ def test_a_damaged_chain_is_set_aside_and_restarted_identically(tmp_path):
     _small_chain(ref)
     path = tmp_path / "c.h5"
     data = bytearray(ref.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 4096] = os.urandom(4096)
+    data[len(data) // 2 : len(data) // 2 + 4096] = os.urandom(4096)
     path.write_bytes(bytes(data))
     messages = _small_chain(path)
     assert any("c.h5 is damaged" in m and "starting a new chain" in m for m in messages), messages
@@ -322,8 +359,9 @@ def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
     (out / "cache").mkdir()
     _small_chain(chain)
     (out / "cache" / "knee_mcmc.chain.json").write_text(json.dumps({"key": "k1"}))
-    ctx = SimpleNamespace(out=out, _cache=out / "cache", key="k1", log=logging.getLogger("crknee.test.chain"),
-                          record=lambda step: None)
+    ctx = SimpleNamespace(
+        out=out, _cache=out / "cache", key="k1", log=logging.getLogger("crknee.test.chain"), record=lambda step: None
+    )
     _prepare_runs(ctx, [chain.parent])  # intact: resumed, left in place
     assert chain.is_file() and not list(chain.parent.glob(".chain.h5.damaged-*"))
     data = chain.read_bytes()
@@ -340,5 +378,6 @@ def test_prepare_chain_refuses_a_damaged_interrupted_chain(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _prepare_runs(ctx, [chain.parent])
-    assert not chain.exists() and any("checksum mismatch with the finished run's record" in str(w.message)
-                                      for w in caught)
+    assert not chain.exists() and any(
+        "checksum mismatch with the finished run's record" in str(w.message) for w in caught
+    )

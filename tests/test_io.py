@@ -1,4 +1,5 @@
 """Atomic writes never leave a partial file behind."""
+
 import json
 
 import pytest
@@ -31,6 +32,7 @@ def test_failed_write_keeps_old_file(tmp_path):
 
 def test_table_round_trip(tmp_path):
     import astropy.units as u
+
     t = QTable({"E": [1.0, 2.0] * u.GeV})
     atomic_write_table(t, tmp_path / "t.ecsv")
     assert QTable.read(tmp_path / "t.ecsv")["E"].unit == u.GeV
@@ -38,6 +40,7 @@ def test_table_round_trip(tmp_path):
 
 def test_sha256_file_known_digest(tmp_path):
     from crknee.io import sha256_file
+
     (tmp_path / "abc").write_bytes(b"abc")  # FIPS 180-2 test vector
     assert sha256_file(tmp_path / "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
@@ -45,6 +48,7 @@ def test_sha256_file_known_digest(tmp_path):
 def test_results_get_ordinary_file_permissions(tmp_path):
     """mkstemp makes 0600 files; results must be readable like any new file (0666 & ~umask)."""
     import os
+
     umask = os.umask(0o022)
     try:
         p = atomic_write_text(tmp_path / "r.txt", "x")

@@ -1,4 +1,5 @@
 """Exact relativistic kinematics and flux Jacobians (crknee.kinematics)."""
+
 import re
 
 import astropy.units as u
@@ -9,7 +10,13 @@ from hypothesis import strategies as st
 
 from crknee.errors import InputError, UnknownSpeciesError
 from crknee.kinematics import (
-    VARIABLES, convert_energy, convert_flux, dvar_dp, from_momentum, nuclide, velocity,
+    VARIABLES,
+    convert_energy,
+    convert_flux,
+    dvar_dp,
+    from_momentum,
+    nuclide,
+    velocity,
 )
 
 SPECIES = ["p", "H2", "He3", "He4", "Li7", "Be10", "B11", "C12", "N14", "O16", "Ne20", "Mg24", "Si28", "Fe56", "Ni58"]
@@ -23,7 +30,9 @@ def test_known_masses():
     assert nuclide("C12").mass_GeV == pytest.approx(12 * 0.93149410 - 6 * 0.00051099895, rel=1e-7)
 
 
-@pytest.mark.parametrize("alias,name", [("proton", "H1"), ("4He", "He4"), ("Be-10", "Be10"), ("fe56", "Fe56"), ("alpha", "He4")])
+@pytest.mark.parametrize(
+    "alias,name", [("proton", "H1"), ("4He", "He4"), ("Be-10", "Be10"), ("fe56", "Fe56"), ("alpha", "He4")]
+)
 def test_aliases(alias, name):
     assert nuclide(alias).name == name
 
@@ -76,8 +85,12 @@ def test_round_trip(logx, sp, frm, to):
 
 
 @settings(max_examples=100, deadline=None)
-@given(logx=st.floats(min_value=-2, max_value=8), sp=st.sampled_from(SPECIES),
-       frm=st.sampled_from(sorted(VARIABLES)), to=st.sampled_from(sorted(VARIABLES)))
+@given(
+    logx=st.floats(min_value=-2, max_value=8),
+    sp=st.sampled_from(SPECIES),
+    frm=st.sampled_from(sorted(VARIABLES)),
+    to=st.sampled_from(sorted(VARIABLES)),
+)
 def test_flux_round_trip_and_number_conservation(logx, sp, frm, to):
     nuc = nuclide(sp)
     x = 10.0**logx + (nuc.mass_GeV if frm == "Etot" else 0.0)
@@ -95,16 +108,21 @@ def test_jacobian_matches_numerical_derivative():
     p = np.logspace(-1, 4, 30)
     for var in VARIABLES:
         h = p * 1e-4
-        num = (from_momentum(p + h, var, nuc.Z, nuc.A, nuc.mass_GeV) - from_momentum(p - h, var, nuc.Z, nuc.A, nuc.mass_GeV)) / (2 * h)
+        num = (
+            from_momentum(p + h, var, nuc.Z, nuc.A, nuc.mass_GeV)
+            - from_momentum(p - h, var, nuc.Z, nuc.A, nuc.mass_GeV)
+        ) / (2 * h)
         np.testing.assert_allclose(dvar_dp(p, var, nuc.Z, nuc.A, nuc.mass_GeV), num, rtol=1e-6)
 
 
 def test_number_in_a_bin_is_invariant():
     """The number of particles between two energies does not depend on the variable."""
     from scipy.integrate import quad
+
     nuc = nuclide("He4")
     e1, e2 = 1.0, 50.0  # GeV/n
-    spectrum = lambda e: e**-2.7  # dN/dEkn
+    def spectrum(e):
+        return e**-2.7  # dN/dEkn
     n_ekn, _ = quad(spectrum, e1, e2)
     r1, r2 = (convert_energy(np.array([e1, e2]) * u.GeV, "Ekn", "R", nuc)).value
 

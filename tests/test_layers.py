@@ -12,6 +12,7 @@ tests compare with them.  Known violations in files owned by other branches are 
 each with its file and reason, in :data:`ALLOWED`; the test fails on any other violation
 and on an entry that no longer occurs (remove it then).
 """
+
 from __future__ import annotations
 
 import ast

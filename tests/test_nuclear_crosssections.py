@@ -1,11 +1,12 @@
 """Cross-section tables and parameterisations of crknee.propagation.crosssections."""
+
 import numpy as np
 import pytest
 
 from crknee.errors import InputError
 from crknee.propagation.crosssections import (
-    CRAMS_PRODUCTION,
     COSTE12_PRODUCTION,
+    CRAMS_PRODUCTION,
     INELASTIC_TABLES,
     PRODUCTION_TABLES,
     interpolate,
@@ -77,8 +78,10 @@ def test_crams_inelastic_tables_bracket_usine_tripathi():
     # at 1 GeV/n lie within 10 % of the USINE Tripathi99 value.
     usine = read_usine(INELASTIC_TABLES["Tripathi99+Coste12"])
     ref = interpolate(usine.blocks["C12"][:, 0], usine.ekn_GeV, [1.0])[0]
-    for rel in ("nuclear/crams/xsecs_total_Tripathi99_0.1_100_1.1.txt",
-                "nuclear/crams/xsecs_total_CROSEC_0.1_100_1.1.txt"):
+    for rel in (
+        "nuclear/crams/xsecs_total_Tripathi99_0.1_100_1.1.txt",
+        "nuclear/crams/xsecs_total_CROSEC_0.1_100_1.1.txt",
+    ):
         grid, tab = read_crams_inelastic(rel)
         assert interpolate(tab["C12"], grid, [1.0])[0] == pytest.approx(ref, rel=0.10)
 
@@ -91,13 +94,26 @@ def _measured_cumulative(parent, child, ref="W90"):
     feeds = ghost_feeding(child)
     w = np.array([1.0 if c == child else feeds.get(c, 0.0) for c in sel["child"]])
     assert np.any(w > 0), (parent, child)
-    return float(np.sum(w * sel["sigma_mb"])), float(np.sqrt(np.sum((w * sel["err_mb"])**2))), \
-        float(sel["ekn_GeV"][0])
+    return (
+        float(np.sum(w * sel["sigma_mb"])),
+        float(np.sqrt(np.sum((w * sel["err_mb"]) ** 2))),
+        float(sel["ekn_GeV"][0]),
+    )
 
 
-@pytest.mark.parametrize("parent,child", [("C12", "B11"), ("C12", "B10"), ("O16", "B11"),
-                                          ("O16", "B10"), ("N14", "B11"), ("N14", "B10"),
-                                          ("C12", "Be10"), ("C12", "Be9")])
+@pytest.mark.parametrize(
+    "parent,child",
+    [
+        ("C12", "B11"),
+        ("C12", "B10"),
+        ("O16", "B11"),
+        ("O16", "B10"),
+        ("N14", "B11"),
+        ("N14", "B10"),
+        ("C12", "Be10"),
+        ("C12", "Be9"),
+    ],
+)
 def test_opt12_is_cumulative_and_matches_measured_channels(parent, child):
     # Within 15 % of the measured cumulative (direct + 11C / 10C ghost) cross section.
     # A direct-only table would be ~2x low for C12 -> B11 (32.7 mb vs 61.4 mb).

@@ -1,4 +1,5 @@
 """Decay tables, ghosts and abundances."""
+
 import numpy as np
 import pytest
 
@@ -20,7 +21,7 @@ def test_crchart_half_lives_and_daughters():
     assert d["Be10"].tau_Myr == pytest.approx(2.178, rel=1e-3)
     assert (d["Be10"].daughter, d["Al26"].daughter, d["Mn54"].daughter) == ("B10", "Mg26", "Fe54")
     assert d["Cl36"].daughter == "Ar36" and d["C14"].daughter == "N14"
-    assert "Be7" not in d and "Mn53" not in d          # pure EC: stable when fully stripped
+    assert "Be7" not in d and "Mn53" not in d  # pure EC: stable when fully stripped
 
 
 def test_crchart_agrees_with_crams_nucleilist_lifetimes():
@@ -28,8 +29,7 @@ def test_crchart_agrees_with_crams_nucleilist_lifetimes():
     rows = np.loadtxt(raw_path("nuclear/crams/nucleilist.csv"), delimiter=",", comments="#")
     crams = {(int(z), int(a)): tau for z, a, _, tau, *_ in rows if tau > 0}
     d = read_crchart()
-    for name, (z, a) in {"Be10": (4, 10), "Al26": (13, 26), "Cl36": (17, 36),
-                         "Mn54": (25, 54)}.items():
+    for name, (z, a) in {"Be10": (4, 10), "Al26": (13, 26), "Cl36": (17, 36), "Mn54": (25, 54)}.items():
         assert d[name].tau_Myr == pytest.approx(crams[(z, a)], rel=0.01)
     assert d["C14"].tau_Myr == pytest.approx(crams[(6, 14)], rel=0.02)
 
@@ -51,8 +51,8 @@ def test_ghosts():
     assert c11[0].child == "B11" and c11[0].branching == 1.0
     feed = ghost_feeding("B11")
     assert feed["C11"] == 1.0
-    assert feed["Be11"] == pytest.approx(0.969)        # 11Be -> 11B (96.9 %)
-    assert feed["Li11"] == pytest.approx(0.969)        # via 11Be
+    assert feed["Be11"] == pytest.approx(0.969)  # 11Be -> 11B (96.9 %)
+    assert feed["Li11"] == pytest.approx(0.969)  # via 11Be
     assert ghost_feeding("B10") == {"C10": 1.0}
 
 
@@ -74,8 +74,8 @@ def test_rigidity_coefficients_follow_galprop_convention():
     p = np.array([10.0, 300.0])
     q_p = a * A ** (g - 1) * Z ** (-g) * (p / Z) ** (-g)
     K = rigidity_coefficients(a, Z, A, g)
-    assert q_p * Z == pytest.approx(K * (p / Z) ** (-g))     # dp/dR = Z
-    assert q_p * A == pytest.approx(a * (p / A) ** (-g))     # dp/dp_n = A
+    assert q_p * Z == pytest.approx(K * (p / Z) ** (-g))  # dp/dR = Z
+    assert q_p * A == pytest.approx(a * (p / A) ** (-g))  # dp/dp_n = A
     assert rigidity_coefficients(1.0, 1, 1, g) == pytest.approx(1.0)
     with pytest.raises(InputError, match="gamma"):
         rigidity_coefficients(1.0, 1, 1, np.nan)
@@ -85,5 +85,5 @@ def test_lodders_solar_system():
     s = read_solar_system()
     assert s["H1"][1] == pytest.approx(2.431e10)
     si = sum(v[1] for k, v in s.items() if k.startswith("Si"))
-    assert si == pytest.approx(1e6, rel=0.01)              # normalisation Si = 1e6
+    assert si == pytest.approx(1e6, rel=0.01)  # normalisation Si = 1e6
     assert sum(v[0] for k, v in s.items() if k.startswith("Fe")) == pytest.approx(100, abs=0.1)

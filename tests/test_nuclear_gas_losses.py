@@ -1,4 +1,5 @@
 """Interstellar gas model and ionisation/Coulomb losses."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from crknee.propagation.gas import (
 from crknee.propagation.losses import momentum_loss_rate
 
 MSUN_PC2_G_CM2 = (1 * u.Msun / u.pc**2).to_value(u.g / u.cm**2)
-M_H_G = 1.6735e-24            # hydrogen atom mass [g]
+M_H_G = 1.6735e-24  # hydrogen atom mass [g]
 
 
 def test_hi_midplane_at_a_bin_centre():
@@ -88,11 +89,10 @@ def _bethe_pdg_eV_s(T_GeV, n_H):
     gam = 1 + T_GeV / mp
     b2 = 1 - 1 / gam**2
     me = (m_e * c**2).to_value(u.MeV)
-    wmax = 2 * me * b2 * gam**2 / (1 + 2 * gam * me / (mp * 1e3) + (me / (mp * 1e3))**2)
-    dedx = 0.307075 * (1 / 1.00794) / b2 * (
-        0.5 * np.log(2 * me * b2 * gam**2 * wmax / (19e-6) ** 2) - b2)   # MeV cm^2/g
-    rho = n_H * 1.00794 / N_A.value                                       # g/cm^3
-    return dedx * rho * np.sqrt(b2) * c.to_value(u.cm / u.s) * 1e6        # eV/s
+    wmax = 2 * me * b2 * gam**2 / (1 + 2 * gam * me / (mp * 1e3) + (me / (mp * 1e3)) ** 2)
+    dedx = 0.307075 * (1 / 1.00794) / b2 * (0.5 * np.log(2 * me * b2 * gam**2 * wmax / (19e-6) ** 2) - b2)  # MeV cm^2/g
+    rho = n_H * 1.00794 / N_A.value  # g/cm^3
+    return dedx * rho * np.sqrt(b2) * c.to_value(u.cm / u.s) * 1e6  # eV/s
 
 
 @pytest.mark.parametrize("T_GeV", [0.01, 0.1, 1.0, 100.0])
@@ -122,10 +122,11 @@ def test_ionisation_textbook_value():
 def test_charge_squared_and_helium_scaling():
     p, c12 = nuclide("H1"), nuclide("C12")
     pp = momentum_from(np.array([1.0]), "Ekn", 1, 1, p.mass_GeV)
-    pc = pp * c12.mass_GeV / p.mass_GeV                  # same beta gamma, same velocity
+    pc = pp * c12.mass_GeV / p.mass_GeV  # same beta gamma, same velocity
     # same velocity: -dE/dt ~ Z^2 (Q_max differs by < 1e-3), -dp/dt = -dE/dt / beta
-    ratio = momentum_loss_rate(pc, 6, 12, c12.mass_GeV, 1.0, 0.0, 0.0) / \
-        momentum_loss_rate(pp, 1, 1, p.mass_GeV, 1.0, 0.0, 0.0)
+    ratio = momentum_loss_rate(pc, 6, 12, c12.mass_GeV, 1.0, 0.0, 0.0) / momentum_loss_rate(
+        pp, 1, 1, p.mass_GeV, 1.0, 0.0, 0.0
+    )
     assert ratio == pytest.approx(36.0, rel=1e-3)
     # He atoms carry 2 electrons and I = 44 eV: ratio 2 B_He / B_H
     h = momentum_loss_rate(pp, 1, 1, p.mass_GeV, 1.0, 0.0, 0.0)
@@ -143,15 +144,17 @@ def test_coulomb_term():
     ion = momentum_loss_rate(pc, 1, 1, p.mass_GeV, 1.0, 0.0, n_e=0.0)
     assert 2.5 < (c1 / ion)[0] < 4.5
     # suppressed below the thermal electron speed (T_e = 1e4 K: x_m = 2.0e-3)
-    slow = momentum_from(np.array([1e-7]), "Ek", 1, 1, p.mass_GeV)    # beta = 4.6e-4
-    fast = momentum_from(np.array([1e-6]), "Ek", 1, 1, p.mass_GeV)    # beta = 1.5e-3
+    slow = momentum_from(np.array([1e-7]), "Ek", 1, 1, p.mass_GeV)  # beta = 4.6e-4
+    fast = momentum_from(np.array([1e-6]), "Ek", 1, 1, p.mass_GeV)  # beta = 1.5e-3
     r_slow = momentum_loss_rate(slow, 1, 1, p.mass_GeV, 0.0, 0.0, 1.0)
     r_fast = momentum_loss_rate(fast, 1, 1, p.mass_GeV, 0.0, 0.0, 1.0)
     assert r_slow < r_fast
 
 
-@pytest.mark.parametrize("kw,match", [({"p_GeV": -1.0}, "p_GeV"), ({"n_H": -1.0}, "n_H"),
-                                      ({"Z": 0}, "Z"), ({"mass_GeV": np.nan}, "mass_GeV")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [({"p_GeV": -1.0}, "p_GeV"), ({"n_H": -1.0}, "n_H"), ({"Z": 0}, "Z"), ({"mass_GeV": np.nan}, "mass_GeV")],
+)
 def test_loss_rejects_bad_input(kw, match):
     args = dict(p_GeV=1.0, Z=1, A=1, mass_GeV=0.938, n_H=1.0, n_He=0.1)
     args.update(kw)

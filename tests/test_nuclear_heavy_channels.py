@@ -7,6 +7,7 @@
   every Z > 8 production channel set to zero gives the O16 network's B/C, and the
   +11.5 % rise that the section quotes is what the solver gives.
 """
+
 import re
 from pathlib import Path
 
@@ -80,6 +81,6 @@ def test_switch_off_by_element_and_by_nuclide():
     fac = switch_off(net, [("O", "B"), ("C12", "Be10")])
     o16, b10, b11, c12, be10 = (net.index(n) for n in ("O16", "B10", "B11", "C12", "Be10"))
     assert fac[o16, b10] == fac[o16, b11] == fac[c12, be10] == 0.0
-    assert fac.sum() == fac.size - 3     # O16 is the only O isotope: O16 -> B10, B11 and C12 -> Be10
+    assert fac.sum() == fac.size - 3  # O16 is the only O isotope: O16 -> B10, B11 and C12 -> Be10
     with pytest.raises(CrkneeError, match="Fe56"):
         switch_off(net, [("Fe56", "B10")])

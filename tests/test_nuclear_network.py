@@ -7,9 +7,40 @@ from crknee.errors import InputError, UnknownSpeciesError
 from crknee.propagation.crosssections import sigma_pp_inel_mb
 from crknee.propagation.network import build_network
 
-REQUIRED = ["H1", "H2", "He3", "He4", "Li6", "Li7", "Be7", "Be9", "Be10", "B10", "B11", "C12",
-            "C13", "C14", "N14", "N15", "O16", "O17", "O18", "Ne20", "Ne21", "Ne22", "Na23",
-            "Mg24", "Mg25", "Mg26", "Al26", "Al27", "Si28", "Si29", "Si30", "Fe56"]
+REQUIRED = [
+    "H1",
+    "H2",
+    "He3",
+    "He4",
+    "Li6",
+    "Li7",
+    "Be7",
+    "Be9",
+    "Be10",
+    "B10",
+    "B11",
+    "C12",
+    "C13",
+    "C14",
+    "N14",
+    "N15",
+    "O16",
+    "O17",
+    "O18",
+    "Ne20",
+    "Ne21",
+    "Ne22",
+    "Na23",
+    "Mg24",
+    "Mg25",
+    "Mg26",
+    "Al26",
+    "Al27",
+    "Si28",
+    "Si29",
+    "Si30",
+    "Fe56",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +57,7 @@ def test_default_network_content(net):
 
 def test_parents_precede_children(net):
     A = net.A
-    assert np.all(np.diff(A) <= 0)                    # heaviest first
+    assert np.all(np.diff(A) <= 0)  # heaviest first
     assert net.channels.shape[1] == 2 and len(net.channels) > 2000
     for j, i in net.channels:
         if (j, i) not in net.backward_channels:
@@ -107,10 +138,10 @@ def test_small_network_is_a_subset():
 
 def test_decays_and_parents(net):
     be10 = net.index("Be10")
-    assert net.tau_decay_Myr[be10] == pytest.approx(1.51 / np.log(2))    # 2.178 Myr
+    assert net.tau_decay_Myr[be10] == pytest.approx(1.51 / np.log(2))  # 2.178 Myr
     assert net.names[net.decay_child[be10]] == "B10"
     assert net.names[net.decay_child[net.index("Al26")]] == "Mg26"
-    assert np.isinf(net.tau_decay_Myr[net.index("Be7")])                 # EC only: stable
+    assert np.isinf(net.tau_decay_Myr[net.index("Be7")])  # EC only: stable
     assert np.isinf(net.tau_decay_Myr[net.index("C12")])
     assert net.decay_child[net.index("C12")] == -1
     par = [net.names[j] for j in net.parents(net.index("B10"))]

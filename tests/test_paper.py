@@ -1,4 +1,5 @@
 """The paper's published numbers are held once (crknee.paper) and read consistently."""
+
 import numpy as np
 import pytest
 
@@ -23,10 +24,23 @@ def test_every_consumer_reads_the_same_values():
 
 def test_the_fit_summary_prints_a_given_reference_beside_each_parameter():
     row = {"median": 2.0, "minus": 0.1, "plus": 0.2, "map": 2.0, "prior_dominated": False}
-    summary = {"active_constraints": ["x"], "checks": [], "inactive_datasets": [], "anisotropy_active": True,
-               "posterior": {"d_kpc": row, "beta": dict(row)}, "method": "emcee", "converged": True,
-               "iterations": 10, "nwalkers": 4, "n_tau_reached": 60.0, "tau": {"d_kpc": 1.0}, "n_tau_required": 50,
-               "acceptance_fraction": 0.3, "evaluations_per_s": 1e3, "wall_s": 1.0}
+    summary = {
+        "active_constraints": ["x"],
+        "checks": [],
+        "inactive_datasets": [],
+        "anisotropy_active": True,
+        "posterior": {"d_kpc": row, "beta": dict(row)},
+        "method": "emcee",
+        "converged": True,
+        "iterations": 10,
+        "nwalkers": 4,
+        "n_tau_reached": 60.0,
+        "tau": {"d_kpc": 1.0},
+        "n_tau_required": 50,
+        "acceptance_fraction": 0.3,
+        "evaluations_per_s": 1e3,
+        "wall_s": 1.0,
+    }
     lines = format_summary(summary, paper.knee_source_signed_l()).splitlines()
     d_line = next(x for x in lines if x.startswith("d_kpc"))
     assert d_line.endswith("2.64 +0.44 -0.45")  # the paper's d = 2.64 (+0.44/-0.45) kpc

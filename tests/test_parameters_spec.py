@@ -1,6 +1,7 @@
 """The background model's parameters are declared once (crknee.parameters, issue 14 item 2):
 the config schema, the bundled paper.toml, the dataclass defaults, the model's config
 mapping, the paper's Table 1 and the docs table must agree with the spec."""
+
 from __future__ import annotations
 
 import tomllib

@@ -1,4 +1,5 @@
 """The step runner: cache keys, reruns of exactly what changed, atomic records, errors."""
+
 import json
 
 import pytest
@@ -35,8 +36,11 @@ def _make_steps(calls):
 
 def _log_statuses(out):
     text = (out / "crknee.log").read_text().split("run start:")[-1]
-    return {line.split("step ")[1].split(":")[0]: line.split(": ")[1].split(" ")[0]
-            for line in text.splitlines() if " step " in line and ("cached" in line or "computed in" in line)}
+    return {
+        line.split("step ")[1].split(":")[0]: line.split(": ")[1].split(" ")[0]
+        for line in text.splitlines()
+        if " step " in line and ("cached" in line or "computed in" in line)
+    }
 
 
 def test_cache_reruns_only_what_changed(tmp_path):
@@ -115,8 +119,13 @@ def _summary():
         "config": {"source": "paper", "sha256": "ab" * 32, "fast": True, "values": {}},
         "bc": {"chi2": 70.0, "ndof": 65},
         "gamma": {"SS 433": {"beta": 2.5, "L0_erg_s": 2e39, "chi2": None, "ndof": None, "proton_ratio_1PeV": 1e-3}},
-        "knee_source": {"l_deg": [300.0, 337.0, 380.0], "d_kpc": [2.2, 2.6, 3.1], "age_Myr": [4.7, 4.8, 4.9],
-                        "Rcut_PV": [3.0, 5.0, 8.0], "converged": False},
+        "knee_source": {
+            "l_deg": [300.0, 337.0, 380.0],
+            "d_kpc": [2.2, 2.6, 3.1],
+            "age_Myr": [4.7, 4.8, 4.9],
+            "Rcut_PV": [3.0, 5.0, 8.0],
+            "converged": False,
+        },
         "candidates": ["IGR J16195-4945"],
         "timings_s": {"background": 1.0},
     }

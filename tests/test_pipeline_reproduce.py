@@ -12,6 +12,7 @@ reuses the cache of the first run (the suite's time budget is two minutes):
 2. a second run with the same config recomputes nothing (read from the log), and a
    changed [candidates] parameter reruns only the candidates step.
 """
+
 import json
 import signal
 import subprocess
@@ -40,8 +41,17 @@ def _missing_modules():
 
 
 def _reproduce(out, *extra, wait=True):
-    cmd = [sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--out", str(out), "--fast",
-           "--quiet", *extra]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from crknee.cli import main; main()",
+        "reproduce",
+        "--out",
+        str(out),
+        "--fast",
+        "--quiet",
+        *extra,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if not wait:
         return proc
@@ -117,7 +127,9 @@ def test_reproduce_fast_end_to_end(tmp_path):
     # issue 17: the evidence table (same data for every model), the paper's mode, W, the sampler
     knee = summary["knee_source"]
     evidence = QTable.read(out / "tables" / "knee_evidence.ecsv")
-    assert list(evidence["model"]) == list(cfgmod.load()["evidence"]["models"]) == [r["model"] for r in knee["evidence"]]
+    assert (
+        list(evidence["model"]) == list(cfgmod.load()["evidence"]["models"]) == [r["model"] for r in knee["evidence"]]
+    )
     ref = evidence[list(evidence["model"]).index("c")]
     assert ref["ln_B"] == 0.0 and ref["ln_Z"] == knee["sampler"]["log_z"]  # the default fit is model c
     assert np.allclose(evidence["ln_B"], evidence["ln_Z"] - ref["ln_Z"]) and np.all(evidence["n_calls"] > 0)
@@ -149,8 +161,21 @@ def test_reproduce_fast_end_to_end(tmp_path):
 def test_malformed_config_is_one_line_naming_the_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[propagation]\nRbr_GV = "335 kpc"\n')
-    res = subprocess.run([sys.executable, "-c", "from crknee.cli import main; main()", "reproduce", "--config", str(bad),
-                          "--out", str(tmp_path / "o"), "--quiet"], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from crknee.cli import main; main()",
+            "reproduce",
+            "--config",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "propagation.Rbr_GV" in res.stderr and "wrong unit" in res.stderr
     assert not (tmp_path / "o").exists()
@@ -160,7 +185,9 @@ def test_missing_module_names_it_before_any_work(tmp_path, monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "crknee.catalogs" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "crknee.catalogs" else real(name, *a)
+    )
     from crknee.pipeline import run
 
     with pytest.raises(MissingModuleError, match="step 'candidates' needs module crknee.catalogs"):

@@ -1,5 +1,6 @@
 """crknee.population.continuum: exact ensemble means against the slab steady state, and the
 Monte Carlo mean of drawn sources against those means (the continuum limit)."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -9,13 +10,26 @@ from crknee.population import continuum as cm
 from crknee.population.realisation import SOURCE_FIELDS, Sources, draw_class, sum_sources
 from crknee.population.spec import spec_from_dict
 
-UNIFORM = {"mode": "burst", "rate_per_Myr": 200.0, "radial": "uniform", "z_s_kpc": 0.2, "energy_erg": 1e50,
-           "beta": 2.3, "Rcut_GV": 1e7}
+UNIFORM = {
+    "mode": "burst",
+    "rate_per_Myr": 200.0,
+    "radial": "uniform",
+    "z_s_kpc": 0.2,
+    "energy_erg": 1e50,
+    "beta": 2.3,
+    "Rcut_GV": 1e7,
+}
 
 
 def _spec(R_gal=20.0, E=(1e3, 1e6), extra=None, cls=None):
-    pop = {"E_min_GeV": E[0], "E_max_GeV": E[1], "points_per_decade": 1, "composition": "protons",
-           "snr": cls or UNIFORM, "microquasar": {"rate_per_Myr": 0.0}}
+    pop = {
+        "E_min_GeV": E[0],
+        "E_max_GeV": E[1],
+        "points_per_decade": 1,
+        "composition": "protons",
+        "snr": cls or UNIFORM,
+        "microquasar": {"rate_per_Myr": 0.0},
+    }
     pop.update(extra or {})
     return spec_from_dict({"population": pop, "propagation": {"R_gal_kpc": R_gal}})
 
@@ -34,7 +48,7 @@ def test_parts_add_up_to_the_slab_steady_state(rho_min, times):
     m = cm.class_means(spec, spec.classes[0], grid)
     H = spec.H_kpc
     exact = (H - _mean_abs_z(0.2, H)) / (2.0 * grid.D) / (np.pi * 60.0**2)
-    np.testing.assert_allclose(m.window + m.tail + m.outside, exact, rtol=3e-4)   # 12-node vertical rule: 1.9e-4
+    np.testing.assert_allclose(m.window + m.tail + m.outside, exact, rtol=3e-4)  # 12-node vertical rule: 1.9e-4
     assert np.all(m.window > 0) and np.all(m.tail > 0) and np.all(m.outside > 0)
     # uniform density around the Sun: no mean gradient
     assert np.all(np.abs(m.window_gx + m.tail_gx + m.outside_gx) < 1e-3 * exact)
@@ -43,8 +57,9 @@ def test_parts_add_up_to_the_slab_steady_state(rho_min, times):
 def test_continuous_class_mean_is_lifetime_times_burst_mean():
     """Births at a constant rate: a source emitting L for tau adds on average what a burst of
     L tau adds (time-translation invariance)."""
-    mq = dict(UNIFORM, mode="continuous", luminosity_erg_s=1e39,
-              lifetime_Myr={"dist": "loguniform", "low": 0.01, "high": 0.1})
+    mq = dict(
+        UNIFORM, mode="continuous", luminosity_erg_s=1e39, lifetime_Myr={"dist": "loguniform", "low": 0.01, "high": 0.1}
+    )
     del mq["energy_erg"]
     spec_c = _spec(R_gal=60.0, cls=mq)
     spec_b = _spec(R_gal=60.0)
@@ -53,8 +68,9 @@ def test_continuous_class_mean_is_lifetime_times_burst_mean():
     mb = cm.class_means(spec_b, spec_b.classes[0], g)
     mc = cm.class_means(spec_c, spec_c.classes[0], g)
     tau_mean = spec_c.classes[0].lifetime_Myr.mean()
-    np.testing.assert_allclose(mc.window + mc.tail + mc.outside, tau_mean * (mb.window + mb.tail + mb.outside),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        mc.window + mc.tail + mc.outside, tau_mean * (mb.window + mb.tail + mb.outside), rtol=1e-5
+    )
 
 
 def test_eq3_profile_gives_the_inward_gradient():
@@ -86,7 +102,7 @@ def test_skipped_sources_average_to_their_mean_with_the_predicted_rms():
     cont = cm.continuum(spec, check=False)
     g = cont.grid
     open_grid = replace(g, T=np.full(g.D.shape, 1e9), rho=np.full(g.D.shape, 1e9))
-    t_far = 20.0 * spec.H_kpc**2 / g.D.max()            # exp(-pi^2 20 / 4) of the tail is left out
+    t_far = 20.0 * spec.H_kpc**2 / g.D.max()  # exp(-pi^2 20 / 4) of the tail is left out
     rng = np.random.default_rng(7)
     M = 200
     vals = np.empty(M)
@@ -113,8 +129,9 @@ def test_window_sources_average_to_the_window_mean():
     expected = norm * (m_T.window[0, 0] - m_a.window[0, 0])
     open_grid = replace(g, T=np.full((1, 1), 1e9), rho=np.full((1, 1), 1e9))
     rng = np.random.default_rng(3)
-    vals = np.array([sum_sources(open_grid, spec.H_kpc, _draw(spec, rng, 0.0, 3.0, T / 5.0, T)).J[0, 0]
-                     for _ in range(400)])
+    vals = np.array(
+        [sum_sources(open_grid, spec.H_kpc, _draw(spec, rng, 0.0, 3.0, T / 5.0, T)).J[0, 0] for _ in range(400)]
+    )
     assert abs(vals.mean() - expected) < 4.0 * vals.std(ddof=1) / np.sqrt(vals.size)
     assert abs(vals.mean() / expected - 1.0) < 0.05
 

@@ -1,4 +1,5 @@
 """crknee.population.stats, the population figures and `crknee population`."""
+
 import json
 import os
 
@@ -11,8 +12,13 @@ from crknee.population.realisation import prepare
 from crknee.population.spec import spec_from_dict
 
 REDUCED = os.environ.get("CRKNEE_REDUCED") == "1"
-SMALL = {"composition": "protons", "points_per_decade": 1, "E_min_GeV": 1e4, "E_max_GeV": 1e6,
-         "snr": {"rate_per_Myr": 2e3}}
+SMALL = {
+    "composition": "protons",
+    "points_per_decade": 1,
+    "E_min_GeV": 1e4,
+    "E_max_GeV": 1e6,
+    "snr": {"rate_per_Myr": 2e3},
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +60,16 @@ def test_figures_are_returned_without_touching_the_backend(ds, tmp_path):
     backend = matplotlib.get_backend()
     from crknee.plots import population as fig
 
-    figs = [fig.flux_bands_figure(ds, 2.6), fig.dipole_bands_figure(ds), fig.share_figure(ds),
-            fig.dominant_sources_figure(stats.dominance(ds, 1e6, 1e-12), ["snr", "microquasar"],
-                                        {"d_kpc": (2.64, 0.45, 0.44), "age_Myr": (4.82, 0.09, 0.09)})]
+    figs = [
+        fig.flux_bands_figure(ds, 2.6),
+        fig.dipole_bands_figure(ds),
+        fig.share_figure(ds),
+        fig.dominant_sources_figure(
+            stats.dominance(ds, 1e6, 1e-12),
+            ["snr", "microquasar"],
+            {"d_kpc": (2.64, 0.45, 0.44), "age_Myr": (4.82, 0.09, 0.09)},
+        ),
+    ]
     assert matplotlib.get_backend() == backend
     for i, f in enumerate(figs):
         fig.save_figure(f, tmp_path / f"f{i}.png")
@@ -68,21 +81,42 @@ def test_cli_writes_results_and_resumes(tmp_path):
     from crknee.cli import main
 
     cfg = tmp_path / "p.toml"
-    cfg.write_text("[population]\ncomposition = 'protons'\npoints_per_decade = 1\nE_min_GeV = 1e4\nE_max_GeV = 1e6\n"
-                   "[population.snr]\nrate_per_Myr = 2000.0\n")
+    cfg.write_text(
+        "[population]\ncomposition = 'protons'\npoints_per_decade = 1\nE_min_GeV = 1e4\nE_max_GeV = 1e6\n"
+        "[population.snr]\nrate_per_Myr = 2000.0\n"
+    )
     n = 4 if REDUCED else 10
-    args = ["population", "--n", str(n), "--workers", "1", "--out", str(tmp_path / "o"), "--config", str(cfg),
-            "--chunk", "2", "--no-progress"]
+    args = [
+        "population",
+        "--n",
+        str(n),
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+        "--config",
+        str(cfg),
+        "--chunk",
+        "2",
+        "--no-progress",
+    ]
     main(args)
     out = tmp_path / "o"
-    for f in ("realisations.nc", "summary.ecsv", "dominance.json", "population_flux.png", "population_dipole.png",
-              "population_share.png", "population_dominant.png"):
+    for f in (
+        "realisations.nc",
+        "summary.ecsv",
+        "dominance.json",
+        "population_flux.png",
+        "population_dipole.png",
+        "population_share.png",
+        "population_dominant.png",
+    ):
         assert (out / f).exists(), f
     import xarray as xr
 
     first = xr.load_dataset(out / "realisations.nc")
     assert json.loads((out / "dominance.json").read_text())["n_realisations"] == n
-    main(args)                                              # every chunk reused from the checkpoints
+    main(args)  # every chunk reused from the checkpoints
     np.testing.assert_array_equal(xr.load_dataset(out / "realisations.nc").flux_p.values, first.flux_p.values)
 
 

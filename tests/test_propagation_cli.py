@@ -1,5 +1,6 @@
 """``crknee propagate [--config FILE] --out DIR``, ``propagate fit`` and ``crknee plot bc``
 (paper Fig. 1) end to end, through :func:`crknee.cli.main`."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ def test_propagate_writes_issue_tables(tmp_path, capsys):
     at = lambda E: np.argmin(np.abs(p["Ek_per_nucleon"].to_value(u.GeV) - E))  # noqa: E731
     assert p["flux_earth"][at(1.0)] < 0.7 * p["flux_lis"][at(1.0)]
     mod_1TeV = float((p["flux_earth"][at(1e3)] / p["flux_lis"][at(1e3)]).to_value(u.one))
-    assert mod_1TeV == pytest.approx((1 + 0.55e-3) ** -4.8, rel=1e-3)   # J ~ E^-2.8, E_lis = E + 0.55 GeV
+    assert mod_1TeV == pytest.approx((1 + 0.55e-3) ** -4.8, rel=1e-3)  # J ~ E^-2.8, E_lis = E + 0.55 GeV
     # rigidity column: R = A/Z p for C12 (A/Z = 2) -> 2 (Ekn + m_u) at 1 TeV/n
     c = lis[lis["species"] == "C12"]
     i = np.argmin(np.abs(c["Ek_per_nucleon"].to_value(u.GeV) - 1e3))
@@ -46,21 +47,21 @@ def test_propagate_writes_issue_tables(tmp_path, capsys):
     j = np.argmin(np.abs(ratios["Ek_per_nucleon"].to_value(u.GeV) - 10.0))
     assert 0.18 < ratios["B_over_C_earth"][j] < 0.22
     k = np.argmin(np.abs(ratios["R"].to_value(u.GV) - 100.0))
-    assert 3.0 < ratios["p_over_He_earth"][k] < 7.0          # AMS-02 p/He at 100 GV ~ 5
+    assert 3.0 < ratios["p_over_He_earth"][k] < 7.0  # AMS-02 p/He at 100 GV ~ 5
     grad = QTable.read(tmp_path / "gradient.ecsv")
     assert grad.colnames == ["Ek_per_nucleon", "R", "dlnpsi_dr", "dlnpsi_dz"]
     assert grad["dlnpsi_dz"].unit == 1 / u.kpc
     # escape through |z| = H: d ln psi/dz ~ -1/H = -0.22/kpc; outward radial decrease
     assert np.all((grad["dlnpsi_dz"].value < -0.1) & (grad["dlnpsi_dz"].value > -0.5))
     assert np.all(grad["dlnpsi_dr"].value < 0)
-    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())   # atomic writes leave no temp file
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # atomic writes leave no temp file
 
 
 def test_propagate_config_file_overrides_paper(tmp_path, capsys):
     """A user TOML with R0 = 4 GV (merged onto the paper config) raises B/C(10 GeV/n) to
     ~0.31 (docs/propagation.md), and the tables record R0 = 4 GV."""
     cfg = tmp_path / "r0.toml"
-    cfg.write_text('[propagation]\nR0_GV = 4.0\n')
+    cfg.write_text("[propagation]\nR0_GV = 4.0\n")
     out = _run_ok(["propagate", "--config", str(cfg), "--out", str(tmp_path / "o")], capsys)
     assert "B/C(10 GeV/n) = 0.31" in out
     t = QTable.read(tmp_path / "o" / "ratios.ecsv")
@@ -69,8 +70,10 @@ def test_propagate_config_file_overrides_paper(tmp_path, capsys):
 
 
 def test_propagate_bad_config_key_and_value_are_one_line_errors(tmp_path, capsys):
-    for body, words in (('[propagation]\nD0_typo = 1.0\n', ("D0_typo",)),
-                        ('[propagation]\ndelta = 1.5\n', ("delta", "1.5"))):
+    for body, words in (
+        ("[propagation]\nD0_typo = 1.0\n", ("D0_typo",)),
+        ("[propagation]\ndelta = 1.5\n", ("delta", "1.5")),
+    ):
         cfg = tmp_path / "bad.toml"
         cfg.write_text(body)
         with pytest.raises(SystemExit) as exc:
@@ -91,8 +94,12 @@ def test_config_schema_and_model_mapping_agree():
 def test_model_from_config_maps_units_and_names_bad_keys():
     m = model_from_config({"R0_GV": 4.0, "Rcut_GV": 3.0e5, "vA_km_s": 10.0, "phi_MV": 550.0})
     assert m.R0 == 4 * u.GV and m.R_cut == 300 * u.TV and m.v_A == 10 * u.km / u.s
-    for section, key in (({"D0_typo": 1.0}, "D0_typo"), ({"H_kpc": 0.05}, "H_kpc"),
-                         ({"delta": -0.1}, "delta"), ({"D0_cm2_s": "fast"}, "D0_cm2_s")):
+    for section, key in (
+        ({"D0_typo": 1.0}, "D0_typo"),
+        ({"H_kpc": 0.05}, "H_kpc"),
+        ({"delta": -0.1}, "delta"),
+        ({"D0_cm2_s": "fast"}, "D0_cm2_s"),
+    ):
         with pytest.raises(ConfigError, match=f"^propagation.{key}:"):
             model_from_config(section)
 

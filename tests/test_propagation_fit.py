@@ -1,5 +1,6 @@
 """crknee.fit.propagation: covariance and likelihood algebra, cross-section nuisances in the
 solve, injection-recovery, and the one-line errors of bad input."""
+
 import numpy as np
 import pytest
 from scipy.integrate import quad
@@ -13,8 +14,10 @@ from crknee.fit.propagation.settings import load_settings
 
 #: A coarse, small problem (C12-and-lighter network): B/C and the C spectrum, 5-500 GV.
 _COARSE = {"heaviest": "C12", "n_modes": 4, "points_per_decade": 6, "ekn_min_GeV": 0.1, "ekn_max_GeV": 3.0e3}
-_DATA = [{"name": "bc/AMS02_2021_PhysRep", "window_GV": [5.0, 500.0]},
-         {"name": "nuclei/AMS02_C", "window_GV": [5.0, 500.0]}]
+_DATA = [
+    {"name": "bc/AMS02_2021_PhysRep", "window_GV": [5.0, 500.0]},
+    {"name": "nuclei/AMS02_C", "window_GV": [5.0, 500.0]},
+]
 
 
 def _fixed(settings, keep):
@@ -32,6 +35,7 @@ def _coarse(keep=("D0_1e28_cm2_s",), **changes):
 
 
 # -- covariance and likelihood ------------------------------------------------------------
+
 
 def test_correlated_chi2_is_the_diagonal_chi2_for_a_diagonal_covariance():
     rng = np.random.default_rng(1)
@@ -71,6 +75,7 @@ def test_linear_marginalisation_equals_the_integral_over_the_amplitude():
 
 # -- nuisances in the solve --------------------------------------------------------------
 
+
 def test_boron_production_nuisance_scales_the_boron_production_exactly():
     """In the C12-and-lighter network 11B is fed only by 12C (cumulative GALPROP17 table) and
     is not injected: scaling every channel into B by 1.2 scales 11B by exactly 1.2 at every
@@ -96,6 +101,7 @@ def test_boron_production_nuisance_scales_the_boron_production_exactly():
 
 
 # -- injection-recovery ------------------------------------------------------------------
+
 
 def test_injection_recovery_of_D0_within_68_percent():
     """Mock B/C + C made by the solver at D0 = 3.2e28 cm^2/s with AMS-02 errors (correlated
@@ -123,19 +129,34 @@ def test_injection_recovery_of_D0_within_68_percent():
 
 # -- bad input ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s: s["datasets"].append({"name": "anisotropy/KASCADE-Grande_2019"}),
-     "propagation_fit.datasets[2].name: dataset 'anisotropy/KASCADE-Grande_2019' is in quantity family 'anisotropy'"),
-    (lambda s: s["datasets"].append({"name": "ratio/AMS02_Fe_O"}),
-     "propagation_fit.datasets[2].name: ratio/AMS02_Fe_O needs 'Fe', which is not in the fit's network"),
-    (lambda s: s["parameters"].update(xs_B={"value": 1.0, "min": 0.4, "max": 1.8, "prior": "gaussian",
-                                            "mu": 1.0, "sigma": 0.0}),
-     "propagation_fit.parameters.xs_B.sigma must be > 0; got 0.0"),
-    (lambda s: s["parameters"].update(a_Fe={"value": 1.0, "min": 0.2, "max": 3.0}),
-     "propagation_fit.parameters.a_Fe is free but the fit's network (up to C12) holds no Fe"),
-    (lambda s: s["datasets"].append({"name": "ratio/AMS02_H_He"}),
-     "ratio/AMS02_H_He is a ratio across primary groups (H in H, He in He)"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda s: s["datasets"].append({"name": "anisotropy/KASCADE-Grande_2019"}),
+            "propagation_fit.datasets[2].name: dataset 'anisotropy/KASCADE-Grande_2019' is in quantity family 'anisotropy'",
+        ),
+        (
+            lambda s: s["datasets"].append({"name": "ratio/AMS02_Fe_O"}),
+            "propagation_fit.datasets[2].name: ratio/AMS02_Fe_O needs 'Fe', which is not in the fit's network",
+        ),
+        (
+            lambda s: s["parameters"].update(
+                xs_B={"value": 1.0, "min": 0.4, "max": 1.8, "prior": "gaussian", "mu": 1.0, "sigma": 0.0}
+            ),
+            "propagation_fit.parameters.xs_B.sigma must be > 0; got 0.0",
+        ),
+        (
+            lambda s: s["parameters"].update(a_Fe={"value": 1.0, "min": 0.2, "max": 3.0}),
+            "propagation_fit.parameters.a_Fe is free but the fit's network (up to C12) holds no Fe",
+        ),
+        (
+            lambda s: s["datasets"].append({"name": "ratio/AMS02_H_He"}),
+            "ratio/AMS02_H_He is a ratio across primary groups (H in H, He in He)",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_naming_it(change, message):
     s = _coarse()
     change(s)
@@ -145,6 +166,7 @@ def test_bad_input_is_one_line_naming_it(change, message):
 
 
 # -- observables at Earth, MAP, proposal ---------------------------------------------------
+
 
 def test_projection_equals_solution_earth_and_ratio():
     """The plain-float observables of the fit's hot loop (crknee.fit.propagation.projection)
@@ -163,8 +185,13 @@ def test_projection_equals_solution_earth_and_ratio():
         if o.kind == "ratio":
             ref = sol.ratio(o.species[0], o.species[1], R, "R", "earth", phi * u.MV)
         else:
-            ref = np.stack([sol.with_norms(e * Q_UNIT).earth(o.species[0], R, "R", phi * u.MV).to_value(o.unit)
-                            for e in np.eye(3)], axis=1)
+            ref = np.stack(
+                [
+                    sol.with_norms(e * Q_UNIT).earth(o.species[0], R, "R", phi * u.MV).to_value(o.unit)
+                    for e in np.eye(3)
+                ],
+                axis=1,
+            )
             ref = np.where(ref > 1e-250, ref, 0.0)
         np.testing.assert_allclose(m.predict(sol, k, phi), ref, rtol=1e-12, atol=0.0)
 

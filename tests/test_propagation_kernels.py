@@ -6,6 +6,7 @@
   with losses b = b0 p and with momentum diffusion D = d p^2, plus exact particle
   conservation and second-order convergence.
 """
+
 import numpy as np
 import pytest
 from scipy.integrate import quad, solve_bvp
@@ -78,8 +79,8 @@ def _grid(n_per_decade, lo=0.1, hi=1e5):
 
 def _loss_problem(p, s=2.7, C=0.5, b0=0.2):
     ab = energy.assemble(p, np.full((1, p.size), C), b0 * p, np.zeros((1, p.size)))
-    psi = energy.solve(ab, (p ** -s)[None, :, None])[0, :, 0]
-    exact = p ** -s / (b0 * (s - 1.0) + C)      # G = b psi = int_p^inf q (p/p')^(C/b0) dp'
+    psi = energy.solve(ab, (p**-s)[None, :, None])[0, :, 0]
+    exact = p**-s / (b0 * (s - 1.0) + C)  # G = b psi = int_p^inf q (p/p')^(C/b0) dp'
     return psi, exact
 
 
@@ -111,8 +112,8 @@ def test_energy_reacceleration_exact_power_law(s):
     C, d = 1.0, 0.05
     p = _grid(14, 1e-3, 1e7)
     ab = energy.assemble(p, np.full((1, p.size), C), np.zeros(p.size), (d * p * p)[None])
-    psi = energy.solve(ab, (p ** -s)[None, :, None])[0, :, 0]
-    exact = p ** -s / (C - d * (s + 2) * (s - 1))
+    psi = energy.solve(ab, (p**-s)[None, :, None])[0, :, 0]
+    exact = p**-s / (C - d * (s + 2) * (s - 1))
     inner = (p > 1e0) & (p < 1e4)
     assert np.max(np.abs(psi[inner] / exact[inner] - 1)) < 5e-3
 

@@ -3,6 +3,7 @@
 Numbers checked here (docs/propagation.md): B/C(10 GeV/n) with Table 1 for R0 = 1 GV
 and 4 GV, AMS-02 p/He normalisations, grid and mode convergence, the Solution API.
 """
+
 import os
 
 import astropy.units as u
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from crknee.errors import InputError, UnknownSpeciesError
-from crknee.propagation import PropagationModel, Q_UNIT, fit_normalisations, solve
+from crknee.propagation import Q_UNIT, PropagationModel, fit_normalisations, solve
 from crknee.propagation.fitting import bc_chi2, fit_propagation
 from crknee.propagation.network import build_network
 
@@ -108,7 +109,8 @@ def test_solution_api(table1):
     assert table1.earth("H", 1 * u.GeV) < 0.7 * table1.lis("H", 1 * u.GeV)
     # force field at 1 TeV: J_E/J_LIS = (1 + Phi/E)^-(s+2) ~ 0.9974 for s = 2.8, Phi = 0.55 GeV
     assert (table1.earth("H1", 1e3 * u.GeV) / table1.lis("H1", 1e3 * u.GeV)).value == pytest.approx(
-        (1 + 0.55e-3) ** -4.8, rel=3e-4)
+        (1 + 0.55e-3) ** -4.8, rel=3e-4
+    )
     # all-particle = sum over nuclides vs Etot: protons are 30 % at 100 GeV (direct data
     # at ~1 TeV/particle: ~40 % p, 25 % He, 35 % heavier)
     ap = table1.all_particle(100 * u.GeV)

@@ -11,6 +11,7 @@
   linearity in the abundance; an element's own indices equal the global ones when it is
   the only injected element).
 """
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -24,10 +25,12 @@ RATIOS = (("B", "C"), ("B", "O"), ("Be", "B"), ("Li", "C"))
 SPECTRA = ("C", "O", "H", "He")
 PARAMETER_SETS = {
     "table1": {},
-    "strong_reacceleration_break": dict(D0=2.0e28 * u.cm**2 / u.s, delta=0.45, v_A=40 * u.km / u.s,
-                                        Delta_delta=0.2, R_b=250 * u.GV, s_b=0.1),
-    "convection_thick_halo": dict(D0=6e28 * u.cm**2 / u.s, delta=0.6, v_A=10 * u.km / u.s,
-                                  V_c=15 * u.km / u.s, H=8 * u.kpc, eta=-0.5),
+    "strong_reacceleration_break": dict(
+        D0=2.0e28 * u.cm**2 / u.s, delta=0.45, v_A=40 * u.km / u.s, Delta_delta=0.2, R_b=250 * u.GV, s_b=0.1
+    ),
+    "convection_thick_halo": dict(
+        D0=6e28 * u.cm**2 / u.s, delta=0.6, v_A=10 * u.km / u.s, V_c=15 * u.km / u.s, H=8 * u.kpc, eta=-0.5
+    ),
 }
 
 
@@ -45,7 +48,9 @@ def observables(sol, phi_GV):
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
 def test_fit_resolution_matches_default_within_one_percent(name, light):
     params = PARAMETER_SETS[name]
-    default = solve(PropagationModel(heaviest="O16", **params), network=light, norms=[1, 1, 1] * u.Unit("cm-3 GeV-1 Myr-1"))
+    default = solve(
+        PropagationModel(heaviest="O16", **params), network=light, norms=[1, 1, 1] * u.Unit("cm-3 GeV-1 Myr-1")
+    )
     fast = PreparedSolver(fit_resolution_model(), network=light).solve(**params)
     assert fast.raw.ekn[-1] == pytest.approx(FIT_RESOLUTION["ekn_max"].to_value(u.GeV))
     assert fast.raw.modes.shape[1] == FIT_RESOLUTION["n_modes"] < default.raw.modes.shape[1]
@@ -70,10 +75,25 @@ def test_fit_resolution_of_the_full_network():
 def test_prepared_solver_equals_fresh_solve(light):
     """Every per-solve parameter through the prepared setup gives the fresh solve's psi."""
     ps = PreparedSolver(fit_resolution_model(), network=light)
-    changes = dict(D0=5e24 * u.m**2 / u.s, delta=0.4, R0=2 * u.GV, eta=0.5, v_A=30 * u.km / u.s,
-                   V_c=5 * u.km / u.s, H=6 * u.kpc, z_s=0.1 * u.kpc, nu1=2.3, nu2=2.35, R_br=100 * u.GV,
-                   Delta_delta=0.15, R_b=400 * u.GV, s_b=0.2, source_abundance={"C": 1.3, "O": 0.8},
-                   source_index={"N": (2.2, 2.3)}, reacceleration="disk")
+    changes = dict(
+        D0=5e24 * u.m**2 / u.s,
+        delta=0.4,
+        R0=2 * u.GV,
+        eta=0.5,
+        v_A=30 * u.km / u.s,
+        V_c=5 * u.km / u.s,
+        H=6 * u.kpc,
+        z_s=0.1 * u.kpc,
+        nu1=2.3,
+        nu2=2.35,
+        R_br=100 * u.GV,
+        Delta_delta=0.15,
+        R_b=400 * u.GV,
+        s_b=0.2,
+        source_abundance={"C": 1.3, "O": 0.8},
+        source_index={"N": (2.2, 2.3)},
+        reacceleration="disk",
+    )
     model = fit_resolution_model(**changes)
     fresh = solve(model, network=light, norms=[1, 1, 1] * u.Unit("cm-3 GeV-1 Myr-1"))
     # the same setup serves several models in turn
@@ -82,9 +102,16 @@ def test_prepared_solver_equals_fresh_solve(light):
     np.testing.assert_allclose(ps.solve(model).raw.modes, fresh.raw.modes, rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("change,field", [({"n_modes": 12}, "n_modes"), ({"ekn_max": 1e5 * u.GeV}, "ekn_max"),
-                                          ({"r_sun": 8.0 * u.kpc}, "r_sun"), ({"heaviest": "Fe56"}, "heaviest"),
-                                          ({"not_a_field": 1.0}, "not_a_field")])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"n_modes": 12}, "n_modes"),
+        ({"ekn_max": 1e5 * u.GeV}, "ekn_max"),
+        ({"r_sun": 8.0 * u.kpc}, "r_sun"),
+        ({"heaviest": "Fe56"}, "heaviest"),
+        ({"not_a_field": 1.0}, "not_a_field"),
+    ],
+)
 def test_prepared_solver_refuses_frozen_changes(change, field, light):
     ps = PreparedSolver(fit_resolution_model(), network=light)
     with pytest.raises(InputError, match=field):
@@ -118,10 +145,15 @@ def test_source_index_of_an_element(light):
     np.testing.assert_array_equal(own[..., :2], base[..., :2])
 
 
-@pytest.mark.parametrize("kw,match", [({"source_abundance": {"Xx": 1.0}}, "Xx"),
-                                      ({"source_abundance": {"C": -1.0}}, "source_abundance"),
-                                      ({"source_index": {"O": (2.2,)}}, "source_index"),
-                                      ({"source_index": {"O": (0.5, 2.2)}}, "source_index")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"source_abundance": {"Xx": 1.0}}, "Xx"),
+        ({"source_abundance": {"C": -1.0}}, "source_abundance"),
+        ({"source_index": {"O": (2.2,)}}, "source_index"),
+        ({"source_index": {"O": (0.5, 2.2)}}, "source_index"),
+    ],
+)
 def test_bad_source_overrides(kw, match):
     with pytest.raises(InputError, match=match):
         PropagationModel(**kw)

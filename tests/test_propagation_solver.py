@@ -8,6 +8,7 @@ P.  With no energy change (v_A = 0, no losses, V_c = 0) each energy is an indepe
 with scipy.sparse, independently of the Bessel expansion, the adjoint source reduction
 and the decay overlap of the solver.
 """
+
 from types import SimpleNamespace
 
 import astropy.units as u
@@ -16,18 +17,24 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
+from crknee.constants import C_CM_MYR, MB_CM2
 from crknee.errors import InputError
 from crknee.kinematics import beta_of_momentum, momentum_from, nuclide
 from crknee.propagation.model import PropagationModel
 from crknee.propagation.solution import Q_UNIT, solve
-from crknee.constants import C_CM_MYR, MB_CM2
 from crknee.propagation.solver import injection_shape, source_radial
 from toy_networks import ToyNetwork
 
 
 def toy_network(tau_S=2.0):
-    return ToyNetwork(["C12", "Be10", "B10"], [250.0, 200.0, 210.0], {(0, 1): 10.0, (0, 2): 30.0},
-                      [1.0, 0.0, 0.0], tau_Myr=[np.inf, tau_S, np.inf], decay_child=[-1, 2, -1])
+    return ToyNetwork(
+        ["C12", "Be10", "B10"],
+        [250.0, 200.0, 210.0],
+        {(0, 1): 10.0, (0, 2): 30.0},
+        [1.0, 0.0, 0.0],
+        tau_Myr=[np.inf, tau_S, np.inf],
+        decay_child=[-1, 2, -1],
+    )
 
 
 DISK = SimpleNamespace(h_kpc=0.1, n_H=1.0, n_He=0.0)
@@ -46,7 +53,7 @@ def _fv_2d(K, G_rad, G_disk, src_disk_per_area, src_volume, m, nr=160, nz=300):
     R, L, rs, h = m.R_gal, m.H, m.r_sun, m.h
     dr, dz = R / nr, L / nz
     r = (np.arange(nr) + 0.5) * dr
-    z = np.arange(nz) * dz                        # node 0 on the plane: half cell [0, dz/2]
+    z = np.arange(nz) * dz  # node 0 on the plane: half cell [0, dz/2]
     hz = np.full(nz, dz)
     hz[0] = dz / 2
     idx = np.arange(nr * nz).reshape(nr, nz)
@@ -81,21 +88,28 @@ def _fv_2d(K, G_rad, G_disk, src_disk_per_area, src_volume, m, nr=160, nz=300):
     zhi = z + dz / 2
     rhs += src_volume(r[:, None], zlo[None, :], zhi[None, :]) / hz
     rhs[:, 0] += src_disk_per_area / hz[0]
-    A = sp.coo_matrix((np.concatenate([np.ravel(v) for v in vals] + [diag.ravel()]),
-                       (np.concatenate([np.ravel(v) for v in rows] + [idx.ravel()]),
-                        np.concatenate([np.ravel(v) for v in cols] + [idx.ravel()]))),
-                      shape=(nr * nz, nr * nz)).tocsc()
+    A = sp.coo_matrix(
+        (
+            np.concatenate([np.ravel(v) for v in vals] + [diag.ravel()]),
+            (
+                np.concatenate([np.ravel(v) for v in rows] + [idx.ravel()]),
+                np.concatenate([np.ravel(v) for v in cols] + [idx.ravel()]),
+            ),
+        ),
+        shape=(nr * nz, nr * nz),
+    ).tocsc()
     N = spsolve(A, rhs.ravel()).reshape(nr, nz)
     # quadratic interpolation in r at r_sun, z = 0
     i = int(np.clip(np.searchsorted(r, rs) - 1, 1, nr - 2))
-    return N, np.polyval(np.polyfit(r[i - 1:i + 2], N[i - 1:i + 2, 0], 2), rs), r, z
+    return N, np.polyval(np.polyfit(r[i - 1 : i + 2], N[i - 1 : i + 2, 0], 2), rs), r, z
 
 
 def test_solver_matches_2d_finite_volume():
     """Primary, radioactive secondary (decaying in the halo) and its stable daughter at
     Ekn = 1 GeV/n agree with the 2D finite-volume solution to < 0.05 % (measured: 3e-5)."""
-    model = PropagationModel(v_A=0 * u.km / u.s, n_modes=60, points_per_decade=4, ekn_min=0.1 * u.GeV,
-                             ekn_max=100 * u.GeV)
+    model = PropagationModel(
+        v_A=0 * u.km / u.s, n_modes=60, points_per_decade=4, ekn_min=0.1 * u.GeV, ekn_max=100 * u.GeV
+    )
     net = toy_network()
     sol = solve(model, network=net, disk=DISK, loss_rate=_no_loss, norms=[0, 0, 1] * Q_UNIT)
     e = int(np.argmin(np.abs(sol.raw.ekn - 1.0)))
@@ -108,11 +122,18 @@ def test_solver_matches_2d_finite_volume():
         K = model.diffusion.kpc2_Myr(p / n.Z, beta)
         gam = np.hypot(p, n.mass_GeV) / n.mass_GeV
         par.append(dict(p=p, beta=beta, K=float(K), G=0.0 if np.isinf(tau) else 1 / (gam * tau), A=n.A, Z=n.Z))
-    rate = lambda sig, b: DISK.n_H * sig * MB_CM2 * C_CM_MYR * b
+    def rate(sig, b):
+        return DISK.n_H * sig * MB_CM2 * C_CM_MYR * b
     # primary: source Q f(r) exp(-|z|/z_s) F(R) a A^(nu2-1) Z^-nu2 (exactly integrated over the cell)
     P = par[0]
-    amp = 1.0 * P["A"] ** (f.nu2 - 1) * P["Z"] ** (-f.nu2) * injection_shape(P["p"] / P["Z"], f.nu1, f.nu2, f.R_br, f.R_cut)
-    src_P = lambda r, zl, zh: amp * source_radial(r, f.r_sun) * f.z_s * (np.exp(-zl / f.z_s) - np.exp(-zh / f.z_s))
+    amp = (
+        1.0
+        * P["A"] ** (f.nu2 - 1)
+        * P["Z"] ** (-f.nu2)
+        * injection_shape(P["p"] / P["Z"], f.nu1, f.nu2, f.R_br, f.R_cut)
+    )
+    def src_P(r, zl, zh):
+        return amp * source_radial(r, f.r_sun) * f.z_s * (np.exp(-zl / f.z_s) - np.exp(-zh / f.z_s))
     NP, P0, r, z = _fv_2d(P["K"], 0.0, rate(250.0, P["beta"]), 0.0, src_P, f)
     # secondary S: disk production from P, decay everywhere
     S = par[1]
@@ -164,8 +185,9 @@ def test_primary_follows_diffusion_break():
     b = solve(broken, **kw)
     c12 = nuclide("C12")
     R = momentum_from(a.raw.ekn, "Ekn", c12.Z, c12.A, c12.mass_GeV) / c12.Z
-    np.testing.assert_allclose(b.raw.psi[0, :, 2] / a.raw.psi[0, :, 2], 1.0 / broken.diffusion.break_factor(R),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        b.raw.psi[0, :, 2] / a.raw.psi[0, :, 2], 1.0 / broken.diffusion.break_factor(R), rtol=1e-10
+    )
     E = np.array([1e6, 1e7]) * u.GeV
     j = b.lis("C12", E).value
     slope = np.log(j[1] / j[0]) / np.log(10.0)
@@ -187,11 +209,25 @@ def test_decay_suppresses_radioactive_secondary():
 
 def test_disk_height_mismatch_and_bad_model_raise():
     with pytest.raises(InputError, match="differs"):
-        solve(PropagationModel(h=0.2 * u.kpc, ekn_max=1e3 * u.GeV), network=toy_network(), disk=DISK,
-              loss_rate=_no_loss, norms=[1, 1, 1] * Q_UNIT)
-    for bad in (dict(D0=-1 * u.cm**2 / u.s), dict(delta=1.5), dict(H=0.05 * u.kpc), dict(nu1=0.5),
-                dict(R_br=3 * u.kpc), dict(reacceleration="both"), dict(n_modes=0), dict(v_A=-1 * u.km / u.s),
-                dict(r_sun=30 * u.kpc), dict(ekn_max=0.05 * u.GeV)):
+        solve(
+            PropagationModel(h=0.2 * u.kpc, ekn_max=1e3 * u.GeV),
+            network=toy_network(),
+            disk=DISK,
+            loss_rate=_no_loss,
+            norms=[1, 1, 1] * Q_UNIT,
+        )
+    for bad in (
+        dict(D0=-1 * u.cm**2 / u.s),
+        dict(delta=1.5),
+        dict(H=0.05 * u.kpc),
+        dict(nu1=0.5),
+        dict(R_br=3 * u.kpc),
+        dict(reacceleration="both"),
+        dict(n_modes=0),
+        dict(v_A=-1 * u.km / u.s),
+        dict(r_sun=30 * u.kpc),
+        dict(ekn_max=0.05 * u.GeV),
+    ):
         with pytest.raises(InputError):
             PropagationModel(**bad)
 
@@ -203,8 +239,14 @@ def test_network_order_against_decay_is_resolved_by_second_pass():
     kw = dict(disk=DISK, loss_rate=_no_loss, norms=[0, 0, 1] * Q_UNIT)
     m = PropagationModel(points_per_decade=6, ekn_max=1e4 * u.GeV)
     good = solve(m, network=toy_network(), **kw)
-    swapped = ToyNetwork(["C12", "B10", "Be10"], [250.0, 210.0, 200.0], {(0, 2): 10.0, (0, 1): 30.0},
-                         [1.0, 0.0, 0.0], tau_Myr=[np.inf, np.inf, 2.0], decay_child=[-1, -1, 1])
+    swapped = ToyNetwork(
+        ["C12", "B10", "Be10"],
+        [250.0, 210.0, 200.0],
+        {(0, 2): 10.0, (0, 1): 30.0},
+        [1.0, 0.0, 0.0],
+        tau_Myr=[np.inf, np.inf, 2.0],
+        decay_child=[-1, -1, 1],
+    )
     bad = solve(m, network=swapped, **kw)
     E = np.array([0.5, 5.0, 50.0]) * u.GeV
     for name in ("B10", "Be10", "C12"):

@@ -1,4 +1,5 @@
 """Green's functions of eq. (6): normalisation, diffusion equation, time integral, images."""
+
 import numpy as np
 import pytest
 from scipy.integrate import quad
@@ -9,8 +10,9 @@ from crknee.sources import greens
 def test_burst_integrates_to_one_particle():
     t, D = 4.82, 3.7
     sigma = np.sqrt(2 * D * t)
-    total = quad(lambda r: 4 * np.pi * r * r * greens.burst_density(r, t, D), 0, 40 * sigma,
-                 epsabs=0, epsrel=1e-12, limit=200)[0]
+    total = quad(
+        lambda r: 4 * np.pi * r * r * greens.burst_density(r, t, D), 0, 40 * sigma, epsabs=0, epsrel=1e-12, limit=200
+    )[0]
     assert abs(total - 1.0) <= 1e-6
 
 
@@ -18,7 +20,9 @@ def test_burst_solves_diffusion_equation():
     D, r, t, h, k = 2.0, 3.0, 1.5, 1e-3, 1e-5
     G = greens.burst_density
     dGdt = (G(r, t + k, D) - G(r, t - k, D)) / (2 * k)
-    lap = (G(r + h, t, D) - 2 * G(r, t, D) + G(r - h, t, D)) / h**2 + 2 / r * (G(r + h, t, D) - G(r - h, t, D)) / (2 * h)
+    lap = (G(r + h, t, D) - 2 * G(r, t, D) + G(r - h, t, D)) / h**2 + 2 / r * (G(r + h, t, D) - G(r - h, t, D)) / (
+        2 * h
+    )
     assert dGdt == pytest.approx(D * lap, rel=1e-6)
 
 
@@ -75,6 +79,7 @@ def test_halo_gradient_matches_finite_difference():
     # moving the observer up by h is moving the source down by h (translation inside the halo
     # is not a symmetry, so use the image sum directly at observer height +-h)
     dens = greens.burst_density
+
     def at_obs(zo):
         N = greens.n_images(t, D, H, zs)
         tot = 0.0
@@ -83,6 +88,7 @@ def test_halo_gradient_matches_finite_difference():
             zn = 2 * n * H + s * zs
             tot += s * dens(np.hypot(rho, zo - zn), t, D)
         return tot
+
     fd_z = (at_obs(h) - at_obs(-h)) / (2 * h)
     assert g_rho == pytest.approx(fd_rho, rel=1e-6)
     assert g_z == pytest.approx(fd_z, rel=1e-6)

@@ -5,6 +5,7 @@ independent high-precision image sum, eq. (6), the 1D slab's survival probabilit
 diffusion equation and the time integral of bursts; the vectorised KneeModel against
 PointSource.  sigma = sqrt(4 D t) throughout (tau = D t / H^2 = (sigma / H)^2 / 4).
 """
+
 from decimal import Decimal, getcontext
 
 import astropy.units as u
@@ -149,7 +150,7 @@ def test_particle_number_leaks_through_the_boundaries():
         assert n == pytest.approx(greens.survival_probability(t, D, H), rel=1e-7), t
         assert n == pytest.approx(images, rel=1e-7), t
     assert np.all(np.diff(numbers) < 0) and numbers[0] < 1.0
-    assert numbers[-1] == pytest.approx(4 / np.pi * np.exp(-np.pi**2 * D * 40.0 / (4 * H**2)), rel=1e-6)
+    assert numbers[-1] == pytest.approx(4 / np.pi * np.exp(-(np.pi**2) * D * 40.0 / (4 * H**2)), rel=1e-6)
 
 
 @pytest.mark.parametrize("sH", [0.3, 1.0, 4.0])
@@ -162,9 +163,11 @@ def test_halo_solution_obeys_diffusion_equation(sH):
     h, k = 1e-3, 1e-4 * t
     dt = (G(rho, zs, t + k) - G(rho, zs, t - k)) / (2 * k)
     g0 = G(rho, zs, t)
-    lap = ((G(rho + h, zs, t) - 2 * g0 + G(rho - h, zs, t)) / h**2
-           + (G(rho + h, zs, t) - G(rho - h, zs, t)) / (2 * h * rho)
-           + (G(rho, zs + h, t) - 2 * g0 + G(rho, zs - h, t)) / h**2)
+    lap = (
+        (G(rho + h, zs, t) - 2 * g0 + G(rho - h, zs, t)) / h**2
+        + (G(rho + h, zs, t) - G(rho - h, zs, t)) / (2 * h * rho)
+        + (G(rho, zs + h, t) - 2 * g0 + G(rho, zs - h, t)) / h**2
+    )
     assert dt == pytest.approx(D * lap, rel=1e-5)
     assert abs(greens.slab_burst(rho, H * (1 - 1e-12), t, D, H)[0]) < 1e-9 * g0  # absorbing wall
 
@@ -173,8 +176,12 @@ def test_halo_solution_obeys_diffusion_equation(sH):
 def test_continuous_is_time_integral_of_bursts(D, active):
     rho, zs, t = 2.64, 0.4, 4.82
     start = 0.0 if active is None else t - active
-    ref = [quad(lambda s, i=i: greens.slab_burst(rho, zs, t - s, D, H)[i], 0.0, t - start, epsabs=0,
-                epsrel=1e-11, limit=400)[0] for i in range(3)]
+    ref = [
+        quad(
+            lambda s, i=i: greens.slab_burst(rho, zs, t - s, D, H)[i], 0.0, t - start, epsabs=0, epsrel=1e-11, limit=400
+        )[0]
+        for i in range(3)
+    ]
     got = greens.slab_continuous(rho, zs, t, D, H, active)
     np.testing.assert_allclose(got, ref, rtol=1e-7)
     if D * t / H**2 <= 0.5:  # the closed-form image sum and the quadrature of bursts
@@ -183,8 +190,17 @@ def test_continuous_is_time_integral_of_bursts(D, active):
 
 
 def test_point_source_continuous_window_free_space():
-    kw = dict(name="mq", l_deg=30.0, b_deg=1.0, d_kpc=2.0, age_Myr=1.0, beta=2.2, Rcut_GV=1e7,
-              luminosity_erg_s=1e38, mode="continuous")
+    kw = dict(
+        name="mq",
+        l_deg=30.0,
+        b_deg=1.0,
+        d_kpc=2.0,
+        age_Myr=1.0,
+        beta=2.2,
+        Rcut_GV=1e7,
+        luminosity_erg_s=1e38,
+        mode="continuous",
+    )
     E = np.array([1e4, 1e6]) * u.GeV
     on = PointSource(**kw).lis("H1", E)
     early = PointSource(**{**kw, "age_Myr": 0.7}).lis("H1", E)
@@ -211,8 +227,14 @@ def test_knee_model_halo_matches_point_source_off_plane():
     comp = galprop_composition()
     Ef = np.geomspace(1e3, 1e8, 7)
     Ea = np.geomspace(1e2, 3e11, 12)
-    P = np.array([[337.4, 0.0, 2.64, 4.82, 3e6, 2.3, 1e50], [120.0, -20.0, 3.0, 2.0, 5e6, 2.6, 3e49],
-                  [200.0, 40.0, 4.0, 5.5, 1e7, 2.1, 1e49], [10.0, 5.0, 1.2, 0.3, 2e6, 2.4, 1e50]])
+    P = np.array(
+        [
+            [337.4, 0.0, 2.64, 4.82, 3e6, 2.3, 1e50],
+            [120.0, -20.0, 3.0, 2.0, 5e6, 2.6, 3e49],
+            [200.0, 40.0, 4.0, 5.5, 1e7, 2.1, 1e49],
+            [10.0, 5.0, 1.2, 0.3, 2e6, 2.4, 1e50],
+        ]
+    )
     m = KneeModel(Ef, Ea, ("H1", "all"), composition=comp, halo_kpc=H)
     res = m(*P.T)
     for w, (l, b, d, t, rc, beta, W) in enumerate(P):

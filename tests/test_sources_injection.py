@@ -1,4 +1,5 @@
 """Eq. (5) and its normalisation to an energy or a luminosity."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -51,8 +52,14 @@ def test_burst_normalisation_recovers_energy():
     for sp in ("H1", "He4"):
         n = nuclide(sp)
         R0 = inj.threshold_rigidity(n)
-        q = lambda x: (np.hypot(n.Z * np.exp(x), n.mass_GeV) - n.mass_GeV) * np.exp(x) * inj.injection_spectrum(
-            np.exp(x) * u.GV, sp, 2.2, 1e6 * u.GV, energy=W * u.erg, composition=comp).to_value(1 / u.GV)
+        def q(x):
+            return (
+                    (np.hypot(n.Z * np.exp(x), n.mass_GeV) - n.mass_GeV)
+                    * np.exp(x)
+                    * inj.injection_spectrum(
+                        np.exp(x) * u.GV, sp, 2.2, 1e6 * u.GV, energy=W * u.erg, composition=comp
+                    ).to_value(1 / u.GV)
+                )
         total += quad(q, np.log(R0), np.log(1e6) + 6, points=[np.log(1e6)], epsrel=1e-12, epsabs=0, limit=400)[0]
     assert total / inj.GEV_PER_ERG == pytest.approx(W, rel=1e-9)
 
@@ -72,7 +79,9 @@ def test_galprop_composition_values():
     assert comp.fraction("Fe56") == pytest.approx((49.08 + 697.7 + 21.67 + 3.335) / 1.06e6, rel=1e-12)
 
 
-@pytest.mark.parametrize("beta,rc,msg", [(0.0, 1e3, "beta"), (-1.0, 1e3, "beta"), (2.0, 0.0, "Rcut"), (2.0, -5.0, "Rcut")])
+@pytest.mark.parametrize(
+    "beta,rc,msg", [(0.0, 1e3, "beta"), (-1.0, 1e3, "beta"), (2.0, 0.0, "Rcut"), (2.0, -5.0, "Rcut")]
+)
 def test_bad_spectrum_raises(beta, rc, msg):
     with pytest.raises(InputError, match=msg):
         inj.injection_spectrum(10 * u.GV, "H1", beta, rc * u.GV, energy=1e50 * u.erg)

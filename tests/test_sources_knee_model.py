@@ -1,5 +1,6 @@
 """KneeModel: continuous injection, composition groups (Peters cycle) and the compiled halo
 kernel against the reference Green's functions (PointSource / crknee.sources.greens)."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -19,8 +20,14 @@ EF = np.geomspace(1e3, 1e8, 6)
 EA = np.geomspace(1e2, 3e11, 10)
 # (l, b, d, t, Rcut [GV], beta, E [erg], duration [Myr]): still active (duration = t),
 # stopped long ago, a short microquasar-like episode, a young source
-ROWS = np.array([[337.4, 0.0, 2.64, 4.82, 3e6, 2.3, 1e50, 4.82], [120.0, -20.0, 3.0, 2.0, 5e6, 2.6, 3e49, 0.5],
-                 [200.0, 40.0, 4.0, 5.5, 1e7, 2.1, 1e49, 0.01], [10.0, 5.0, 1.2, 0.3, 2e6, 2.4, 1e50, 0.1]])
+ROWS = np.array(
+    [
+        [337.4, 0.0, 2.64, 4.82, 3e6, 2.3, 1e50, 4.82],
+        [120.0, -20.0, 3.0, 2.0, 5e6, 2.6, 3e49, 0.5],
+        [200.0, 40.0, 4.0, 5.5, 1e7, 2.1, 1e49, 0.01],
+        [10.0, 5.0, 1.2, 0.3, 2e6, 2.4, 1e50, 0.1],
+    ]
+)
 
 
 def _relative_dipole_error(got, ref):
@@ -37,8 +44,20 @@ def test_continuous_matches_point_source(halo):
     res = m(*ROWS.T)
     assert res.direction is None
     for w, (l, b, d, t, rc, beta, W, dur) in enumerate(ROWS):
-        s = PointSource("mq", l, b, d, t, beta, rc, luminosity_erg_s=W / (dur * S_PER_MYR), mode="continuous",
-                        composition=COMP, halo_kpc=halo, active_Myr=None if dur >= t else dur)
+        s = PointSource(
+            "mq",
+            l,
+            b,
+            d,
+            t,
+            beta,
+            rc,
+            luminosity_erg_s=W / (dur * S_PER_MYR),
+            mode="continuous",
+            composition=COMP,
+            halo_kpc=halo,
+            active_Myr=None if dur >= t else dur,
+        )
         J = s.lis(EA * u.GeV).value
         ok = J > 1e-280
         assert ok.sum() >= 4
@@ -160,8 +179,14 @@ def test_halo_kernel_matches_greens_across_its_regimes():
     spanning tau = D t / H^2 = 1e-4..90 (images, all modes, two modes, one mode), for
     sources in the plane, off it and 0.96 H above it (the image rule near the wall)."""
     E = np.geomspace(60.0, 1e11, 60)
-    rows = np.array([[30.0, 0.0, 2.0, 4.0, 1e9, 2.2, 1e50], [250.0, -30.0, 3.0, 1.0, 1e9, 2.5, 1e50],
-                     [90.0, 80.0, 4.39, 3.0, 1e9, 2.3, 1e50], [300.0, 6.0, 0.5, 0.05, 1e9, 2.3, 1e50]])
+    rows = np.array(
+        [
+            [30.0, 0.0, 2.0, 4.0, 1e9, 2.2, 1e50],
+            [250.0, -30.0, 3.0, 1.0, 1e9, 2.5, 1e50],
+            [90.0, 80.0, 4.39, 3.0, 1e9, 2.3, 1e50],
+            [300.0, 6.0, 0.5, 0.05, 1e9, 2.3, 1e50],
+        ]
+    )
     m = KneeModel(E, E, ("He",), composition=COMP, halo_kpc=H)
     res = m(*rows.T)
     tau = m._aniso.D * rows[:, 3, None, None] / H**2
@@ -177,6 +202,7 @@ def test_halo_kernel_matches_greens_across_its_regimes():
         dip = s.dipole(E[ok] * u.GeV).value
         # the dipole's vertical tolerance unit: tol x 3 H / (2 c t) (greens block comment)
         from crknee.constants import C_KPC_MYR
+
         np.testing.assert_allclose(res.dipole[w][ok], dip, rtol=1e-9, atol=1e-10 * 3 * H / (2 * C_KPC_MYR * t))
 
 
@@ -200,7 +226,7 @@ def test_survival_probability_decreases_monotonically():
         # early: each wall absorbs like a half-space, erfc(distance / sqrt(4 D t))
         a = np.sqrt(4 * D * t[0])
         assert P[0] == pytest.approx(1.0 - erfc((H - zs) / a) - erfc((H + zs) / a), rel=1e-12)
-        late = 4 / np.pi * np.cos(np.pi * zs / (2 * H)) * np.exp(-np.pi**2 * D * t[-1] / (4 * H**2))
+        late = 4 / np.pi * np.cos(np.pi * zs / (2 * H)) * np.exp(-(np.pi**2) * D * t[-1] / (4 * H**2))
         assert P[-1] == pytest.approx(late, rel=1e-10)
 
 
@@ -234,8 +260,7 @@ def test_halo_kernel_with_a_diffusion_coefficient_not_monotonic_in_energy():
     assert not np.array_equal(m._aniso._by_D[-1], np.tile(np.arange(E.size), (len(COMP.species), 1)))
     row = (30.0, -4.0, 1.5, 0.5, 1e7, 2.3, 1e50)
     res = m(*row)
-    s = PointSource("x", *row[:4], row[5], row[4], energy_erg=row[6], composition=COMP, halo_kpc=H,
-                    diffusion=diffusion)
+    s = PointSource("x", *row[:4], row[5], row[4], energy_erg=row[6], composition=COMP, halo_kpc=H, diffusion=diffusion)
     J = s.lis(E * u.GeV).value
     ok = J > 1e-250
     np.testing.assert_allclose(res.flux_all[0][ok], J[ok], rtol=1e-10)

@@ -1,4 +1,5 @@
 """The local-SNR fit recovers a synthetic spectrum (no solver needed)."""
+
 import astropy.units as u
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
 """PointSource: flux, dipole, validity guard, halo option, vectorised model, catalogue."""
+
 import warnings
 
 import astropy.units as u
@@ -22,7 +23,7 @@ def test_proton_flux_by_hand():
     E = 1e5  # GeV, proton: R = p, v ~ c
     p = np.sqrt(E**2 - 0.93827208816**2)
     D = Diffusion().kpc2_Myr(p, p / E)
-    G = np.exp(-2.64**2 / (4 * D * 4.82)) / (4 * np.pi * D * 4.82) ** 1.5
+    G = np.exp(-(2.64**2) / (4 * D * 4.82)) / (4 * np.pi * D * 4.82) ** 1.5
     J = FLUX_PER_DENSITY * (p / E) * q0_from_energy(1e50, 2.3, 3e6) * spectrum_shape(p, 2.3, 3e6) * G * E / p
     assert s.lis("H1", E * u.GeV).to_value(u.m**-2 / u.s / u.sr / u.GeV) == pytest.approx(J, rel=1e-12)
     assert FLUX_PER_DENSITY == pytest.approx(2.99792458e8 / (4 * np.pi) / 3.0856776e19**3, rel=1e-6)
@@ -33,7 +34,9 @@ def test_burst_dipole_is_3r_over_2ct_towards_source():
     E = np.logspace(3, 7, 5) * u.GeV
     d = s.dipole("H1", E).value
     np.testing.assert_allclose(np.linalg.norm(d, axis=-1), 3 * 2.64 / (2 * C_KPC_MYR * 4.82), rtol=1e-12)
-    np.testing.assert_allclose(d / np.linalg.norm(d, axis=-1)[:, None], np.tile(s.position_kpc / 2.64, (5, 1)), atol=1e-12)
+    np.testing.assert_allclose(
+        d / np.linalg.norm(d, axis=-1)[:, None], np.tile(s.position_kpc / 2.64, (5, 1)), atol=1e-12
+    )
 
 
 def test_sources_at_centre_and_anticentre_phases():
@@ -60,8 +63,17 @@ def test_all_is_sum_of_species():
 
 
 def test_ss433_like_source_is_flagged():
-    s = PointSource(name="SS433-like", l_deg=39.7, b_deg=-2.2, d_kpc=5.5, age_Myr=0.030, beta=2.5,
-                    Rcut_GV=1e7, luminosity_erg_s=1e39, mode="continuous")
+    s = PointSource(
+        name="SS433-like",
+        l_deg=39.7,
+        b_deg=-2.2,
+        d_kpc=5.5,
+        age_Myr=0.030,
+        beta=2.5,
+        Rcut_GV=1e7,
+        luminosity_erg_s=1e39,
+        mode="continuous",
+    )
     E = [1e5] * u.GeV
     with pytest.warns(ValidityWarning, match="invalid"):
         d = s.dipole("H1", E)
@@ -72,9 +84,18 @@ def test_ss433_like_source_is_flagged():
         assert PointSource(**KNEE).valid("H1", E)[0]
 
 
-@pytest.mark.parametrize("field,value,msg", [
-    ("d_kpc", -1.0, "distance"), ("age_Myr", -0.1, "age"), ("b_deg", 91.0, "latitude"),
-    ("beta", 0.0, "beta"), ("Rcut_GV", 0.0, "Rcut"), ("energy_erg", -1.0, "energy"), ("mode", "pulsed", "mode")])
+@pytest.mark.parametrize(
+    "field,value,msg",
+    [
+        ("d_kpc", -1.0, "distance"),
+        ("age_Myr", -0.1, "age"),
+        ("b_deg", 91.0, "latitude"),
+        ("beta", 0.0, "beta"),
+        ("Rcut_GV", 0.0, "Rcut"),
+        ("energy_erg", -1.0, "energy"),
+        ("mode", "pulsed", "mode"),
+    ],
+)
 def test_bad_input(field, value, msg):
     with pytest.raises(InputError, match=msg):
         PointSource(**{**KNEE, field: value})
@@ -163,7 +184,7 @@ def test_point_source_of_a_solution_shares_its_diffusion_and_halo():
     background with D0 = 4e28 cm^2/s and H = 6 kpc gives a source with the same D0 and H
     (issue 14: a bare PointSource keeps Table 1's D0 = 3.2e28), hence the same flux as a
     PointSource built with that Diffusion and halo by hand."""
-    from crknee.propagation import PropagationModel, Q_UNIT, Solution
+    from crknee.propagation import Q_UNIT, PropagationModel, Solution
 
     model = PropagationModel(D0=4e28 * u.cm**2 / u.s, delta=0.4, H=6.0 * u.kpc)
     background = Solution(model=model, nuclides=(), raw=None, norms=np.ones(3) * Q_UNIT)

@@ -1,4 +1,5 @@
 """Two-zone diffusion (crknee.sources.two_zone): exact limits, conservation, steady state."""
+
 import numpy as np
 import pytest
 from numpy.polynomial.legendre import leggauss
@@ -14,9 +15,12 @@ D = np.array([1e-3, 0.01, 0.1, 1.0, 10.0])
 
 def test_talbot_inverts_known_transforms():
     t = np.array([0.01, 0.3, 2.0, 40.0])
-    np.testing.assert_allclose(tz.invert(lambda s: 1.0 / (s + 1.0), t), np.exp(-t), rtol=1e-10, atol=1e-12)  # round-off ~1e-13 of the largest term
-    np.testing.assert_allclose(tz.invert(lambda s: np.exp(-np.sqrt(s)) / s, t),
-                               1.0 - erf(1.0 / (2.0 * np.sqrt(t))), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(
+        tz.invert(lambda s: 1.0 / (s + 1.0), t), np.exp(-t), rtol=1e-10, atol=1e-12
+    )  # round-off ~1e-13 of the largest term
+    np.testing.assert_allclose(
+        tz.invert(lambda s: np.exp(-np.sqrt(s)) / s, t), 1.0 - erf(1.0 / (2.0 * np.sqrt(t))), rtol=1e-9, atol=1e-14
+    )
     with pytest.raises(InputError, match="t_Myr"):
         tz.invert(lambda s: 1.0 / s, [0.0])
 

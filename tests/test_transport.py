@@ -1,4 +1,5 @@
 """Diffusion coefficient, eq. (2) of the paper."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -25,8 +26,16 @@ def test_reference_rigidity_moves_normalisation():
     assert Diffusion(R0=4.0).cm2_s(4.0) == pytest.approx(Diffusion(R0=1.0).cm2_s(1.0))
 
 
-@pytest.mark.parametrize("kw,match", [({"D0": -1.0}, "D0"), ({"delta": 1.2}, "delta"), ({"delta": 0.0}, "delta"),
-                                      ({"R0": np.nan}, "R0"), ({"eta": np.inf}, "eta")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"D0": -1.0}, "D0"),
+        ({"delta": 1.2}, "delta"),
+        ({"delta": 0.0}, "delta"),
+        ({"R0": np.nan}, "R0"),
+        ({"eta": np.inf}, "eta"),
+    ],
+)
 def test_bad_parameters(kw, match):
     with pytest.raises(InputError, match=match):
         Diffusion(**kw)
@@ -65,8 +74,15 @@ def test_break_slopes_and_value_at_R_b():
     assert np.all(np.isfinite(d.break_factor(np.array([1e-3, 1e12]))))
 
 
-@pytest.mark.parametrize("kw,match", [({"Delta_delta": -0.1}, "Delta_delta"), ({"s_b": 0.0}, "s_b"),
-                                      ({"R_b": -5.0}, "R_b"), ({"Delta_delta": 1.0}, "Delta_delta")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"Delta_delta": -0.1}, "Delta_delta"),
+        ({"s_b": 0.0}, "s_b"),
+        ({"R_b": -5.0}, "R_b"),
+        ({"Delta_delta": 1.0}, "Delta_delta"),
+    ],
+)
 def test_bad_break_parameters(kw, match):
     with pytest.raises(InputError, match=match):
         Diffusion(**kw)

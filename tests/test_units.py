@@ -1,4 +1,5 @@
 """crknee.units.value_in: the one conversion at public boundaries (issue 14)."""
+
 import astropy.units as u
 import numpy as np
 import pytest

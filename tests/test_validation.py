@@ -2,6 +2,7 @@
 the bad-input catalogue is refused before any work, naming the key to change; the paper
 config passes; the fixed components reach the fit's top energy with the background
 explicitly zero above its solved range."""
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -11,36 +12,62 @@ from crknee import validation
 from crknee.errors import ConfigError
 
 
-@pytest.mark.parametrize("user, message", [
-    ({"propagation": {"r_sun_kpc": 25.0}}, "propagation.r_sun_kpc: the Sun (25 kpc) must lie inside the Galaxy"),
-    ({"propagation": {"z_s_kpc": 5.0}}, "propagation.z_s_kpc: 5 kpc must be smaller than the halo half-height"),
-    ({"propagation": {"ekn_min_GeV": 1.0e9}}, "propagation.ekn_min_GeV: 1e+09 must be smaller than ekn_max_GeV"),
-    ({"propagation": {"heaviest": "Xx99"}}, "propagation.heaviest: unknown nuclide 'Xx99'"),
-    ({"propagation": {"production": "GALPROP99"}}, "propagation.production: unknown table 'GALPROP99'"),
-    ({"propagation": {"ekn_max_GeV": 5.0e4, "Rcut_GV": 1.0e3}},
-     "propagation.ekn_max_GeV: 50000 GeV stops the background below the top of local_snr.fit_window_GeV (100000 GeV)"),
-    ({"propagation": {"ekn_max_GeV": 100.0, "Rcut_GV": 1.0}},
-     "propagation.ekn_max_GeV: 100 GeV stops the background below the top of propagation.normalisation_window_GV (200)"),
-    ({"propagation": {"phi_MV": 1.0e30}}, "propagation.phi_MV: 1e+30 MV is outside the sane range [0, 2000] MV"),
-    ({"propagation": {"D0_cm2_s": 1.0e300}}, "propagation.D0_cm2_s: 1e+300 cm2/s is outside the sane range"),
-    ({"propagation": {"n_modes": 100_000_000}}, "propagation.n_modes: 100000000 is above the cap 400"),
-    ({"propagation": {"points_per_decade": 100_000_000}}, "propagation.points_per_decade: 100000000 is above the cap"),
-    ({"propagation": {"n_modes": 400, "points_per_decade": 200}}, "propagation.n_modes: 400 modes x 2001 energies"),
-    ({"bc": {"chi2_dataset": "proton/AMS02_2015"}},
-     "bc.chi2_dataset: 'proton/AMS02_2015' is a proton dataset; this key needs a B/C ratio"),
-    ({"local_snr": {"fit_datasets": ["bc/AMS02_2021_PhysRep"]}}, "local_snr.fit_datasets: 'bc/AMS02_2021_PhysRep' is a bc"),
-    ({"candidates": {"catalogs": ["proton/AMS02_2015"]}}, "candidates.catalogs: 'proton/AMS02_2015' is a proton dataset"),
-    ({"fit": {"sampler": {"seed": -1}}}, "fit.sampler.seed: must be an integer >= 0"),
-    ({"fit": {"sampler": {"nsteps": 10_000_000}}}, "fit.sampler.nsteps: 32 walkers x 10000000 steps is above the cap"),
-    ({"gamma": {"nsteps": 10_000_000}}, "gamma.nsteps: 24 walkers x 10000000 steps is above the cap"),
-    ({"knee_mcmc": {"fixed_points_per_decade": 100_000}}, "knee_mcmc.fixed_points_per_decade: 100000 is above the cap"),
-    ({"local_snr": {"name": "Vela X"}}, "local_snr.name: unknown source 'Vela X'"),
-    ({"fast": {"propagation": {"n_modes": 10_000}}}, "fast.propagation.n_modes: 10000 is above the cap 400"),
-    # issue 16: a fit window above the background's top energy, where it is not cut off
-    ({"propagation": {"ekn_max_GeV": 1.0e6}},
-     "propagation.ekn_max_GeV: 1e+06 GeV stops the background below the fit's top energy 2e+09 GeV "
-     "(fit.datasets[1] (anisotropy/KASCADE-Grande_2019))"),
-])
+@pytest.mark.parametrize(
+    "user, message",
+    [
+        ({"propagation": {"r_sun_kpc": 25.0}}, "propagation.r_sun_kpc: the Sun (25 kpc) must lie inside the Galaxy"),
+        ({"propagation": {"z_s_kpc": 5.0}}, "propagation.z_s_kpc: 5 kpc must be smaller than the halo half-height"),
+        ({"propagation": {"ekn_min_GeV": 1.0e9}}, "propagation.ekn_min_GeV: 1e+09 must be smaller than ekn_max_GeV"),
+        ({"propagation": {"heaviest": "Xx99"}}, "propagation.heaviest: unknown nuclide 'Xx99'"),
+        ({"propagation": {"production": "GALPROP99"}}, "propagation.production: unknown table 'GALPROP99'"),
+        (
+            {"propagation": {"ekn_max_GeV": 5.0e4, "Rcut_GV": 1.0e3}},
+            "propagation.ekn_max_GeV: 50000 GeV stops the background below the top of local_snr.fit_window_GeV (100000 GeV)",
+        ),
+        (
+            {"propagation": {"ekn_max_GeV": 100.0, "Rcut_GV": 1.0}},
+            "propagation.ekn_max_GeV: 100 GeV stops the background below the top of propagation.normalisation_window_GV (200)",
+        ),
+        ({"propagation": {"phi_MV": 1.0e30}}, "propagation.phi_MV: 1e+30 MV is outside the sane range [0, 2000] MV"),
+        ({"propagation": {"D0_cm2_s": 1.0e300}}, "propagation.D0_cm2_s: 1e+300 cm2/s is outside the sane range"),
+        ({"propagation": {"n_modes": 100_000_000}}, "propagation.n_modes: 100000000 is above the cap 400"),
+        (
+            {"propagation": {"points_per_decade": 100_000_000}},
+            "propagation.points_per_decade: 100000000 is above the cap",
+        ),
+        ({"propagation": {"n_modes": 400, "points_per_decade": 200}}, "propagation.n_modes: 400 modes x 2001 energies"),
+        (
+            {"bc": {"chi2_dataset": "proton/AMS02_2015"}},
+            "bc.chi2_dataset: 'proton/AMS02_2015' is a proton dataset; this key needs a B/C ratio",
+        ),
+        (
+            {"local_snr": {"fit_datasets": ["bc/AMS02_2021_PhysRep"]}},
+            "local_snr.fit_datasets: 'bc/AMS02_2021_PhysRep' is a bc",
+        ),
+        (
+            {"candidates": {"catalogs": ["proton/AMS02_2015"]}},
+            "candidates.catalogs: 'proton/AMS02_2015' is a proton dataset",
+        ),
+        ({"fit": {"sampler": {"seed": -1}}}, "fit.sampler.seed: must be an integer >= 0"),
+        (
+            {"fit": {"sampler": {"nsteps": 10_000_000}}},
+            "fit.sampler.nsteps: 32 walkers x 10000000 steps is above the cap",
+        ),
+        ({"gamma": {"nsteps": 10_000_000}}, "gamma.nsteps: 24 walkers x 10000000 steps is above the cap"),
+        (
+            {"knee_mcmc": {"fixed_points_per_decade": 100_000}},
+            "knee_mcmc.fixed_points_per_decade: 100000 is above the cap",
+        ),
+        ({"local_snr": {"name": "Vela X"}}, "local_snr.name: unknown source 'Vela X'"),
+        ({"fast": {"propagation": {"n_modes": 10_000}}}, "fast.propagation.n_modes: 10000 is above the cap 400"),
+        # issue 16: a fit window above the background's top energy, where it is not cut off
+        (
+            {"propagation": {"ekn_max_GeV": 1.0e6}},
+            "propagation.ekn_max_GeV: 1e+06 GeV stops the background below the fit's top energy 2e+09 GeV "
+            "(fit.datasets[1] (anisotropy/KASCADE-Grande_2019))",
+        ),
+    ],
+)
 def test_the_bad_input_catalogue_is_refused_naming_the_key(user, message):
     with pytest.raises(ConfigError) as exc:
         cfgmod.validate(user)

@@ -3,6 +3,7 @@
 Shared by the solver tests that compare against exact solutions: energy-independent
 cross sections [mb] on H (none on He), optional radioactive decay.
 """
+
 import numpy as np
 
 from crknee.kinematics import nuclide

@@ -10,6 +10,7 @@ Table 1 (``PropagationModel()``, default resolution, full network), B/C of eleme
 10 GeV/n at Earth (phi = 550 MV).  A channel's contribution is B/C with it over B/C
 without it, minus 1 (:func:`crknee.propagation.channels.ratio_change`).
 """
+
 import sys
 
 import astropy.units as u
@@ -47,12 +48,19 @@ def main(path):
     bc = lambda ps, fac=None: float(ps.solve(production_factor=fac).ratio("B", "C", E_GEV * u.GeV))  # noqa: E731
     b_full, b_light = bc(full), bc(light)
     heavy = [n for n, z in zip(names, Z) if z > 8]
-    print(f"B/C(10 GeV/n, Earth): full {b_full:.4f}, O16 and lighter {b_light:.4f}: +{100 * (b_full / b_light - 1):.2f} %")
-    print(f"all Z > 8 production switched off in the full network: "
-          f"{100 * (bc(full, switch_off(net, [(p, c) for p in heavy for c in names])) / b_light - 1):+.4f} % vs O16 network")
-    for label, children in (("B10, B11, Be10", ["B10", "B11", "Be10"]), ("B10, B11", ["B10", "B11"]),
-                            ("Z > 8 nuclei", [n for n, z in zip(names, Z) if z > 8]),
-                            ("C, N, O", [n for n, z in zip(names, Z) if 6 <= z <= 8])):
+    print(
+        f"B/C(10 GeV/n, Earth): full {b_full:.4f}, O16 and lighter {b_light:.4f}: +{100 * (b_full / b_light - 1):.2f} %"
+    )
+    print(
+        f"all Z > 8 production switched off in the full network: "
+        f"{100 * (bc(full, switch_off(net, [(p, c) for p in heavy for c in names])) / b_light - 1):+.4f} % vs O16 network"
+    )
+    for label, children in (
+        ("B10, B11, Be10", ["B10", "B11", "Be10"]),
+        ("B10, B11", ["B10", "B11"]),
+        ("Z > 8 nuclei", [n for n, z in zip(names, Z) if z > 8]),
+        ("C, N, O", [n for n, z in zip(names, Z) if 6 <= z <= 8]),
+    ):
         print(f"  Z > 8 -> {label}: {100 * ratio_change(full, [(p, c) for p in heavy for c in children]):+.2f} %")
 
     def emulate(ps, values):
@@ -70,8 +78,10 @@ def main(path):
                     fac[j, i] = np.where(s12 > 0, sd / np.where(s12 > 0, s12, 1.0), 0.0)
         return fac
 
-    for label, values in (("DRAGON2 channel list, OPT12 values", False),
-                          ("DRAGON2 channel list and sigma_H (OPT12 He/H)", True)):
+    for label, values in (
+        ("DRAGON2 channel list, OPT12 values", False),
+        ("DRAGON2 channel list and sigma_H (OPT12 He/H)", True),
+    ):
         a, b = bc(light, emulate(light, values)), bc(full, emulate(full, values))
         print(f"{label}: O16 network {a:.4f}, full {b:.4f}: +{100 * (b / a - 1):.2f} %")
 
@@ -89,8 +99,11 @@ def main(path):
         h, he = (at(opt12.ekn_GeV, opt12.blocks[(p, c)][:, k], E_GEV) for k in (0, 1))
         dv = f"{at(*d2[(p, c)], E_GEV):.2f}" if (p, c) in d2 else "0 (no entry)"
         m = meas[(meas["parent"] == p) & (meas["child"] == c)]
-        mtxt = "; ".join(f"{r['sigma_mb']:.1f} +- {r['err_mb']:.1f} at {r['ekn_GeV']:.2f} ({r['ref']}; OPT12 there "
-                         f"{at(opt12.ekn_GeV, opt12.blocks[(p, c)][:, 0], r['ekn_GeV']):.1f})" for r in m)
+        mtxt = "; ".join(
+            f"{r['sigma_mb']:.1f} +- {r['err_mb']:.1f} at {r['ekn_GeV']:.2f} ({r['ref']}; OPT12 there "
+            f"{at(opt12.ekn_GeV, opt12.blocks[(p, c)][:, 0], r['ekn_GeV']):.1f})"
+            for r in m
+        )
         print(f"| {p} -> {c} | {h:.2f} ({he:.2f}) | {dv} | {mtxt or '-'} | {100 * contrib:+.2f} % |")
 
 

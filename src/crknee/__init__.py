@@ -14,6 +14,7 @@ The main classes and functions are re-exported here and imported on first use
 >>> src = bg.point_source("knee", l_deg=40, b_deg=1, d_kpc=2.64 * u.kpc, age_Myr=0.1,
 ...                       beta=2.2, Rcut_GV=5 * u.PV, energy_erg=1e50)  # doctest: +SKIP
 """
+
 from crknee._lazy import attach, exports_of
 
 _EXPORTS = {
@@ -22,8 +23,9 @@ _EXPORTS = {
     **exports_of("crknee.transport", "Diffusion"),
     **exports_of("crknee.modulation", "PHI_PAPER"),
     **exports_of("crknee.propagation", "PropagationModel", "Solution", "solve"),
-    **exports_of("crknee.sources", "PointSource", "KneeModel", "Composition", "total_flux", "total_dipole",
-                 "named_source"),
+    **exports_of(
+        "crknee.sources", "PointSource", "KneeModel", "Composition", "total_flux", "total_dipole", "named_source"
+    ),
     **exports_of("crknee.anisotropy", "FieldAlignment", "predict_dipole", "equatorial"),
     **exports_of("crknee.gamma", "SourceParams", "HadronicSource", "fit_sed"),
     **exports_of("crknee.catalogs", "HPDRegion", "find_candidates", "load_binaries"),

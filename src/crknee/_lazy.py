@@ -6,6 +6,7 @@ declares ``name -> defining module`` once; :func:`attach` returns its ``__getatt
 ``__dir__`` and ``__all__``.  ``tests/test_api_exports.py`` checks that every name in every
 ``__all__`` resolves.
 """
+
 from __future__ import annotations
 
 import importlib

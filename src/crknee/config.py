@@ -20,6 +20,7 @@ Conventions (also in ``docs/reproduce.md``):
 API: :func:`load`, :func:`validate`, :func:`show`, :func:`paper_path`, :class:`Config`.
 The schema of every key is :data:`SCHEMA`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -176,8 +177,19 @@ SCHEMA: dict = {
     },
 }
 
-_SECTIONS_WITH_FAST = ("run", "propagation", "bc", "gamma", "protons", "local_snr", "knee_mcmc", "fit", "fit_modes",
-                       "evidence", "candidates")
+_SECTIONS_WITH_FAST = (
+    "run",
+    "propagation",
+    "bc",
+    "gamma",
+    "protons",
+    "local_snr",
+    "knee_mcmc",
+    "fit",
+    "fit_modes",
+    "evidence",
+    "candidates",
+)
 
 
 def paper_path() -> Path:
@@ -212,7 +224,9 @@ def _number(path: str, key: Key, value):
         try:
             value = float(q.to_value(key.unit))
         except u.UnitConversionError:
-            raise ConfigError(f"{path}: wrong unit {str(q.unit)!r}, expected {key.unit!r} (or a plain number in it)") from None
+            raise ConfigError(
+                f"{path}: wrong unit {str(q.unit)!r}, expected {key.unit!r} (or a plain number in it)"
+            ) from None
     elif not isinstance(value, (int, float)):
         raise ConfigError(f"{path}: expected a number, got {value!r}")
     value = float(value)
@@ -231,7 +245,9 @@ def _dataset(path: str, name: str) -> str:
     from crknee.data import names
 
     if name not in names():
-        raise ConfigError(f"{path}: unknown dataset {name!r} (see `crknee data list`; add your own with `crknee data add`)")
+        raise ConfigError(
+            f"{path}: unknown dataset {name!r} (see `crknee data list`; add your own with `crknee data add`)"
+        )
     return name
 
 
@@ -392,7 +408,7 @@ class Config:
         blob = json.dumps({s: self._values.get(s, {}) for s in names}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def for_run(self, fast: bool) -> "Config":
+    def for_run(self, fast: bool) -> Config:
         """The config the pipeline runs with: ``[fast]`` merged on top when ``fast``."""
         base = {k: v for k, v in self._values.items() if k != "fast"}
         if fast:
@@ -428,6 +444,8 @@ def load(source=None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"config {str(path)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                          f"position {exc.start}); TOML files are UTF-8") from None
+        raise ConfigError(
+            f"config {str(path)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"position {exc.start}); TOML files are UTF-8"
+        ) from None
     return validate(_parse_toml(text, str(path)), str(path))

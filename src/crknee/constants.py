@@ -4,6 +4,7 @@ Hot loops work in plain floats (GeV, GV, kpc, Myr, cm, s, mb, erg); every factor
 converts between those units is defined here from astropy's CODATA constants and IAU
 units, so that no module carries its own copy.
 """
+
 import astropy.units as u
 from astropy.constants import c, m_p
 

@@ -1,5 +1,6 @@
 """Atomic writing of result files (tables, JSON, text): never a half-written output;
 and the SHA-256 of a file (data manifest, pipeline cache keys)."""
+
 from __future__ import annotations
 
 import hashlib

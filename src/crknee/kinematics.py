@@ -30,11 +30,12 @@ The hot-loop functions take and return float arrays in the units of the table; t
 Quantity front ends (:func:`convert_energy`, :func:`convert_flux`) check units at the
 boundary.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import astropy.units as u
 import numpy as np
@@ -57,8 +58,34 @@ _ME_GEV = (m_e * c**2).to_value(u.GeV)
 _MP_GEV = (m_p * c**2).to_value(u.GeV)
 
 ELEMENT_SYMBOLS = (
-    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si",
-    "P", "S", "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni",
+    "H",
+    "He",
+    "Li",
+    "Be",
+    "B",
+    "C",
+    "N",
+    "O",
+    "F",
+    "Ne",
+    "Na",
+    "Mg",
+    "Al",
+    "Si",
+    "P",
+    "S",
+    "Cl",
+    "Ar",
+    "K",
+    "Ca",
+    "Sc",
+    "Ti",
+    "V",
+    "Cr",
+    "Mn",
+    "Fe",
+    "Co",
+    "Ni",
 )
 #: Charge number of each element p..Ni.
 Z_OF: dict[str, int] = {s: i + 1 for i, s in enumerate(ELEMENT_SYMBOLS)}
@@ -101,7 +128,7 @@ def nuclide(name: str) -> Nuclide:
     return _nuclide(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nuclide(name: str) -> Nuclide:
     key = _ALIASES.get(name.strip().lower(), name)
     m = _NAME_RE.match(key)

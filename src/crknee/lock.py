@@ -11,6 +11,7 @@ lock file left behind by a dead run is stale by construction: the next run takes
 and :func:`output_lock` yields a note naming the dead pid (for the run's log).  The lock
 is re-entrant within one process (the pipeline and its step runner both take it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -79,8 +80,10 @@ def output_lock(folder):
             fh.seek(0)
             info = _holder(fh.read())
             since = info.get("since", "an unknown time")
-            raise LockedError(f"another crknee run holds {folder} since {since} "
-                              f"(pid {info.get('pid', '?')} on {info.get('host', '?')}); wait for it or use another --out")
+            raise LockedError(
+                f"another crknee run holds {folder} since {since} "
+                f"(pid {info.get('pid', '?')} on {info.get('host', '?')}); wait for it or use another --out"
+            )
         fh.seek(0)
         old = _holder(fh.read())
         note = None
@@ -88,8 +91,15 @@ def output_lock(folder):
             note = f"stale lock of pid {old['pid']} (started {old.get('since')}, no longer running) taken over"
         fh.seek(0)
         fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}))
+        fh.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                }
+            )
+        )
         fh.flush()
         _HELD[key] = [fh, 1, note]
         try:

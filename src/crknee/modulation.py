@@ -8,9 +8,10 @@ kinetic energy per nucleon by Phi = (|Z|/A) e phi and the flux per unit Ekn obey
 i.e. the phase-space density f = J/p^2 is conserved along the shift.  The paper uses
 phi = 550 MV for every species (Fig. 1 caption).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import astropy.units as u
 import numpy as np
@@ -32,7 +33,9 @@ def force_field_factor(ekn, phi_GV: float, Z: int, A: int, mass_GeV: float):
     """Return (Ekn_LIS, ratio): the LIS energy per nucleon and J_E/J_LIS (plain floats, GeV/n)."""
     ekn = np.asarray(ekn, dtype=float)
     if np.any(~np.isfinite(ekn) | (ekn <= 0)):
-        raise InputError(f"kinetic energy per nucleon must be finite and > 0; got {ekn[~np.isfinite(ekn) | (ekn <= 0)].flat[0]!r}")
+        raise InputError(
+            f"kinetic energy per nucleon must be finite and > 0; got {ekn[~np.isfinite(ekn) | (ekn <= 0)].flat[0]!r}"
+        )
     mn = mass_GeV / A
     Phi = abs(Z) / A * phi_GV
     e_lis = ekn + Phi

@@ -21,6 +21,7 @@ propagation branch merges: the dataclass defaults themselves and ``CONFIG_FIELDS
 Keys of the diffusion break (``R_b``, ``Delta_delta``, ``s``) that the propagation branch
 adds are not declared yet: their config names were not published to this branch.
 """
+
 from __future__ import annotations
 
 import sys
@@ -79,16 +80,47 @@ def _pos(key, field, unit, default, reference, **kw):
 BACKGROUND = (
     _pos("D0_cm2_s", "D0", "cm2 / s", 3.2e28, "Table 1 (eq. 2)"),
     Parameter("delta", "delta", None, 0.33, "Table 1 (eq. 2)", lo=0.0, hi=1.0, lo_open=True, hi_open=True),
-    _pos("R0_GV", "R0", "GV", 1.0, "eq. 2 reference rigidity; not in the paper: 1 GV gives AMS-02 B/C "
-                                   "(docs/conventions.md)"),
-    Parameter("eta", "eta", None, 1.0, "eq. 2 beta^eta; not in the paper: 1 as in GALPROP (docs/conventions.md)",
-              lo=-2.0, hi=2.0),
-    _pos("Rb_GV", "R_b", "GV", 300.0, "high-rigidity diffusion break (Génolini et al. 2017, PRL 119, 241101); "
-                                       "not in the paper, inert while Delta_delta = 0"),
-    Parameter("Delta_delta", "Delta_delta", None, 0.0, "slope change of D above R_b (> 0: hardening); 0 = no break, "
-              "as Table 1 (crknee.transport)", lo=0.0, hi=1.0, hi_open=True),
-    _pos("s_b", "s_b", None, 0.05, "smoothness of the diffusion break (Génolini et al. 2017); inert while "
-                                   "Delta_delta = 0"),
+    _pos(
+        "R0_GV",
+        "R0",
+        "GV",
+        1.0,
+        "eq. 2 reference rigidity; not in the paper: 1 GV gives AMS-02 B/C (docs/conventions.md)",
+    ),
+    Parameter(
+        "eta",
+        "eta",
+        None,
+        1.0,
+        "eq. 2 beta^eta; not in the paper: 1 as in GALPROP (docs/conventions.md)",
+        lo=-2.0,
+        hi=2.0,
+    ),
+    _pos(
+        "Rb_GV",
+        "R_b",
+        "GV",
+        300.0,
+        "high-rigidity diffusion break (Génolini et al. 2017, PRL 119, 241101); "
+        "not in the paper, inert while Delta_delta = 0",
+    ),
+    Parameter(
+        "Delta_delta",
+        "Delta_delta",
+        None,
+        0.0,
+        "slope change of D above R_b (> 0: hardening); 0 = no break, as Table 1 (crknee.transport)",
+        lo=0.0,
+        hi=1.0,
+        hi_open=True,
+    ),
+    _pos(
+        "s_b",
+        "s_b",
+        None,
+        0.05,
+        "smoothness of the diffusion break (Génolini et al. 2017); inert while Delta_delta = 0",
+    ),
     Parameter("vA_km_s", "v_A", "km / s", 25.0, "Table 1 (Alfven speed, reacceleration)", lo=0.0),
     Parameter("Vc_km_s", "V_c", "km / s", 0.0, "eq. 1 convection; the paper lists none (Table 1)", lo=0.0),
     _pos("H_kpc", "H", "kpc", 4.5, "Sec. 3 (halo half height)"),
@@ -101,26 +133,55 @@ BACKGROUND = (
     Parameter("nu2", "nu2", None, 2.38, "Table 1 (eq. 4)", lo=1.0, hi=5.0, lo_open=True, hi_open=True),
     _pos("Rbr_GV", "R_br", "GV", 335.0, "Table 1 (eq. 4)"),
     _pos("Rcut_GV", "R_cut", "GV", 200.0e3, "Table 1 (eq. 4; Sec. 3 text says 300 TV, Table 1 is taken)"),
-    Parameter("reacceleration", "reacceleration", None, "halo", "where D_pp acts; not in the paper: 'halo' as in "
-              "GALPROP (docs/propagation.md)", kind="str", choices=("halo", "disk")),
-    Parameter("n_modes", "n_modes", None, 40, "numerical: Bessel modes of the solver (1 % convergence)", lo=1,
-              kind="int"),
-    Parameter("points_per_decade", "points_per_decade", None, 20, "numerical: energy grid of the solver", lo=4,
-              kind="int"),
-    _pos("ekn_min_GeV", "ekn_min", "GeV", 0.01, "numerical: below where reacceleration feeds the GeV range "
-                                                "(docs/propagation.md)"),
+    Parameter(
+        "reacceleration",
+        "reacceleration",
+        None,
+        "halo",
+        "where D_pp acts; not in the paper: 'halo' as in GALPROP (docs/propagation.md)",
+        kind="str",
+        choices=("halo", "disk"),
+    ),
+    Parameter(
+        "n_modes", "n_modes", None, 40, "numerical: Bessel modes of the solver (1 % convergence)", lo=1, kind="int"
+    ),
+    Parameter(
+        "points_per_decade", "points_per_decade", None, 20, "numerical: energy grid of the solver", lo=4, kind="int"
+    ),
+    _pos(
+        "ekn_min_GeV",
+        "ekn_min",
+        "GeV",
+        0.01,
+        "numerical: below where reacceleration feeds the GeV range (docs/propagation.md)",
+    ),
     _pos("ekn_max_GeV", "ekn_max", "GeV", 1.0e8, "numerical: 100 PeV/n, the knee needs the cutoff shape"),
     Parameter("heaviest", "heaviest", None, "Fe56", "network from Fe down to H (GALPROP-like)", kind="str"),
-    Parameter("production", "production", None, "GALPROP17_OPT12", "production cross sections: USINE v3.5 table",
-              kind="str"),
-    Parameter("inelastic", "inelastic", None, "Tripathi99+Coste12", "inelastic cross sections: USINE v3.5 table",
-              kind="str"),
+    Parameter(
+        "production", "production", None, "GALPROP17_OPT12", "production cross sections: USINE v3.5 table", kind="str"
+    ),
+    Parameter(
+        "inelastic", "inelastic", None, "Tripathi99+Coste12", "inelastic cross sections: USINE v3.5 table", kind="str"
+    ),
     Parameter("phi_MV", None, "MV", 550.0, "force-field potential, Fig. 1 caption", lo=0.0),
-    Parameter("normalisation_datasets", None, None, ("proton/AMS02_2021_PhysRep", "helium/AMS02_2021_PhysRep"),
-              "primary normalisations fitted to AMS-02 p and He (Aguilar et al. 2021, Phys. Rep. 894, 1)",
-              kind="datasets"),
-    Parameter("normalisation_window_GV", None, "GV", (20.0, 200.0), "below the ~200 GV hardening of the local SNR "
-              "(crknee.propagation.fitting)", lo=0.0, lo_open=True, kind="range"),
+    Parameter(
+        "normalisation_datasets",
+        None,
+        None,
+        ("proton/AMS02_2021_PhysRep", "helium/AMS02_2021_PhysRep"),
+        "primary normalisations fitted to AMS-02 p and He (Aguilar et al. 2021, Phys. Rep. 894, 1)",
+        kind="datasets",
+    ),
+    Parameter(
+        "normalisation_window_GV",
+        None,
+        "GV",
+        (20.0, 200.0),
+        "below the ~200 GV hardening of the local SNR (crknee.propagation.fitting)",
+        lo=0.0,
+        lo_open=True,
+        kind="range",
+    ),
 )
 
 #: Every declared section: config section name -> its parameters.
@@ -136,10 +197,17 @@ def markdown_table(section: str = "propagation") -> str:
     """The documentation table of ``section`` (docs/parameters.md)."""
     rows = ["| key | model field | unit | default | range | reference |", "|---|---|---|---|---|---|"]
     for p in SECTIONS[section]:
-        default = ", ".join(map(str, p.default)) if isinstance(p.default, tuple) else f"{p.default:g}" \
-            if isinstance(p.default, float) else str(p.default)
-        rows.append(f"| `{p.key}` | {f'`{p.field}`' if p.field else '(caller)'} | {p.unit or ''} | {default} "
-                    f"| {p.range_text()} | {p.reference} |")
+        default = (
+            ", ".join(map(str, p.default))
+            if isinstance(p.default, tuple)
+            else f"{p.default:g}"
+            if isinstance(p.default, float)
+            else str(p.default)
+        )
+        rows.append(
+            f"| `{p.key}` | {f'`{p.field}`' if p.field else '(caller)'} | {p.unit or ''} | {default} "
+            f"| {p.range_text()} | {p.reference} |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -25,6 +25,7 @@ Units (crknee.units.value_in): D0 is a Quantity of dimension length^2/time or a 
 cm^2/s; R0 and R_b a Quantity of rigidity (or voltage) or a float in GV.  They are stored
 as plain floats in those units.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,8 +57,15 @@ class Diffusion:
     s_b: float = 0.05
 
     def __post_init__(self):
-        conv = {"D0": ("cm2 / s", "positive"), "R0": ("GV", "positive"), "R_b": ("GV", "positive"),
-                "delta": ("", "any"), "eta": ("", "any"), "Delta_delta": ("", "non-negative"), "s_b": ("", "positive")}
+        conv = {
+            "D0": ("cm2 / s", "positive"),
+            "R0": ("GV", "positive"),
+            "R_b": ("GV", "positive"),
+            "delta": ("", "any"),
+            "eta": ("", "any"),
+            "Delta_delta": ("", "non-negative"),
+            "s_b": ("", "positive"),
+        }
         for name, (unit, domain) in conv.items():
             v = value_in(f"diffusion {name}", getattr(self, name), unit, domain)
             if np.ndim(v):

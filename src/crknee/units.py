@@ -9,6 +9,7 @@ declared domain raises :class:`crknee.errors.InputError` naming the argument, wh
 command line prints as one line.  This is the validation-at-the-edge pattern of naima
 (``naima.utils.validate_scalar``), with crknee's errors.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -42,15 +43,18 @@ def value_in(name: str, value, unit, domain: str = "any"):
         try:
             arr = value.to_value(target)
         except u.UnitConversionError:
-            raise InputError(f"{name} has unit {value.unit.to_string() or 'dimensionless'} "
-                             f"({value.unit.physical_type}), not convertible to "
-                             f"{target.to_string() or 'dimensionless'} ({target.physical_type})") from None
+            raise InputError(
+                f"{name} has unit {value.unit.to_string() or 'dimensionless'} "
+                f"({value.unit.physical_type}), not convertible to "
+                f"{target.to_string() or 'dimensionless'} ({target.physical_type})"
+            ) from None
     else:
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise InputError(f"{name} must be a number in {target.to_string() or 'dimensionless units'} or a Quantity; "
-                             f"got {value!r}") from None
+            raise InputError(
+                f"{name} must be a number in {target.to_string() or 'dimensionless units'} or a Quantity; got {value!r}"
+            ) from None
     arr = np.asarray(arr, dtype=float)
     test, wording = DOMAINS[domain]
     bad = ~test(arr)

@@ -23,6 +23,7 @@ units, open ranges).  What is checked here needs more than one key or a physics 
 Every failure is a :class:`~crknee.errors.ConfigError` whose message starts with the key
 to change.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,8 +64,13 @@ DATASET_KINDS = {
     "protons.plot_datasets": ("proton",),
     "candidates.catalogs": ("catalog",),
 }
-_KIND_WORDS = {"proton": "a proton spectrum", "helium": "a helium spectrum", "bc": "a B/C ratio",
-               "catalog": "a catalogue", "gamma": "a gamma-ray SED"}
+_KIND_WORDS = {
+    "proton": "a proton spectrum",
+    "helium": "a helium spectrum",
+    "bc": "a B/C ratio",
+    "catalog": "a catalogue",
+    "gamma": "a gamma-ray SED",
+}
 
 
 def check(values: dict) -> None:
@@ -73,8 +79,10 @@ def check(values: dict) -> None:
     _propagation(values["propagation"])
     top = values["local_snr"]["fit_window_GeV"][1]
     if values["propagation"]["ekn_max_GeV"] < top:
-        raise ConfigError(f"propagation.ekn_max_GeV: {values['propagation']['ekn_max_GeV']:g} GeV stops the background "
-                          f"below the top of local_snr.fit_window_GeV ({top:g} GeV); raise it or lower the window")
+        raise ConfigError(
+            f"propagation.ekn_max_GeV: {values['propagation']['ekn_max_GeV']:g} GeV stops the background "
+            f"below the top of local_snr.fit_window_GeV ({top:g} GeV); raise it or lower the window"
+        )
     _dataset_kinds(values)
     _samplers(values)
     _models(values)
@@ -83,32 +91,42 @@ def check(values: dict) -> None:
 
 def _propagation(p: dict) -> None:
     if not p["r_sun_kpc"] < p["R_gal_kpc"]:
-        raise ConfigError(f"propagation.r_sun_kpc: the Sun ({p['r_sun_kpc']:g} kpc) must lie inside the Galaxy, "
-                          f"r_sun_kpc < R_gal_kpc = {p['R_gal_kpc']:g}")
+        raise ConfigError(
+            f"propagation.r_sun_kpc: the Sun ({p['r_sun_kpc']:g} kpc) must lie inside the Galaxy, "
+            f"r_sun_kpc < R_gal_kpc = {p['R_gal_kpc']:g}"
+        )
     for key in ("z_s_kpc", "h_kpc"):
         if not p[key] < p["H_kpc"]:
-            raise ConfigError(f"propagation.{key}: {p[key]:g} kpc must be smaller than the halo half-height "
-                              f"H_kpc = {p['H_kpc']:g}")
+            raise ConfigError(
+                f"propagation.{key}: {p[key]:g} kpc must be smaller than the halo half-height H_kpc = {p['H_kpc']:g}"
+            )
     if not p["ekn_min_GeV"] < p["ekn_max_GeV"]:
-        raise ConfigError(f"propagation.ekn_min_GeV: {p['ekn_min_GeV']:g} must be smaller than "
-                          f"ekn_max_GeV = {p['ekn_max_GeV']:g}")
+        raise ConfigError(
+            f"propagation.ekn_min_GeV: {p['ekn_min_GeV']:g} must be smaller than ekn_max_GeV = {p['ekn_max_GeV']:g}"
+        )
     # the primaries are normalised in a rigidity window (protons: R ~ Ekn there)
     if p["ekn_max_GeV"] < p["normalisation_window_GV"][1]:
-        raise ConfigError(f"propagation.ekn_max_GeV: {p['ekn_max_GeV']:g} GeV stops the background below the top of "
-                          f"propagation.normalisation_window_GV ({p['normalisation_window_GV'][1]:g}); raise it")
+        raise ConfigError(
+            f"propagation.ekn_max_GeV: {p['ekn_max_GeV']:g} GeV stops the background below the top of "
+            f"propagation.normalisation_window_GV ({p['normalisation_window_GV'][1]:g}); raise it"
+        )
     _within("propagation.phi_MV", p["phi_MV"], PHI_RANGE_MV, "MV")
     _within("propagation.D0_cm2_s", p["D0_cm2_s"], D0_RANGE_CM2_S, "cm2/s")
     if p["n_modes"] > MAX_N_MODES:
         raise ConfigError(f"propagation.n_modes: {p['n_modes']} is above the cap {MAX_N_MODES} (memory and time)")
     if p["points_per_decade"] > MAX_POINTS_PER_DECADE:
-        raise ConfigError(f"propagation.points_per_decade: {p['points_per_decade']} is above the cap "
-                          f"{MAX_POINTS_PER_DECADE} (memory and time)")
+        raise ConfigError(
+            f"propagation.points_per_decade: {p['points_per_decade']} is above the cap "
+            f"{MAX_POINTS_PER_DECADE} (memory and time)"
+        )
     n_E = int(math.log10(p["ekn_max_GeV"] / p["ekn_min_GeV"]) * p["points_per_decade"]) + 1
     need = MAX_NUCLIDES * p["n_modes"] * n_E * 3 * 8
     if need > MAX_SOLVER_BYTES:
-        raise ConfigError(f"propagation.n_modes: {p['n_modes']} modes x {n_E} energies need up to "
-                          f"{need / 2**30:.1f} GiB, above the cap {MAX_SOLVER_BYTES / 2**30:.0f} GiB: lower n_modes, "
-                          f"points_per_decade or the ekn_min_GeV-ekn_max_GeV range")
+        raise ConfigError(
+            f"propagation.n_modes: {p['n_modes']} modes x {n_E} energies need up to "
+            f"{need / 2**30:.1f} GiB, above the cap {MAX_SOLVER_BYTES / 2**30:.0f} GiB: lower n_modes, "
+            f"points_per_decade or the ekn_min_GeV-ekn_max_GeV range"
+        )
     from crknee.errors import UnknownSpeciesError
     from crknee.kinematics import nuclide
     from crknee.propagation.network import INELASTIC_TABLES, PRODUCTION_TABLES
@@ -116,7 +134,9 @@ def _propagation(p: dict) -> None:
     try:
         nuclide(p["heaviest"])
     except UnknownSpeciesError:
-        raise ConfigError(f"propagation.heaviest: unknown nuclide {p['heaviest']!r} (a nuclide from H to Ni, e.g. 'Fe56')") from None
+        raise ConfigError(
+            f"propagation.heaviest: unknown nuclide {p['heaviest']!r} (a nuclide from H to Ni, e.g. 'Fe56')"
+        ) from None
     for key, known in (("production", PRODUCTION_TABLES), ("inelastic", INELASTIC_TABLES)):
         if p[key] not in known:
             raise ConfigError(f"propagation.{key}: unknown table {p[key]!r} (known: {', '.join(sorted(known))})")
@@ -149,16 +169,19 @@ def _kind(path: str, name: str, kinds: tuple) -> None:
 def _samplers(values: dict) -> None:
     gamma = values["gamma"]
     if gamma["nwalkers"] * gamma["nsteps"] > MAX_SAMPLES:
-        raise ConfigError(f"gamma.nsteps: {gamma['nwalkers']} walkers x {gamma['nsteps']} steps is above the cap "
-                          f"{MAX_SAMPLES:g} samples")
+        raise ConfigError(
+            f"gamma.nsteps: {gamma['nwalkers']} walkers x {gamma['nsteps']} steps is above the cap "
+            f"{MAX_SAMPLES:g} samples"
+        )
     sampler = values.get("fit", {}).get("sampler", {})
     seed = sampler.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"fit.sampler.seed: must be an integer >= 0 (numpy SeedSequence); got {seed!r}")
     nwalkers, nsteps = sampler.get("nwalkers", 1), sampler.get("nsteps", 1)
     if isinstance(nwalkers, int) and isinstance(nsteps, int) and nwalkers * nsteps > MAX_SAMPLES:
-        raise ConfigError(f"fit.sampler.nsteps: {nwalkers} walkers x {nsteps} steps is above the cap "
-                          f"{MAX_SAMPLES:g} samples")
+        raise ConfigError(
+            f"fit.sampler.nsteps: {nwalkers} walkers x {nsteps} steps is above the cap {MAX_SAMPLES:g} samples"
+        )
     fixed = values["knee_mcmc"]["fixed_points_per_decade"]
     if fixed > MAX_FIXED_POINTS_PER_DECADE:
         raise ConfigError(f"knee_mcmc.fixed_points_per_decade: {fixed} is above the cap {MAX_FIXED_POINTS_PER_DECADE}")
@@ -178,8 +201,9 @@ def _models(values: dict) -> None:
         except CrkneeError as exc:
             raise ConfigError(f"gamma.sources.{name}: {exc}") from None
     if values["local_snr"]["name"] not in NAMED_SOURCES:
-        raise ConfigError(f"local_snr.name: unknown source {values['local_snr']['name']!r} "
-                          f"(known: {', '.join(NAMED_SOURCES)})")
+        raise ConfigError(
+            f"local_snr.name: unknown source {values['local_snr']['name']!r} (known: {', '.join(NAMED_SOURCES)})"
+        )
 
 
 def fit_energy_top(fit: dict) -> tuple[float, str]:
@@ -242,4 +266,5 @@ def check_fit_energies(values: dict) -> None:
         raise ConfigError(
             f"propagation.ekn_max_GeV: {p['ekn_max_GeV']:g} GeV stops the background below the fit's top energy "
             f"{top:g} GeV ({who}) where its flux is not yet cut off (R_cut = {p['Rcut_GV']:g} GV): raise "
-            f"propagation.ekn_max_GeV to >= {needed:g} or lower that window")
+            f"propagation.ekn_max_GeV to >= {needed:g} or lower that window"
+        )

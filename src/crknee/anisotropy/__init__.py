@@ -8,16 +8,44 @@
 - :mod:`crknee.anisotropy.field`: the dipole projected on the local magnetic field;
 - :mod:`crknee.anisotropy.predict`: the one function from components to every prediction.
 """
+
 from crknee._lazy import attach, exports_of
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    **exports_of("crknee.anisotropy.conventions", "CONVENTIONS", "Convention", "exposure_moments", "mean_cos_dec",
-                 "relative_exposure"),
-    **exports_of("crknee.anisotropy.dipole", "Equatorial", "background_dipole", "background_gradient_vector", "combine",
-                 "dipole_from_gradient", "equatorial", "equatorial_quantity", "galactic_to_icrs_matrix",
-                 "solution_dipole", "unit_vector"),
-    **exports_of("crknee.anisotropy.field", "IBEX_FIELD", "FieldAlignment"),
-    **exports_of("crknee.anisotropy.predict", "KNEE_PARAMETERS", "DipolePrediction", "Tabulated",
-                 "dataset_energies_GeV", "predict_dipole", "row_energies_GeV", "tabulate"),
-    **exports_of("crknee.anisotropy.sky", "Rayleigh", "rayleigh", "simulate_sky"),
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        **exports_of(
+            "crknee.anisotropy.conventions",
+            "CONVENTIONS",
+            "Convention",
+            "exposure_moments",
+            "mean_cos_dec",
+            "relative_exposure",
+        ),
+        **exports_of(
+            "crknee.anisotropy.dipole",
+            "Equatorial",
+            "background_dipole",
+            "background_gradient_vector",
+            "combine",
+            "dipole_from_gradient",
+            "equatorial",
+            "equatorial_quantity",
+            "galactic_to_icrs_matrix",
+            "solution_dipole",
+            "unit_vector",
+        ),
+        **exports_of("crknee.anisotropy.field", "IBEX_FIELD", "FieldAlignment"),
+        **exports_of(
+            "crknee.anisotropy.predict",
+            "KNEE_PARAMETERS",
+            "DipolePrediction",
+            "Tabulated",
+            "dataset_energies_GeV",
+            "predict_dipole",
+            "row_energies_GeV",
+            "tabulate",
+        ),
+        **exports_of("crknee.anisotropy.sky", "Rayleigh", "rayleigh", "simulate_sky"),
+    },
+)

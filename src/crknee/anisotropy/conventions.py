@@ -28,6 +28,7 @@ Nucl. Phys. 94, 184, sec. 3.1).  For a pure dipole sky, intensity
 
 The phase of every convention is the right ascension of the equatorial projection.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ def _moments(lat: float, zen: float, acceptance: str) -> tuple[float, float]:
         def f(dec):
             w = float(relative_exposure(dec, lat, zen, acceptance))
             return w * np.cos(dec) ** power_cos * (np.sin(dec) if sin else 1.0)
+
         return quad(f, -np.pi / 2, np.pi / 2, points=kinks or None, limit=200, epsabs=1e-13, epsrel=1e-11)[0]
 
     norm = integral(1, False)
@@ -159,7 +161,7 @@ class Convention:
             object.__setattr__(self, "zenith_max_deg", zen)
 
     @classmethod
-    def from_meta(cls, meta: dict, label: str) -> "Convention":
+    def from_meta(cls, meta: dict, label: str) -> Convention:
         """From a dataset's meta (keys ``convention``, ``site_latitude_deg``,
         ``zenith_max_deg``, ``convention_reference``); :class:`DataError` naming ``label``
         and the key on a missing or bad entry."""
@@ -182,8 +184,9 @@ class Convention:
                 check_site(site["site_latitude_deg"], site["zenith_max_deg"])
             except InputError as exc:
                 raise DataError(f"{label}: {exc}") from None
-        return cls(kind, site.get("site_latitude_deg"), site.get("zenith_max_deg"),
-                   str(meta.get("convention_reference", "")))
+        return cls(
+            kind, site.get("site_latitude_deg"), site.get("zenith_max_deg"), str(meta.get("convention_reference", ""))
+        )
 
     @property
     def factor(self) -> float:
@@ -193,8 +196,10 @@ class Convention:
         if self.kind == "r1":
             return mean_cos_dec(self.latitude_deg, self.zenith_max_deg)
         if self.kind == "d_3d":
-            raise InputError("convention 'd_3d' has no fixed factor: |delta| / d_perp = 1 / cos(dec) of the "
-                             "dipole; use Convention.amplitude")
+            raise InputError(
+                "convention 'd_3d' has no fixed factor: |delta| / d_perp = 1 / cos(dec) of the "
+                "dipole; use Convention.amplitude"
+            )
         return 1.0
 
     @property

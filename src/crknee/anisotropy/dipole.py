@@ -17,6 +17,7 @@ A ground array at one latitude measures only the projection onto the equatorial 
 delta (Ahlers & Mertsch 2017, Prog. Part. Nucl. Phys. 94, 184, sec. 3.1).  The rotation
 Galactic -> ICRS is taken from astropy (IAU 1958 Galactic frame tied to FK5/ICRS).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -27,7 +28,6 @@ import numpy as np
 
 from crknee.constants import C_CM_S, KPC_PER_CM
 from crknee.errors import InputError
-
 
 
 @lru_cache(maxsize=1)
@@ -123,8 +123,9 @@ def background_dipole(E_GeV, species_fluxes, species_gradients, D_cm2_s):
     E = np.asarray(E_GeV, dtype=float)
     J = np.asarray(species_fluxes, dtype=float).reshape((-1,) + E.shape)
     dr, dz = (np.asarray(g, dtype=float).reshape((-1,) + E.shape) for g in zip(*species_gradients))
-    own = dipole_from_gradient(np.asarray(D_cm2_s, dtype=float).reshape((-1,) + E.shape),
-                               background_gradient_vector(dr, dz), 1.0)
+    own = dipole_from_gradient(
+        np.asarray(D_cm2_s, dtype=float).reshape((-1,) + E.shape), background_gradient_vector(dr, dz), 1.0
+    )
     return combine(J, own)
 
 

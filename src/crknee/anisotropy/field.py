@@ -36,6 +36,7 @@ at RA 229.7 deg, Dec 23.3 deg; HAWC + IceCube infer the local field at RA 229.2 
 Dec 11.4 +- 3.0 deg from the 10 TeV anisotropy (HAWC & IceCube 2019, ApJ 871, 96,
 abstract), a consistent direction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -24,6 +24,7 @@ knee source's exponentials (:class:`KneeModel`) and a few fused array passes, la
 component-major so that every pass runs over contiguous memory
 (``benchmarks/bench_anisotropy.py``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -140,8 +141,10 @@ def _knee_rows(params, n_models: int) -> list[np.ndarray]:
             block = np.stack(cols, axis=-1)
         block = np.atleast_2d(np.asarray(block, dtype=float))
         if block.ndim != 2 or block.shape[1] != len(KNEE_PARAMETERS):
-            raise InputError(f"knee-source params must have shape (n, {len(KNEE_PARAMETERS)}) in the order "
-                             f"({', '.join(KNEE_PARAMETERS)}); got {block.shape}")
+            raise InputError(
+                f"knee-source params must have shape (n, {len(KNEE_PARAMETERS)}) in the order "
+                f"({', '.join(KNEE_PARAMETERS)}); got {block.shape}"
+            )
         rows.append(block)
     n = {r.shape[0] for r in rows}
     if len(n) > 1:
@@ -164,14 +167,18 @@ def _fixed_terms(E, comp):
         J = np.asarray(J, dtype=float)
         d = np.asarray(getattr(comp.dipole, "value", comp.dipole), dtype=float)
         if J.shape != E.shape or d.shape != E.shape + (3,):
-            raise InputError(f"Tabulated component {comp.label!r} must have flux {E.shape} and dipole "
-                             f"{E.shape + (3,)} on the prediction energies; got {J.shape} and {d.shape}")
+            raise InputError(
+                f"Tabulated component {comp.label!r} must have flux {E.shape} and dipole "
+                f"{E.shape + (3,)} on the prediction energies; got {J.shape} and {d.shape}"
+            )
         if np.any(~np.isfinite(J) | (J < 0)):
             raise InputError(f"Tabulated component {comp.label!r}: flux must be finite and >= 0")
         valid = np.ones(E.shape, dtype=bool) if comp.valid is None else np.asarray(comp.valid, dtype=bool)
     else:
-        raise InputError(f"unknown dipole component {type(comp).__name__!r}: use a propagation Solution, a "
-                         f"PointSource, a Tabulated, a KneeModel or a KneeResult")
+        raise InputError(
+            f"unknown dipole component {type(comp).__name__!r}: use a propagation Solution, a "
+            f"PointSource, a Tabulated, a KneeModel or a KneeResult"
+        )
     Jd = np.where(J[:, None] > 0, J[:, None] * d, 0.0)
     return J, Jd, valid
 
@@ -210,8 +217,10 @@ class DipolePrediction:
             miss = ~(np.abs(Es[idx] - Er) <= ENERGY_MATCH_RTOL * np.abs(Er))
             if np.any(miss):
                 row = int(np.flatnonzero(miss)[0])
-                raise InputError(f"dataset {name!r} row {row}: energy {Er[row]:.6g} GeV is not among the prediction "
-                                 f"energies (build them with dataset_energies_GeV)")
+                raise InputError(
+                    f"dataset {name!r} row {row}: energy {Er[row]:.6g} GeV is not among the prediction "
+                    f"energies (build them with dataset_energies_GeV)"
+                )
             out[name] = order[idx]
         return out
 
@@ -256,16 +265,19 @@ def predict_dipole(E, components, params=None, field=None, datasets=None) -> Dip
     rows = _knee_rows(params, len(knees))
     for k in knees:
         if k.E_aniso.shape != E.shape or not np.array_equal(k.E_aniso, E):
-            raise InputError(f"the KneeModel was built on {k.E_aniso.size} anisotropy energies, not on the "
-                             f"{E.size} prediction energies: build it with E_aniso_GeV = E")
+            raise InputError(
+                f"the KneeModel was built on {k.E_aniso.size} anisotropy energies, not on the "
+                f"{E.size} prediction energies: build it with E_aniso_GeV = E"
+            )
     evaluated = [c for c in comps if isinstance(c, KneeResult)]
     sizes = {r.shape[0] for r in rows} | {c.flux_all.shape[0] for c in evaluated}
     if len(sizes) > 1:
         raise InputError(f"every parametrised component needs the same number of parameter sets; got {sorted(sizes)}")
     for c in evaluated:
         if c.flux_all.shape[1:] != E.shape:
-            raise InputError(f"a KneeResult on {c.flux_all.shape[1:]} energies does not match the {E.size} "
-                             f"prediction energies")
+            raise InputError(
+                f"a KneeResult on {c.flux_all.shape[1:]} energies does not match the {E.size} prediction energies"
+            )
     # energy-only work: the fixed components, projected on the field and the equator
     J_fix, Jd_fix, valid_fix = np.zeros(E.shape), np.zeros(E.shape + (3,)), np.ones(E.shape, dtype=bool)
     for c in comps:
@@ -287,8 +299,9 @@ def predict_dipole(E, components, params=None, field=None, datasets=None) -> Dip
     out = _Outputs(n, m)
     for a in range(0, n, CHUNK):
         _chunk(out, slice(a, min(a + CHUNK, n)), J_fix, fix, valid_fix, knee_terms, P, to_eq)
-    return DipolePrediction(E, np.moveaxis(out.vector, 0, -1), out.flux_all, out.d_perp, out.phase, out.valid,
-                            _tables(datasets))
+    return DipolePrediction(
+        E, np.moveaxis(out.vector, 0, -1), out.flux_all, out.d_perp, out.phase, out.valid, _tables(datasets)
+    )
 
 
 #: Parameter sets per block of :func:`predict_dipole`'s array passes: the block's

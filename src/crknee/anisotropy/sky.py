@@ -12,6 +12,7 @@ a = (2/N) sum cos alpha_i, b = (2/N) sum sin alpha_i, amplitude r1 = sqrt(a^2 + 
 phase atan2(b, a); for an isotropic sky a and b are independent with variance 2/N, so
 sigma = sqrt(2/N) and P(r1 >= r) = exp(-N r^2 / 4).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,14 +25,14 @@ from crknee.errors import InputError
 
 def _local_directions(rng, n: int, lat_rad: float, zen_rad: float, acceptance: str):
     """Isotropic-sky events of the array: (ra, dec) [rad] of ``n`` draws."""
-    if acceptance == "cos":   # pdf ~ cos(theta) sin(theta): sin^2(theta) uniform
+    if acceptance == "cos":  # pdf ~ cos(theta) sin(theta): sin^2(theta) uniform
         sin_t = np.sqrt(rng.uniform(0.0, np.sin(zen_rad) ** 2, n))
         cos_t = np.sqrt(1.0 - sin_t**2)
-    else:                     # pdf ~ sin(theta): cos(theta) uniform
+    else:  # pdf ~ sin(theta): cos(theta) uniform
         cos_t = rng.uniform(np.cos(zen_rad), 1.0, n)
         sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
-    azimuth = rng.uniform(0.0, 2.0 * np.pi, n)      # from north through east
-    lst = rng.uniform(0.0, 2.0 * np.pi, n)          # local sidereal time, uniform
+    azimuth = rng.uniform(0.0, 2.0 * np.pi, n)  # from north through east
+    lst = rng.uniform(0.0, 2.0 * np.pi, n)  # local sidereal time, uniform
     sl, cl = np.sin(lat_rad), np.cos(lat_rad)
     sin_dec = np.clip(sl * cos_t + cl * sin_t * np.cos(azimuth), -1.0, 1.0)
     dec = np.arcsin(sin_dec)
@@ -40,8 +41,15 @@ def _local_directions(rng, n: int, lat_rad: float, zen_rad: float, acceptance: s
     return np.mod(lst - h, 2.0 * np.pi), dec
 
 
-def simulate_sky(rng: np.random.Generator, n_events: int, dipole_icrs, latitude_deg: float,
-                 zenith_max_deg: float, n_skies: int | None = None, acceptance: str = "cos"):
+def simulate_sky(
+    rng: np.random.Generator,
+    n_events: int,
+    dipole_icrs,
+    latitude_deg: float,
+    zenith_max_deg: float,
+    n_skies: int | None = None,
+    acceptance: str = "cos",
+):
     """Arrival directions (ra_deg, dec_deg) of ``n_events`` events per sky.
 
     ``dipole_icrs``: the dipole vector delta in equatorial (ICRS) Cartesian components
@@ -71,8 +79,8 @@ def simulate_sky(rng: np.random.Generator, n_events: int, dipole_icrs, latitude_
         weight = 1.0 + d[0] * cd * np.cos(ra) + d[1] * cd * np.sin(ra) + d[2] * np.sin(dec)
         keep = rng.uniform(0.0, 1.0 + norm, m) < weight
         take = min(int(keep.sum()), total - have)
-        ra_out[have:have + take] = ra[keep][:take]
-        dec_out[have:have + take] = dec[keep][:take]
+        ra_out[have : have + take] = ra[keep][:take]
+        dec_out[have : have + take] = dec[keep][:take]
         have += take
     return np.degrees(ra_out).reshape(shape), np.degrees(dec_out).reshape(shape)
 
@@ -105,5 +113,4 @@ def rayleigh(ra_deg, axis: int = -1) -> Rayleigh:
     b = 2.0 / n * np.sin(ra).sum(axis=axis)
     r = np.hypot(a, b)
     n_arr = np.full(np.shape(a), n)
-    return Rayleigh(a, b, r, np.degrees(np.arctan2(b, a)) % 360.0, np.sqrt(2.0 / n_arr), n_arr,
-                    np.exp(-n * r**2 / 4.0))
+    return Rayleigh(a, b, r, np.degrees(np.arctan2(b, a)) % 360.0, np.sqrt(2.0 / n_arr), n_arr, np.exp(-n * r**2 / 4.0))

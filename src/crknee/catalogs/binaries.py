@@ -5,6 +5,7 @@ columns ``name, l [deg], b [deg], distance, distance_lo, distance_hi [kpc]`` (Na
 given; ``distance_lo``/``distance_hi`` are the lower/upper ends of the quoted interval,
 not errors), ``class``, and any ``alt_name*`` columns holding other names.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,7 +55,7 @@ def normalise_name(name: str) -> str:
     key = re.sub(r"[\s_.]", "", str(name)).lower()
     for long, short in _PREFIXES:
         if key.startswith(long):
-            key = short + key[len(long):]
+            key = short + key[len(long) :]
     return key
 
 

@@ -6,6 +6,7 @@ regions given its distance pdf (crknee.catalogs.distances), and, for every binar
 distances along its line of sight that fall inside the 1 sigma region (the envelope:
 nearest and farthest), which is what can be said of a binary without a distance.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -49,7 +50,9 @@ def read_samples(path):
         try:
             out.append(x.to(unit) if isinstance(x, u.Quantity) else np.asarray(x, float) * unit)
         except u.UnitsError:
-            raise DataError(f"posterior samples {str(path)!r}: column {col} is in {x.unit}, not convertible to {unit}") from None
+            raise DataError(
+                f"posterior samples {str(path)!r}: column {col} is in {x.unit}, not convertible to {unit}"
+            ) from None
         except (TypeError, ValueError):
             raise DataError(f"posterior samples {str(path)!r}: column {col} is not numeric") from None
     return tuple(out)
@@ -108,8 +111,7 @@ def inside(table: QTable, region: HPDRegion, level: int = 1) -> np.ndarray:
     return np.isfinite(dens) & (dens >= region.thresholds_kpc2[level - 1])
 
 
-def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
-                    n_nodes: int = N_DISTANCE_NODES) -> QTable:
+def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B, n_nodes: int = N_DISTANCE_NODES) -> QTable:
     """Binaries with |b| < ``max_b`` (angle Quantity or float in deg), ranked by the posterior density at their position.
 
     ``binaries``: a table from :func:`crknee.catalogs.load_binaries` / ``merge``.  Binaries
@@ -160,27 +162,33 @@ def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B,
     out.add_column(MaskedColumn(np.arange(1, len(out) + 1), mask=np.arange(len(out)) >= n_ranked), name="rank", index=0)
 
     cats = list(binaries.meta.get("catalogs", np.unique(binaries["catalog"])))
-    out.meta.update({
-        "hpd_convention": region.convention,
-        "hpd_masses": list(region.masses),
-        "hpd_thresholds_kpc-2": list(region.thresholds_kpc2),
-        "kde": "scipy.stats.gaussian_kde on (x, y), Scott bandwidth",
-        "n_posterior_samples_used": region.n_samples,
-        "frame": f"Galactocentric plane: GC at (0, 0), Sun at (-{R_SUN.to_value(u.kpc)}, 0) kpc, +x Sun->GC, +y toward l=90",
-        "max_abs_b_deg": max_b_deg,
-        "catalogs": cats,
-        "counts": {
-            cat: {
-                "binaries": int(np.sum(binaries["catalog"] == cat)),
-                "in_plane": int(np.sum(out["catalog"] == cat)),
-                "in_plane_with_distance": int(np.sum((out["catalog"] == cat) & (out["distance_flag"] != dist.FLAG_NONE))),
-                "in_plane_no_distance": int(np.sum((out["catalog"] == cat) & (out["distance_flag"] == dist.FLAG_NONE))),
-            }
-            for cat in cats
-        },
-        "n_outside_plane": int(len(binaries) - len(plane)),
-        "n_no_distance": int(np.sum(~has)),
-        "n_inside_1sigma": int(np.sum(inside(out, region, 1))),
-        "n_inside_2sigma": int(np.sum(inside(out, region, 2))),
-    })
+    out.meta.update(
+        {
+            "hpd_convention": region.convention,
+            "hpd_masses": list(region.masses),
+            "hpd_thresholds_kpc-2": list(region.thresholds_kpc2),
+            "kde": "scipy.stats.gaussian_kde on (x, y), Scott bandwidth",
+            "n_posterior_samples_used": region.n_samples,
+            "frame": f"Galactocentric plane: GC at (0, 0), Sun at (-{R_SUN.to_value(u.kpc)}, 0) kpc, +x Sun->GC, +y toward l=90",
+            "max_abs_b_deg": max_b_deg,
+            "catalogs": cats,
+            "counts": {
+                cat: {
+                    "binaries": int(np.sum(binaries["catalog"] == cat)),
+                    "in_plane": int(np.sum(out["catalog"] == cat)),
+                    "in_plane_with_distance": int(
+                        np.sum((out["catalog"] == cat) & (out["distance_flag"] != dist.FLAG_NONE))
+                    ),
+                    "in_plane_no_distance": int(
+                        np.sum((out["catalog"] == cat) & (out["distance_flag"] == dist.FLAG_NONE))
+                    ),
+                }
+                for cat in cats
+            },
+            "n_outside_plane": int(len(binaries) - len(plane)),
+            "n_no_distance": int(np.sum(~has)),
+            "n_inside_1sigma": int(np.sum(inside(out, region, 1))),
+            "n_inside_2sigma": int(np.sum(inside(out, region, 2))),
+        }
+    )
     return out

@@ -15,6 +15,7 @@ The pdf is integrated by quadrature on ``n`` equal-probability nodes (the invers
 the mid-points (k + 1/2)/n of n equal-probability bins), so a probability computed as the
 fraction of nodes in a region is resolved to 1/n and needs no random numbers.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,8 @@ def distance_flag(d_kpc, lo_kpc, hi_kpc) -> np.ndarray:
     d, lo, hi = (np.asarray(a, dtype=float) for a in (d_kpc, lo_kpc, hi_kpc))
     has_d, has_range = np.isfinite(d), np.isfinite(lo) & np.isfinite(hi)
     return np.where(
-        has_d & has_range, FLAG_INTERVAL,
+        has_d & has_range,
+        FLAG_INTERVAL,
         np.where(has_range, FLAG_RANGE, np.where(has_d, FLAG_POINT, FLAG_NONE)),
     )
 

@@ -11,6 +11,7 @@ i.e. the heliocentric Galactic Cartesian vector of ``docs/architecture.md`` shif
 Sun-GC distance and projected onto the plane (the posterior samples carry no latitude and
 are placed at b = 0, the paper's in-plane assumption).
 """
+
 from __future__ import annotations
 
 import astropy.units as u

@@ -10,6 +10,7 @@ needs no grid).  Two conventions name the "1 sigma" and "2 sigma" regions:
 * ``"2d"``: p = 39.35 %, 86.47 % (1 - exp(-n^2 / 2)), the mass inside the n sigma ellipse
   of a 2D Gaussian (corner.py's default contour levels).
 """
+
 from __future__ import annotations
 
 import astropy.units as u

@@ -8,6 +8,7 @@ distance of ``crknee.sources.catalogue.NAMED_SOURCES`` (Reid et al. 2014; MacDon
 al. 2014; Atri et al. 2020), as does a microquasar absent from the selected catalogues
 (its position then comes from there too).  Column ``distance_ref`` says which was used.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -41,5 +42,6 @@ def microquasar_positions(binaries: QTable) -> QTable:
             ds.append(d), refs.append(str(row["distance_catalog"]))
         else:
             ds.append(named.d_kpc), refs.append(named.distance_ref)
-    return QTable({"name": names, "l": ls * u.deg, "b": bs * u.deg, "distance": ds * u.kpc,
-                   "catalog": cats, "distance_ref": refs})
+    return QTable(
+        {"name": names, "l": ls * u.deg, "b": bs * u.deg, "distance": ds * u.kpc, "catalog": cats, "distance_ref": refs}
+    )

@@ -16,6 +16,7 @@ that is not UTF-8, a unit of the wrong dimension, memory exhausted.  Any other e
 is a bug in crknee and keeps its traceback; ``crknee --debug ...`` shows the full
 traceback of every error.
 """
+
 from __future__ import annotations
 
 import errno
@@ -35,24 +36,33 @@ COMMANDS = {
     "data": ("data", "Observational datasets bundled with crknee, and your own."),
     "fit": ("fit", "Bayesian fits: the knee source (`knee`) and the background propagation (`propagation`)."),
     "gamma": ("gamma", "Hadronic gamma rays of the LHAASO microquasars (paper Sec."),
-    "population": ("population", "Realisations of the source populations: p, He, all-particle fluxes, dipole, "
-                                 "the brightest source's share; how often one source owns the knee "
-                                 "(docs/population.md)."),
+    "population": (
+        "population",
+        "Realisations of the source populations: p, He, all-particle fluxes, dipole, "
+        "the brightest source's share; how often one source owns the knee "
+        "(docs/population.md).",
+    ),
     "propagate": ("propagate", "Background propagation of Galactic cosmic rays (paper eq."),
     "reproduce": ("reproduce", "Run background, gamma, protons, local SNR, knee MCMC and candidates, with caching."),
     "source": ("source", "Proton flux at Earth, |delta|, equatorial amplitude and RA phase of one source."),
 }
 #: Subcommands of ``crknee plot``, contributed by the area modules: name -> (module, summary).
 PLOT_COMMANDS = {
-    "anisotropy": ("source", "Anisotropy phase and amplitude (paper Figs 4 and 5) from 100 GeV to 10 EeV: every "
-                             "bundled experiment, background, sources and total, for isotropic diffusion beside the "
-                             "field-aligned dipole."),
+    "anisotropy": (
+        "source",
+        "Anisotropy phase and amplitude (paper Figs 4 and 5) from 100 GeV to 10 EeV: every "
+        "bundled experiment, background, sources and total, for isotropic diffusion beside the "
+        "field-aligned dipole.",
+    ),
     "bc": ("propagate", "Paper Fig."),
     "fit": ("fit", "Figs."),
     "gamma": ("gamma", "Paper figure 2: the four microquasars' SEDs, posterior bands and data."),
     "protons": ("gamma", "Paper figure 3: protons at Earth of each microquasar (dashed) against the data."),
-    "ratio-maps": ("gamma", "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, the "
-                            "SED refitted at every point; prints the default value and the plausible range."),
+    "ratio-maps": (
+        "gamma",
+        "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, the "
+        "SED refitted at every point; prints the default value and the plausible range.",
+    ),
 }
 
 
@@ -108,8 +118,14 @@ def _show_version(ctx, param, value):
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
-              help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show the full Python traceback of any error.")
 def cli(debug):
     """crknee: the origin of the cosmic-ray knee (Nie, Yue, Guo & Liu)."""
@@ -119,6 +135,7 @@ def cli(debug):
 @cli.group("plot", cls=LazyGroup, lazy=PLOT_COMMANDS)
 def _plot():
     """Draw the paper's figures."""
+
 
 #: What an OS error means for the user, by errno.
 _OS_REASONS = {
@@ -152,13 +169,17 @@ def user_message(exc: BaseException) -> str | None:
         where = exc.filename2 if getattr(exc, "filename2", None) is not None else exc.filename
         return f"{where}: {reason}" if where is not None else reason
     if isinstance(exc, UnicodeDecodeError):
-        return (f"text input is not UTF-8: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
-                f"({exc.reason}); save the file as UTF-8")
+        return (
+            f"text input is not UTF-8: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
+            f"({exc.reason}); save the file as UTF-8"
+        )
     if isinstance(exc, _units_error()):
         return f"unit error: {exc}"
     if isinstance(exc, MemoryError):
-        return ("out of memory: the requested grid or sample does not fit (lower n_modes, points_per_decade, "
-                "fixed_points_per_decade, --n or the number of walkers/steps)")
+        return (
+            "out of memory: the requested grid or sample does not fit (lower n_modes, points_per_decade, "
+            "fixed_points_per_decade, --n or the number of walkers/steps)"
+        )
     return None
 
 

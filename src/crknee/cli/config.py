@@ -1,4 +1,5 @@
 """``crknee config show NAME`` and ``crknee config validate FILE``."""
+
 from __future__ import annotations
 
 import click

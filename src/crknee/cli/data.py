@@ -1,4 +1,5 @@
 """``crknee data``: list, show, plot, add and verify datasets (a layer over crknee.data)."""
+
 from __future__ import annotations
 
 import click
@@ -65,8 +66,16 @@ def _plot_ratio(axes, names):
         for i, name in enumerate(names):
             t = data.load(name)
             if t.meta["x_variable"] == var:
-                _errorbar(ax, i, t["x"].value, t["y"].value, t["y_err_lo"].value, t["y_err_hi"].value,
-                          t["upper_limit"], name.partition("/")[2])
+                _errorbar(
+                    ax,
+                    i,
+                    t["x"].value,
+                    t["y"].value,
+                    t["y_err_lo"].value,
+                    t["y_err_hi"].value,
+                    t["upper_limit"],
+                    name.partition("/")[2],
+                )
         ax.set_xlabel(label)
         ax.set_ylabel("B/C")
 
@@ -76,8 +85,19 @@ def _errorbar(ax, i, x, y, lo, hi, upper, label, color=None, filled=True):
 
     upper = np.asarray(upper, dtype=bool)
     err = np.vstack([np.where(upper, 0.5 * y, np.nan_to_num(lo)), np.where(upper, 0.0, np.nan_to_num(hi))])
-    ax.errorbar(x, y, yerr=err, uplims=upper, fmt=marker(i), ms=4, capsize=0, lw=0.8, label=label, color=color,
-                mfc=None if filled else "none")
+    ax.errorbar(
+        x,
+        y,
+        yerr=err,
+        uplims=upper,
+        fmt=marker(i),
+        ms=4,
+        capsize=0,
+        lw=0.8,
+        label=label,
+        color=color,
+        mfc=None if filled else "none",
+    )
 
 
 def _experiment_of(name: str, suffix: str) -> str:
@@ -102,8 +122,14 @@ def _grid(n, width=3.2, height=2.6, ncols=4):
 
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
-    fig.subplots_adjust(left=0.5 / (width * ncols) * 1.6, right=0.99, bottom=0.45 / (height * nrows),
-                        top=1 - 0.3 / (height * nrows), wspace=0.42, hspace=0.42)
+    fig.subplots_adjust(
+        left=0.5 / (width * ncols) * 1.6,
+        right=0.99,
+        bottom=0.45 / (height * nrows),
+        top=1 - 0.3 / (height * nrows),
+        wspace=0.42,
+        hspace=0.42,
+    )
     axes = axes.ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -143,9 +169,17 @@ def _plot_nuclei(names):
     for ax in axes:
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
     spare = len(axes) % 4
-    fig.legend([handles[k] for k in sorted(handles)], sorted(handles), loc="lower right", ncol=2 if spare else 6,
-               fontsize=9, title="experiment (x moved to the total energy per particle)",
-               title_fontsize=8, frameon=False, bbox_to_anchor=(0.99, 0.02) if spare else None)
+    fig.legend(
+        [handles[k] for k in sorted(handles)],
+        sorted(handles),
+        loc="lower right",
+        ncol=2 if spare else 6,
+        fontsize=9,
+        title="experiment (x moved to the total energy per particle)",
+        title_fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.99, 0.02) if spare else None,
+    )
     return fig
 
 
@@ -171,8 +205,18 @@ def _plot_ratios(names):
                 continue
             var = t.meta["x_variable"]
             i, colour = style[labels[name]]
-            _errorbar(ax, i, t["x"].value, t["y"].value, t["y_err_lo"].value, t["y_err_hi"].value, t["upper_limit"],
-                      f"{name.partition('/')[2]} ({var})", colour, filled=var == "R")
+            _errorbar(
+                ax,
+                i,
+                t["x"].value,
+                t["y"].value,
+                t["y_err_lo"].value,
+                t["y_err_hi"].value,
+                t["upper_limit"],
+                f"{name.partition('/')[2]} ({var})",
+                colour,
+                filled=var == "R",
+            )
         ax.set_xscale("log")
         ax.set_title(f"{pair[0]}/{pair[1]}", fontsize=9)
         ax.set_xlabel("R [GV] (filled) or Ekn [GeV/n] (open)", fontsize=7)
@@ -192,13 +236,29 @@ def _plot_lna(names):
         t = data.load(name)
         model = t.meta.get("hadronic_model")
         label = name.partition("/")[2] + (f" ({model})" if model and model not in name else "")
-        _errorbar(ax, i, t["x"].to_value("GeV"), t["y"].value, t["y_err_lo"].value, t["y_err_hi"].value,
-                  t["upper_limit"], label)
+        _errorbar(
+            ax,
+            i,
+            t["x"].to_value("GeV"),
+            t["y"].value,
+            t["y_err_lo"].value,
+            t["y_err_hi"].value,
+            t["upper_limit"],
+            label,
+        )
     for species, text in (("H1", "p"), ("He4", "He"), ("N14", "N"), ("Fe56", "Fe")):
         lna = np.log(nuclide(species).A)
         ax.axhline(lna, color="0.5", lw=0.8, ls="--", zorder=0)
-        ax.annotate(f"{text} (ln A = {lna:.2f})", (1.0, lna), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                    textcoords="offset points", ha="right", fontsize=8, color="0.35")
+        ax.annotate(
+            f"{text} (ln A = {lna:.2f})",
+            (1.0, lna),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="0.35",
+        )
     ax.set_xscale("log")
     lowest = min(np.nanmin(t["y"].value - np.nan_to_num(t["y_err_lo"].value)) for t in map(data.load, names))
     ax.set_ylim(min(-0.3, lowest - 0.1), np.log(nuclide("Fe56").A) + 0.4)
@@ -211,7 +271,9 @@ def _plot_lna(names):
 @data_group.command("plot")
 @click.argument("quantity", type=click.Choice(SPECTRA + ("anisotropy",)))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output image, e.g. FILE.png.")
-@click.option("--cross-check", is_flag=True, help="Anisotropy: also draw the cross-check digitisations (Li et al. 2024).")
+@click.option(
+    "--cross-check", is_flag=True, help="Anisotropy: also draw the cross-check digitisations (Li et al. 2024)."
+)
 def plot_cmd(quantity, out, cross_check):
     """Plot every dataset of QUANTITY (spectra E^2.6-weighted vs Etot; element spectra one panel per element;
     B/C; every element ratio one panel per ratio, B/C included; <lnA> with ln A of p, He, N, Fe; anisotropy
@@ -251,8 +313,10 @@ def plot_cmd(quantity, out, cross_check):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--quantity", "-q", required=True, type=click.Choice(QUANTITIES), help="What the file holds.")
 @click.option("--replace", is_flag=True, help="Overwrite your own dataset of the same name.")
-@click.option("--convention", help="Anisotropy: what the amplitude is (d_perp, r1, r1_dec0, d_3d), if the file "
-                                   "has no '# convention:' line.")
+@click.option(
+    "--convention",
+    help="Anisotropy: what the amplitude is (d_perp, r1, r1_dec0, d_3d), if the file has no '# convention:' line.",
+)
 @click.option("--site-latitude", "site_latitude_deg", type=float, help="Anisotropy 'r1': site latitude [deg].")
 @click.option("--zenith-max", "zenith_max_deg", type=float, help="Anisotropy 'r1': zenith-angle cut [deg].")
 @click.option("--upper-limit-cl", type=float, help="Anisotropy: confidence level of the upper limits, e.g. 0.99.")
@@ -260,8 +324,19 @@ def plot_cmd(quantity, out, cross_check):
 @click.option("--numerator", help="Ratio: the numerator element, if the file has no '# numerator:' line.")
 @click.option("--denominator", help="Ratio: the denominator element, if the file has no '# denominator:' line.")
 @click.option("--hadronic-model", help="<lnA> or an air-shower spectrum: the hadronic model, e.g. EPOS-LHC.")
-def add_cmd(file, quantity, replace, convention, site_latitude_deg, zenith_max_deg, upper_limit_cl, species,
-            numerator, denominator, hadronic_model):
+def add_cmd(
+    file,
+    quantity,
+    replace,
+    convention,
+    site_latitude_deg,
+    zenith_max_deg,
+    upper_limit_cl,
+    species,
+    numerator,
+    denominator,
+    hadronic_model,
+):
     """Validate FILE (CSV or ECSV, see docs/data.md) and store it in your data folder.
 
     An anisotropy file declares its convention (a '# convention:' line or --convention; with
@@ -269,14 +344,23 @@ def add_cmd(file, quantity, replace, convention, site_latitude_deg, zenith_max_d
     spectrum names its element ('# species: C'), a ratio its elements ('# numerator: B',
     '# denominator: O').
     """
-    extra = dict(convention=convention, site_latitude_deg=site_latitude_deg, zenith_max_deg=zenith_max_deg,
-                 upper_limit_cl=upper_limit_cl)
+    extra = dict(
+        convention=convention,
+        site_latitude_deg=site_latitude_deg,
+        zenith_max_deg=zenith_max_deg,
+        upper_limit_cl=upper_limit_cl,
+    )
     if quantity != "anisotropy" and any(v is not None for v in extra.values()):
-        raise DataError(f"--convention, --site-latitude, --zenith-max and --upper-limit-cl are for anisotropy "
-                        f"files; this one is {quantity!r}")
-    for option, value, allowed in (("--species", species, ("nuclei",)), ("--numerator", numerator, ("ratio",)),
-                                   ("--denominator", denominator, ("ratio",)),
-                                   ("--hadronic-model", hadronic_model, SPECTRA)):
+        raise DataError(
+            f"--convention, --site-latitude, --zenith-max and --upper-limit-cl are for anisotropy "
+            f"files; this one is {quantity!r}"
+        )
+    for option, value, allowed in (
+        ("--species", species, ("nuclei",)),
+        ("--numerator", numerator, ("ratio",)),
+        ("--denominator", denominator, ("ratio",)),
+        ("--hadronic-model", hadronic_model, SPECTRA),
+    ):
         if value is not None and quantity not in allowed:
             raise DataError(f"{option} is for {' or '.join(allowed)} files; this one is {quantity!r}")
     extra.update(species=species, numerator=numerator, denominator=denominator, hadronic_model=hadronic_model)

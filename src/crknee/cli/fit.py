@@ -1,5 +1,6 @@
 """``crknee fit knee`` (the knee-source MCMC), ``crknee fit propagation`` (the Bayesian
 propagation fit to AMS-02 nuclei, crknee.fit.propagation) and ``crknee plot fit``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,10 @@ def _fixed(fixed, out):
 
     path = Path(fixed) if fixed else Path(out) / FIXED_COMPONENTS_FILE
     if not path.is_file():
-        raise ConfigError(f"fixed components {path} not found: give --fixed FILE (written by the pipeline's "
-                          f"background + local-SNR step, crknee.fit.model.FixedComponents.save)")
+        raise ConfigError(
+            f"fixed components {path} not found: give --fixed FILE (written by the pipeline's "
+            f"background + local-SNR step, crknee.fit.model.FixedComponents.save)"
+        )
     return FixedComponents.load(path)
 
 
@@ -39,21 +42,34 @@ def fit_group():
 
 
 @fit_group.command("knee")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="TOML config merged onto the paper's, as for `crknee reproduce` (default: the paper's); "
-                   "its [fit] section is used.")
-@click.option("--mock", is_flag=True, help="Fit data made by the model at the parameters' values (plus [[fit.mock.extra]]).")
-@click.option("--fixed", type=click.Path(dir_okay=False), default=None,
-              help="HDF5 file of the fixed components (default: OUT/fixed_components.h5).")
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Output folder (chain, tables, figures).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="TOML config merged onto the paper's, as for `crknee reproduce` (default: the paper's); "
+    "its [fit] section is used.",
+)
+@click.option(
+    "--mock", is_flag=True, help="Fit data made by the model at the parameters' values (plus [[fit.mock.extra]])."
+)
+@click.option(
+    "--fixed",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="HDF5 file of the fixed components (default: OUT/fixed_components.h5).",
+)
+@click.option(
+    "--out", "out", type=click.Path(file_okay=False), required=True, help="Output folder (chain, tables, figures)."
+)
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def fit_command(config, mock, fixed, out, no_plots, quiet):
     """Fit the knee source (l, b, d, t, R_cut, beta, W) by MCMC; rerun to resume."""
     from crknee.config import load
     from crknee.fit.driver import fit, format_summary
-    from crknee.paper import knee_source_signed_l
     from crknee.lock import output_lock
+    from crknee.paper import knee_source_signed_l
 
     section = load(config).section("fit")  # merged onto the paper config and validated like every command's
     with output_lock(out):
@@ -65,11 +81,20 @@ def fit_command(config, mock, fixed, out, no_plots, quiet):
 
 
 @fit_group.command("propagation")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="TOML file with a [propagation_fit] table merged onto the defaults "
-                   "(crknee/configs/propagation_fit.toml).")
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
-              help="Output folder (chain, posterior.ecsv, propagation_posterior.toml, report.md, figures).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="TOML file with a [propagation_fit] table merged onto the defaults (crknee/configs/propagation_fit.toml).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Output folder (chain, posterior.ecsv, propagation_posterior.toml, report.md, figures).",
+)
 @click.option("--scheduler", default=None, help="dask scheduler address: evaluate the posterior on that cluster.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -85,20 +110,33 @@ def fit_propagation_command(config, out, scheduler, no_plots, quiet):
 
             draw_all(figures, Path(out) / "figures")
     rec = summary["sampler"]
-    click.echo(f"{rec['method']}: {rec.get('n_evaluations')} evaluations in {rec.get('wall_s', 0):.0f} s, "
-               f"converged: {rec.get('converged')}; chi2 = {summary['chi2_total']:.1f} for {summary['n_points']} "
-               f"points at the posterior median")
+    click.echo(
+        f"{rec['method']}: {rec.get('n_evaluations')} evaluations in {rec.get('wall_s', 0):.0f} s, "
+        f"converged: {rec.get('converged')}; chi2 = {summary['chi2_total']:.1f} for {summary['n_points']} "
+        f"points at the posterior median"
+    )
     for name, p in summary["posterior"].items():
         click.echo(f"  {name} = {p['median']:.4g} -{p['minus']:.2g} +{p['plus']:.2g} {p['unit']}")
     click.echo(f"written to {out}")
 
 
 @plot_group().command("fit")
-@click.option("--run", "run_dir", type=click.Path(file_okay=False, exists=True), required=True,
-              help="Output folder of `crknee fit knee`.")
-@click.option("--fixed", type=click.Path(dir_okay=False), default=None,
-              help="HDF5 file of the fixed components (default: RUN/fixed_components.h5).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Figure folder (default RUN/figures).")
+@click.option(
+    "--run",
+    "run_dir",
+    type=click.Path(file_okay=False, exists=True),
+    required=True,
+    help="Output folder of `crknee fit knee`.",
+)
+@click.option(
+    "--fixed",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="HDF5 file of the fixed components (default: RUN/fixed_components.h5).",
+)
+@click.option(
+    "--out", "out", type=click.Path(file_okay=False), default=None, help="Figure folder (default RUN/figures)."
+)
 def plot_fit(run_dir, fixed, out):
     """Figs. 6-9 and the fitted anisotropy from a finished `crknee fit knee` folder."""
     from crknee.fit.driver import load_run

@@ -1,5 +1,6 @@
 """``crknee gamma``: hadronic SED fits, model SEDs; ``crknee plot gamma`` / ``plot protons``
 (paper Figs. 2-3).  A thin layer over :mod:`crknee.gamma`."""
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -29,9 +30,14 @@ def _results(sources, nsteps, burn, containment="diffusive"):
 @click.option("--source", "-s", "sources", multiple=True, help=SOURCE_HELP)
 @click.option("--nsteps", default=1200, show_default=True, help="emcee steps per walker.")
 @click.option("--burn", default=400, show_default=True, help="Steps discarded as burn-in.")
-@click.option("--containment", type=click.Choice(["diffusive", "two_zone", "all"]), default="diffusive",
-              show_default=True, help="Protons in the region: after diffusion (one zone, or slow only inside the "
-                                      "region: two_zone), or all injected (no escape).")
+@click.option(
+    "--containment",
+    type=click.Choice(["diffusive", "two_zone", "all"]),
+    default="diffusive",
+    show_default=True,
+    help="Protons in the region: after diffusion (one zone, or slow only inside the "
+    "region: two_zone), or all injected (no escape).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the results as JSON.")
 def fit_cmd(sources, nsteps, burn, containment, out):
     """Fit L0, beta (and a cutoff where the data demand it) to each source's SED points,
@@ -54,9 +60,11 @@ def fit_cmd(sources, nsteps, burn, containment, out):
 
         cut = f", Rcut = {p.Rcut_GV:.3g} GV{err('log10_Rcut', ' dex')}" if r.cutoff else ""
         fit = f"chi2 = {r.chi2:.2f} for {r.n_points} points ({r.n_upper} UL)" if post else "not fitted"
-        click.echo(f"{name} [{r.label}]: beta = {p.beta:.3f}{err('beta')}, L0 = {p.L0_erg_s:.3g} erg/s"
-                   f"{err('log10_L0', ' dex')}{cut}; {fit}; Table 2: {s['table2']}; "
-                   f"protons(1 PeV)/LHAASO = {ratios[name]:.3g}")
+        click.echo(
+            f"{name} [{r.label}]: beta = {p.beta:.3f}{err('beta')}, L0 = {p.L0_erg_s:.3g} erg/s"
+            f"{err('log10_L0', ' dex')}{cut}; {fit}; Table 2: {s['table2']}; "
+            f"protons(1 PeV)/LHAASO = {ratios[name]:.3g}"
+        )
     if out:
         atomic_write_json(out, rows)
 
@@ -95,8 +103,11 @@ def plot_gamma_cmd(out, nsteps, burn):
 
 @plot.command("protons")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output figure (png/pdf).")
-@click.option("--curves", type=click.Path(exists=True, dir_okay=False),
-              help="ECSV with columns E [GeV], background and local_snr [m-2 s-1 sr-1 GeV-1] (optional).")
+@click.option(
+    "--curves",
+    type=click.Path(exists=True, dir_okay=False),
+    help="ECSV with columns E [GeV], background and local_snr [m-2 s-1 sr-1 GeV-1] (optional).",
+)
 @click.option("--nsteps", default=1200, show_default=True, help="emcee steps per walker.")
 @click.option("--burn", default=400, show_default=True, help="Steps discarded as burn-in.")
 def plot_protons_cmd(out, curves, nsteps, burn):
@@ -119,11 +130,12 @@ def plot_protons_cmd(out, curves, nsteps, burn):
         click.echo(str(path))
 
 
-
 @plot.command("ratio-maps")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output figure (png/pdf).")
 @click.option("--source", "-s", "sources", multiple=True, help=SOURCE_HELP)
-@click.option("--chi-points", default=40, show_default=True, help="chi grid points, 1e-3..1 (one SED fit each, per age).")
+@click.option(
+    "--chi-points", default=40, show_default=True, help="chi grid points, 1e-3..1 (one SED fit each, per age)."
+)
 @click.option("--n-H-points", "nh_points", default=40, show_default=True, help="n_H a^2 grid points (exact scaling).")
 @click.option("--leptonic/--no-leptonic", default=True, show_default=True, help="Also fit inverse Compton (naima).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write ranges and likelihood ratios as JSON.")
@@ -136,18 +148,25 @@ def plot_ratio_maps_cmd(out, sources, chi_points, nh_points, leptonic, json_out)
     from crknee.plots.ratio_maps import plot_ratio_maps
 
     names = tuple(sources) or PAPER_SOURCES
-    kc = knee_constraints(analyse_all(names, sample=False), chis=np.geomspace(1e-3, 1.0, chi_points),
-                          n_H_factors=np.geomspace(1e-3, 1e3, nh_points), leptonic=leptonic)
+    kc = knee_constraints(
+        analyse_all(names, sample=False),
+        chis=np.geomspace(1e-3, 1.0, chi_points),
+        n_H_factors=np.geomspace(1e-3, 1e3, nh_points),
+        leptonic=leptonic,
+    )
     for name, c in kc.items():
         m = c.map
         i, j = m.index(1.0, m.params.age_Myr)
         lr = c.likelihood_ratio
-        click.echo(f"{name} [{m.label}]: n_H = {m.params.n_H_cm3:.3g} cm^-3, a = {m.a_pc:.3g} pc; "
-                   f"protons(1 PeV)/LHAASO = {m.ratio_ref[i, j]:.3g} (chi = 1), plausible {c.range[0]:.3g} - "
-                   f"{c.range[1]:.3g}" + ("" if lr is None else
-                                          f"; -2 ln(L_lep/L_had) = {lr['minus2_ln_L_lep_over_L_had']:.2f}"))
+        click.echo(
+            f"{name} [{m.label}]: n_H = {m.params.n_H_cm3:.3g} cm^-3, a = {m.a_pc:.3g} pc; "
+            f"protons(1 PeV)/LHAASO = {m.ratio_ref[i, j]:.3g} (chi = 1), plausible {c.range[0]:.3g} - "
+            f"{c.range[1]:.3g}"
+            + ("" if lr is None else f"; -2 ln(L_lep/L_had) = {lr['minus2_ln_L_lep_over_L_had']:.2f}")
+        )
     if json_out:
         atomic_write_json(json_out, {n: c.summary() for n, c in kc.items()})
-    for path in plot_ratio_maps({n: c.map for n, c in kc.items()}, out, {n: v["L0_erg_s"] for n, v in TABLE2.items()},
-                                formats=None):
+    for path in plot_ratio_maps(
+        {n: c.map for n, c in kc.items()}, out, {n: v["L0_erg_s"] for n, v in TABLE2.items()}, formats=None
+    ):
         click.echo(str(path))

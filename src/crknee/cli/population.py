@@ -5,6 +5,7 @@ Writes into ``--out``: ``realisations.nc`` (the xarray Dataset, NetCDF), ``summa
 dominant sources), the figures ``population_*.png``, and ``chunks/`` (checkpoints: rerun
 the same command to resume a killed run).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,13 @@ import click
 @click.option("--scheduler", default=None, help="dask-distributed scheduler address (default: a local cluster).")
 @click.option("--workers", type=int, default=None, help="Local worker processes [default: number of CPUs].")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (checkpoints inside).")
-@click.option("--config", "config", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="TOML file with [population] (and [propagation]) overrides; default: the bundled population.toml.")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="TOML file with [population] (and [propagation]) overrides; default: the bundled population.toml.",
+)
 @click.option("--chunk", type=int, default=None, help="Realisations per task and checkpoint [default: 25].")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar.")
 def population(n, seed, scheduler, workers, out, config, chunk, progress):
@@ -33,8 +39,16 @@ def population(n, seed, scheduler, workers, out, config, chunk, progress):
 
     spec = load_spec(config)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    ds = ensemble.run(spec, n, seed, workers=workers, scheduler=scheduler, out=out,
-                      chunk=chunk or ensemble.DEFAULT_CHUNK, progress=progress)
+    ds = ensemble.run(
+        spec,
+        n,
+        seed,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        chunk=chunk or ensemble.DEFAULT_CHUNK,
+        progress=progress,
+    )
     out = Path(out)
     with atomic_target(out / "realisations.nc", suffix=".nc") as tmp:
         ds.to_netcdf(tmp, engine="scipy")
@@ -42,16 +56,33 @@ def population(n, seed, scheduler, workers, out, config, chunk, progress):
     dom = stats.dominance(ds, 1.0e6, 0.5) if np.any(np.isclose(ds["energy"].values, 1e6)) else None
     classes = [c.name for c in spec.classes]
     if dom is not None:
-        atomic_write_json(out / "dominance.json", {
-            "E_GeV": dom.E_GeV, "threshold": dom.threshold, "probability": dom.probability,
-            "ci68": [dom.lo, dom.hi], "n_realisations": dom.n,
-            "dominant_by_class": {c: int(np.sum(dom.cls == i)) for i, c in enumerate(classes)},
-            "dominant_outside_diffusive_regime": int(np.sum(~dom.valid)),
-            "d_kpc_quantiles_16_50_84": np.quantile(dom.d_kpc, [0.16, 0.5, 0.84]).tolist() if dom.d_kpc.size else None,
-            "age_Myr_quantiles_16_50_84": np.quantile(dom.age_Myr, [0.16, 0.5, 0.84]).tolist() if dom.d_kpc.size else None})
+        atomic_write_json(
+            out / "dominance.json",
+            {
+                "E_GeV": dom.E_GeV,
+                "threshold": dom.threshold,
+                "probability": dom.probability,
+                "ci68": [dom.lo, dom.hi],
+                "n_realisations": dom.n,
+                "dominant_by_class": {c: int(np.sum(dom.cls == i)) for i, c in enumerate(classes)},
+                "dominant_outside_diffusive_regime": int(np.sum(~dom.valid)),
+                "d_kpc_quantiles_16_50_84": np.quantile(dom.d_kpc, [0.16, 0.5, 0.84]).tolist()
+                if dom.d_kpc.size
+                else None,
+                "age_Myr_quantiles_16_50_84": np.quantile(dom.age_Myr, [0.16, 0.5, 0.84]).tolist()
+                if dom.d_kpc.size
+                else None,
+            },
+        )
     _figures(ds, dom, classes, out)
-    click.echo(f"{n} realisations -> {out}" + (f"; P(one source > 50 % of 1 PeV protons) = {dom.probability:.4f} "
-                                               f"(68 %: {dom.lo:.4f}-{dom.hi:.4f})" if dom is not None else ""))
+    click.echo(
+        f"{n} realisations -> {out}"
+        + (
+            f"; P(one source > 50 % of 1 PeV protons) = {dom.probability:.4f} (68 %: {dom.lo:.4f}-{dom.hi:.4f})"
+            if dom is not None
+            else ""
+        )
+    )
 
 
 def _figures(ds, dom, classes, out):

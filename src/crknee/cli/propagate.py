@@ -2,6 +2,7 @@
 
 A thin layer over :mod:`crknee.propagation`.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,15 +37,22 @@ def _model(R0, D0, delta, vA, reacceleration):
 
 
 def _model_options(f):
-    for opt in reversed([
-        click.option("--R0", "R0", type=float, help="Reference rigidity of eq. (2) [GV] (default 1)."),
-        click.option("--D0", "D0", type=float, help="D0 of eq. (2) [cm^2/s] (Table 1: 3.2e28)."),
-        click.option("--delta", type=float, help="delta of eq. (2) (Table 1: 0.33)."),
-        click.option("--vA", "vA", type=float, help="Alfven speed [km/s] (Table 1: 25)."),
-        click.option("--reacceleration", type=click.Choice(["halo", "disk"]), default="halo", show_default=True,
-                     help="Where momentum diffusion acts."),
-        click.option("--phi", type=float, default=550.0, show_default=True, help="Force-field potential [MV]."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--R0", "R0", type=float, help="Reference rigidity of eq. (2) [GV] (default 1)."),
+            click.option("--D0", "D0", type=float, help="D0 of eq. (2) [cm^2/s] (Table 1: 3.2e28)."),
+            click.option("--delta", type=float, help="delta of eq. (2) (Table 1: 0.33)."),
+            click.option("--vA", "vA", type=float, help="Alfven speed [km/s] (Table 1: 25)."),
+            click.option(
+                "--reacceleration",
+                type=click.Choice(["halo", "disk"]),
+                default="halo",
+                show_default=True,
+                help="Where momentum diffusion acts.",
+            ),
+            click.option("--phi", type=float, default=550.0, show_default=True, help="Force-field potential [MV]."),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -99,14 +107,22 @@ def write_tables(sol, out: Path, phi, meta: dict) -> list[Path]:
         rows["R"].append(rigidity(x, n.name))
         rows["flux_lis"].append(sol.lis(n.name, E).to_value(flux_unit))
         rows["flux_earth"].append(sol.earth(n.name, E, phi=phi).to_value(flux_unit))
-    lis = QTable({
-        "species": rows["species"], "Z": rows["Z"], "A": rows["A"],
-        "Ek_per_nucleon": np.concatenate(rows["Ek_per_nucleon"]) * u.GeV,
-        "R": np.concatenate(rows["R"]) * u.GV,
-        "flux_lis": np.concatenate(rows["flux_lis"]) * flux_unit,
-        "flux_earth": np.concatenate(rows["flux_earth"]) * flux_unit,
-    }, meta={**meta, "description": "Background LIS and force-field flux at Earth per nuclide, per unit "
-                                    "kinetic energy per nucleon (GeV = GeV/n here)"})
+    lis = QTable(
+        {
+            "species": rows["species"],
+            "Z": rows["Z"],
+            "A": rows["A"],
+            "Ek_per_nucleon": np.concatenate(rows["Ek_per_nucleon"]) * u.GeV,
+            "R": np.concatenate(rows["R"]) * u.GV,
+            "flux_lis": np.concatenate(rows["flux_lis"]) * flux_unit,
+            "flux_earth": np.concatenate(rows["flux_earth"]) * flux_unit,
+        },
+        meta={
+            **meta,
+            "description": "Background LIS and force-field flux at Earth per nuclide, per unit "
+            "kinetic energy per nucleon (GeV = GeV/n here)",
+        },
+    )
     R = rigidity(x, "C12") * u.GV
     light = [n.name for n in sol.nuclides if n.name == "H1" or n.Z == 2]
     R_min = max(rigidity(sol.raw.ekn[0], name) for name in light)
@@ -114,28 +130,50 @@ def write_tables(sol, out: Path, phi, meta: dict) -> list[Path]:
     inside = (R.to_value(u.GV) >= R_min) & (R.to_value(u.GV) <= R_max)
     p_he = np.full(x.size, np.nan)
     p_he[inside] = sol.ratio("H1", "He", R[inside], "R", "earth", phi)
-    ratios = QTable({
-        "Ek_per_nucleon": E, "R": R,
-        "B_over_C_lis": sol.ratio("B", "C", E, "Ekn", "lis"),
-        "B_over_C_earth": sol.ratio("B", "C", E, "Ekn", "earth", phi),
-        "p_over_He_earth": p_he,
-    }, meta={**meta, "description": "B/C (elements, equal Ekn) in the LIS and at Earth; p/He at Earth "
-                                    "(H1 / He element) at equal rigidity R; R is the rigidity of C12 at "
-                                    "Ek_per_nucleon; p/He is NaN where H1 or a He isotope at R lies "
-                                    "off the solver grid"})
+    ratios = QTable(
+        {
+            "Ek_per_nucleon": E,
+            "R": R,
+            "B_over_C_lis": sol.ratio("B", "C", E, "Ekn", "lis"),
+            "B_over_C_earth": sol.ratio("B", "C", E, "Ekn", "earth", phi),
+            "p_over_He_earth": p_he,
+        },
+        meta={
+            **meta,
+            "description": "B/C (elements, equal Ekn) in the LIS and at Earth; p/He at Earth "
+            "(H1 / He element) at equal rigidity R; R is the rigidity of C12 at "
+            "Ek_per_nucleon; p/He is NaN where H1 or a He isotope at R lies "
+            "off the solver grid",
+        },
+    )
     dr, dz = sol.gradient("H1", E)
-    gradient = QTable({"Ek_per_nucleon": E, "R": rigidity(x, "H1") * u.GV, "dlnpsi_dr": dr, "dlnpsi_dz": dz},
-                      meta={**meta, "description": "Proton (H1) density gradient at the Sun: d ln psi/dr "
-                                                   "and d ln psi/dz at z = 0+ (Solution.gradient)"})
-    return [atomic_write_table(lis, out / "lis.ecsv"), atomic_write_table(ratios, out / "ratios.ecsv"),
-            atomic_write_table(gradient, out / "gradient.ecsv")]
+    gradient = QTable(
+        {"Ek_per_nucleon": E, "R": rigidity(x, "H1") * u.GV, "dlnpsi_dr": dr, "dlnpsi_dz": dz},
+        meta={
+            **meta,
+            "description": "Proton (H1) density gradient at the Sun: d ln psi/dr "
+            "and d ln psi/dz at z = 0+ (Solution.gradient)",
+        },
+    )
+    return [
+        atomic_write_table(lis, out / "lis.ecsv"),
+        atomic_write_table(ratios, out / "ratios.ecsv"),
+        atomic_write_table(gradient, out / "gradient.ecsv"),
+    ]
 
 
 @cli.group("propagate", invoke_without_command=True)
-@click.option("--config", "config", type=click.Path(dir_okay=False),
-              help="TOML config; its [propagation] keys override the paper config (crknee config show paper).")
-@click.option("--out", type=click.Path(file_okay=False),
-              help="Folder for lis.ecsv, ratios.ecsv and gradient.ecsv (required without a subcommand).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="TOML config; its [propagation] keys override the paper config (crknee config show paper).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder for lis.ecsv, ratios.ecsv and gradient.ecsv (required without a subcommand).",
+)
 @click.pass_context
 def propagate_group(ctx, config, out):
     """Background propagation of Galactic cosmic rays (paper eq. 1-4, Table 1).
@@ -146,8 +184,10 @@ def propagate_group(ctx, config, out):
     """
     if ctx.invoked_subcommand is not None:
         if config is not None or out is not None:
-            raise click.UsageError(f"--config and --out belong to 'crknee propagate' itself, "
-                                   f"not to 'crknee propagate {ctx.invoked_subcommand}'")
+            raise click.UsageError(
+                f"--config and --out belong to 'crknee propagate' itself, "
+                f"not to 'crknee propagate {ctx.invoked_subcommand}'"
+            )
         return
     if out is None:
         raise click.UsageError("crknee propagate needs --out DIR (or a subcommand: fit)")
@@ -170,8 +210,10 @@ def propagate_group(ctx, config, out):
     paths = write_tables(sol, Path(out), phi, _meta(model, cfg.source, phi, norm))
     chi2, npts = bc_chi2(sol, phi=phi)
     bc10 = float(sol.ratio("B", "C", 10 * u.GeV, "Ekn", "earth", phi))
-    click.echo(f"B/C(10 GeV/n) = {bc10:.4f} at Earth (phi = {phi:.0f}); AMS-02 B/C chi2 = {chi2:.1f} "
-               f"for {npts} points; normalisation chi2 = {norm.chi2:.1f} for {norm.ndof} dof; {seconds:.2f} s")
+    click.echo(
+        f"B/C(10 GeV/n) = {bc10:.4f} at Earth (phi = {phi:.0f}); AMS-02 B/C chi2 = {chi2:.1f} "
+        f"for {npts} points; normalisation chi2 = {norm.chi2:.1f} for {norm.ndof} dof; {seconds:.2f} s"
+    )
     for p in paths:
         click.echo(str(p))
 
@@ -195,8 +237,7 @@ def fit_cmd(R0, out):
         click.echo(f"{k} = {best:.4g} +- {err:.2g} (Table 1: {paper:g})")
     click.echo(f"chi2 = {r.chi2:.1f} for {r.ndof} dof (reduced {r.chi2 / r.ndof:.2f})")
     if out:
-        atomic_write_json(out, {"best_err_table1": rows, "chi2": r.chi2, "ndof": r.ndof,
-                                "R0_GV": float(m.R0.value)})
+        atomic_write_json(out, {"best_err_table1": rows, "chi2": r.chi2, "ndof": r.ndof, "R0_GV": float(m.R0.value)})
 
 
 @plot_group().command("bc")

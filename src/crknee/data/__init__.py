@@ -14,12 +14,26 @@ refuses two datasets holding the same measurement (``meta["duplicate_of"]``);
 Format: docs/data.md;
 every bundled dataset with its reference: DATA.md beside this file.
 """
+
 from crknee.data.schema import FLUXES, QUANTITIES, RATIOS, SPECTRA, conversion_nuclide
 from crknee.data.store import names, raw_path, user_dir, verify_manifest
 from crknee.data.tables import anisotropy_compilation, check_independent, load, ratio_names, to_variable
 from crknee.data.user import add
 
 __all__ = [
-    "FLUXES", "QUANTITIES", "RATIOS", "SPECTRA", "add", "anisotropy_compilation", "check_independent", "conversion_nuclide",
-    "load", "names", "ratio_names", "raw_path", "to_variable", "user_dir", "verify_manifest",
+    "FLUXES",
+    "QUANTITIES",
+    "RATIOS",
+    "SPECTRA",
+    "add",
+    "anisotropy_compilation",
+    "check_independent",
+    "conversion_nuclide",
+    "load",
+    "names",
+    "ratio_names",
+    "raw_path",
+    "to_variable",
+    "user_dir",
+    "verify_manifest",
 ]

@@ -3,6 +3,7 @@
 Such a file starts with ``# key: value`` provenance lines, then one header row of
 column names, then data rows. An empty cell means "not given" (NaN for numbers).
 """
+
 from __future__ import annotations
 
 import csv

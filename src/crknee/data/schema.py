@@ -9,6 +9,7 @@ is held to exactly the rules of the bundled ones (docs/data.md).
 Stored tables keep the units of their source (e.g. LHAASO fluxes per PeV);
 :func:`crknee.data.load` converts to crknee's units on reading.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,13 @@ FLUXES = ("proton", "helium", "light", "allparticle", "nuclei")
 RATIOS = ("bc", "ratio")
 #: Every dataset quantity, in listing order.
 QUANTITIES = SPECTRA + ("anisotropy", "gamma", "catalog")
-FOLDERS = {**{q: f"cr/{q}" for q in SPECTRA}, "ratio": "cr/ratios", "anisotropy": "anisotropy", "gamma": "gamma",
-           "catalog": "catalogs"}
+FOLDERS = {
+    **{q: f"cr/{q}" for q in SPECTRA},
+    "ratio": "cr/ratios",
+    "anisotropy": "anisotropy",
+    "gamma": "gamma",
+    "catalog": "catalogs",
+}
 #: Default species of single-species spectra (crknee.kinematics names).
 SPECIES = {"proton": "H1", "helium": "He4"}
 #: Numerator and denominator of the ``bc`` family.
@@ -41,9 +47,17 @@ BC_SPECIES = ("B", "C")
 LNA_MARGIN = 0.5
 #: Hadronic interaction models, normalised spelling (key: the name lower-cased without punctuation).
 HADRONIC_MODELS = {
-    "eposlhc": "EPOS-LHC", "qgsjetii04": "QGSJET-II-04", "sibyll23d": "SIBYLL-2.3d", "sibyll23c": "SIBYLL-2.3c",
-    "sibyll23": "SIBYLL-2.3", "sibyll21": "SIBYLL-2.1", "qgsjetii03": "QGSJET-II-03", "qgsjetii02": "QGSJET-II-02",
-    "qgsjetii2": "QGSJET-II-2", "qgsjet01": "QGSJET-01", "qgsjet01c": "QGSJET-01c",
+    "eposlhc": "EPOS-LHC",
+    "qgsjetii04": "QGSJET-II-04",
+    "sibyll23d": "SIBYLL-2.3d",
+    "sibyll23c": "SIBYLL-2.3c",
+    "sibyll23": "SIBYLL-2.3",
+    "sibyll21": "SIBYLL-2.1",
+    "qgsjetii03": "QGSJET-II-03",
+    "qgsjetii02": "QGSJET-II-02",
+    "qgsjetii2": "QGSJET-II-2",
+    "qgsjet01": "QGSJET-01",
+    "qgsjet01c": "QGSJET-01c",
 }
 
 #: Differential intensity unit without its "per unit of the energy variable" factor.
@@ -59,9 +73,25 @@ TOTAL_COLUMNS = ("y_tot_lo", "y_tot_hi")
 #: measured amplitude (fraction, NaN for a limit-only row) with statistical and systematic
 #: errors, the upper limit ``y_ul`` (NaN if none), the RA phase [deg] as published, the row
 #: flags and the experiment of each row.
-ANISOTROPY_COLUMNS = ("x", "x_lo", "x_hi", "y", "y_err_lo", "y_err_hi", "y_sys_lo", "y_sys_hi", "y_ul",
-                      "upper_limit", "phase", "phase_err_lo", "phase_err_hi", "amp_err_lo_reaches_zero",
-                      "phase_err_missing", "amp_err_missing", "experiment")
+ANISOTROPY_COLUMNS = (
+    "x",
+    "x_lo",
+    "x_hi",
+    "y",
+    "y_err_lo",
+    "y_err_hi",
+    "y_sys_lo",
+    "y_sys_hi",
+    "y_ul",
+    "upper_limit",
+    "phase",
+    "phase_err_lo",
+    "phase_err_hi",
+    "amp_err_lo_reaches_zero",
+    "phase_err_missing",
+    "amp_err_missing",
+    "experiment",
+)
 #: Boolean row flags of an anisotropy table (0/1 in a CSV file).
 ANISOTROPY_FLAGS = ("upper_limit", "amp_err_lo_reaches_zero", "phase_err_missing", "amp_err_missing")
 #: ``meta["compilation"]`` of every dataset split out of the CRDB world compilation (June 2023).
@@ -73,11 +103,27 @@ PHASE_LIMIT_DEG = 360.0
 GAMMA_COLUMNS = ("x", "x_lo", "x_hi", "y", "y_err_lo", "y_err_hi")
 CATALOG_COLUMNS = ("name", "l", "b", "ra", "dec", "distance", "distance_lo", "distance_hi", "class")
 #: Meta keys written first, in this order (others follow in their own order).
-META_KEYS = ("name", "quantity", "experiment", "reference", "origin", "licence", "x_variable", "species", "numerator",
-             "denominator", "hadronic_model", "notes")
+META_KEYS = (
+    "name",
+    "quantity",
+    "experiment",
+    "reference",
+    "origin",
+    "licence",
+    "x_variable",
+    "species",
+    "numerator",
+    "denominator",
+    "hadronic_model",
+    "notes",
+)
 REQUIRED_META = ("experiment", "reference")
-REQUIRED_COLUMNS = {**{q: ("x", "y") for q in SPECTRA}, "gamma": ("x", "y"), "anisotropy": (),
-                    "catalog": ("name", "l", "b", "ra", "dec")}
+REQUIRED_COLUMNS = {
+    **dict.fromkeys(SPECTRA, ("x", "y")),
+    "gamma": ("x", "y"),
+    "anisotropy": (),
+    "catalog": ("name", "l", "b", "ra", "dec"),
+}
 
 _XVAR_PHRASES = (
     ("total energy per particle", "Etot"),
@@ -91,9 +137,11 @@ def x_variable_of(text) -> str:
     """crknee variable (Etot/Ek/Ekn/R) named by an ``x_variable`` header line or code."""
     text = "" if text is None else str(text).strip()
     if not text:
-        raise DataError("x_variable is missing: a CSV file needs a line '# x_variable: ...' (Etot, Ek, Ekn, R or "
-                        "'total energy per particle', 'kinetic energy per particle', 'kinetic energy per nucleon', "
-                        "'rigidity')")
+        raise DataError(
+            "x_variable is missing: a CSV file needs a line '# x_variable: ...' (Etot, Ek, Ekn, R or "
+            "'total energy per particle', 'kinetic energy per particle', 'kinetic energy per nucleon', "
+            "'rigidity')"
+        )
     if text in VARIABLES and text != "p":
         return text
     low = text.lower()
@@ -131,8 +179,10 @@ def element_of(value, label: str, key: str) -> str:
     if symbol not in ELEMENT_SYMBOLS:
         if not text:
             raise DataError(f"{label}: meta {key!r} is missing: name the element (a CSV file: a line '# {key}: C')")
-        raise DataError(f"{label}: meta {key!r} = {text!r} is not an element crknee knows "
-                        f"({ELEMENT_SYMBOLS[0]}..{ELEMENT_SYMBOLS[-1]}: {', '.join(ELEMENT_SYMBOLS)})")
+        raise DataError(
+            f"{label}: meta {key!r} = {text!r} is not an element crknee knows "
+            f"({ELEMENT_SYMBOLS[0]}..{ELEMENT_SYMBOLS[-1]}: {', '.join(ELEMENT_SYMBOLS)})"
+        )
     return symbol
 
 
@@ -159,8 +209,10 @@ def hadronic_model_of(text, label: str) -> str | None:
         return None
     key = re.sub(r"[^a-z0-9]", "", raw.lower())
     if key not in HADRONIC_MODELS:
-        raise DataError(f"{label}: meta 'hadronic_model' {raw!r} is not a model crknee knows "
-                        f"({', '.join(sorted(set(HADRONIC_MODELS.values())))})")
+        raise DataError(
+            f"{label}: meta 'hadronic_model' {raw!r} is not a model crknee knows "
+            f"({', '.join(sorted(set(HADRONIC_MODELS.values())))})"
+        )
     return HADRONIC_MODELS[key]
 
 
@@ -185,13 +237,17 @@ def _floats(table: QTable, col: str, unit, label: str, aliases: dict | None = No
     except (TypeError, ValueError):
         text = np.ma.filled(np.ma.asarray(values).astype(str), "")
         row = next((i for i, v in enumerate(text) if _not_a_number(v)), 0)
-        raise DataError(f"{label}: data row {row + 1}, column {_shown(col, aliases or {})}: "
-                        f"{text[row]!r} is not a number (column is not numeric)") from None
+        raise DataError(
+            f"{label}: data row {row + 1}, column {_shown(col, aliases or {})}: "
+            f"{text[row]!r} is not a number (column is not numeric)"
+        ) from None
     have = c.unit if isinstance(c, u.Quantity) else (getattr(c, "unit", None) or u.dimensionless_unscaled)
     try:
         return (values * u.Unit(have)).to(unit)
     except u.UnitConversionError as exc:
-        raise DataError(f"{label}: column {_shown(col, aliases or {})} has unit {have}, not convertible to {unit}") from exc
+        raise DataError(
+            f"{label}: column {_shown(col, aliases or {})} has unit {have}, not convertible to {unit}"
+        ) from exc
 
 
 def _not_a_number(text: str) -> bool:
@@ -214,8 +270,9 @@ def _flags(table: QTable, col: str, label: str, aliases: dict | None = None) -> 
     except (TypeError, ValueError):
         text = np.asarray(vals).astype(str)
         row = next((i for i, v in enumerate(text) if v not in ("0", "1", "0.0", "1.0", "")), 0)
-        raise DataError(f"{label}: data row {row + 1}, column {_shown(col, aliases or {})} must hold 0/1 flags; "
-                        f"got {text[row]!r}") from None
+        raise DataError(
+            f"{label}: data row {row + 1}, column {_shown(col, aliases or {})} must hold 0/1 flags; got {text[row]!r}"
+        ) from None
     flags = np.nan_to_num(flags, nan=0.0)  # an empty cell: not flagged
     _check(np.isin(flags, (0.0, 1.0)), label, col, "must hold 0/1 flags", flags, aliases)
     return flags.astype(bool)
@@ -239,8 +296,14 @@ def _nonneg_or_nan(q: u.Quantity) -> np.ndarray:
 def _ordered_bins(out: QTable, label: str, lo: str = "x_lo", hi: str = "x_hi", aliases: dict | None = None) -> None:
     """``lo <= hi`` wherever both bin edges (or distance bounds) are given."""
     a, b = out[lo].value, out[hi].value
-    _check(~(np.isfinite(a) & np.isfinite(b)) | (a <= b), label, lo, f"{lo} exceeds {hi} ({hi} of that row: "
-           f"{b[np.argmax(np.isfinite(a) & np.isfinite(b) & (a > b))]!r})", out[lo], aliases)
+    _check(
+        ~(np.isfinite(a) & np.isfinite(b)) | (a <= b),
+        label,
+        lo,
+        f"{lo} exceeds {hi} ({hi} of that row: {b[np.argmax(np.isfinite(a) & np.isfinite(b) & (a > b))]!r})",
+        out[lo],
+        aliases,
+    )
 
 
 def _unit_of(table: QTable, col: str):
@@ -269,14 +332,17 @@ def _meta(table: QTable, quantity: str, label: str) -> dict:
                 meta[key] = default
             meta[key] = element_of(meta.get(key), label, key)
         if quantity == "bc" and (meta["numerator"], meta["denominator"]) != BC_SPECIES:
-            raise DataError(f"{label}: a 'bc' dataset is B/C; got {meta['numerator']}/{meta['denominator']} "
-                            "(use quantity 'ratio')")
+            raise DataError(
+                f"{label}: a 'bc' dataset is B/C; got {meta['numerator']}/{meta['denominator']} (use quantity 'ratio')"
+            )
         if meta["numerator"] == meta["denominator"]:
             raise DataError(f"{label}: numerator and denominator are both {meta['numerator']!r}")
     elif quantity == "lnA":
         if meta["x_variable"] != "Etot":
-            raise DataError(f"{label}: <lnA> is given against the total energy per particle (x_variable Etot); "
-                            f"got {meta['x_variable']}")
+            raise DataError(
+                f"{label}: <lnA> is given against the total energy per particle (x_variable Etot); "
+                f"got {meta['x_variable']}"
+            )
         meta["hadronic_model"] = hadronic_model_of(meta.get("hadronic_model"), label)
     if quantity in SPECTRA and meta.get("hadronic_model") not in (None, ""):
         meta["hadronic_model"] = hadronic_model_of(meta["hadronic_model"], label)
@@ -305,7 +371,9 @@ def _spectrum(table: QTable, quantity: str, label: str, meta: dict) -> QTable:
         raise DataError(f"{label}: x unit {x_unit} does not fit x_variable {xvar} ({VARIABLES[xvar]})")
     want_y = INTENSITY / VARIABLES[xvar] if quantity in FLUXES else u.dimensionless_unscaled
     if not y_unit.is_equivalent(want_y):
-        what = {"lnA": "dimensionless <lnA>", "bc": "ratio", "ratio": "ratio"}.get(quantity, f"flux per {VARIABLES[xvar]}")
+        what = {"lnA": "dimensionless <lnA>", "bc": "ratio", "ratio": "ratio"}.get(
+            quantity, f"flux per {VARIABLES[xvar]}"
+        )
         raise DataError(f"{label}: y unit {y_unit} is not a {what}")
     out = QTable(meta=meta)
     for col in SPECTRUM_COLUMNS:
@@ -317,15 +385,31 @@ def _spectrum(table: QTable, quantity: str, label: str, meta: dict) -> QTable:
     _check(np.isfinite(out["x"].value) & (out["x"].value > 0), label, "x", "x must be finite and > 0", out["x"])
     if quantity == "lnA":
         top, y = lna_max(), out["y"].to_value(u.one)
-        _check(np.isfinite(y) & (y >= 0) & (y <= top), label, "y", f"<lnA> must lie in [0, {top:.2f}] (ln A of "
-               f"iron-56 is {top - LNA_MARGIN:.2f}, plus a margin of {LNA_MARGIN:g})", out["y"])
+        _check(
+            np.isfinite(y) & (y >= 0) & (y <= top),
+            label,
+            "y",
+            f"<lnA> must lie in [0, {top:.2f}] (ln A of "
+            f"iron-56 is {top - LNA_MARGIN:.2f}, plus a margin of {LNA_MARGIN:g})",
+            out["y"],
+        )
     _check(np.isfinite(out["y"].value) & (out["y"].value >= 0), label, "y", "y must be finite and >= 0", out["y"])
     for col in SPECTRUM_COLUMNS[1:3] + SPECTRUM_COLUMNS[4:] + tuple(c for c in TOTAL_COLUMNS if c in out.colnames):
         _check(_nonneg_or_nan(out[col]), label, col, f"{col} must be >= 0 or empty", out[col])
     _ordered_bins(out, label)
     have_stat = np.isfinite(out["y_stat_lo"].value) & np.isfinite(out["y_stat_hi"].value)
-    have_tot = (np.isfinite(out["y_tot_lo"].value) & np.isfinite(out["y_tot_hi"].value)) if "y_tot_lo" in out.colnames else False
-    _check(have_stat | have_tot | out["upper_limit"], label, "y_stat_lo", "each point needs y_stat_lo/hi or y_tot_lo/hi", out["x"])
+    have_tot = (
+        (np.isfinite(out["y_tot_lo"].value) & np.isfinite(out["y_tot_hi"].value))
+        if "y_tot_lo" in out.colnames
+        else False
+    )
+    _check(
+        have_stat | have_tot | out["upper_limit"],
+        label,
+        "y_stat_lo",
+        "each point needs y_stat_lo/hi or y_tot_lo/hi",
+        out["x"],
+    )
     for col in _extras(table, SPECTRUM_COLUMNS + TOTAL_COLUMNS + ("upper_limit",)):
         out[col] = table[col]
     return out
@@ -344,8 +428,9 @@ def conventions() -> tuple[str, ...]:
     return ANISOTROPY_CONVENTIONS
 
 
-def _meta_float(meta: dict, key: str, label: str, lo: float, hi: float, *, open_lo: bool = False,
-                open_hi: bool = False) -> float:
+def _meta_float(
+    meta: dict, key: str, label: str, lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False
+) -> float:
     raw = meta.get(key)
     try:
         value = float(raw)
@@ -363,24 +448,30 @@ def _anisotropy_meta(meta: dict, label: str, any_limit: bool) -> None:
     known = conventions()
     convention = str(meta.get("convention") or "").strip()
     if not convention:
-        raise DataError(f"{label}: meta 'convention' is missing: say what the amplitude is, one of "
-                        f"{', '.join(known)} (a CSV file: a line '# convention: ...', or `crknee data add "
-                        "--convention ...`)")
+        raise DataError(
+            f"{label}: meta 'convention' is missing: say what the amplitude is, one of "
+            f"{', '.join(known)} (a CSV file: a line '# convention: ...', or `crknee data add "
+            "--convention ...`)"
+        )
     if convention not in known:
         raise DataError(f"{label}: meta 'convention' {convention!r} is not one of {', '.join(known)}")
     meta["convention"] = convention
     for key, lo, hi in (("site_latitude_deg", -90.0, 90.0), ("zenith_max_deg", 0.0, 90.0)):
         if meta.get(key) in (None, ""):
             if convention == "r1":
-                raise DataError(f"{label}: convention 'r1' needs meta {key!r} (the array's site latitude and "
-                                "zenith-angle cut set the factor r1 / d_perp)")
+                raise DataError(
+                    f"{label}: convention 'r1' needs meta {key!r} (the array's site latitude and "
+                    "zenith-angle cut set the factor r1 / d_perp)"
+                )
             meta[key] = None
         else:
             meta[key] = _meta_float(meta, key, label, lo, hi, open_lo=key == "zenith_max_deg")
     if any_limit:
         if meta.get("upper_limit_cl") in (None, ""):
-            raise DataError(f"{label}: the table gives upper limits (y_ul) but meta 'upper_limit_cl' "
-                            "(their confidence level, e.g. 0.99) is missing")
+            raise DataError(
+                f"{label}: the table gives upper limits (y_ul) but meta 'upper_limit_cl' "
+                "(their confidence level, e.g. 0.99) is missing"
+            )
         meta["upper_limit_cl"] = _meta_float(meta, "upper_limit_cl", label, 0.5, 1.0, open_lo=True, open_hi=True)
     elif meta.get("upper_limit_cl") not in (None, ""):
         meta["upper_limit_cl"] = _meta_float(meta, "upper_limit_cl", label, 0.5, 1.0, open_lo=True, open_hi=True)
@@ -415,24 +506,34 @@ def _anisotropy(table: QTable, label: str, meta: dict, aliases: dict) -> QTable:
             unit = u.GeV if col.startswith("x") else (ANGLE if col.startswith("phase") else u.dimensionless_unscaled)
             out[col] = _floats(table, col, unit, label, aliases)
     if "y" not in table.colnames and "y_ul" not in table.colnames:
-        raise DataError(f"{label}: required column 'y' (amplitude) or 'y_ul' (upper limit) is missing; "
-                        f"columns found: {', '.join(_found(table, aliases))}")
+        raise DataError(
+            f"{label}: required column 'y' (amplitude) or 'y_ul' (upper limit) is missing; "
+            f"columns found: {', '.join(_found(table, aliases))}"
+        )
     y, y_ul, ul = out["y"].value, out["y_ul"].value, np.asarray(out["upper_limit"])
     old_style = ul & np.isfinite(y) & np.isnan(y_ul)
     out["y_ul"] = np.where(old_style, y, y_ul) * u.one
     out["y"] = np.where(old_style, np.nan, y) * u.one
     y, y_ul = out["y"].value, out["y_ul"].value
     limit_only = np.isnan(y) & np.isfinite(y_ul)
-    _check(~ul | limit_only, label, "upper_limit", "a row flagged upper_limit gives only a limit: y empty and y_ul set",
-           out["y"], aliases)
+    _check(
+        ~ul | limit_only,
+        label,
+        "upper_limit",
+        "a row flagged upper_limit gives only a limit: y empty and y_ul set",
+        out["y"],
+        aliases,
+    )
     out["upper_limit"] = limit_only
     _check(np.isfinite(y) | limit_only, label, "y", "each row needs an amplitude y or an upper limit y_ul", y, aliases)
     for col in ("y", "y_ul"):
         v = out[col].value
         _check(np.isnan(v) | (v >= 0), label, col, "an amplitude must be >= 0 (a fraction, not %)", v, aliases)
         _check(np.isnan(v) | (v <= 1), label, col, "an amplitude must be <= 1 (a fraction, not %)", v, aliases)
-    for lo, hi, flag, value in (("y_err_lo", "y_err_hi", "amp_err_missing", "y"),
-                                ("phase_err_lo", "phase_err_hi", "phase_err_missing", "phase")):
+    for lo, hi, flag, value in (
+        ("y_err_lo", "y_err_hi", "amp_err_missing", "y"),
+        ("phase_err_lo", "phase_err_hi", "phase_err_missing", "phase"),
+    ):
         a, b = out[lo].value, out[hi].value
         zero = (a == 0) & (b == 0)
         out[lo], out[hi] = np.where(zero, np.nan, a) * out[lo].unit, np.where(zero, np.nan, b) * out[hi].unit
@@ -441,10 +542,17 @@ def _anisotropy(table: QTable, label: str, meta: dict, aliases: dict) -> QTable:
         _check(given | ~np.asarray(out[flag]), label, flag, f"flagged on a row without {value}", out[value], aliases)
     err_lo = out["y_err_lo"].value
     out["amp_err_lo_reaches_zero"] = np.asarray(out["amp_err_lo_reaches_zero"]) | (
-        np.isfinite(y) & np.isfinite(err_lo) & (err_lo >= y) & (y > 0))
+        np.isfinite(y) & np.isfinite(err_lo) & (err_lo >= y) & (y > 0)
+    )
     x, x_lo = out["x"].value, out["x_lo"].value
-    _check((np.isfinite(x) & (x > 0)) | (np.isnan(x) & np.isfinite(x_lo) & (x_lo > 0)), label, "x",
-           "each row needs an energy x > 0 or a threshold x_lo > 0 (GeV)", x, aliases)
+    _check(
+        (np.isfinite(x) & (x > 0)) | (np.isnan(x) & np.isfinite(x_lo) & (x_lo > 0)),
+        label,
+        "x",
+        "each row needs an energy x > 0 or a threshold x_lo > 0 (GeV)",
+        x,
+        aliases,
+    )
     for col in ("x", "x_lo", "x_hi", "y_err_lo", "y_err_hi", "y_sys_lo", "y_sys_hi", "phase_err_lo", "phase_err_hi"):
         _check(_nonneg_or_nan(out[col]), label, col, f"{col} must be >= 0 or empty", out[col], aliases)
     _ordered_bins(out, label, aliases=aliases)
@@ -452,10 +560,22 @@ def _anisotropy(table: QTable, label: str, meta: dict, aliases: dict) -> QTable:
     _check(~(np.isfinite(x) & np.isfinite(x_lo)) | (x >= x_lo), label, "x", "x lies below its bin's x_lo", x, aliases)
     _check(~(np.isfinite(x) & np.isfinite(x_hi)) | (x <= x_hi), label, "x", "x lies above its bin's x_hi", x, aliases)
     phase = out["phase"].value
-    _check(np.isnan(phase) | (np.abs(phase) <= PHASE_LIMIT_DEG), label, "phase",
-           f"a phase must lie in [-{PHASE_LIMIT_DEG:g}, {PHASE_LIMIT_DEG:g}] deg (RA)", phase, aliases)
-    _check(~np.asarray(out["amp_err_lo_reaches_zero"]) | np.isfinite(y), label, "amp_err_lo_reaches_zero",
-           "flagged on a row without amplitude y", y, aliases)
+    _check(
+        np.isnan(phase) | (np.abs(phase) <= PHASE_LIMIT_DEG),
+        label,
+        "phase",
+        f"a phase must lie in [-{PHASE_LIMIT_DEG:g}, {PHASE_LIMIT_DEG:g}] deg (RA)",
+        phase,
+        aliases,
+    )
+    _check(
+        ~np.asarray(out["amp_err_lo_reaches_zero"]) | np.isfinite(y),
+        label,
+        "amp_err_lo_reaches_zero",
+        "flagged on a row without amplitude y",
+        y,
+        aliases,
+    )
     _anisotropy_meta(out.meta, label, bool(np.any(np.isfinite(out["y_ul"].value))))
     for col in _extras(table, ANISOTROPY_COLUMNS):
         out[col] = table[col]
@@ -487,7 +607,13 @@ def _gamma(table: QTable, label: str, meta: dict) -> QTable:
         _check(_nonneg_or_nan(out[col]), label, col, f"{col} must be >= 0 or empty", out[col])
     _ordered_bins(out, label)
     have_err = np.isfinite(out["y_err_lo"].value) & np.isfinite(out["y_err_hi"].value)
-    _check(have_err | out["upper_limit"], label, "y_err_lo", "each flux point needs y_err_lo/hi (or upper_limit = 1)", out["x"])
+    _check(
+        have_err | out["upper_limit"],
+        label,
+        "y_err_lo",
+        "each flux point needs y_err_lo/hi (or upper_limit = 1)",
+        out["x"],
+    )
     for col in _extras(table, GAMMA_COLUMNS + ("upper_limit",)):
         out[col] = table[col]
     return out
@@ -531,8 +657,9 @@ def canonical(table, quantity: str, label: str) -> QTable:
         raise DataError(f"{label}: the table has no rows")
     for col in REQUIRED_COLUMNS[quantity]:
         if col not in table.colnames:
-            raise DataError(f"{label}: required column {col!r} is missing; columns found: "
-                            f"{', '.join(_found(table, aliases))}")
+            raise DataError(
+                f"{label}: required column {col!r} is missing; columns found: {', '.join(_found(table, aliases))}"
+            )
         if col != "name" and np.asarray(table[col]).dtype.kind not in "fiu":
             raise DataError(f"{label}: column {col!r} is not numeric")
     meta = _meta(table, quantity, label)

@@ -4,6 +4,7 @@ Dataset names are ``<quantity>/<stem>``; ``<stem>.ecsv`` sits in the quantity's 
 (:data:`crknee.data.schema.FOLDERS`) of the bundled tree, or in ``<quantity>/`` of the
 user folder. Bundled data are searched first; a user file never shadows a bundled one.
 """
+
 from __future__ import annotations
 
 import os
@@ -85,8 +86,10 @@ def find(name: str) -> Path:
             return path
     quantity, _ = split_name(name)
     where = "$" + USER_ENV if os.environ.get(USER_ENV) else "platformdirs' user data folder"
-    raise DataError(f"unknown dataset {name!r}: not bundled, and not in the user data folder {user_dir()} ({where}); "
-                    f"`crknee data list` shows the names, `crknee data add FILE --quantity {quantity}` adds yours")
+    raise DataError(
+        f"unknown dataset {name!r}: not bundled, and not in the user data folder {user_dir()} ({where}); "
+        f"`crknee data list` shows the names, `crknee data add FILE --quantity {quantity}` adds yours"
+    )
 
 
 def raw_path(relpath: str) -> Path:

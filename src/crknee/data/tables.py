@@ -11,6 +11,7 @@
 * gamma: photon energy in TeV, E^2 dN/dE in erg cm^-2 s^-1;
 * catalogues: angles in deg, distances in kpc.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,7 +22,16 @@ from astropy.table import QTable
 
 from crknee.data import store
 from crknee.data.schema import (
-    ANGLE, DISTANCE, FLUXES, GAMMA_X, GAMMA_Y, INTENSITY, RATIOS, SPECTRA, canonical, conversion_nuclide,
+    ANGLE,
+    DISTANCE,
+    FLUXES,
+    GAMMA_X,
+    GAMMA_Y,
+    INTENSITY,
+    RATIOS,
+    SPECTRA,
+    canonical,
+    conversion_nuclide,
 )
 from crknee.errors import DataError, InputError
 from crknee.kinematics import ELEMENT_SYMBOLS, VARIABLES, convert_energy, convert_flux
@@ -65,7 +75,9 @@ def _with_errors(table: QTable, errors: str) -> QTable:
         stat = table[f"y_stat_{side}"]
         if errors == "stat":
             if np.any(np.isnan(stat.value) & ~table["upper_limit"]):
-                raise DataError(f"dataset {name!r} does not give statistical uncertainties for every point; use errors='total'")
+                raise DataError(
+                    f"dataset {name!r} does not give statistical uncertainties for every point; use errors='total'"
+                )
             err[side] = stat
             continue
         total = np.hypot(stat.value, np.nan_to_num(table[f"y_sys_{side}"].value, nan=0.0))
@@ -112,8 +124,10 @@ def load(name: str, errors: str = "total") -> QTable:
         if errors != "total" and quantity == "gamma":
             raise DataError(f"dataset {name!r} gives only its published (total) uncertainty; use errors='total'")
         if errors != "total":
-            raise DataError(f"dataset {name!r} is an anisotropy table: it always gives y_err (statistical) and "
-                            "y_sys (systematic) as separate columns; use errors='total' (the default)")
+            raise DataError(
+                f"dataset {name!r} is an anisotropy table: it always gives y_err (statistical) and "
+                "y_sys (systematic) as separate columns; use errors='total' (the default)"
+            )
         xu = GAMMA_X if quantity == "gamma" else u.GeV
         for c in ("x", "x_lo", "x_hi"):
             table[c] = table[c].to(xu)
@@ -167,8 +181,11 @@ def ratio_names(numerator: str | None = None, denominator: str | None = None) ->
     """
     from crknee.data.schema import element_of
 
-    want = {key: element_of(value, "ratio_names", key) for key, value in
-            (("numerator", numerator), ("denominator", denominator)) if value is not None}
+    want = {
+        key: element_of(value, "ratio_names", key)
+        for key, value in (("numerator", numerator), ("denominator", denominator))
+        if value is not None
+    }
     out = []
     for quantity in RATIOS:
         for name in store.names(quantity):
@@ -205,7 +222,9 @@ def to_variable(table: QTable, var: str, species=None) -> QTable:
     meta = table.meta
     quantity = meta.get("quantity")
     if quantity not in SPECTRA:
-        raise InputError(f"to_variable needs a cosmic-ray spectrum or ratio; dataset {meta.get('name')!r} is {quantity!r}")
+        raise InputError(
+            f"to_variable needs a cosmic-ray spectrum or ratio; dataset {meta.get('name')!r} is {quantity!r}"
+        )
     if var not in VARIABLES or var == "p":
         raise InputError(f"unknown energy variable {var!r}; expected one of Etot, Ek, Ekn, R")
     frm = meta["x_variable"]

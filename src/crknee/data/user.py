@@ -10,6 +10,7 @@ carry units and whose meta carries the same keys. Anisotropy files may use the c
 (:data:`ANISOTROPY_ALIASES`) and its ``flags`` column. The header's ``# quantity:`` line
 becomes ``meta["description"]``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,15 +30,26 @@ ALIASES = {"is_upper_limit": "upper_limit"}
 #: The column names of the anisotropy files in ``shared/data/anisotropy`` (energies in GeV,
 #: amplitudes as fractions, phases in deg of RA), accepted as they are.
 ANISOTROPY_ALIASES = {
-    "E_GeV": "x", "E_lo_GeV": "x_lo", "E_hi_GeV": "x_hi",
-    "amplitude": "y", "amplitude_err_lo": "y_err_lo", "amplitude_err_hi": "y_err_hi",
-    "amplitude_sys_err_lo": "y_sys_lo", "amplitude_sys_err_hi": "y_sys_hi",
-    "amplitude_upper_limit": "y_ul", "phase_deg": "phase", "phase_E_GeV": "phase_x",
+    "E_GeV": "x",
+    "E_lo_GeV": "x_lo",
+    "E_hi_GeV": "x_hi",
+    "amplitude": "y",
+    "amplitude_err_lo": "y_err_lo",
+    "amplitude_err_hi": "y_err_hi",
+    "amplitude_sys_err_lo": "y_sys_lo",
+    "amplitude_sys_err_hi": "y_sys_hi",
+    "amplitude_upper_limit": "y_ul",
+    "phase_deg": "phase",
+    "phase_E_GeV": "phase_x",
 }
 #: Tokens of a ``flags`` cell (``;``-separated) that set a boolean row flag of the format;
 #: other tokens are kept in the ``flags`` text column only.
-FLAG_TOKENS = {"amp_err_lo_reaches_zero": "amp_err_lo_reaches_zero", "phase_err_missing": "phase_err_missing",
-               "amp_err_missing": "amp_err_missing", "upper_limit_only": "upper_limit"}
+FLAG_TOKENS = {
+    "amp_err_lo_reaches_zero": "amp_err_lo_reaches_zero",
+    "phase_err_missing": "phase_err_missing",
+    "amp_err_missing": "amp_err_missing",
+    "upper_limit_only": "upper_limit",
+}
 #: Columns whose source spelling writes "no systematic error" as 0 (CRDB draws no bar).
 ZERO_MEANS_NONE = ("amplitude_sys_err_lo", "amplitude_sys_err_hi")
 
@@ -45,8 +57,15 @@ ZERO_MEANS_NONE = ("amplitude_sys_err_lo", "amplitude_sys_err_hi")
 def _units_from_header(table: Table, meta: dict, quantity: str, label: str, gev_columns=()) -> None:
     """Attach units to the columns of a CSV table from its x_unit / y_unit lines."""
     if quantity == "catalog":
-        for col, unit in (("l", ANGLE), ("b", ANGLE), ("ra", ANGLE), ("dec", ANGLE),
-                          ("distance", DISTANCE), ("distance_lo", DISTANCE), ("distance_hi", DISTANCE)):
+        for col, unit in (
+            ("l", ANGLE),
+            ("b", ANGLE),
+            ("ra", ANGLE),
+            ("dec", ANGLE),
+            ("distance", DISTANCE),
+            ("distance_lo", DISTANCE),
+            ("distance_hi", DISTANCE),
+        ):
             if col in table.colnames:
                 table[col].unit = unit
         return
@@ -56,8 +75,10 @@ def _units_from_header(table: Table, meta: dict, quantity: str, label: str, gev_
             raise DataError(f"{label}: header line '# {key}: ...' is missing")
     x_unit = parse_unit(meta["x_unit"], "x") if "x_unit" in meta else u.GeV
     if gev_columns and x_unit != u.GeV:
-        raise DataError(f"{label}: column(s) {', '.join(gev_columns)} are in GeV by their name, but the header "
-                        f"says x_unit {meta['x_unit']!r}; drop the x_unit line or rename the columns")
+        raise DataError(
+            f"{label}: column(s) {', '.join(gev_columns)} are in GeV by their name, but the header "
+            f"says x_unit {meta['x_unit']!r}; drop the x_unit line or rename the columns"
+        )
     if quantity == "anisotropy":
         y_unit = u.dimensionless_unscaled
     else:

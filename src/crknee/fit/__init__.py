@@ -7,9 +7,17 @@ Modules: :mod:`~crknee.fit.parameters` (priors), :mod:`~crknee.fit.likelihood` (
 :mod:`~crknee.fit.summary`, :mod:`~crknee.fit.schema` (the ``[fit]`` config, with
 :data:`EXAMPLE_TOML`), :mod:`~crknee.fit.driver` (one fit to files).
 """
+
 from crknee.fit.driver import fit, load_section
 from crknee.fit.model import FixedComponents, KneeSourceModel
 from crknee.fit.schema import EXAMPLE_TOML, FitProblem, problem_from_config
 
-__all__ = ["EXAMPLE_TOML", "FitProblem", "FixedComponents", "KneeSourceModel", "fit",
-           "load_section", "problem_from_config"]
+__all__ = [
+    "EXAMPLE_TOML",
+    "FitProblem",
+    "FixedComponents",
+    "KneeSourceModel",
+    "fit",
+    "load_section",
+    "problem_from_config",
+]

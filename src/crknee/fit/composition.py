@@ -31,9 +31,10 @@ W = eta L_jet tau with
 so W in [0.1 x 1e37 erg/s x 1e4 yr, 0.1 x 1e40 erg/s x 1e6 yr] = [3.2e47, 3.2e52] erg:
 :data:`W_RANGE_ERG` (a range, not a measurement: the default of ``[fit.W_prior]``).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -42,8 +43,13 @@ from crknee.kinematics import Z_OF, nuclide
 from crknee.sources.injection import Composition, galprop_composition
 
 #: Source groups at a common cutoff rigidity (element-major isotopes of GALPROP's table).
-GROUPS = {"H": ("H1",), "He": ("He4",), "CNO": ("C12", "N14", "O16"), "NeSi": ("Ne20", "Mg24", "Si28", "S32"),
-          "Fe": ("Fe56",)}
+GROUPS = {
+    "H": ("H1",),
+    "He": ("He4",),
+    "CNO": ("C12", "N14", "O16"),
+    "NeSi": ("Ne20", "Mg24", "Si28", "S32"),
+    "Fe": ("Fe56",),
+}
 #: Width [dex] of the Gaussian prior of log10 f_g around GALPROP's source abundances.
 #: Choice: a factor 2, the spread of p/He at equal rigidity between 1 TV and 100 TV in the
 #: direct data (AMS-02, Aguilar et al. 2021 Phys. Rep. 894, 1; DAMPE, An et al. 2019 Sci.
@@ -61,7 +67,7 @@ def abundance_parameter(group: str) -> str:
     return f"log10_f{group}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def group_composition(group: str) -> Composition:
     """The nuclides of ``group`` with GALPROP's ratios, normalised to a total of 1
     (multiplied by f_g in the model)."""
@@ -77,7 +83,7 @@ def reference_log10_abundance(group: str) -> float:
     return float(np.log10(sum(ref.fraction(n) for n in GROUPS[group])))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _most_abundant_A() -> dict:
     from crknee.data import raw_path
 

@@ -15,6 +15,7 @@ The fit draws nothing and knows no published result (inference layer): the calle
 pass a reference posterior (e.g. the paper's, :func:`crknee.paper.knee_source_signed_l`)
 to :func:`format_summary`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,9 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
     atomic_write_json(out / "fit_section.json", {"section": section, "mock": mock})
     t0 = time.perf_counter()
     if settings.method == "dynesty":
-        fingerprint = hashlib.sha256(json.dumps({"section": section, "mock": mock}, sort_keys=True,
-                                                default=str).encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            json.dumps({"section": section, "mock": mock}, sort_keys=True, default=str).encode()
+        ).hexdigest()
         result = run_nested(lp.log_likelihood, ps, settings, out / NESTED_CHECKPOINT, fingerprint=fingerprint)
         samples, logp = result.samples, result.log_prob
     else:
@@ -104,11 +106,22 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
         "mock": mock,
         "truth": dict(zip(ps.names, map(float, truth))) if mock else None,
         "fixed_parameters": {p.name: p.value for p in ps.parameters if not p.free},
-        "posterior": {n: {"median": float(r["median"]), "p16": float(r["p16"]), "p84": float(r["p84"]),
-                          "minus": float(r["minus"]), "plus": float(r["plus"]),
-                          "map": float(r["map"]), "unit": str(r["unit"]), "width_ratio": float(r["width_ratio"]),
-                          "prior_dominated": bool(r["prior_dominated"]), "at_prior_edge": bool(r["at_prior_edge"]),
-                          "edge": str(r["edge"])} for n, r in rows.items()},
+        "posterior": {
+            n: {
+                "median": float(r["median"]),
+                "p16": float(r["p16"]),
+                "p84": float(r["p84"]),
+                "minus": float(r["minus"]),
+                "plus": float(r["plus"]),
+                "map": float(r["map"]),
+                "unit": str(r["unit"]),
+                "width_ratio": float(r["width_ratio"]),
+                "prior_dominated": bool(r["prior_dominated"]),
+                "at_prior_edge": bool(r["at_prior_edge"]),
+                "edge": str(r["edge"]),
+            }
+            for n, r in rows.items()
+        },
         "prior_dominated": [n for n, r in rows.items() if r["prior_dominated"]],
         "at_prior_edge": {n: str(r["edge"]) for n, r in rows.items() if r["at_prior_edge"]},
         "n_samples": int(samples.shape[0]),
@@ -116,18 +129,31 @@ def fit(section: dict, fixed: FixedComponents, out, *, mock: bool = False, progr
     }
     if settings.method == "dynesty":
         # the run stops only when the live points can add < dlogz to ln Z (no maxiter here)
-        summary.update(converged=True, evidence=result.evidence(), nlive=settings.nlive, dlogz=settings.dlogz,
-                       bound=settings.bound, nested_sample=settings.nested_sample,
-                       iterations=int(result.iterations), log_prob_evaluations=int(result.n_calls),
-                       evaluations_per_s=(float(result.n_evaluations / result.wall_s)
-                                          if result.n_evaluations and result.wall_s > 0 else None))
+        summary.update(
+            converged=True,
+            evidence=result.evidence(),
+            nlive=settings.nlive,
+            dlogz=settings.dlogz,
+            bound=settings.bound,
+            nested_sample=settings.nested_sample,
+            iterations=int(result.iterations),
+            log_prob_evaluations=int(result.n_calls),
+            evaluations_per_s=(
+                float(result.n_evaluations / result.wall_s) if result.n_evaluations and result.wall_s > 0 else None
+            ),
+        )
     else:
         summary.update(
-            converged=bool(result.converged), iterations=int(result.iterations), nwalkers=settings.nwalkers,
-            tau=dict(zip(ps.free_names, map(float, result.tau))), n_tau_reached=result.n_tau_reached,
-            n_tau_required=settings.n_tau, acceptance_fraction=float(np.mean(result.acceptance_fraction)),
+            converged=bool(result.converged),
+            iterations=int(result.iterations),
+            nwalkers=settings.nwalkers,
+            tau=dict(zip(ps.free_names, map(float, result.tau))),
+            n_tau_reached=result.n_tau_reached,
+            n_tau_required=settings.n_tau,
+            acceptance_fraction=float(np.mean(result.acceptance_fraction)),
             log_prob_evaluations=int(result.n_evaluations),
-            evaluations_per_s=float(result.n_evaluations / result.wall_s) if result.wall_s > 0 else None)
+            evaluations_per_s=float(result.n_evaluations / result.wall_s) if result.wall_s > 0 else None,
+        )
     atomic_write_json(out / "fit_summary.json", summary)
     return summary
 
@@ -151,19 +177,24 @@ def format_summary(summary: dict, reference: dict | None = None, label: str = "p
         flags = [f"at prior edge: {r['edge']}"] if r.get("at_prior_edge") else []
         flags += ["prior-dominated"] if r["prior_dominated"] else []
         flag = f"  ({'; '.join(flags)})" if flags else ""
-        lines.append(f"{n:<12} {r['median']:>10.4g} {r['minus']:>9.3g} {r['plus']:>9.3g} "
-                     f"{r['map']:>10.4g}  {ref}{flag}")
+        lines.append(
+            f"{n:<12} {r['median']:>10.4g} {r['minus']:>9.3g} {r['plus']:>9.3g} {r['map']:>10.4g}  {ref}{flag}"
+        )
     if summary.get("method") == "dynesty":
         ev = summary["evidence"]
-        lines.append(f"nested sampling (dynesty): ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f}, {summary['nlive']} live "
-                     f"points, {summary['iterations']} iterations, {summary['log_prob_evaluations']} likelihood calls, "
-                     f"effective sample size {ev.get('n_effective', float('nan')):.0f}; {summary['wall_s']:.1f} s")
+        lines.append(
+            f"nested sampling (dynesty): ln Z = {ev['log_z']:.3f} +- {ev['log_z_err']:.3f}, {summary['nlive']} live "
+            f"points, {summary['iterations']} iterations, {summary['log_prob_evaluations']} likelihood calls, "
+            f"effective sample size {ev.get('n_effective', float('nan')):.0f}; {summary['wall_s']:.1f} s"
+        )
     else:
         conv = "converged" if summary["converged"] else "NOT converged"
-        lines.append(f"{summary['iterations']} steps x {summary['nwalkers']} walkers ({conv}: "
-                     f"{summary['n_tau_reached']:.1f} x max tau = {np.nanmax(list(summary['tau'].values())):.1f}, "
-                     f"needs {summary['n_tau_required']:g}; acceptance {summary['acceptance_fraction']:.3f}); "
-                     f"{summary['evaluations_per_s']:.3g} log-prob evaluations/s; {summary['wall_s']:.1f} s")
+        lines.append(
+            f"{summary['iterations']} steps x {summary['nwalkers']} walkers ({conv}: "
+            f"{summary['n_tau_reached']:.1f} x max tau = {np.nanmax(list(summary['tau'].values())):.1f}, "
+            f"needs {summary['n_tau_required']:g}; acceptance {summary['acceptance_fraction']:.3f}); "
+            f"{summary['evaluations_per_s']:.3g} log-prob evaluations/s; {summary['wall_s']:.1f} s"
+        )
     return "\n".join(lines)
 
 

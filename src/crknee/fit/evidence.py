@@ -27,6 +27,7 @@ Jeffreys' wording, n_params (free), n_calls (likelihood evaluations), iterations
 effective sample size, converged (the run reached ``dlogz``); the table is a function
 of the inputs only (the wall times are in each run's ``fit_summary.json``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -177,10 +178,13 @@ def check_same_data(problems: dict) -> None:
     for k, p in items[1:]:
         got = fitted_data(p)
         if got != ref:
-            diff = next((f"{a!r} vs {b!r}" for a, b in zip(ref, got) if a != b),
-                        f"{len(ref)} vs {len(got)} fitted pieces")
-            raise ConfigError(f"evidence.models.{k}: fits other data than model {k0} ({diff}); Bayes factors "
-                              f"need the same data pieces")
+            diff = next(
+                (f"{a!r} vs {b!r}" for a, b in zip(ref, got) if a != b), f"{len(ref)} vs {len(got)} fitted pieces"
+            )
+            raise ConfigError(
+                f"evidence.models.{k}: fits other data than model {k0} ({diff}); Bayes factors "
+                f"need the same data pieces"
+            )
 
 
 def evidence_table(summaries: dict, models: list[EvidenceModel], reference: str):
@@ -200,21 +204,50 @@ def evidence_table(summaries: dict, models: list[EvidenceModel], reference: str)
         ev = s["evidence"]
         ln_b = ev["log_z"] - ref["log_z"]
         err = 0.0 if m.key == reference else math.hypot(ev["log_z_err"], ref["log_z_err"])
-        rows.append((m.key, m.label, ev["log_z"], ev["log_z_err"], ln_b, err,
-                     "reference" if m.key == reference else jeffreys(ln_b), len(s["posterior"]),
-                     int(s.get("log_prob_evaluations") or 0), int(ev["iterations"]), float(ev["n_effective"]),
-                     bool(s["converged"])))
-    table = QTable(rows=rows, names=("model", "label", "ln_Z", "ln_Z_err", "ln_B", "ln_B_err", "jeffreys",
-                                     "n_params", "n_calls", "iterations", "n_effective", "converged"))
-    table.meta.update({
-        "reference": reference,
-        "definition": "ln Z: ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
-                      "constants dropped (the same for every model: same data pieces); ln B = ln Z - ln Z(reference), "
-                      "error: both ln Z errors in quadrature",
-        "jeffreys_scale": "Trotta 2008, Contemp. Phys. 49, 71, Table 1: |ln B| < 1 inconclusive, 1-2.5 weak, "
-                          "2.5-5 moderate, >= 5 strong",
-        "sampler": "dynesty nested sampling (crknee.fit.nested)",
-    })
+        rows.append(
+            (
+                m.key,
+                m.label,
+                ev["log_z"],
+                ev["log_z_err"],
+                ln_b,
+                err,
+                "reference" if m.key == reference else jeffreys(ln_b),
+                len(s["posterior"]),
+                int(s.get("log_prob_evaluations") or 0),
+                int(ev["iterations"]),
+                float(ev["n_effective"]),
+                bool(s["converged"]),
+            )
+        )
+    table = QTable(
+        rows=rows,
+        names=(
+            "model",
+            "label",
+            "ln_Z",
+            "ln_Z_err",
+            "ln_B",
+            "ln_B_err",
+            "jeffreys",
+            "n_params",
+            "n_calls",
+            "iterations",
+            "n_effective",
+            "converged",
+        ),
+    )
+    table.meta.update(
+        {
+            "reference": reference,
+            "definition": "ln Z: ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
+            "constants dropped (the same for every model: same data pieces); ln B = ln Z - ln Z(reference), "
+            "error: both ln Z errors in quadrature",
+            "jeffreys_scale": "Trotta 2008, Contemp. Phys. 49, 71, Table 1: |ln B| < 1 inconclusive, 1-2.5 weak, "
+            "2.5-5 moderate, >= 5 strong",
+            "sampler": "dynesty nested sampling (crknee.fit.nested)",
+        }
+    )
     return table
 
 
@@ -222,8 +255,12 @@ def table_records(table) -> list[dict]:
     """The table as JSON-ready rows (summary.json ``knee_source.evidence``)."""
     out = []
     for r in table:
-        out.append({c: (v.item() if isinstance(v, np.generic) else (float(v.value) if hasattr(v, "unit") else v))
-                    for c, v in zip(table.colnames, r)})
+        out.append(
+            {
+                c: (v.item() if isinstance(v, np.generic) else (float(v.value) if hasattr(v, "unit") else v))
+                for c, v in zip(table.colnames, r)
+            }
+        )
     return json.loads(json.dumps(out))
 
 
@@ -238,8 +275,10 @@ def check_variants(values: dict) -> None:
         (k0, s0), *rest = sections.items()
         for k, s in rest:
             if s.get("datasets") != s0.get("datasets") or s.get("mock") != s0.get("mock"):
-                raise ConfigError(f"evidence.models.{k}: declares other datasets than model {k0}; Bayes factors need "
-                                  f"the same data pieces (override only the model, not fit.datasets)")
+                raise ConfigError(
+                    f"evidence.models.{k}: declares other datasets than model {k0}; Bayes factors need "
+                    f"the same data pieces (override only the model, not fit.datasets)"
+                )
     for name, mode in values.get("fit_modes", {}).items():
         try:
             mode_section(fit, mode)

@@ -31,6 +31,7 @@ Every function broadcasts data (n_rows,) against models (n_walkers, n_rows), ret
 -inf (never NaN) where the model is impossible (negative or non-finite amplitude) and
 takes plain floats (amplitudes as fractions, phases in degrees).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -68,7 +69,7 @@ def log_like_vector(a_obs, phase_obs_deg, sigma, a_model, phase_model_deg) -> np
     pm = np.asarray(phase_model_deg, dtype=float)
     cos_d = np.cos(np.radians(np.asarray(phase_obs_deg, dtype=float) - pm))
     with np.errstate(invalid="ignore"):
-        sq = (a - m) ** 2 + 2.0 * a * m * (1.0 - cos_d)   # = |v_obs - v_model|^2, no cancellation
+        sq = (a - m) ** 2 + 2.0 * a * m * (1.0 - cos_d)  # = |v_obs - v_model|^2, no cancellation
         val = -0.5 * sq / s**2 - np.log(2.0 * np.pi * s**2)
     return _finite(val, _model_ok(m, pm))
 
@@ -89,8 +90,11 @@ def log_like_phase(phase_obs_deg, a_obs, sigma, a_model, phase_model_deg) -> np.
     pm = np.asarray(phase_model_deg, dtype=float)
     kappa = a * m / s**2
     with np.errstate(invalid="ignore", divide="ignore"):
-        val = kappa * (np.cos(np.radians(np.asarray(phase_obs_deg, dtype=float) - pm)) - 1.0) \
-            - _LN_2PI - np.log(i0e(kappa))
+        val = (
+            kappa * (np.cos(np.radians(np.asarray(phase_obs_deg, dtype=float) - pm)) - 1.0)
+            - _LN_2PI
+            - np.log(i0e(kappa))
+        )
     return _finite(val, _model_ok(m, pm))
 
 
@@ -135,13 +139,13 @@ def log_like_upper_limit(a_ul, cl, a_model) -> np.ndarray:
     m = np.asarray(a_model, dtype=float)
     s = sigma_of_upper_limit(ul, cl)
     ok = _model_ok(m)
-    val = rice_log_cdf(np.broadcast_to(ul / s, np.broadcast_shapes(ul.shape, m.shape)),
-                       np.where(ok, m, 0.0) / s)
+    val = rice_log_cdf(np.broadcast_to(ul / s, np.broadcast_shapes(ul.shape, m.shape)), np.where(ok, m, 0.0) / s)
     return _finite(val, ok)
 
 
-def sigma_of_row(err_lo, err_hi, a_obs, phase_err_deg, amp_err_lo_reaches_zero=False,
-                 phase_err_missing=False) -> np.ndarray:
+def sigma_of_row(
+    err_lo, err_hi, a_obs, phase_err_deg, amp_err_lo_reaches_zero=False, phase_err_missing=False
+) -> np.ndarray:
     """One sigma (per component of the harmonic vector) from a row's published errors.
 
     - Amplitude errors (preferred: they are sigma itself in a Rayleigh analysis):
@@ -155,8 +159,7 @@ def sigma_of_row(err_lo, err_hi, a_obs, phase_err_deg, amp_err_lo_reaches_zero=F
     A row without a measured amplitude (``a_obs`` NaN: a limit-only row) gets NaN;
     :class:`InputError` names the first measured row (0-based) with neither error.
     """
-    lo, hi, a, pe = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
-                                          (err_lo, err_hi, a_obs, phase_err_deg)))
+    lo, hi, a, pe = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (err_lo, err_hi, a_obs, phase_err_deg)))
     clipped = np.broadcast_to(np.asarray(amp_err_lo_reaches_zero, dtype=bool), lo.shape)
     no_phase = np.broadcast_to(np.asarray(phase_err_missing, dtype=bool), lo.shape)
     with np.errstate(invalid="ignore"):
@@ -168,8 +171,10 @@ def sigma_of_row(err_lo, err_hi, a_obs, phase_err_deg, amp_err_lo_reaches_zero=F
     bad = np.isfinite(a) & ~(amp_ok | ph_ok)
     if bad.any():
         i = int(np.flatnonzero(bad.ravel())[0])
-        raise InputError(f"row {i}: no usable error (amplitude errors {lo.ravel()[i]!r}/{hi.ravel()[i]!r}, "
-                         f"phase error {pe.ravel()[i]!r} deg)")
+        raise InputError(
+            f"row {i}: no usable error (amplitude errors {lo.ravel()[i]!r}/{hi.ravel()[i]!r}, "
+            f"phase error {pe.ravel()[i]!r} deg)"
+        )
     return sigma
 
 
@@ -190,7 +195,7 @@ def _rice_belt(cl: float, nu_max: float = 12.0, n_nu: int = 1201, a_max: float =
     da = a[1] - a[0]
     # ln Rice(a|nu) = ln a - (a - nu)^2 / 2 + ln i0e(a nu)
     log_p = -0.5 * (a[None, :] - nu[:, None]) ** 2 + np.log(i0e(a[None, :] * nu[:, None]))
-    ratio = log_p - log_p.max(axis=0)        # ln a cancels in the ratio; best nu on the grid
+    ratio = log_p - log_p.max(axis=0)  # ln a cancels in the ratio; best nu on the grid
     p = np.exp(log_p) * a[None, :] * da
     order = np.argsort(-ratio, axis=1, kind="stable")
     cum = np.cumsum(np.take_along_axis(p, order, axis=1), axis=1)

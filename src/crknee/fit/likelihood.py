@@ -31,6 +31,7 @@ Energies of a point: ``E_GeV`` (finite) is where the model is evaluated; a row p
 only as a bin or a threshold (``E_GeV`` NaN) is compared with the flux-weighted mean of
 the model over [E_lo, E_hi] (see :mod:`crknee.fit.model`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -87,8 +88,9 @@ class Piece:
             object.__setattr__(self, "convention", Convention("d_perp"))
         if not 0.5 < self.ul_cl < 1.0:
             raise ConfigError(f"piece {self.name!r}: upper_limit_cl must lie in (0.5, 1); got {self.ul_cl!r}")
-        arrays = {k: np.atleast_1d(np.asarray(getattr(self, k), dtype=float))
-                  for k in ("E_GeV", "y", "err_lo", "err_hi")}
+        arrays = {
+            k: np.atleast_1d(np.asarray(getattr(self, k), dtype=float)) for k in ("E_GeV", "y", "err_lo", "err_hi")
+        }
         n = arrays["y"].size
         nan = np.full(n, np.nan)
         arrays["E_lo_GeV"] = nan if self.E_lo_GeV is None else np.asarray(self.E_lo_GeV, dtype=float)
@@ -115,7 +117,7 @@ class Piece:
     def n_points(self) -> int:
         return int(self.y.size)
 
-    def with_values(self, y) -> "Piece":
+    def with_values(self, y) -> Piece:
         """The same piece with new measured values (used by the mock-data mode)."""
         return replace(self, y=np.asarray(y, dtype=float))
 
@@ -151,8 +153,11 @@ class Piece:
         what = f"{self.observable} of {self.species}" if self.observable == "flux" else self.observable
         e = np.where(np.isfinite(self.E_GeV), self.E_GeV, self.E_lo_GeV)
         role = "fit" if self.fit else "check"
-        return (f"{self.name}: {what}, {self.n_points} points ({int(self.upper_limit.sum())} upper limits), "
-                f"E = {np.nanmin(e):.3g}-{np.nanmax(e):.3g} GeV [{role}]")
+        return (
+            f"{self.name}: {what}, {self.n_points} points ({int(self.upper_limit.sum())} upper limits), "
+            f"E = {np.nanmin(e):.3g}-{np.nanmax(e):.3g} GeV [{role}]"
+        )
+
 
 #: Row kinds of a :class:`HarmonicPiece`.
 VECTOR, AMPLITUDE_ONLY, LIMIT_ONLY = 0, 1, 2
@@ -210,15 +215,18 @@ class HarmonicPiece:
         measured = np.isfinite(self.y)
         limit = ~measured & np.isfinite(self.y_ul)
         if not np.all(measured | limit):
-            raise ConfigError(f"piece {self.name!r}: row {int(np.argmin(measured | limit))} has neither an "
-                              "amplitude nor an upper limit")
+            raise ConfigError(
+                f"piece {self.name!r}: row {int(np.argmin(measured | limit))} has neither an "
+                "amplitude nor an upper limit"
+            )
         if limit.any() and not 0.5 < self.ul_cl < 1.0:
             raise ConfigError(f"piece {self.name!r}: upper_limit_cl must lie in (0.5, 1); got {self.ul_cl!r}")
         kind = np.where(limit, LIMIT_ONLY, np.where(np.isfinite(self.phase), VECTOR, AMPLITUDE_ONLY))
         object.__setattr__(self, "kind", kind)
         try:
-            sigma = harmonic.sigma_of_row(self.err_lo, self.err_hi, self.y, self.phase_err, self.err_reaches_zero,
-                                          self.phase_err_missing)
+            sigma = harmonic.sigma_of_row(
+                self.err_lo, self.err_hi, self.y, self.phase_err, self.err_reaches_zero, self.phase_err_missing
+            )
         except CrkneeError as exc:
             raise ConfigError(f"piece {self.name!r}: {exc}") from None
         ok = ~measured | (np.isfinite(sigma) & (sigma > 0))
@@ -239,7 +247,7 @@ class HarmonicPiece:
         vectors (..., n_points, 3)."""
         return np.stack([self.convention.amplitude(prediction), self.convention.phase(prediction)], axis=-1)
 
-    def with_values(self, observed) -> "HarmonicPiece":
+    def with_values(self, observed) -> HarmonicPiece:
         """The same rows with new (amplitude, phase) values (n_points, 2) (mock data)."""
         obs = np.asarray(observed, dtype=float)
         y = np.where(self.kind == LIMIT_ONLY, np.nan, obs[..., 0])
@@ -253,10 +261,11 @@ class HarmonicPiece:
             model = model[None]
         a, ph = model[..., 0], model[..., 1]
         terms = np.zeros(a.shape)
-        for kind, fn in ((VECTOR, lambda m: harmonic.log_like_vector(self.y[m], self.phase[m], self.sigma[m],
-                                                                      a[:, m], ph[:, m])),
-                         (AMPLITUDE_ONLY, lambda m: harmonic.log_like_rice(self.y[m], self.sigma[m], a[:, m])),
-                         (LIMIT_ONLY, lambda m: harmonic.log_like_upper_limit(self.y_ul[m], self.ul_cl, a[:, m]))):
+        for kind, fn in (
+            (VECTOR, lambda m: harmonic.log_like_vector(self.y[m], self.phase[m], self.sigma[m], a[:, m], ph[:, m])),
+            (AMPLITUDE_ONLY, lambda m: harmonic.log_like_rice(self.y[m], self.sigma[m], a[:, m])),
+            (LIMIT_ONLY, lambda m: harmonic.log_like_upper_limit(self.y_ul[m], self.ul_cl, a[:, m])),
+        ):
             m = self.kind == kind
             if m.any():
                 terms[:, m] = fn(m)
@@ -265,11 +274,15 @@ class HarmonicPiece:
     def describe(self) -> str:
         e = np.where(np.isfinite(self.E_GeV), self.E_GeV, self.E_lo_GeV)
         role = "fit" if self.fit else "check"
-        counts = ", ".join(f"{int(np.sum(self.kind == k))} {w}" for k, w in
-                           ((VECTOR, "vectors"), (AMPLITUDE_ONLY, "amplitudes"), (LIMIT_ONLY, "upper limits")))
+        counts = ", ".join(
+            f"{int(np.sum(self.kind == k))} {w}"
+            for k, w in ((VECTOR, "vectors"), (AMPLITUDE_ONLY, "amplitudes"), (LIMIT_ONLY, "upper limits"))
+        )
         left = f"; {self.n_without_error} rows without any error left out" if self.n_without_error else ""
-        return (f"{self.name}: first harmonic ({self.convention.kind}), {self.n_points} rows ({counts}{left}), "
-                f"E = {np.nanmin(e):.3g}-{np.nanmax(e):.3g} GeV [{role}]")
+        return (
+            f"{self.name}: first harmonic ({self.convention.kind}), {self.n_points} rows ({counts}{left}), "
+            f"E = {np.nanmin(e):.3g}-{np.nanmax(e):.3g} GeV [{role}]"
+        )
 
 
 def deviance(piece, model_observed) -> np.ndarray:
@@ -307,8 +320,7 @@ class LogPosterior:
         needs the source evaluated): ln Z of a nested run is then relative to the declared
         (box / Gaussian) priors, times the W prior's unnormalised density."""
         values = self.parameters.full(theta)
-        preds, W = self._predict.predict(values) if hasattr(self._predict, "predict") else (self._predict(values),
-                                                                                              None)
+        preds, W = self._predict.predict(values) if hasattr(self._predict, "predict") else (self._predict(values), None)
         total = np.zeros(values.shape[0])
         for piece, pred in zip(self.pieces, preds):
             total = total + piece.log_like(piece.observe(pred))

@@ -14,6 +14,7 @@ Rayleigh analysis returns: the true harmonic vector plus an isotropic 2D Gaussia
 row's sigma (Linsley 1975, PRL 34, 1530), i.e. a Rice-distributed amplitude and its phase;
 a limit-only row keeps its published limit (its information is the sensitivity it quotes).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,9 @@ def mock_pieces(model, truth_values, pieces: list[Piece], seed: int, noise: bool
         draw = split_normal(rng, piece.err_lo, piece.err_hi) * scale
         if piece.upper_limit.any():
             sig = np.where(piece.err_hi > 0, piece.err_hi, np.abs(piece.y) / ndtri(piece.ul_cl))
-            draw = np.where(piece.upper_limit, (rng.standard_normal(truth.shape) * scale + ndtri(piece.ul_cl)) * sig,
-                            draw)
+            draw = np.where(
+                piece.upper_limit, (rng.standard_normal(truth.shape) * scale + ndtri(piece.ul_cl)) * sig, draw
+            )
         y = truth + draw
         if piece.observable == "phase":
             y = np.mod(y, 360.0)

@@ -47,6 +47,7 @@ Rows published as a bin or threshold are compared with flux-weighted means over 
 sum J ln A and sum J); a threshold row (no upper edge) is integrated up to
 ``THRESHOLD_SPAN`` x its threshold.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,7 +59,6 @@ from numpy.polynomial.legendre import leggauss
 
 from crknee.anisotropy.field import FieldAlignment
 from crknee.anisotropy.predict import DipolePrediction, Tabulated, predict_dipole
-from crknee.constants import GEV_PER_ERG
 from crknee.errors import ConfigError, DataError
 from crknee.fit import composition as comp
 from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
@@ -170,8 +170,9 @@ class FixedComponents:
             if el not in self.flux:
                 raise DataError(f"FixedComponents.background has element {el!r} without a flux")
             if J.shape != self.E_GeV.shape or np.any(~np.isfinite(J) | (J < 0) | (J > self.flux[el] * (1 + 1e-9))):
-                raise DataError(f"FixedComponents.background[{el!r}] must be {self.E_GeV.shape} finite values in "
-                                f"[0, flux]")
+                raise DataError(
+                    f"FixedComponents.background[{el!r}] must be {self.E_GeV.shape} finite values in [0, flux]"
+                )
             bg[el] = J
         d = np.asarray(self.background_dipole, dtype=float)
         if d.shape != (self.E_GeV.size, 3) or not np.all(np.isfinite(d)):
@@ -184,13 +185,17 @@ class FixedComponents:
         object.__setattr__(self, "background_Rcut_GV", rc)
 
     @classmethod
-    def from_quantities(cls, E: u.Quantity, flux: dict, dipole: dict | None = None,
-                        diffusion: Diffusion = Diffusion()) -> "FixedComponents":
+    def from_quantities(
+        cls, E: u.Quantity, flux: dict, dipole: dict | None = None, diffusion: Diffusion = Diffusion()
+    ) -> FixedComponents:
         """Build from Quantities: E (total energy per particle), fluxes per element (any
         unit convertible to m^-2 s^-1 sr^-1 GeV^-1), dimensionless dipoles (n, 3)."""
-        return cls(E.to_value(u.GeV), {k: v.to_value(FLUX_UNIT) for k, v in flux.items()},
-                   {k: u.Quantity(v).to_value(u.dimensionless_unscaled) for k, v in (dipole or {}).items()},
-                   diffusion)
+        return cls(
+            E.to_value(u.GeV),
+            {k: v.to_value(FLUX_UNIT) for k, v in flux.items()},
+            {k: u.Quantity(v).to_value(u.dimensionless_unscaled) for k, v in (dipole or {}).items()},
+            diffusion,
+        )
 
     @staticmethod
     def elements(species: str):
@@ -202,8 +207,10 @@ class FixedComponents:
     def _check_range(self, E, what):
         E = np.asarray(E, dtype=float)
         if E.size and (np.nanmin(E) < self.E_GeV[0] * (1 - 1e-12) or np.nanmax(E) > self.E_GeV[-1] * (1 + 1e-12)):
-            raise ConfigError(f"{what}: needs E = {np.nanmin(E):.3g}-{np.nanmax(E):.3g} GeV, but the fixed "
-                              f"components cover {self.E_GeV[0]:.3g}-{self.E_GeV[-1]:.3g} GeV")
+            raise ConfigError(
+                f"{what}: needs E = {np.nanmin(E):.3g}-{np.nanmax(E):.3g} GeV, but the fixed "
+                f"components cover {self.E_GeV[0]:.3g}-{self.E_GeV[-1]:.3g} GeV"
+            )
         return E
 
     def flux_at(self, element: str, E_GeV, what="fixed components") -> np.ndarray:
@@ -273,12 +280,14 @@ class FixedComponents:
             if self.background is not None:
                 g = f.create_group("_background")
                 g.attrs["Rcut_GV"] = self.background_Rcut_GV
-                g.create_dataset("dipole", data=self.background_dipole).attrs["frame"] = "heliocentric Galactic Cartesian"
+                g.create_dataset("dipole", data=self.background_dipole).attrs["frame"] = (
+                    "heliocentric Galactic Cartesian"
+                )
                 for el, J in self.background.items():
                     g.create_dataset(el, data=J).attrs["unit"] = str(FLUX_UNIT)
 
     @classmethod
-    def load(cls, path) -> "FixedComponents":
+    def load(cls, path) -> FixedComponents:
         try:
             with h5py.File(path, "r") as f:
                 els = [k for k in f if k not in ("E_GeV", "_background")]
@@ -287,10 +296,19 @@ class FixedComponents:
                 bg = {}
                 if "_background" in f:
                     g = f["_background"]
-                    bg = dict(background={k: g[k][()] for k in g if k != "dipole"}, background_dipole=g["dipole"][()],
-                              background_Rcut_GV=float(g.attrs["Rcut_GV"]))
-                return cls(f["E_GeV"][()], {k: f[k]["flux"][()] for k in els}, {k: f[k]["dipole"][()] for k in els},
-                           diff, None if np.isnan(H) else H, **bg)
+                    bg = dict(
+                        background={k: g[k][()] for k in g if k != "dipole"},
+                        background_dipole=g["dipole"][()],
+                        background_Rcut_GV=float(g.attrs["Rcut_GV"]),
+                    )
+                return cls(
+                    f["E_GeV"][()],
+                    {k: f[k]["flux"][()] for k in els},
+                    {k: f[k]["dipole"][()] for k in els},
+                    diff,
+                    None if np.isnan(H) else H,
+                    **bg,
+                )
         except (OSError, KeyError) as exc:
             raise DataError(f"cannot read fixed components from {path}: {exc}") from None
 
@@ -375,17 +393,28 @@ class KneeSourceModel:
 
     parameters = PARAMETERS
 
-    def __init__(self, fixed: FixedComponents, composition: injection.Composition = injection.PROTONS,
-                 field: FieldAlignment | None = None, halo: bool = False, *, groups=None,
-                 normalisation: str = "log10_E_erg", energy_scales: dict | None = None, source: bool = True,
-                 W_prior: WPrior | None = None):
+    def __init__(
+        self,
+        fixed: FixedComponents,
+        composition: injection.Composition = injection.PROTONS,
+        field: FieldAlignment | None = None,
+        halo: bool = False,
+        *,
+        groups=None,
+        normalisation: str = "log10_E_erg",
+        energy_scales: dict | None = None,
+        source: bool = True,
+        W_prior: WPrior | None = None,
+    ):
         if halo and fixed.halo_kpc is None:
             raise ConfigError("the knee source in the halo needs the fixed components' halo_kpc (the background's H)")
         if normalisation not in NORMALISATIONS:
             raise ConfigError(f"normalisation must be one of {list(NORMALISATIONS)}; got {normalisation!r}")
         if not source and fixed.background is None:
-            raise ConfigError("the no-source model needs the background part of the fixed components "
-                              "(FixedComponents.background, written by crknee reproduce)")
+            raise ConfigError(
+                "the no-source model needs the background part of the fixed components "
+                "(FixedComponents.background, written by crknee reproduce)"
+            )
         self.fixed, self.field, self.halo = fixed, field, halo
         self.halo_kpc = fixed.halo_kpc if halo else None
         self.diffusion = fixed.diffusion
@@ -399,8 +428,9 @@ class KneeSourceModel:
         else:
             unknown = [g for g in groups if g not in comp.GROUPS]
             if unknown or "H" not in groups:
-                raise ConfigError(f"composition groups must include 'H' and come from {list(comp.GROUPS)}; got "
-                                  f"{list(groups)}")
+                raise ConfigError(
+                    f"composition groups must include 'H' and come from {list(comp.GROUPS)}; got {list(groups)}"
+                )
             self.groups = {g: comp.group_composition(g) for g in groups}
         self.elements = tuple(dict.fromkeys(nuclide(n).element for c in self.groups.values() for n in c.species))
         if source and normalisation == "log10_J1PeV" and "H" not in self.elements:
@@ -411,14 +441,23 @@ class KneeSourceModel:
                 raise ConfigError(f"energy scale of {exp!r}: need -1 < s_min < s_max; got [{lo}, {hi}]")
         self.parameters = model_parameters(source, normalisation, groups, list(self.energy_scales))
         self.col = {name: i for i, name in enumerate(self.parameters)}
-        self._scale_of = {name: ESCALE_PREFIX + exp for exp, (_, _, names) in self.energy_scales.items()
-                          for name in names}
+        self._scale_of = {
+            name: ESCALE_PREFIX + exp for exp, (_, _, names) in self.energy_scales.items() for name in names
+        }
 
-    def with_field(self, field: FieldAlignment | None) -> "KneeSourceModel":
+    def with_field(self, field: FieldAlignment | None) -> KneeSourceModel:
         """The same model with another field alignment (None: isotropic diffusion)."""
-        return KneeSourceModel(self.fixed, self.composition, field, self.halo, groups=self.group_names,
-                               normalisation=self.normalisation, energy_scales=self.energy_scales,
-                               source=self.source_on, W_prior=self.W_prior)
+        return KneeSourceModel(
+            self.fixed,
+            self.composition,
+            field,
+            self.halo,
+            groups=self.group_names,
+            normalisation=self.normalisation,
+            energy_scales=self.energy_scales,
+            source=self.source_on,
+            W_prior=self.W_prior,
+        )
 
     # -- the knee source ------------------------------------------------------------------
     def knees(self, E_flux, E_aniso) -> dict:
@@ -427,18 +466,35 @@ class KneeSourceModel:
         nuclides at GALPROP's abundances whose per-set ``weights`` scale each group (K1's
         group API); {"source": model}."""
         if self.group_names is None:
-            return {"source": KneeModel(E_flux, E_aniso, self.elements, composition=self.composition,
-                                        diffusion=self.diffusion, halo_kpc=self.halo_kpc)}
-        return {"source": KneeModel(E_flux, E_aniso, self.elements, composition=self._reference,
-                                    diffusion=self.diffusion, halo_kpc=self.halo_kpc,
-                                    groups={g: comp.GROUPS[g] for g in self.group_names})}
+            return {
+                "source": KneeModel(
+                    E_flux,
+                    E_aniso,
+                    self.elements,
+                    composition=self.composition,
+                    diffusion=self.diffusion,
+                    halo_kpc=self.halo_kpc,
+                )
+            }
+        return {
+            "source": KneeModel(
+                E_flux,
+                E_aniso,
+                self.elements,
+                composition=self._reference,
+                diffusion=self.diffusion,
+                halo_kpc=self.halo_kpc,
+                groups={g: comp.GROUPS[g] for g in self.group_names},
+            )
+        }
 
     @property
     def _reference(self) -> injection.Composition:
         """The groups' nuclides at GALPROP's source abundances (weights 1)."""
         ref = injection.galprop_composition()
-        return injection.Composition.from_mapping({n: ref.fraction(n) for g in self.group_names
-                                                   for n in comp.GROUPS[g]})
+        return injection.Composition.from_mapping(
+            {n: ref.fraction(n) for g in self.group_names for n in comp.GROUPS[g]}
+        )
 
     def _abundances(self, v) -> dict:
         n = v.shape[0]
@@ -473,11 +529,11 @@ class KneeSourceModel:
         energy_per_ref = W_REF_ERG * sum(f[g] * integral[g] for g in self.groups) / ref  # [erg] at q0_ref
         norm = v[:, c[self.normalisation]]
         if self.normalisation == "log10_E_erg":
-            scale = 10.0 ** norm / energy_per_ref
+            scale = 10.0**norm / energy_per_ref
         else:
             J_ref = res.flux["H"][:, i_norm] if "H" in res.flux else np.zeros(v.shape[0])
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(J_ref > 0, 10.0 ** norm / J_ref, np.nan)
+                scale = np.where(J_ref > 0, 10.0**norm / J_ref, np.nan)
         return {"source": res}, {"source": scale}, scale * energy_per_ref
 
     def derived(self, values) -> dict:
@@ -498,8 +554,9 @@ class KneeSourceModel:
         if self.group_names is None:
             return self.composition
         f = self._abundances(np.atleast_2d(np.asarray(values, dtype=float)))
-        return injection.Composition.from_mapping({n: float(f[g][0]) * x for g, c in self.groups.items()
-                                                   for n, x in c.abundances})
+        return injection.Composition.from_mapping(
+            {n: float(f[g][0]) * x for g, c in self.groups.items() for n, x in c.abundances}
+        )
 
     def log_model_prior(self, W_erg) -> np.ndarray:
         """The W prior's log density per set (0 without one)."""
@@ -548,8 +605,11 @@ class KneeSourceModel:
         for el in els:
             J = self.fixed.flux_at(el, E)
             if el in self.fixed.background:
-                J = J - self.fixed.rescaled_background(el, E, self.fixed.background_Rcut_GV) + \
-                    self.fixed.rescaled_background(el, E, Rcut_bg_GV)
+                J = (
+                    J
+                    - self.fixed.rescaled_background(el, E, self.fixed.background_Rcut_GV)
+                    + self.fixed.rescaled_background(el, E, Rcut_bg_GV)
+                )
             out = out + (np.log(comp.mass_number(el)) * J if key == LNA_NUM else J)
         return out + np.zeros(np.broadcast_shapes(np.shape(E), np.shape(Rcut_bg_GV)))
 
@@ -564,8 +624,9 @@ class KneeSourceModel:
         """Parametrised dipole components: the weighted groups, or (no source) the rescaled
         background; and the fixed table to combine them with."""
         if self.source_on:
-            return fixed_tab, [KneeResult({}, weights[g][:, None] * r.flux_all, r.dipole, r.valid, r.direction)
-                               for g, r in res.items()]
+            return fixed_tab, [
+                KneeResult({}, weights[g][:, None] * r.flux_all, r.dipole, r.valid, r.direction) for g, r in res.items()
+            ]
         rc = values[:, self.col[BACKGROUND_CUTOFF], None] * GV_PER_PV
         J = self._background_all(E_aniso, rc)
         n = values.shape[0]
@@ -604,9 +665,9 @@ class KneeSourceModel:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["lnA"] = out.pop(f"total:{LNA_NUM}") / out["total:all"]
         del out[f"source:{LNA_NUM}"], out[f"fixed:{LNA_NUM}"]
-        tab, comps = self._dipole_components(values, E, self.fixed_table(E),
-                                             None if self.source_on else self.fixed_table(E, snr_only=True),
-                                             res, weights)
+        tab, comps = self._dipole_components(
+            values, E, self.fixed_table(E), None if self.source_on else self.fixed_table(E, snr_only=True), res, weights
+        )
         out["dipole_flux"], pred = self.dipole(E, tab, comps)
         out["dipole"] = np.where(pred.valid[..., None], pred.vector, np.nan)
         out["amplitude"] = np.where(pred.valid, pred.d_perp, np.nan)
@@ -626,7 +687,7 @@ class KneeSourceModel:
         return self._scale_of.get(piece.name)
 
     def scale_bounds(self, name: str) -> tuple[float, float]:
-        lo, hi, _ = self.energy_scales[name[len(ESCALE_PREFIX):]]
+        lo, hi, _ = self.energy_scales[name[len(ESCALE_PREFIX) :]]
         return lo, hi
 
     def bind(self, pieces):
@@ -686,8 +747,7 @@ class _Predictor:
                     span = np.concatenate([E / (1.0 + hi), E / (1.0 + lo)])
                     fx._check_range(span, f"dataset {piece.name!r} shifted by its energy scale [{lo}, {hi}]")
                     scaled.extend(span)
-                    self.layout.append(("flux", piece.observable, model.key_of(piece), model.col[sname], None, E,
-                                        rows))
+                    self.layout.append(("flux", piece.observable, model.key_of(piece), model.col[sname], None, E, rows))
             else:
                 fx._check_range(E, f"dataset {piece.name!r}")
                 self.layout.append(("dipole", piece.observable, None, None, len(E_an), E, rows))
@@ -737,7 +797,7 @@ class _Predictor:
                 src_dir[k] = J[:, :nd]
                 if nf:
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        src_fine[k] = np.log(np.maximum(J[:, nd:nd + nf], 1e-300))
+                        src_fine[k] = np.log(np.maximum(J[:, nd : nd + nf], 1e-300))
         else:
             rc_bg = values[:, model.col[BACKGROUND_CUTOFF], None] * GV_PER_PV
         if self.anisotropy:
@@ -748,8 +808,12 @@ class _Predictor:
             if kind == "dipole":  # the flux-weighted mean observed dipole over each row's bin
                 sl = slice(start, start + E.size)
                 vec, J_tot = Jd[:, sl], pred.flux_all[:, sl]
-                preds.append(np.stack([np.einsum("nkc,k->nc", vec[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None]
-                                       for a, b, w in rows], axis=1))
+                preds.append(
+                    np.stack(
+                        [np.einsum("nkc,k->nc", vec[:, a:b], w) / (J_tot[:, a:b] @ w)[:, None] for a, b, w in rows],
+                        axis=1,
+                    )
+                )
                 continue
             parts = [LNA_NUM, "all"] if obs == "lnA" else [key]
             J = [self._total(k, E, scol, start, values, src_dir, src_fine, rc_bg) for k in parts]
@@ -779,8 +843,9 @@ class _Predictor:
 BAND_PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 
-def posterior_bands(model: KneeSourceModel, parameters, samples, E_GeV, keys, n_draws: int = 200,
-                    seed: int = 0) -> dict:
+def posterior_bands(
+    model: KneeSourceModel, parameters, samples, E_GeV, keys, n_draws: int = 200, seed: int = 0
+) -> dict:
     """Posterior bands of :meth:`KneeSourceModel.evaluate` quantities ``keys`` (e.g.
     "total:He", "source:all", "lnA") at true energies ``E_GeV`` (m,), over ``n_draws``
     posterior ``samples`` (free parameters) drawn with ``numpy.random.default_rng(seed)``:

@@ -32,6 +32,7 @@ file of another problem is a :class:`crknee.errors.ConfigError`.  A finished fil
 not rerun.  Resuming continues the same random stream from the saved state: a run killed
 and resumed gives exactly the result of an uninterrupted one (tested).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -104,16 +105,27 @@ class NestedResult:
 
     def evidence(self) -> dict:
         """The JSON-ready evidence record (``fit_summary.json``'s ``evidence``)."""
-        return {"log_z": self.log_z, "log_z_err": self.log_z_err, "information_nats": self.information_nats,
-                "iterations": self.iterations, "n_effective": self.n_effective, "n_calls": self.n_calls,
-                "definition": "ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
-                              "constants dropped: compare only models fitted to the same data pieces"}
+        return {
+            "log_z": self.log_z,
+            "log_z_err": self.log_z_err,
+            "information_nats": self.information_nats,
+            "iterations": self.iterations,
+            "n_effective": self.n_effective,
+            "n_calls": self.n_calls,
+            "definition": "ln of the prior-averaged likelihood, priors normalised on their boxes, likelihood "
+            "constants dropped: compare only models fitted to the same data pieces",
+        }
 
 
 def _problem(parameters, settings, fingerprint: str) -> dict:
-    return {"parameters": [(p.name, p.min, p.max, p.prior, p.mu, p.sigma, p.periodic) for p in parameters.free],
-            "nlive": settings.nlive, "bound": settings.bound, "sample": settings.nested_sample,
-            "seed": settings.seed, "fingerprint": fingerprint}
+    return {
+        "parameters": [(p.name, p.min, p.max, p.prior, p.mu, p.sigma, p.periodic) for p in parameters.free],
+        "nlive": settings.nlive,
+        "bound": settings.bound,
+        "sample": settings.nested_sample,
+        "seed": settings.seed,
+        "fingerprint": fingerprint,
+    }
 
 
 def _same(a, b) -> bool:
@@ -126,8 +138,9 @@ def save_checkpoint(sampler, path, problem: dict) -> None:
     length of the payload) then the pickled payload."""
     import dynesty
 
-    payload = pickle.dumps({"dynesty": dynesty.__version__, "problem": problem, "sampler": sampler},
-                           protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps(
+        {"dynesty": dynesty.__version__, "problem": problem, "sampler": sampler}, protocol=pickle.HIGHEST_PROTOCOL
+    )
     header = b"%s %s %d\n" % (_MAGIC, hashlib.sha256(payload).hexdigest().encode(), len(payload))
     with atomic_target(path) as tmp, open(tmp, "wb") as fh:
         fh.write(header + payload)
@@ -149,14 +162,19 @@ def _read_checkpoint(path, ndim: int):
     except Exception as exc:  # any unpickling failure means the file cannot be trusted
         raise ValueError(f"cannot be unpickled ({type(exc).__name__})") from None
     if not isinstance(doc, dict) or doc.get("dynesty") != dynesty.__version__:
-        raise ValueError(f"written by dynesty {doc.get('dynesty') if isinstance(doc, dict) else '?'}, "
-                         f"this is {dynesty.__version__}")
+        raise ValueError(
+            f"written by dynesty {doc.get('dynesty') if isinstance(doc, dict) else '?'}, this is {dynesty.__version__}"
+        )
     sampler = doc["sampler"]
     live_u, live_logl = np.asarray(sampler.live_u), np.asarray(sampler.live_logl)
     n_dead = len(sampler.saved_run["logl"])
-    if (live_u.shape != (sampler.nlive, ndim) or live_logl.shape != (sampler.nlive,) or np.any(np.isnan(live_logl))
-            or not np.all(np.isfinite(live_u))
-            or any(len(sampler.saved_run[k]) != n_dead for k in ("logvol", "logwt"))):
+    if (
+        live_u.shape != (sampler.nlive, ndim)
+        or live_logl.shape != (sampler.nlive,)
+        or np.any(np.isnan(live_logl))
+        or not np.all(np.isfinite(live_u))
+        or any(len(sampler.saved_run[k]) != n_dead for k in ("logvol", "logwt"))
+    ):
         raise ValueError("inconsistent sampler state")
     return doc["problem"], sampler
 
@@ -172,22 +190,34 @@ def _restore(path, problem, ndim):
     except (ValueError, KeyError, AttributeError, TypeError) as exc:
         aside = path.with_name(path.name + ".damaged")
         path.replace(aside)
-        warnings.warn(DamagedCheckpointWarning(f"checkpoint {path} is damaged ({exc}); moved to {aside.name}, "
-                                               f"starting afresh"), stacklevel=3)
+        warnings.warn(
+            DamagedCheckpointWarning(f"checkpoint {path} is damaged ({exc}); moved to {aside.name}, starting afresh"),
+            stacklevel=3,
+        )
         return None
     if not _same(stored, problem):
-        raise ConfigError(f"checkpoint {path} holds another problem ({stored['parameters']}, nlive "
-                          f"{stored['nlive']}): choose another output folder or delete it")
+        raise ConfigError(
+            f"checkpoint {path} holds another problem ({stored['parameters']}, nlive "
+            f"{stored['nlive']}): choose another output folder or delete it"
+        )
     return sampler
 
 
 def _new_sampler(parameters, settings, pool):
     import dynesty
 
-    return dynesty.NestedSampler(point_log_likelihood, parameters.prior_transform, parameters.ndim,
-                                 nlive=settings.nlive, bound=settings.bound, sample=settings.nested_sample,
-                                 periodic=[int(i) for i in parameters.periodic_index] or None, pool=pool,
-                                 queue_size=settings.batch, rstate=np.random.default_rng(settings.seed))
+    return dynesty.NestedSampler(
+        point_log_likelihood,
+        parameters.prior_transform,
+        parameters.ndim,
+        nlive=settings.nlive,
+        bound=settings.bound,
+        sample=settings.nested_sample,
+        periodic=[int(i) for i in parameters.periodic_index] or None,
+        pool=pool,
+        queue_size=settings.batch,
+        rstate=np.random.default_rng(settings.seed),
+    )
 
 
 class _Progress:
@@ -207,15 +237,18 @@ class _Progress:
             return
         if self.flag["signal"] is not None:
             save_checkpoint(self.sampler, self.path, self.problem)
-            raise Interrupted(f"stopped by signal {self.flag['signal']} after iteration {niter} "
-                              f"(saved in {self.path}); rerun the same command to resume")
+            raise Interrupted(
+                f"stopped by signal {self.flag['signal']} after iteration {niter} "
+                f"(saved in {self.path}); rerun the same command to resume"
+            )
         if time.monotonic() - self.last >= self.every:
             save_checkpoint(self.sampler, self.path, self.problem)
             self.last = time.monotonic()
 
 
-def run_nested(log_likelihood, parameters, settings, path, fingerprint: str = "", maxiter: int | None = None
-               ) -> NestedResult:
+def run_nested(
+    log_likelihood, parameters, settings, path, fingerprint: str = "", maxiter: int | None = None
+) -> NestedResult:
     """Nested sampling of ``log_likelihood`` (vectorised, (n, n_free) -> (n,)) under the
     declared priors of ``parameters``, checkpointed in ``path`` and resumed from it.
     ``fingerprint``: a string identifying the data (e.g. a hash of the ``[fit]`` section),
@@ -230,8 +263,10 @@ def run_nested(log_likelihood, parameters, settings, path, fingerprint: str = ""
     check_nested_settings(settings)
     problem = _problem(parameters, settings, fingerprint)
     t0 = time.perf_counter()
-    with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, \
-            BatchPool(wrap(log_likelihood, mapper, getattr(mapper, "size", settings.workers)), settings.batch) as pool:
+    with (
+        open_pool(settings.pool, settings.workers, settings.scheduler) as mapper,
+        BatchPool(wrap(log_likelihood, mapper, getattr(mapper, "size", settings.workers)), settings.batch) as pool,
+    ):
         sampler = _restore(path, problem, parameters.ndim)
         resumed = sampler is not None
         if resumed:
@@ -239,12 +274,18 @@ def run_nested(log_likelihood, parameters, settings, path, fingerprint: str = ""
         else:
             sampler = _new_sampler(parameters, settings, pool)
         if not sampler.added_live:
-            with deferred_signals() as flag, tqdm(disable=not settings.progress, desc="nested", unit="it",
-                                                  initial=sampler.it - 1) as bar:
-                sampler.run_nested(dlogz=settings.dlogz, maxiter=maxiter, add_live=maxiter is None,
-                                   print_progress=True, print_func=_Progress(sampler, path, problem, settings, flag,
-                                                                             bar if settings.progress else None),
-                                   resume=resumed)
+            with (
+                deferred_signals() as flag,
+                tqdm(disable=not settings.progress, desc="nested", unit="it", initial=sampler.it - 1) as bar,
+            ):
+                sampler.run_nested(
+                    dlogz=settings.dlogz,
+                    maxiter=maxiter,
+                    add_live=maxiter is None,
+                    print_progress=True,
+                    print_func=_Progress(sampler, path, problem, settings, flag, bar if settings.progress else None),
+                    resume=resumed,
+                )
             save_checkpoint(sampler, path, problem)
         evaluations = pool.n_evaluations
     return _result(sampler, parameters, settings, path, evaluations, time.perf_counter() - t0, resumed)
@@ -268,10 +309,24 @@ def _result(sampler, parameters, settings, path, evaluations, wall_s, resumed) -
     res = sampler.results
     theta = parameters.wrap(res.samples)
     log_w = res.logwt - res.logz[-1]
-    idx = resample_equal(np.arange(len(log_w)), np.exp(log_w) / np.sum(np.exp(log_w)),
-                         rstate=np.random.default_rng(settings.seed))
+    idx = resample_equal(
+        np.arange(len(log_w)), np.exp(log_w) / np.sum(np.exp(log_w)), rstate=np.random.default_rng(settings.seed)
+    )
     samples = theta[idx]
     log_prob = parameters.log_prior(samples) + res.logl[idx]
-    return NestedResult(path, float(res.logz[-1]), float(res.logzerr[-1]), float(res.information[-1]),
-                        int(res.niter), int(evaluations), float(wall_s), parameters.free_names, samples, log_prob,
-                        theta, log_w, resumed, int(np.sum(res.ncall)))
+    return NestedResult(
+        path,
+        float(res.logz[-1]),
+        float(res.logzerr[-1]),
+        float(res.information[-1]),
+        int(res.niter),
+        int(evaluations),
+        float(wall_s),
+        parameters.free_names,
+        samples,
+        log_prob,
+        theta,
+        log_w,
+        resumed,
+        int(np.sum(res.ncall)),
+    )

@@ -17,6 +17,7 @@ array in the parameters' declared units and returns an (n,) array, -inf outside 
 (a periodic coordinate has no outside: it is wrapped).  :meth:`ParameterSet.prior_transform`
 maps the unit cube onto the prior (nested sampling, :mod:`crknee.fit.nested`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,8 +113,9 @@ def parameter_from_config(name: str, unit: str, spec: dict, where: str = "fit.pa
     if not isinstance(periodic, bool):
         raise ConfigError(f"{where}.periodic must be true or false; got {periodic!r}")
     if periodic and prior == "gaussian":
-        raise ConfigError(f"{where}: a periodic parameter takes prior = 'uniform' (the circle's) or 'fixed'; "
-                          f"got 'gaussian'")
+        raise ConfigError(
+            f"{where}: a periodic parameter takes prior = 'uniform' (the circle's) or 'fixed'; got 'gaussian'"
+        )
     if periodic:
         value = lo + float(np.mod(value - lo, hi - lo))  # max is min, one period on
     return Parameter(name, unit, value, lo, hi, prior, mu, sigma, periodic)
@@ -218,8 +220,11 @@ class ParameterSet:
         theta = self._lo + u * (self._hi - self._lo)
         if self._gauss.size:
             ug = u[..., self._gauss]
-            p = np.where(self._upper_tail, self._cdf_hi - ug * (self._cdf_hi - self._cdf_lo),
-                         self._cdf_lo + ug * (self._cdf_hi - self._cdf_lo))
+            p = np.where(
+                self._upper_tail,
+                self._cdf_hi - ug * (self._cdf_hi - self._cdf_lo),
+                self._cdf_lo + ug * (self._cdf_hi - self._cdf_lo),
+            )
             z = np.where(self._upper_tail, -ndtri(p), ndtri(p))
             theta[..., self._gauss] = np.clip(self._mu + self._sigma * z, self._lo[self._gauss], self._hi[self._gauss])
         if self.periodic_index.size:

@@ -26,6 +26,7 @@ itself be split over any of the pools above.  The result of a point does not dep
 the batch it was evaluated in, so a run does not depend on the pool or on thread timing
 (the batch size is dynesty's ``queue_size``: changing it changes the proposals).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -80,8 +81,9 @@ def check_pool_settings(settings: dict, where: str = "fit.sampler") -> None:
     name of :data:`POOLS` or any object with a callable ``map(fn, items)`` (as in emcee)."""
     kind = settings.get("pool", "serial")
     if not is_mapper(kind) and kind not in POOLS:
-        raise ConfigError(f"{where}.pool must be one of {POOLS} or an object with a map(fn, items) method; "
-                          f"got {kind!r}")
+        raise ConfigError(
+            f"{where}.pool must be one of {POOLS} or an object with a map(fn, items) method; got {kind!r}"
+        )
     workers = settings.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"{where}.workers must be an integer >= 1; got {workers!r}")
@@ -118,14 +120,20 @@ def open_pool(kind="serial", workers: int = 1, scheduler: str = ""):
             with Client(scheduler) as client:
                 yield DaskMapper(client)
         else:
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 yield DaskMapper(client)
     else:
         try:
             from schwimmbad import MPIPool
         except ImportError as exc:  # optional: schwimmbad + mpi4py
-            raise ConfigError("fit.sampler.pool = 'mpi' needs schwimmbad and mpi4py (pip install schwimmbad mpi4py)") from exc
+            raise ConfigError(
+                "fit.sampler.pool = 'mpi' needs schwimmbad and mpi4py (pip install schwimmbad mpi4py)"
+            ) from exc
         pool = MPIPool()
         if not pool.is_master():
             pool.wait()
@@ -207,7 +215,7 @@ class BatchPool:
         items = list(items)
         out = []
         for start in range(0, len(items), self.size):
-            chunk = items[start:start + self.size]
+            chunk = items[start : start + self.size]
             round_ = _Round(self._counted, len(chunk))
             futures = [self._threads.submit(_run_task, round_, func, item) for item in chunk]
             out.extend(f.result() for f in futures)

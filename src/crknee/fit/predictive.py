@@ -9,6 +9,7 @@ all-particle intensities at Earth.  The phase is an angle: its quantiles are tak
 circle cut opposite the draws' circular mean at each energy and wrapped back into
 [0, 360), so a band that straddles RA = 0 is not torn apart.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -43,8 +44,12 @@ def posterior_predictive(model, parameters, samples, E_GeV, n_draws: int = 300, 
     idx = rng.choice(samples.shape[0], size=min(n_draws, samples.shape[0]), replace=False)
     ev = model.evaluate(parameters.full(samples[idx]), E)
     table = QTable({"E": E * u.GeV})
-    for name, values, unit in (("d_perp", ev["amplitude"], u.one), ("J_H", ev.get("total:H"), FLUX_UNIT),
-                               ("J_He", ev.get("total:He"), FLUX_UNIT), ("J_all", ev["total:all"], FLUX_UNIT)):
+    for name, values, unit in (
+        ("d_perp", ev["amplitude"], u.one),
+        ("J_H", ev.get("total:H"), FLUX_UNIT),
+        ("J_He", ev.get("total:He"), FLUX_UNIT),
+        ("J_all", ev["total:all"], FLUX_UNIT),
+    ):
         if values is None:
             continue
         bands = np.nanpercentile(values, QUANTILES, axis=0)
@@ -52,11 +57,14 @@ def posterior_predictive(model, parameters, samples, E_GeV, n_draws: int = 300, 
             table[f"{name}_{suffix}"] = band * unit
     for suffix, band in zip(SUFFIXES, circular_quantiles(ev["phase"])):
         table[f"phase_deg_{suffix}"] = band * u.deg
-    table.meta.update({
-        "description": "posterior predictive of the knee-source fit: 68 % (p16-p84) and 95 % (p2.5-p97.5) bands",
-        "n_draws": int(idx.size), "seed": int(seed),
-        "energy": "total energy per particle",
-        "dipole": "observed total dipole (fixed components + knee source), equatorial amplitude d_perp and RA",
-        "phase_quantiles": "on the circle cut opposite the draws' circular mean, wrapped into [0, 360)",
-    })
+    table.meta.update(
+        {
+            "description": "posterior predictive of the knee-source fit: 68 % (p16-p84) and 95 % (p2.5-p97.5) bands",
+            "n_draws": int(idx.size),
+            "seed": int(seed),
+            "energy": "total energy per particle",
+            "dipole": "observed total dipole (fixed components + knee source), equatorial amplitude d_perp and RA",
+            "phase_quantiles": "on the circle cut opposite the draws' circular mean, wrapped into [0, 360)",
+        }
+    )
     return table

@@ -6,6 +6,7 @@ squared distance of the harmonic vectors in units of their sigma for first-harmo
 (a chi^2 with 2 degrees of freedom per row when the model is right), so datasets of
 different conventions and likelihoods can be compared in one table (issue #16, Figs. 4-5).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,8 +28,19 @@ def subset(piece, keep):
     """The rows ``keep`` (bool mask) of a piece, as a piece of the same kind."""
     keep = np.asarray(keep, dtype=bool)
     if isinstance(piece, HarmonicPiece):
-        cols = ("E_GeV", "E_lo_GeV", "E_hi_GeV", "y", "err_lo", "err_hi", "phase", "phase_err", "y_ul",
-                "err_reaches_zero", "phase_err_missing")
+        cols = (
+            "E_GeV",
+            "E_lo_GeV",
+            "E_hi_GeV",
+            "y",
+            "err_lo",
+            "err_hi",
+            "phase",
+            "phase_err",
+            "y_ul",
+            "err_reaches_zero",
+            "phase_err_missing",
+        )
     else:
         cols = ("E_GeV", "E_lo_GeV", "E_hi_GeV", "y", "err_lo", "err_hi", "upper_limit")
     return replace(piece, **{c: getattr(piece, c)[keep] for c in cols})
@@ -58,20 +70,24 @@ def quality_table(models: dict, pieces: list, values) -> QTable:
                 dof.append(0)
         columns[label] = (dev, dof, undefined)
     e = [np.where(np.isfinite(p.E_GeV), p.E_GeV, p.E_lo_GeV) for p in pieces]
-    table = QTable({
-        "dataset": [p.name for p in pieces],
-        "observable": [p.observable for p in pieces],
-        "E_min_GeV": [float(np.nanmin(x)) for x in e],
-        "E_max_GeV": [float(np.nanmax(x)) for x in e],
-        "n_rows": [p.n_points for p in pieces],
-        "dof": [degrees_of_freedom(p) for p in pieces],
-        "fitted": [bool(p.fit) for p in pieces],
-    })
+    table = QTable(
+        {
+            "dataset": [p.name for p in pieces],
+            "observable": [p.observable for p in pieces],
+            "E_min_GeV": [float(np.nanmin(x)) for x in e],
+            "E_max_GeV": [float(np.nanmax(x)) for x in e],
+            "n_rows": [p.n_points for p in pieces],
+            "dof": [degrees_of_freedom(p) for p in pieces],
+            "fitted": [bool(p.fit) for p in pieces],
+        }
+    )
     for label, (dev, dof, undefined) in columns.items():
         table[f"deviance_{label}"] = dev
         table[f"dof_{label}"] = dof
         table[f"undefined_{label}"] = undefined
-    table.meta["definition"] = ("deviance = -2 ln L(model) + 2 ln L(model reproducing every row); chi^2 for "
-                                "Gaussian rows, |v_obs - v_model|^2 / sigma^2 for first-harmonic vectors; over the "
-                                "rows where the model is defined (dof_<model>; undefined_<model> rows left out)")
+    table.meta["definition"] = (
+        "deviance = -2 ln L(model) + 2 ln L(model reproducing every row); chi^2 for "
+        "Gaussian rows, |v_obs - v_model|^2 / sigma^2 for first-harmonic vectors; over the "
+        "rows where the model is defined (dof_<model>; undefined_<model> rows left out)"
+    )
     return table

@@ -17,6 +17,7 @@ trials (binomial scatter sqrt(0.68 x 0.32 / n)); :func:`coverage` counts them pe
 and parameter.  ``benchmarks/injection_study.py`` runs the study on the pipeline's fixed
 components; its results are in docs/evidence.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,9 @@ def _inside(row, truth: float, period: float | None) -> bool:
     return bool(-float(row["minus"]) <= diff <= float(row["plus"]))
 
 
-def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
-            recovered=RECOVERED, base: dict | None = None) -> list[dict]:
+def recover(
+    problem, overrides: dict, trial: int, settings, path, seed: int = 0, recovered=RECOVERED, base: dict | None = None
+) -> list[dict]:
     """One trial: mock data at ``overrides`` (trial -1: noiseless; else drawn with seed
     ``seed + trial``), fitted by nested sampling (checkpoint ``path``); one dict per
     parameter of ``recovered``."""
@@ -71,7 +73,9 @@ def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
     truth = injected_values(ps, overrides, base)
     pieces = mock_pieces(problem.model, truth, problem.pieces, seed=seed + max(trial, 0), noise=trial >= 0)
     lp = LogPosterior(ps, problem.model, pieces)
-    fingerprint = hashlib.sha256(json.dumps({"truth": truth.tolist(), "trial": trial, "seed": seed}).encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        json.dumps({"truth": truth.tolist(), "trial": trial, "seed": seed}).encode()
+    ).hexdigest()
     res = run_nested(lp.log_likelihood, ps, settings, path, fingerprint=fingerprint)
     rows = {r["parameter"]: r for r in posterior_table(res.samples, res.log_prob, ps)}
     out = []
@@ -79,21 +83,43 @@ def recover(problem, overrides: dict, trial: int, settings, path, seed: int = 0,
         p = ps.parameters[ps.names.index(name)]
         t = float(truth[ps.names.index(name)])
         r = rows[name]
-        out.append({"parameter": name, "truth": t, "median": float(r["median"]), "p16": float(r["p16"]),
-                    "p84": float(r["p84"]), "minus": float(r["minus"]), "plus": float(r["plus"]),
-                    "inside_68": _inside(r, t, p.period if p.periodic else None),
-                    "at_prior_edge": bool(r["at_prior_edge"]), "log_z": res.log_z})
+        out.append(
+            {
+                "parameter": name,
+                "truth": t,
+                "median": float(r["median"]),
+                "p16": float(r["p16"]),
+                "p84": float(r["p84"]),
+                "minus": float(r["minus"]),
+                "plus": float(r["plus"]),
+                "inside_68": _inside(r, t, p.period if p.periodic else None),
+                "at_prior_edge": bool(r["at_prior_edge"]),
+                "log_z": res.log_z,
+            }
+        )
     return out
 
 
 def _trial(args):
     problem, name, overrides, trial, settings, path, seed, recovered, base = args
-    return [{"position": name, "trial": trial, **row}
-            for row in recover(problem, overrides, trial, settings, path, seed, recovered, base)]
+    return [
+        {"position": name, "trial": trial, **row}
+        for row in recover(problem, overrides, trial, settings, path, seed, recovered, base)
+    ]
 
 
-def injection_recovery(problem, settings, folder, positions: dict = POSITIONS, n_trials: int = 5, seed: int = 0,
-                       asimov: bool = True, workers: int = 1, recovered=RECOVERED, base: dict | None = None):
+def injection_recovery(
+    problem,
+    settings,
+    folder,
+    positions: dict = POSITIONS,
+    n_trials: int = 5,
+    seed: int = 0,
+    asimov: bool = True,
+    workers: int = 1,
+    recovered=RECOVERED,
+    base: dict | None = None,
+):
     """The study as an astropy QTable (one row per position, trial and parameter):
     ``n_trials`` noisy trials per position (plus the noiseless one when ``asimov``), each
     checkpointed in ``folder`` (a rerun resumes); ``workers`` > 1 runs the trials in that
@@ -107,18 +133,26 @@ def injection_recovery(problem, settings, folder, positions: dict = POSITIONS, n
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     trials = ([-1] if asimov else []) + list(range(n_trials))
-    jobs = [(problem, name, over, t, settings, folder / f"{name.replace('=', '')}_{t}.ckpt", seed, tuple(recovered),
-             base)
-            for name, over in positions.items() for t in trials]
+    jobs = [
+        (problem, name, over, t, settings, folder / f"{name.replace('=', '')}_{t}.ckpt", seed, tuple(recovered), base)
+        for name, over in positions.items()
+        for t in trials
+    ]
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             rows = [r for rs in pool.map(_trial, jobs, chunksize=1) for r in rs]
     else:
         rows = [r for job in jobs for r in _trial(job)]
     table = QTable(rows=[tuple(r.values()) for r in rows], names=tuple(rows[0]))
-    table.meta.update({"seed": seed, "nlive": settings.nlive, "dlogz": settings.dlogz,
-                       "notes": "trial -1: noiseless (Asimov) mock; inside_68: truth inside the 68 % interval "
-                                "(periodic: along the circle)"})
+    table.meta.update(
+        {
+            "seed": seed,
+            "nlive": settings.nlive,
+            "dlogz": settings.dlogz,
+            "notes": "trial -1: noiseless (Asimov) mock; inside_68: truth inside the 68 % interval "
+            "(periodic: along the circle)",
+        }
+    )
     return table
 
 

@@ -30,6 +30,7 @@
 - Periodic parameters (:mod:`crknee.fit.parameters`): the ``"de"`` moves wrap proposals
   round the circle (:class:`CircularDEMove`); the stretch move refuses them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,9 +41,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import emcee
 import h5py
 import numpy as np
-import emcee
 from emcee import EnsembleSampler
 from emcee.backends import HDFBackend
 from tqdm.auto import tqdm
@@ -117,8 +118,10 @@ def _de_moves(parameters):
 def _stretch_moves(parameters):
     if parameters.periodic_index.size:
         name = parameters.free[parameters.periodic_index[0]].name
-        raise ConfigError(f"fit.sampler.moves = 'stretch' cannot sample the periodic parameter {name!r} (an affine "
-                          f"stretch is not reversible on a circle); use moves = 'de'")
+        raise ConfigError(
+            f"fit.sampler.moves = 'stretch' cannot sample the periodic parameter {name!r} (an affine "
+            f"stretch is not reversible on a circle); use moves = 'de'"
+        )
     return None
 
 
@@ -210,11 +213,13 @@ class ResumableHDFBackend(HDFBackend):
             if self.name in f:
                 del f[self.name]
             g = f.create_group(self.name)
-            g.attrs.update({"version": emcee.__version__, "nwalkers": nwalkers, "ndim": ndim, "has_blobs": False,
-                            "iteration": 0})
+            g.attrs.update(
+                {"version": emcee.__version__, "nwalkers": nwalkers, "ndim": ndim, "has_blobs": False, "iteration": 0}
+            )
             g.create_dataset("accepted", data=np.zeros(nwalkers), fletcher32=True)
-            g.create_dataset("chain", (0, nwalkers, ndim), maxshape=(None, nwalkers, ndim), dtype=self.dtype,
-                             fletcher32=True)
+            g.create_dataset(
+                "chain", (0, nwalkers, ndim), maxshape=(None, nwalkers, ndim), dtype=self.dtype, fletcher32=True
+            )
             g.create_dataset("log_prob", (0, nwalkers), maxshape=(None, nwalkers), dtype=self.dtype, fletcher32=True)
             # per slot: 624 MT19937 keys, pos, has_gauss, cached_gaussian, acceptance counts
             g.create_dataset("slots", data=np.zeros((2, _RNG_WORDS + 3 + nwalkers)), fletcher32=True)
@@ -230,7 +235,7 @@ class ResumableHDFBackend(HDFBackend):
             g["log_prob"][it] = state.log_prob
             slots = g["slots"]
             _, keys, pos, has_gauss, cached = state.random_state
-            acc = slots[it % 2, _RNG_WORDS + 3:] + accepted
+            acc = slots[it % 2, _RNG_WORDS + 3 :] + accepted
             slots[(it + 1) % 2] = np.concatenate([keys, (pos, has_gauss, cached), acc])
             # emcee's own per-walker counter, read by any HDF5 reader of the file (emcee's
             # HDFBackend, h5py): written as the total, so a redone step cannot count twice
@@ -247,12 +252,12 @@ class ResumableHDFBackend(HDFBackend):
 
     @property
     def accepted(self):
-        return self._slot()[_RNG_WORDS + 3:]
+        return self._slot()[_RNG_WORDS + 3 :]
 
     @property
     def random_state(self):
         row = self._slot()
-        pos, has_gauss, cached = row[_RNG_WORDS:_RNG_WORDS + 3]
+        pos, has_gauss, cached = row[_RNG_WORDS : _RNG_WORDS + 3]
         return ("MT19937", row[:_RNG_WORDS].astype(np.uint32), int(pos), int(has_gauss), float(cached))
 
 
@@ -306,8 +311,10 @@ def _check_file(backend, nwalkers, ndim, names):
         stored = [str(s) for s in g.attrs.get("parameter_names", [])]
         it = int(g.attrs["iteration"])
     if shape != (nwalkers, ndim) or stored != list(names):
-        raise ConfigError(f"chain file {backend.filename} holds {shape[0]} walkers x {stored}, not "
-                          f"{nwalkers} x {list(names)}: choose another output folder or delete it")
+        raise ConfigError(
+            f"chain file {backend.filename} holds {shape[0]} walkers x {stored}, not "
+            f"{nwalkers} x {list(names)}: choose another output folder or delete it"
+        )
     return it
 
 
@@ -346,8 +353,9 @@ def set_aside(path, reason: str) -> Path:
     path = Path(path)
     aside = path.with_name(f".{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
     path.replace(aside)
-    warnings.warn(DamagedChainWarning(f"{path} is damaged ({reason}); moved to {aside.name}, starting a new chain"),
-                  stacklevel=2)
+    warnings.warn(
+        DamagedChainWarning(f"{path} is damaged ({reason}); moved to {aside.name}, starting a new chain"), stacklevel=2
+    )
     return aside
 
 
@@ -361,8 +369,10 @@ def _start(log_prob, parameters, settings, rng, draw=None):
             return emcee.State(p0, log_prob=lp)
         p0[bad] = draw(rng, int(bad.sum()))
         lp[bad] = log_prob(p0[bad])
-    raise ConfigError(f"fit.sampler: no finite log-posterior at {int(bad.sum())} start positions after "
-                      f"{_MAX_REDRAW} draws (init = {settings.init!r}); check the parameter values and data")
+    raise ConfigError(
+        f"fit.sampler: no finite log-posterior at {int(bad.sum())} start positions after "
+        f"{_MAX_REDRAW} draws (init = {settings.init!r}); check the parameter values and data"
+    )
 
 
 def _attrs(backend, **kw):
@@ -396,8 +406,11 @@ def _criterion(tau, tau_last, iterations, settings) -> bool:
 def _was_converged(g, settings) -> bool:
     """A file marked converged counts only under a rule at least as strict as its own
     (raising ``n_tau`` or tightening ``tau_rtol`` extends a converged chain)."""
-    return (str(g.attrs["status"]) == "converged" and float(g.attrs.get("n_tau", np.inf)) >= settings.n_tau
-            and float(g.attrs.get("tau_rtol", 0.0)) <= settings.tau_rtol)
+    return (
+        str(g.attrs["status"]) == "converged"
+        and float(g.attrs.get("n_tau", np.inf)) >= settings.n_tau
+        and float(g.attrs.get("tau_rtol", 0.0)) <= settings.tau_rtol
+    )
 
 
 def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=None) -> RunResult:
@@ -410,8 +423,9 @@ def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=
     path.parent.mkdir(parents=True, exist_ok=True)
     ndim, names = parameters.ndim, parameters.free_names
     if settings.nwalkers < 2 * ndim:  # emcee's ensemble moves need twice the free parameters
-        raise ConfigError(f"fit.sampler.nwalkers must be >= 2 x the {ndim} free parameters ({2 * ndim}); "
-                          f"got {settings.nwalkers}")
+        raise ConfigError(
+            f"fit.sampler.nwalkers must be >= 2 x the {ndim} free parameters ({2 * ndim}); got {settings.nwalkers}"
+        )
     if path.is_file():
         problem = chain_problem(path)
         if problem is not None:
@@ -428,8 +442,14 @@ def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=
             move_seed, start_seed = np.random.SeedSequence(settings.seed).spawn(2)
             initial = _start(log_prob, parameters, settings, np.random.default_rng(start_seed), draw)
             backend.reset(settings.nwalkers, ndim)
-            _attrs(backend, parameter_names=names, seed=settings.seed, status="running", tau_last=np.full(ndim, np.nan),
-                   tau_iteration=0)
+            _attrs(
+                backend,
+                parameter_names=names,
+                seed=settings.seed,
+                status="running",
+                tau_last=np.full(ndim, np.nan),
+                tau_iteration=0,
+            )
             sampler.random_state = np.random.RandomState(np.random.MT19937(move_seed)).get_state()
         else:
             initial = backend.get_last_sample()
@@ -438,8 +458,10 @@ def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=
             converged, tau_last = _was_converged(g, settings), np.array(g.attrs["tau_last"])
             tau_iteration = int(g.attrs.get("tau_iteration", 0))
         remaining = 0 if converged else max(settings.nsteps - done, 0)
-        with deferred_signals() as flag, tqdm(total=settings.nsteps, initial=done, disable=not settings.progress,
-                                               desc="MCMC", unit="step") as bar:
+        with (
+            deferred_signals() as flag,
+            tqdm(total=settings.nsteps, initial=done, disable=not settings.progress, desc="MCMC", unit="step") as bar,
+        ):
             for _ in sampler.sample(initial, iterations=remaining, skip_initial_state_check=True) if remaining else ():
                 it = backend.iteration
                 bar.update(1)
@@ -447,25 +469,45 @@ def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=
                     tau = autocorr_time(backend, parameters)
                     converged = it > tau_iteration and _criterion(tau, tau_last, it, settings)
                     tau_last, tau_iteration = tau, it
-                    _attrs(backend, tau_last=tau, tau_iteration=it, status="converged" if converged else "running",
-                           n_tau=settings.n_tau, tau_rtol=settings.tau_rtol)
+                    _attrs(
+                        backend,
+                        tau_last=tau,
+                        tau_iteration=it,
+                        status="converged" if converged else "running",
+                        n_tau=settings.n_tau,
+                        tau_rtol=settings.tau_rtol,
+                    )
                     bar.set_postfix(tau_max=f"{np.max(tau):.0f}")
                     if converged:
                         break
                 if flag["signal"] is not None:
-                    raise Interrupted(f"stopped by signal {flag['signal']} after step {it} "
-                                      f"(saved in {path}); rerun the same command to resume")
+                    raise Interrupted(
+                        f"stopped by signal {flag['signal']} after step {it} "
+                        f"(saved in {path}); rerun the same command to resume"
+                    )
         iterations = backend.iteration
         tau = autocorr_time(backend, parameters) if iterations > 1 else np.full(ndim, np.nan)
         accepted = np.asarray(backend.accepted, dtype=float)
         if not converged:
             _attrs(backend, status="max_steps")
-            need = (f"needs > {settings.n_tau:g} x tau = {settings.n_tau * np.max(tau):.0f} steps with tau stable to "
-                    f"{settings.tau_rtol:g} (it ran {iterations / np.max(tau):.1f} x max tau = {np.max(tau):.1f})"
-                    if np.all(np.isfinite(tau)) else "too short to estimate tau")
+            need = (
+                f"needs > {settings.n_tau:g} x tau = {settings.n_tau * np.max(tau):.0f} steps with tau stable to "
+                f"{settings.tau_rtol:g} (it ran {iterations / np.max(tau):.1f} x max tau = {np.max(tau):.1f})"
+                if np.all(np.isfinite(tau))
+                else "too short to estimate tau"
+            )
             warnings.warn(NotConvergedWarning(f"chain not converged after {iterations} steps: {need}"), stacklevel=2)
-    return RunResult(path, iterations, converged, tau, counter.n, time.perf_counter() - t0, names,
-                     accepted / max(iterations, 1), tau_last)
+    return RunResult(
+        path,
+        iterations,
+        converged,
+        tau,
+        counter.n,
+        time.perf_counter() - t0,
+        names,
+        accepted / max(iterations, 1),
+        tau_last,
+    )
 
 
 class _Counter:

@@ -5,6 +5,7 @@ example (also in docs/fit.md); :func:`problem_from_config` validates a section a
 builds the parameters, the likelihood pieces (from crknee.data), the model and the
 sampler settings.  Every error is a :class:`crknee.errors.ConfigError` naming the key.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,7 @@ from crknee.fit.parameters import ParameterSet
 from crknee.fit.pools import check_pool_settings
 from crknee.fit.sampler import MOVES, SamplerSettings
 
-EXAMPLE_TOML = '''\
+EXAMPLE_TOML = """\
 [fit]
 # the knee source's groups (crknee.fit.composition: H, He, CNO, NeSi, Fe at one R_cut) and
 # their abundances ("prior" | "free" | "fixed"); the paper fits protons, so protons only.
@@ -116,10 +117,23 @@ name = "mock anisotropy"
 observable = "amplitude"      # "amplitude" | "phase" | "flux" (then give species)
 E_GeV = [3.0e6, 1.0e7, 3.0e7, 1.0e8]
 err = [1.0e-3, 1.0e-3, 2.0e-3, 3.0e-3]
-'''
+"""
 
-TOP_KEYS = {"source_composition", "prior_dominated_ratio", "datasets", "parameters", "sampler", "mock", "dipole",
-            "knee_propagation", "composition", "hadronic_model", "energy_scale", "W_prior", "normalisation"}
+TOP_KEYS = {
+    "source_composition",
+    "prior_dominated_ratio",
+    "datasets",
+    "parameters",
+    "sampler",
+    "mock",
+    "dipole",
+    "knee_propagation",
+    "composition",
+    "hadronic_model",
+    "energy_scale",
+    "W_prior",
+    "normalisation",
+}
 #: Where the knee source diffuses: in the background's halo (free escape at |z| = H,
 #: crknee's default: the same environment as the background), in free space (paper eq. 6),
 #: or "none": no knee source, the background's cutoff free (the evidence's model (a)).
@@ -136,8 +150,17 @@ ESCALE_BOUND_SIGMA = 4.0
 ABUNDANCE_BOUND_WIDTHS, ABUNDANCE_FREE_DEX = 5.0, 2.0
 #: Default of the no-source model's background cutoff [PV]: Table 1's 200 TV in [0.02, 20] PV (choice).
 BACKGROUND_CUTOFF_DEFAULT = {"value": 0.2, "min": 0.02, "max": 20.0}
-DATASET_KEYS = {"name", "window_GeV", "observables", "species", "role", "errors", "upper_limit_cl", "likelihood",
-                "convention"}
+DATASET_KEYS = {
+    "name",
+    "window_GeV",
+    "observables",
+    "species",
+    "role",
+    "errors",
+    "upper_limit_cl",
+    "likelihood",
+    "convention",
+}
 DIPOLE_KEYS = {"field_aligned", "field_l_deg", "field_b_deg", "D_perp_over_D_par"}
 #: Likelihoods of an anisotropy dataset: the measured first-harmonic vector (crknee's
 #: default, crknee.fit.harmonic) or independent split normals on amplitude and phase (the paper's).
@@ -147,8 +170,14 @@ ANISOTROPY_LIKELIHOODS = ("harmonic", "gaussian")
 ANISOTROPY_CONVENTIONS = ("published", "d_perp")
 MOCK_KEYS = {"seed", "extra"}
 EXTRA_KEYS = {"name", "observable", "species", "E_GeV", "err"}
-SPECIES_OF_QUANTITY = {"proton": "H", "helium": "He", "light": "light", "allparticle": "all", "nuclei": None,
-                       "lnA": None}
+SPECIES_OF_QUANTITY = {
+    "proton": "H",
+    "helium": "He",
+    "light": "light",
+    "allparticle": "all",
+    "nuclei": None,
+    "lnA": None,
+}
 
 
 @dataclass
@@ -260,16 +289,21 @@ def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str |
     quantity = table.meta.get("quantity")
     hm = table.meta.get("hadronic_model")
     if hadronic_model is not None and hm is not None and hm != hadronic_model and role == "fit":
-        raise ConfigError(f"fit.hadronic_model is {hadronic_model!r}, but the fitted {where} is interpreted "
-                          f"with {hm!r}: choose its {hadronic_model} variant or change fit.hadronic_model")
+        raise ConfigError(
+            f"fit.hadronic_model is {hadronic_model!r}, but the fitted {where} is interpreted "
+            f"with {hm!r}: choose its {hadronic_model} variant or change fit.hadronic_model"
+        )
     if quantity == "anisotropy":
-        observables = spec.get("observables", ["harmonic"] if spec.get("likelihood", "harmonic") == "harmonic"
-                               else ["amplitude", "phase"])
+        observables = spec.get(
+            "observables", ["harmonic"] if spec.get("likelihood", "harmonic") == "harmonic" else ["amplitude", "phase"]
+        )
     elif quantity in SPECIES_OF_QUANTITY:
         observables = spec.get("observables", ["flux"])
     else:
-        raise ConfigError(f"{where}: dataset {name!r} is a {quantity!r} table; the fit takes "
-                          f"{sorted(SPECIES_OF_QUANTITY)} spectra and anisotropy")
+        raise ConfigError(
+            f"{where}: dataset {name!r} is a {quantity!r} table; the fit takes "
+            f"{sorted(SPECIES_OF_QUANTITY)} spectra and anisotropy"
+        )
     if not isinstance(observables, list) or any(o not in OBSERVABLES for o in observables):
         raise ConfigError(f"{where}.observables must be a list from {OBSERVABLES}; got {observables!r}")
     fit = role == "fit"
@@ -311,8 +345,20 @@ def pieces_from_dataset(spec: dict, index: int, load=None, hadronic_model: str |
     keep = (x >= lo) & (x <= hi)
     if keep.any():
         y, el, eh = (u.Quantity(table[c]).to_value(y_unit)[keep] for c in ("y", "y_err_lo", "y_err_hi"))
-        pieces.append(Piece(name, observables[0], x[keep], y, el, eh, np.asarray(table["upper_limit"], bool)[keep],
-                            species=species, ul_cl=cl, fit=fit))
+        pieces.append(
+            Piece(
+                name,
+                observables[0],
+                x[keep],
+                y,
+                el,
+                eh,
+                np.asarray(table["upper_limit"], bool)[keep],
+                species=species,
+                ul_cl=cl,
+                fit=fit,
+            )
+        )
     return pieces
 
 
@@ -336,8 +382,12 @@ def _anisotropy_pieces(where, spec, table, observables, lo, hi, fit) -> list:
     wanted = ["harmonic"] if likelihood == "harmonic" else ["amplitude", "phase"]
     if "flux" in observables:
         raise ConfigError(f"{where}.observables: an anisotropy table has no 'flux'")
-    if likelihood == "harmonic" and observables != wanted or likelihood == "gaussian" and \
-            not set(observables) <= set(wanted):
+    if (
+        likelihood == "harmonic"
+        and observables != wanted
+        or likelihood == "gaussian"
+        and not set(observables) <= set(wanted)
+    ):
         raise ConfigError(f"{where}.observables: likelihood {likelihood!r} takes {wanted}; got {observables!r}")
     convention = Convention("d_perp") if how == "d_perp" else Convention.from_meta(table.meta, table.meta["name"])
     cl = float(spec.get("upper_limit_cl", table.meta.get("upper_limit_cl") or 0.95))
@@ -358,10 +408,26 @@ def _anisotropy_pieces(where, spec, table, observables, lo, hi, fit) -> list:
         keep = inwin & usable
         if not keep.any():
             return []
-        return [HarmonicPiece(name, convention, x[keep], xl[keep], xh[keep], y[keep], err_lo[keep], err_hi[keep],
-                              phase[keep], ph_err[keep], y_ul[keep], ul_cl=cl, err_reaches_zero=reaches_zero[keep],
-                              phase_err_missing=no_phase_err[keep], fit=fit,
-                              n_without_error=int(np.sum(inwin & np.isfinite(y) & ~has_err)))]
+        return [
+            HarmonicPiece(
+                name,
+                convention,
+                x[keep],
+                xl[keep],
+                xh[keep],
+                y[keep],
+                err_lo[keep],
+                err_hi[keep],
+                phase[keep],
+                ph_err[keep],
+                y_ul[keep],
+                ul_cl=cl,
+                err_reaches_zero=reaches_zero[keep],
+                phase_err_missing=no_phase_err[keep],
+                fit=fit,
+                n_without_error=int(np.sum(inwin & np.isfinite(y) & ~has_err)),
+            )
+        ]
     pieces = []
     for obs in observables:
         if obs == "amplitude":
@@ -376,9 +442,22 @@ def _anisotropy_pieces(where, spec, table, observables, lo, hi, fit) -> list:
         if obs == "phase":
             keep &= np.isfinite(err_lo) & (err_lo > 0)  # a phase without an error cannot enter a split normal
         if keep.any():
-            pieces.append(Piece(name, obs, x[keep], values[keep], np.nan_to_num(err_lo[keep]),
-                                np.nan_to_num(err_hi[keep]), ul[keep], E_lo_GeV=xl[keep], E_hi_GeV=xh[keep],
-                                ul_cl=cl, fit=fit, convention=convention))
+            pieces.append(
+                Piece(
+                    name,
+                    obs,
+                    x[keep],
+                    values[keep],
+                    np.nan_to_num(err_lo[keep]),
+                    np.nan_to_num(err_hi[keep]),
+                    ul[keep],
+                    E_lo_GeV=xl[keep],
+                    E_hi_GeV=xh[keep],
+                    ul_cl=cl,
+                    fit=fit,
+                    convention=convention,
+                )
+            )
     return pieces
 
 
@@ -483,16 +562,23 @@ def composition_groups(section: dict):
     if spec is None:
         return None, {}
     if "source_composition" in section:
-        raise ConfigError("fit: give either source_composition (a fixed composition) or [fit.composition] "
-                          "(groups with abundance parameters), not both")
+        raise ConfigError(
+            "fit: give either source_composition (a fixed composition) or [fit.composition] "
+            "(groups with abundance parameters), not both"
+        )
     if not isinstance(spec, dict):
         raise ConfigError(f"fit.composition must be a table; got {spec!r}")
     _unknown("fit.composition", spec, COMPOSITION_KEYS)
     groups = spec.get("groups", list(comp.GROUPS))
-    if not isinstance(groups, list) or "H" not in groups or any(g not in comp.GROUPS for g in groups) \
-            or len(set(groups)) != len(groups):
-        raise ConfigError(f"fit.composition.groups must be distinct names from {list(comp.GROUPS)} including 'H'; "
-                          f"got {groups!r}")
+    if (
+        not isinstance(groups, list)
+        or "H" not in groups
+        or any(g not in comp.GROUPS for g in groups)
+        or len(set(groups)) != len(groups)
+    ):
+        raise ConfigError(
+            f"fit.composition.groups must be distinct names from {list(comp.GROUPS)} including 'H'; got {groups!r}"
+        )
     mode = spec.get("abundances", "prior")
     if mode not in comp.ABUNDANCE_MODES:
         raise ConfigError(f"fit.composition.abundances must be one of {comp.ABUNDANCE_MODES}; got {mode!r}")
@@ -544,15 +630,22 @@ def energy_scales(section: dict, names: list) -> tuple[dict, dict]:
             if n in owner:
                 raise ConfigError(f"{where}.datasets: {n!r} already has the energy scale of {owner[n]!r}")
             if n.startswith("anisotropy/"):
-                raise ConfigError(f"{where}.datasets: {n!r} is an anisotropy table; the energy-scale nuisance "
-                                  "applies to spectra and <ln A>")
+                raise ConfigError(
+                    f"{where}.datasets: {n!r} is an anisotropy table; the energy-scale nuisance "
+                    "applies to spectra and <ln A>"
+                )
             owner[n] = exp
         if sigma == 0 or not mine:
             continue
         out[exp] = (sigma, tuple(mine))
-        defaults[ESCALE_PREFIX + exp] = {"value": 0.0, "min": -ESCALE_BOUND_SIGMA * sigma,
-                                         "max": ESCALE_BOUND_SIGMA * sigma, "prior": "gaussian", "mu": 0.0,
-                                         "sigma": sigma}
+        defaults[ESCALE_PREFIX + exp] = {
+            "value": 0.0,
+            "min": -ESCALE_BOUND_SIGMA * sigma,
+            "max": ESCALE_BOUND_SIGMA * sigma,
+            "prior": "gaussian",
+            "mu": 0.0,
+            "sigma": sigma,
+        }
     return out, defaults
 
 
@@ -630,8 +723,10 @@ def check_section(section: dict, load=None) -> tuple:
     if normalisation is None:
         given = [k for k in NORMALISATIONS if k in declared]
         if source and len(given) != 1:
-            raise ConfigError(f"fit.normalisation: declare exactly one normalisation of the knee source, "
-                              f"{' or '.join(NORMALISATIONS)}, or name it in fit.normalisation; got {given or 'none'}")
+            raise ConfigError(
+                f"fit.normalisation: declare exactly one normalisation of the knee source, "
+                f"{' or '.join(NORMALISATIONS)}, or name it in fit.normalisation; got {given or 'none'}"
+            )
         normalisation = given[0] if given else "log10_E_erg"
     declared = {k: v for k, v in declared.items() if k not in NORMALISATIONS or k == normalisation}
     if source:
@@ -642,12 +737,16 @@ def check_section(section: dict, load=None) -> tuple:
     parameters = ParameterSet.from_config({**defaults, **declared}, units)
     by_name = {p.name: p for p in parameters.parameters}
     if source:
-        for pname, (lo, hi) in (("beta", TABLE_BETA[:2]),
-                                ("Rcut_PV", tuple(10.0 ** np.array(TABLE_LOG10_RCUT[:2]) / 1e6))):
+        for pname, (lo, hi) in (
+            ("beta", TABLE_BETA[:2]),
+            ("Rcut_PV", tuple(10.0 ** np.array(TABLE_LOG10_RCUT[:2]) / 1e6)),
+        ):
             p = by_name[pname]
             if p.min < lo or p.max > hi:
-                raise ConfigError(f"fit.parameters.{pname}: [min, max] = [{p.min}, {p.max}] must lie within "
-                                  f"[{lo:g}, {hi:g}] (the tabulated injection normalisation)")
+                raise ConfigError(
+                    f"fit.parameters.{pname}: [min, max] = [{p.min}, {p.max}] must lie within "
+                    f"[{lo:g}, {hi:g}] (the tabulated injection normalisation)"
+                )
         for pname in ("d_kpc", "age_Myr"):
             if by_name[pname].min <= 0:
                 raise ConfigError(f"fit.parameters.{pname}.min must be > 0; got {by_name[pname].min!r}")
@@ -656,7 +755,7 @@ def check_section(section: dict, load=None) -> tuple:
     from crknee.fit.model import ESCALE_PREFIX
 
     bounds = {}
-    for exp, (sigma, names) in scales.items():
+    for exp, (_sigma, names) in scales.items():
         p = by_name[ESCALE_PREFIX + exp]
         if p.min <= -1:
             raise ConfigError(f"fit.parameters.{p.name}.min must be > -1 (E_true = E_obs / (1 + s)); got {p.min!r}")
@@ -682,13 +781,27 @@ def check_section(section: dict, load=None) -> tuple:
         raise ConfigError(f"fit.prior_dominated_ratio must lie in (0, 1]; got {ratio!r}")
     settings = sampler_settings(section.get("sampler", {}))
     field_ = field_alignment(section)
-    model_kw = dict(groups=groups if source else None, normalisation=normalisation, energy_scales=bounds,
-                    source=source, W_prior=w_prior(section))
+    model_kw = dict(
+        groups=groups if source else None,
+        normalisation=normalisation,
+        energy_scales=bounds,
+        source=source,
+        W_prior=w_prior(section),
+    )
     if not source and model_kw["W_prior"].kind != "none":
         raise ConfigError("fit.W_prior: there is no knee source (knee_propagation = 'none') to put a prior on")
-    return composition, dict(field=field_, halo=where == "halo", parameters=parameters, pieces=pieces,
-                             settings=settings, inactive=inactive, mock_seed=seed, mock_extra=extra,
-                             prior_dominated_ratio=float(ratio), model_kw=model_kw)
+    return composition, dict(
+        field=field_,
+        halo=where == "halo",
+        parameters=parameters,
+        pieces=pieces,
+        settings=settings,
+        inactive=inactive,
+        mock_seed=seed,
+        mock_extra=extra,
+        prior_dominated_ratio=float(ratio),
+        model_kw=model_kw,
+    )
 
 
 def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
@@ -702,14 +815,20 @@ def problem_from_config(section: dict, fixed, load=None) -> FitProblem:
         d, b = by_name["d_kpc"], by_name["b_deg"]
         height = d.max * np.sin(np.radians(max(abs(b.min), abs(b.max))))
         if height >= fixed.halo_kpc:
-            raise ConfigError(f"fit.parameters.b_deg: a source at d = {d.max:g} kpc and |b| = "
-                              f"{max(abs(b.min), abs(b.max)):g} deg sits {height:.3g} kpc off the plane, outside the "
-                              f"halo (H = {fixed.halo_kpc:g} kpc); narrow b_deg or d_kpc")
+            raise ConfigError(
+                f"fit.parameters.b_deg: a source at d = {d.max:g} kpc and |b| = "
+                f"{max(abs(b.min), abs(b.max)):g} deg sits {height:.3g} kpc off the plane, outside the "
+                f"halo (H = {fixed.halo_kpc:g} kpc); narrow b_deg or d_kpc"
+            )
     if halo and fixed.halo_kpc is None:
-        raise ConfigError("fit.knee_propagation = 'halo' needs the background's halo height in the fixed components "
-                          "(FixedComponents(..., halo_kpc=H), written by crknee reproduce); or set it to 'free'")
+        raise ConfigError(
+            "fit.knee_propagation = 'halo' needs the background's halo height in the fixed components "
+            "(FixedComponents(..., halo_kpc=H), written by crknee reproduce); or set it to 'free'"
+        )
     if not model_kw["source"] and fixed.background is None:
-        raise ConfigError("fit.knee_propagation = 'none' needs the background part of the fixed components "
-                          "(FixedComponents.background, written by crknee reproduce)")
+        raise ConfigError(
+            "fit.knee_propagation = 'none' needs the background part of the fixed components "
+            "(FixedComponents.background, written by crknee reproduce)"
+        )
     model = KneeSourceModel(fixed, composition, declared.pop("field"), halo=halo, **model_kw)
     return FitProblem(model=model, **declared)

@@ -25,6 +25,7 @@ there and wrapped back into [min, max); ``minus`` / ``plus`` (median - p16, p84 
 are measured along the circle, so p16 > p84 means the interval straddles the cut at
 ``min`` = ``max``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -119,10 +120,42 @@ def posterior_table(samples, log_prob, parameters, ratio: float = 0.7, edge_rati
             r_lo, r_hi = edge_density_ratios(x, p.min, p.max, p16, p84)
             minus, plus = med - p16, p84 - med
         edge = "+".join(b for b, r in (("min", r_lo), ("max", r_hi)) if r >= edge_ratio) or "none"
-        rows.append((p.name, p.unit, med, p16, p84, minus, plus, best[i], plo, phi, w, bool(w > ratio),
-                     edge != "none", edge, max(r_lo, r_hi)))
-    names = ("parameter", "unit", "median", "p16", "p84", "minus", "plus", "map", "prior_p16", "prior_p84",
-             "width_ratio", "prior_dominated", "at_prior_edge", "edge", "edge_density_ratio")
+        rows.append(
+            (
+                p.name,
+                p.unit,
+                med,
+                p16,
+                p84,
+                minus,
+                plus,
+                best[i],
+                plo,
+                phi,
+                w,
+                bool(w > ratio),
+                edge != "none",
+                edge,
+                max(r_lo, r_hi),
+            )
+        )
+    names = (
+        "parameter",
+        "unit",
+        "median",
+        "p16",
+        "p84",
+        "minus",
+        "plus",
+        "map",
+        "prior_p16",
+        "prior_p84",
+        "width_ratio",
+        "prior_dominated",
+        "at_prior_edge",
+        "edge",
+        "edge_density_ratio",
+    )
     table = QTable(rows=rows, names=names)
     table.meta["prior_dominated_ratio"] = ratio
     table.meta["edge_ratio"] = edge_ratio

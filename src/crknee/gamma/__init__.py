@@ -11,15 +11,25 @@
 * :mod:`~crknee.gamma.target`: n_H at the source from the bundled gas model;
 * :mod:`~crknee.gamma.maps`: the knee ratio over (n_H a^2, chi, age) (``ratio_map``).
 """
+
 from crknee._lazy import attach, exports_of
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    **exports_of("crknee.gamma.analysis", "analyse", "analyse_all", "datasets_for", "knee_ratio_per_gamma_flux",
-                 "knee_ratios"),
-    **exports_of("crknee.gamma.earth", "protons_at_earth", "ratio_to_data"),
-    **exports_of("crknee.gamma.emission", "PPModel", "gamma_sed"),
-    **exports_of("crknee.gamma.fit", "FitResult", "SEDData", "fit_sed", "sed_band"),
-    **exports_of("crknee.gamma.maps", "PLAUSIBLE", "RatioMap", "ratio_map"),
-    **exports_of("crknee.gamma.params", "DEFAULTS", "PAPER_SOURCES", "SourceParams"),
-    **exports_of("crknee.gamma.source_model", "HadronicSource"),
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        **exports_of(
+            "crknee.gamma.analysis",
+            "analyse",
+            "analyse_all",
+            "datasets_for",
+            "knee_ratio_per_gamma_flux",
+            "knee_ratios",
+        ),
+        **exports_of("crknee.gamma.earth", "protons_at_earth", "ratio_to_data"),
+        **exports_of("crknee.gamma.emission", "PPModel", "gamma_sed"),
+        **exports_of("crknee.gamma.fit", "FitResult", "SEDData", "fit_sed", "sed_band"),
+        **exports_of("crknee.gamma.maps", "PLAUSIBLE", "RatioMap", "ratio_map"),
+        **exports_of("crknee.gamma.params", "DEFAULTS", "PAPER_SOURCES", "SourceParams"),
+        **exports_of("crknee.gamma.source_model", "HadronicSource"),
+    },
+)

@@ -13,6 +13,7 @@ and is labelled "paper parameters, not refitted"; as soon as a user adds an SED 
 ``source`` = its name) it is fitted like the others (``datasets`` None or empty: every
 dataset of the source).
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -30,12 +31,14 @@ SUBREGIONS = ("gamma/V4641Sgr_HAWC_northern", "gamma/V4641Sgr_HAWC_southern")
 
 def datasets_for(name: str) -> list[str]:
     """Names of the gamma SED datasets fitted for source ``name``."""
-    return [n for n in crknee.data.names("gamma")
-            if n not in SUBREGIONS and crknee.data.load(n).meta.get("source") == name]
+    return [
+        n for n in crknee.data.names("gamma") if n not in SUBREGIONS and crknee.data.load(n).meta.get("source") == name
+    ]
 
 
-def analyse(name: str, params: SourceParams | None = None, datasets=None, refit: bool = True,
-            **fit_kwargs) -> FitResult:
+def analyse(
+    name: str, params: SourceParams | None = None, datasets=None, refit: bool = True, **fit_kwargs
+) -> FitResult:
     """Fit source ``name`` to its SED points (``datasets``; None or empty: :func:`datasets_for`),
     or return its given parameters if it has none or ``refit`` is False."""
     params = params or defaults(name)
@@ -64,12 +67,12 @@ def knee_ratios(results: dict[str, FitResult], E: u.Quantity = 1 * u.PeV) -> dic
     return {name: ratio_to_data(r.params, E) for name, r in results.items()}
 
 
-def knee_ratio_per_gamma_flux(params: SourceParams, E: u.Quantity = 1 * u.PeV,
-                              E_gamma: u.Quantity = 100 * u.TeV) -> u.Quantity:
+def knee_ratio_per_gamma_flux(
+    params: SourceParams, E: u.Quantity = 1 * u.PeV, E_gamma: u.Quantity = 100 * u.TeV
+) -> u.Quantity:
     """(protons at Earth / LHAASO protons at ``E``) per unit model SED at ``E_gamma``
     [1 / (erg cm^-2 s^-1)]: independent of L0, so a measured SED at ``E_gamma`` times this
     gives the knee contribution allowed by the gamma rays.  Used for Cyg X-1, whose
     points are not bundled, to compare diffusion suppressions at fixed gamma-ray flux."""
     sed = HadronicSource(params).sed(np.atleast_1d(E_gamma.to(u.GeV)))[0]
     return ratio_to_data(params, E) / sed
-

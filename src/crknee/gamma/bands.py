@@ -13,6 +13,7 @@ range of the ratio, and for fitted sources the leptonic fit of
   flux of each (chi, age) fit scaled by n_ref / n_H at the box's n_H edges (exact, the
   flux being proportional to L0 and L0 to 1/n_H).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,22 +44,33 @@ class KneeConstraint:
     likelihood_ratio: dict | None = None
 
     def summary(self) -> dict:
-        return {**self.map.summary(), "leptonic": None if self.leptonic is None else self.leptonic.summary(),
-                "likelihood_ratio": self.likelihood_ratio}
+        return {
+            **self.map.summary(),
+            "leptonic": None if self.leptonic is None else self.leptonic.summary(),
+            "likelihood_ratio": self.likelihood_ratio,
+        }
 
 
 def _box_points(m: RatioMap):
     box = m.plausible
     age0 = m.params.age_Myr
-    ia = np.flatnonzero((m.age_Myr >= box["age_factor"][0] * age0 * (1 - 1e-9))
-                        & (m.age_Myr <= box["age_factor"][1] * age0 * (1 + 1e-9)))
+    ia = np.flatnonzero(
+        (m.age_Myr >= box["age_factor"][0] * age0 * (1 - 1e-9))
+        & (m.age_Myr <= box["age_factor"][1] * age0 * (1 + 1e-9))
+    )
     ic = np.flatnonzero((m.chi >= box["chi"][0] * (1 - 1e-9)) & (m.chi <= box["chi"][1] * (1 + 1e-9)))
     return [(i, j) for i in ia for j in ic]
 
 
 def _fit_params(m: RatioMap, i: int, j: int):
-    return m.params.replace(containment="two_zone", age_Myr=float(m.age_Myr[i]), diffusion_suppression=float(m.chi[j]),
-                            L0_erg_s=float(m.L0_ref[i, j]), beta=float(m.beta[i, j]), Rcut_GV=float(m.Rcut_GV[i, j]))
+    return m.params.replace(
+        containment="two_zone",
+        age_Myr=float(m.age_Myr[i]),
+        diffusion_suppression=float(m.chi[j]),
+        L0_erg_s=float(m.L0_ref[i, j]),
+        beta=float(m.beta[i, j]),
+        Rcut_GV=float(m.Rcut_GV[i, j]),
+    )
 
 
 def sed_envelope(m: RatioMap, E_gamma: u.Quantity, diffusion: Diffusion | None = None) -> tuple[u.Quantity, u.Quantity]:
@@ -74,8 +86,9 @@ def sed_envelope(m: RatioMap, E_gamma: u.Quantity, diffusion: Diffusion | None =
     return seds.min(axis=0) * SED_UNIT, seds.max(axis=0) * SED_UNIT
 
 
-def earth_band(m: RatioMap, E: u.Quantity, diffusion: Diffusion | None = None,
-               phi: u.Quantity = PHI_PAPER, n_energies: int = 40) -> tuple[u.Quantity, u.Quantity]:
+def earth_band(
+    m: RatioMap, E: u.Quantity, diffusion: Diffusion | None = None, phi: u.Quantity = PHI_PAPER, n_energies: int = 40
+) -> tuple[u.Quantity, u.Quantity]:
     """(lower, upper) envelope of the protons at Earth [m^-2 s^-1 sr^-1 GeV^-1] over the
     box, computed on ``n_energies`` log-spaced energies and interpolated in log-log (the
     two-zone density of all chi of one age in one call)."""
@@ -86,8 +99,14 @@ def earth_band(m: RatioMap, E: u.Quantity, diffusion: Diffusion | None = None,
     J = []
     for i in sorted({i for i, _ in points}):
         js = [j for a, j in points if a == i]
-        G = two_zone.density_at(m.params.d_kpc, m.params.radius_kpc, float(m.age_Myr[i]), kin[4][:, None],
-                                m.chi[js][None, :], m.params.injection)
+        G = two_zone.density_at(
+            m.params.d_kpc,
+            m.params.radius_kpc,
+            float(m.age_Myr[i]),
+            kin[4][:, None],
+            m.chi[js][None, :],
+            m.params.injection,
+        )
         J += [two_zone_flux_from_density(_fit_params(m, i, j), kin, G[:, k]) for k, j in enumerate(js)]
     J = np.array(J)
     lo, hi = J.min(axis=0), J.max(axis=0)
@@ -106,25 +125,46 @@ def map_options(section: dict) -> dict:
     the reference, and the ages at the box's edges and the paper's value."""
     lo_a, hi_a = section["plausible_age_factor"]
     box_chi = [c for c in section["plausible_chi"] if 1e-3 <= c <= 1.0]  # the box's edges are on the grid
-    return {"chis": np.unique(np.concatenate([np.geomspace(1e-3, 1.0, section["map_chi_points"]), box_chi])),
-            "n_H_factors": np.geomspace(1e-3, 1e3, section["map_n_H_points"]),
-            "age_factors": tuple(sorted({lo_a, 1.0, hi_a})),
-            "plausible": {"chi": tuple(section["plausible_chi"]), "n_H_factor": tuple(section["plausible_n_H_factor"]),
-                          "age_factor": (lo_a, hi_a)},
-            "leptonic": bool(section["leptonic"])}
+    return {
+        "chis": np.unique(np.concatenate([np.geomspace(1e-3, 1.0, section["map_chi_points"]), box_chi])),
+        "n_H_factors": np.geomspace(1e-3, 1e3, section["map_n_H_points"]),
+        "age_factors": tuple(sorted({lo_a, 1.0, hi_a})),
+        "plausible": {
+            "chi": tuple(section["plausible_chi"]),
+            "n_H_factor": tuple(section["plausible_n_H_factor"]),
+            "age_factor": (lo_a, hi_a),
+        },
+        "leptonic": bool(section["leptonic"]),
+    }
 
 
-def knee_constraints(results: dict[str, FitResult], *, diffusion: Diffusion | None = None,
-                     n_H_factors=N_H_FACTORS, chis=CHIS, age_factors=AGE_FACTORS, plausible: dict | None = None,
-                     cutoff="auto", leptonic: bool = True) -> dict[str, KneeConstraint]:
+def knee_constraints(
+    results: dict[str, FitResult],
+    *,
+    diffusion: Diffusion | None = None,
+    n_H_factors=N_H_FACTORS,
+    chis=CHIS,
+    age_factors=AGE_FACTORS,
+    plausible: dict | None = None,
+    cutoff="auto",
+    leptonic: bool = True,
+) -> dict[str, KneeConstraint]:
     """:class:`KneeConstraint` of every source of ``results`` (module docstring).  The
     reference parameters of each map are the result's (n_H, region, age, injection; beta
     and L0 are refitted at every point for fitted sources)."""
     out = {}
     for name, res in results.items():
         data = SEDData.from_tables([crknee.data.load(n) for n in res.datasets]) if res.label == LABEL_FIT else None
-        m = ratio_map(res.params, data, n_H_factors=n_H_factors, chis=chis, age_factors=age_factors, cutoff=cutoff,
-                      diffusion=diffusion, plausible=plausible)
+        m = ratio_map(
+            res.params,
+            data,
+            n_H_factors=n_H_factors,
+            chis=chis,
+            age_factors=age_factors,
+            cutoff=cutoff,
+            diffusion=diffusion,
+            plausible=plausible,
+        )
         lep = lr = None
         if data is not None and leptonic:
             lep = fit_leptonic(data, res.params.d_kpc, name=name)

@@ -17,6 +17,7 @@ is the bubble of the region's size (the Cygnus-bubble picture of Nie et al. 2024
 density on the sphere); for chi = 1 it is the one-zone flux, for chi -> 0 nothing arrives.
 ``injection="burst"`` releases the energy L0 * age at once (eq. 6).  docs/gamma.md.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -25,6 +26,7 @@ import astropy.units as u
 import numpy as np
 
 import crknee.data
+from crknee.constants import S_PER_MYR
 from crknee.errors import InputError
 from crknee.gamma.params import SourceParams
 from crknee.gamma.source_model import PROTON, scaled_diffusion
@@ -33,7 +35,6 @@ from crknee.sources import two_zone
 from crknee.sources.injection import q0_from_luminosity, spectrum_shape
 from crknee.sources.point import FLUX_PER_DENSITY, FLUX_UNIT, PointSource, ValidityWarning, rigidity_and_speed, validity
 from crknee.transport import Diffusion
-from crknee.constants import S_PER_MYR
 from crknee.units import value_in
 
 #: Proton dataset of the knee comparison (paper Fig. 3: LHAASO, Cao et al. 2025).
@@ -45,11 +46,30 @@ def point_source(params: SourceParams, diffusion: Diffusion | None = None) -> Po
     burst of energy L0 * age)."""
     D = scaled_diffusion(diffusion or Diffusion(), params.diffusion_suppression)
     if params.injection == "burst":
-        return PointSource(params.name, params.l_deg, params.b_deg, params.d_kpc, params.age_Myr, params.beta,
-                           params.Rcut_GV, energy_erg=params.L0_erg_s * params.age_Myr * S_PER_MYR, mode="burst",
-                           diffusion=D)
-    return PointSource(params.name, params.l_deg, params.b_deg, params.d_kpc, params.age_Myr,
-                       params.beta, params.Rcut_GV, luminosity_erg_s=params.L0_erg_s, mode="continuous", diffusion=D)
+        return PointSource(
+            params.name,
+            params.l_deg,
+            params.b_deg,
+            params.d_kpc,
+            params.age_Myr,
+            params.beta,
+            params.Rcut_GV,
+            energy_erg=params.L0_erg_s * params.age_Myr * S_PER_MYR,
+            mode="burst",
+            diffusion=D,
+        )
+    return PointSource(
+        params.name,
+        params.l_deg,
+        params.b_deg,
+        params.d_kpc,
+        params.age_Myr,
+        params.beta,
+        params.Rcut_GV,
+        luminosity_erg_s=params.L0_erg_s,
+        mode="continuous",
+        diffusion=D,
+    )
 
 
 def proton_kinematics(E_GeV, diffusion: Diffusion | None = None, phi_GV: float = PHI_PAPER.to_value("GV")):
@@ -71,8 +91,9 @@ def two_zone_flux_from_density(params: SourceParams, kinematics, G) -> np.ndarra
     return FLUX_PER_DENSITY * v * q0 * spectrum_shape(R, p.beta, p.Rcut_GV) * G * dRdE * ratio
 
 
-def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = None,
-                  phi_GV: float = PHI_PAPER.to_value("GV")) -> tuple[np.ndarray, np.ndarray]:
+def two_zone_flux(
+    params: SourceParams, E_GeV, diffusion: Diffusion | None = None, phi_GV: float = PHI_PAPER.to_value("GV")
+) -> tuple[np.ndarray, np.ndarray]:
     """Float kernel of the two-zone protons at Earth: (flux [m^-2 s^-1 sr^-1 GeV^-1] per
     unit total energy ``E_GeV``, valid mask), force-field modulated.
 
@@ -86,8 +107,9 @@ def two_zone_flux(params: SourceParams, E_GeV, diffusion: Diffusion | None = Non
     return two_zone_flux_from_density(p, kin, G), validity(Dk, p.d_kpc, p.age_Myr)
 
 
-def protons_at_earth(params: SourceParams, E: u.Quantity, diffusion: Diffusion | None = None,
-                     phi: u.Quantity = PHI_PAPER) -> tuple[u.Quantity, np.ndarray]:
+def protons_at_earth(
+    params: SourceParams, E: u.Quantity, diffusion: Diffusion | None = None, phi: u.Quantity = PHI_PAPER
+) -> tuple[u.Quantity, np.ndarray]:
     """(flux [m^-2 s^-1 sr^-1 GeV^-1] per unit total energy ``E`` (Quantity, or floats in
     GeV), valid mask) at Earth; ``phi`` a Quantity or a float in GV.
 
@@ -120,8 +142,9 @@ def data_flux_at(E: u.Quantity, dataset: str = LHAASO_PROTONS) -> u.Quantity:
     return np.exp(np.interp(np.log(e), np.log(x[order]), np.log(y.value[order]))) * y.unit
 
 
-def ratio_to_data(params: SourceParams, E: u.Quantity = 1 * u.PeV, dataset: str = LHAASO_PROTONS,
-                  diffusion: Diffusion | None = None) -> float:
+def ratio_to_data(
+    params: SourceParams, E: u.Quantity = 1 * u.PeV, dataset: str = LHAASO_PROTONS, diffusion: Diffusion | None = None
+) -> float:
     """Source proton flux at Earth over the measured one at ``E`` (default 1 PeV, LHAASO)."""
     J, _ = protons_at_earth(params, np.atleast_1d(value_in("E", E, "GeV")), diffusion)
     return float((J / data_flux_at(E, dataset)).to_value(u.one)[0])

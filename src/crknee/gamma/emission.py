@@ -31,6 +31,7 @@ The proton spectrum is never cut silently: ``proton_grid`` extends to ``ep_max_G
 (default 100 PeV = 1e8 GeV, the upper validity limit of Kelner et al.), and the caller's
 spectrum (e.g. with its exponential cutoff) decides how many protons are there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,12 +90,18 @@ def dsigma_dEg_mb_GeV(Ep_GeV, Eg_GeV, model: PPModel = PPModel(), weight=1.0):
     Eg = np.asarray(Eg_GeV, dtype=float)
     Tp = Ep - kafexhiu.M_P
     nuc = model.nuclear_enhancement
-    low = kafexhiu.dsigma_dEg_mb_GeV(Tp, Eg, model.hadronic, nuc, weight) \
-        if model.high_energy == "kafexhiu" or np.any(Tp <= model.switch_GeV) else 0.0
+    low = (
+        kafexhiu.dsigma_dEg_mb_GeV(Tp, Eg, model.hadronic, nuc, weight)
+        if model.high_energy == "kafexhiu" or np.any(Tp <= model.switch_GeV)
+        else 0.0
+    )
     if model.high_energy == "kafexhiu" or np.all(Tp <= model.switch_GeV):
         return low
-    amp = kelner_match_factor(model.hadronic, float(model.switch_GeV)) * weight \
+    amp = (
+        kelner_match_factor(model.hadronic, float(model.switch_GeV))
+        * weight
         * (kafexhiu.nuclear_enhancement(Tp) if nuc else 1.0)
+    )
     high = kelner.dsigma_dEg_mb_GeV(Ep, Eg) * amp
     return np.where(Tp <= model.switch_GeV, low, high)
 
@@ -144,8 +151,14 @@ def sed_factor(Eg_GeV, n_H_cm3, d_kpc) -> np.ndarray:
     return n_H_cm3 * Eg * Eg * ERG_PER_GEV / (4.0 * np.pi * (d_kpc * KPC_CM) ** 2)
 
 
-def gamma_sed(E_gamma: u.Quantity, E_p: u.Quantity, dN_dE_p: u.Quantity, n_H: u.Quantity,
-              distance: u.Quantity, model: PPModel = PPModel()) -> u.Quantity:
+def gamma_sed(
+    E_gamma: u.Quantity,
+    E_p: u.Quantity,
+    dN_dE_p: u.Quantity,
+    n_H: u.Quantity,
+    distance: u.Quantity,
+    model: PPModel = PPModel(),
+) -> u.Quantity:
     """E^2 dN/dE [erg cm^-2 s^-1] of the protons ``dN_dE_p`` (number per energy, on the total
     energy grid ``E_p``) in gas of density ``n_H`` seen from ``distance`` (Quantities, or
     floats in GeV, 1/GeV, cm^-3 and kpc).

@@ -20,6 +20,7 @@ grid in beta with Nelder-Mead polishing (scipy); the uncertainties from emcee
 evaluation is one (walkers x protons) @ (protons x points) product
 (:meth:`crknee.gamma.source_model.HadronicSource.sed_kernel`).
 """
+
 from __future__ import annotations
 
 import time
@@ -58,7 +59,7 @@ class SEDData:
     names: tuple[str, ...] = ()
 
     @classmethod
-    def from_tables(cls, tables) -> "SEDData":
+    def from_tables(cls, tables) -> SEDData:
         """Concatenate crknee gamma tables (x [energy], y, y_err_lo, y_err_hi [erg cm^-2 s^-1],
         upper_limit).  Raises InputError for an empty SED or wrong units."""
         tables = list(tables)
@@ -72,7 +73,9 @@ class SEDData:
                 for key, col in (("y", "y"), ("lo", "y_err_lo"), ("hi", "y_err_hi")):
                     cols[key].append(u.Quantity(t[col]).to_value(SED_UNIT))
             except (KeyError, u.UnitConversionError, u.UnitsError) as exc:
-                raise InputError(f"SED {name!r}: needs x [energy] and y, y_err_lo, y_err_hi in erg cm^-2 s^-1: {exc}") from exc
+                raise InputError(
+                    f"SED {name!r}: needs x [energy] and y, y_err_lo, y_err_hi in erg cm^-2 s^-1: {exc}"
+                ) from exc
             cols["ul"].append(np.asarray(t["upper_limit"], dtype=bool))
         E, y, lo, hi, ul = (np.concatenate(cols[k]).astype(float if k != "ul" else bool) for k in cols)
         if np.any(~np.isfinite(E) | (E <= 0)) or np.any(~np.isfinite(y) | (y <= 0)):
@@ -124,14 +127,23 @@ class FitResult:
 
     def summary(self) -> dict:
         """JSON-ready dictionary of the result."""
-        out = {"source": self.params.name, "label": self.label, "datasets": list(self.datasets),
-               "beta": self.params.beta, "L0_erg_s": self.params.L0_erg_s,
-               "Rcut_GV": self.params.Rcut_GV if self.cutoff else None,
-               "chi2": self.chi2 if self.label == LABEL_FIT else None,
-               "n_points": self.n_points, "n_upper": self.n_upper, "ndof": self.ndof if self.label == LABEL_FIT else None,
-               "dchi2_cutoff": None if np.isnan(self.dchi2_cutoff) else self.dchi2_cutoff, "seconds": self.seconds}
-        out["posterior"] = {k: {"median": self.median[k], "minus": self.err_lo[k], "plus": self.err_hi[k]}
-                            for k in self.median}
+        out = {
+            "source": self.params.name,
+            "label": self.label,
+            "datasets": list(self.datasets),
+            "beta": self.params.beta,
+            "L0_erg_s": self.params.L0_erg_s,
+            "Rcut_GV": self.params.Rcut_GV if self.cutoff else None,
+            "chi2": self.chi2 if self.label == LABEL_FIT else None,
+            "n_points": self.n_points,
+            "n_upper": self.n_upper,
+            "ndof": self.ndof if self.label == LABEL_FIT else None,
+            "dchi2_cutoff": None if np.isnan(self.dchi2_cutoff) else self.dchi2_cutoff,
+            "seconds": self.seconds,
+        }
+        out["posterior"] = {
+            k: {"median": self.median[k], "minus": self.err_lo[k], "plus": self.err_hi[k]} for k in self.median
+        }
         return out
 
 
@@ -169,11 +181,15 @@ class _Model:
         B, RC = (a.ravel() for a in np.meshgrid(betas, lrc, indexing="ij"))
         shapes = self.sed(np.stack([np.zeros_like(B), B] + ([RC] if self.cutoff else []), axis=-1))
         lL = np.arange(PRIOR["log10_L0"][0], PRIOR["log10_L0"][1], 0.05)
-        c = self.data.chi2(shapes[:, None, :] * (10.0 ** lL)[None, :, None])
+        c = self.data.chi2(shapes[:, None, :] * (10.0**lL)[None, :, None])
         i, j = np.unravel_index(np.argmin(c), c.shape)
         start = np.array([lL[j], B[i]] + ([RC[i]] if self.cutoff else []))
-        res = minimize(lambda t: float(self.chi2(t[None, :])[0]), start, method="Nelder-Mead",
-                       options={"xatol": 1e-5, "fatol": 1e-6, "maxiter": 4000})
+        res = minimize(
+            lambda t: float(self.chi2(t[None, :])[0]),
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-5, "fatol": 1e-6, "maxiter": 4000},
+        )
         return res.x, float(res.fun)
 
 
@@ -183,7 +199,7 @@ def maximum_likelihood(source: HadronicSource, data: SEDData, cutoff="auto"):
     if cutoff not in ("auto", True, False):
         raise InputError(f"cutoff must be 'auto', True or False; got {cutoff!r}")
     fits = {}
-    for cut in ((False, True) if cutoff == "auto" else (bool(cutoff),)):
+    for cut in (False, True) if cutoff == "auto" else (bool(cutoff),):
         model = _Model(source, data, cut)
         fits[cut] = (model, *model.minimise())
     dchi2 = fits[False][2] - fits[True][2] if len(fits) == 2 else float("nan")
@@ -192,14 +208,25 @@ def maximum_likelihood(source: HadronicSource, data: SEDData, cutoff="auto"):
     return model, x, c, use_cut, dchi2
 
 
-def fit_sed(params: SourceParams, data: SEDData, *, cutoff="auto", nwalkers: int = 24,
-            nsteps: int = 1200, burn: int = 400, seed: int = 1, source: HadronicSource | None = None,
-            sample: bool = True) -> FitResult:
+def fit_sed(
+    params: SourceParams,
+    data: SEDData,
+    *,
+    cutoff="auto",
+    nwalkers: int = 24,
+    nsteps: int = 1200,
+    burn: int = 400,
+    seed: int = 1,
+    source: HadronicSource | None = None,
+    sample: bool = True,
+) -> FitResult:
     """Fit L0, beta (and R_cut per ``cutoff``: "auto" | True | False) of ``params`` to ``data``;
     ``sample=False`` stops at the maximum likelihood (no posterior: the maps of
     :mod:`crknee.gamma.maps` fit thousands of models)."""
     if nsteps <= burn or nwalkers < 8:
-        raise InputError(f"need nsteps > burn and nwalkers >= 8; got nsteps={nsteps!r}, burn={burn!r}, nwalkers={nwalkers!r}")
+        raise InputError(
+            f"need nsteps > burn and nwalkers >= 8; got nsteps={nsteps!r}, burn={burn!r}, nwalkers={nwalkers!r}"
+        )
     t0 = time.perf_counter()
     source = source or HadronicSource(params)
     model, x, c, use_cut, dchi2 = maximum_likelihood(source, data, cutoff)
@@ -221,10 +248,27 @@ def fit_sed(params: SourceParams, data: SEDData, *, cutoff="auto", nwalkers: int
         median = {k: float(q50[i]) for i, k in enumerate(names)}
         minus = {k: float(q50[i] - q16[i]) for i, k in enumerate(names)}
         plus = {k: float(q84[i] - q50[i]) for i, k in enumerate(names)}
-    best = params.replace(L0_erg_s=float(10.0 ** x[0]), beta=float(x[1]),
-                          Rcut_GV=float(10.0 ** x[2]) if use_cut else NO_CUTOFF_GV, table2=False)
-    return FitResult(best, LABEL_FIT, data.names, c, int(data.y.size), int(np.sum(data.upper)), use_cut, dchi2,
-                     median, minus, plus, chain, time.perf_counter() - t0)
+    best = params.replace(
+        L0_erg_s=float(10.0 ** x[0]),
+        beta=float(x[1]),
+        Rcut_GV=float(10.0 ** x[2]) if use_cut else NO_CUTOFF_GV,
+        table2=False,
+    )
+    return FitResult(
+        best,
+        LABEL_FIT,
+        data.names,
+        c,
+        int(data.y.size),
+        int(np.sum(data.upper)),
+        use_cut,
+        dchi2,
+        median,
+        minus,
+        plus,
+        chain,
+        time.perf_counter() - t0,
+    )
 
 
 def paper_result(params: SourceParams) -> FitResult:
@@ -232,8 +276,9 @@ def paper_result(params: SourceParams) -> FitResult:
     return FitResult(params, LABEL_PAPER)
 
 
-def sed_band(result: FitResult, E_gamma: u.Quantity, n_draws: int = 200, seed: int = 2,
-             source: HadronicSource | None = None) -> tuple[u.Quantity, u.Quantity, u.Quantity]:
+def sed_band(
+    result: FitResult, E_gamma: u.Quantity, n_draws: int = 200, seed: int = 2, source: HadronicSource | None = None
+) -> tuple[u.Quantity, u.Quantity, u.Quantity]:
     """(16 %, best, 84 %) SED bands [erg cm^-2 s^-1] at ``E_gamma`` from the posterior
     (the three coincide for LABEL_PAPER results)."""
     source = source or HadronicSource(result.params)

@@ -24,6 +24,7 @@ switches to Kelner et al. (2006) (:mod:`crknee.gamma.kelner`, :mod:`crknee.gamma
 Units of the float kernels: energies in GeV (T_p kinetic energy of the projectile
 proton, E_gamma photon energy), cross sections in mb, dsigma/dE in mb / GeV.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,7 +49,7 @@ A_PARAMS = {
 #: KATV14 Table VII: b1, b2, b3 of A_max (eq. 12).
 B_PARAMS = {
     "Geant4_0": (9.53, 0.52, 0.054),  # 1 <= T_p < 5 GeV
-    "Geant4": (9.13, 0.35, 9.7e-3),   # T_p >= 5 GeV
+    "Geant4": (9.13, 0.35, 9.7e-3),  # T_p >= 5 GeV
     "Pythia8": (9.06, 0.3795, 0.01105),
     "SIBYLL": (10.77, 0.412, 0.01264),
     "QGSJET": (13.16, 0.4419, 0.01439),
@@ -136,8 +137,10 @@ def egamma_max(Tp):
 def _a_max(Tp, model):
     """Peak value of dsigma/dE_gamma [mb/GeV] (KATV14 eq. 12, Table VII)."""
     theta = Tp / M_P
-    b = [_select([Tp < 5.0, Tp < ETRANS[model]],
-                   [B_PARAMS["Geant4_0"][i], B_PARAMS["Geant4"][i]], B_PARAMS[model][i]) for i in range(3)]
+    b = [
+        _select([Tp < 5.0, Tp < ETRANS[model]], [B_PARAMS["Geant4_0"][i], B_PARAMS["Geant4"][i]], B_PARAMS[model][i])
+        for i in range(3)
+    ]
     sig = sigma_pi_mb(Tp, model)
     high = b[0] * theta ** -b[1] * np.exp(b[2] * np.log(theta) ** 2) * sig / M_P
     low = 5.9 * sig / _epi_max_lab(Tp)

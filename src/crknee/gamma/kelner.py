@@ -22,6 +22,7 @@ the hard V4641 Sgr fit (docs/gamma.md).
 
 Energies in GeV (``Ep`` total proton energy), cross sections in mb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,8 +53,13 @@ def f_gamma(x, Ep):
         xb = x**b
         den = 1.0 + k * xb * (1.0 - xb)
         lnx = np.log(x)
-        out = (B * lnx / x * ((1.0 - xb) / den) ** 4
-               * (1.0 / lnx - 4.0 * b * xb / (1.0 - xb) - 4.0 * k * b * xb * (1.0 - 2.0 * xb) / den))
+        out = (
+            B
+            * lnx
+            / x
+            * ((1.0 - xb) / den) ** 4
+            * (1.0 / lnx - 4.0 * b * xb / (1.0 - xb) - 4.0 * k * b * xb * (1.0 - 2.0 * xb) / den)
+        )
     return np.where((x > 0.0) & (x < 1.0) & np.isfinite(out), out, 0.0)
 
 

@@ -24,6 +24,7 @@ the hadronic model describes the points better).  The models are not nested, so 
 theorem does not give its distribution; the difference of Akaike criteria (Akaike 1974,
 IEEE TAC 19, 716), AIC = chi2 + 2 k, is given beside it.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,8 +39,11 @@ from crknee.errors import InputError, check_finite_positive
 from crknee.gamma.fit import SED_UNIT, FitResult, SEDData
 
 #: Seed photon fields (module docstring): naima's format [name, T, u].
-FIELDS = (("CMB", 2.72548 * u.K, None), ("FIR", 30.0 * u.K, 0.5 * u.eV / u.cm**3),
-          ("NIR", 3000.0 * u.K, 1.0 * u.eV / u.cm**3))
+FIELDS = (
+    ("CMB", 2.72548 * u.K, None),
+    ("FIR", 30.0 * u.K, 0.5 * u.eV / u.cm**3),
+    ("NIR", 3000.0 * u.K, 1.0 * u.eV / u.cm**3),
+)
 #: Reference energy of the electron spectrum.
 E0 = 10.0 * u.TeV
 #: Flat prior bounds.
@@ -75,40 +79,50 @@ class LeptonicResult:
     n_parameters: int = 3
 
     def model(self, fields=FIELDS) -> naima.models.InverseCompton:
-        pd = naima.models.ExponentialCutoffPowerLaw(self.amplitude_per_eV / u.eV, E0, self.alpha,
-                                                    self.Ecut_TeV * u.TeV)
-        return naima.models.InverseCompton(pd, seed_photon_fields=_seed(fields), Eemin=E_ELECTRON[0],
-                                           Eemax=E_ELECTRON[1])
+        pd = naima.models.ExponentialCutoffPowerLaw(self.amplitude_per_eV / u.eV, E0, self.alpha, self.Ecut_TeV * u.TeV)
+        return naima.models.InverseCompton(
+            pd, seed_photon_fields=_seed(fields), Eemin=E_ELECTRON[0], Eemax=E_ELECTRON[1]
+        )
 
     def sed(self, E_gamma: u.Quantity, fields=FIELDS) -> u.Quantity:
         """E^2 dN/dE [erg cm^-2 s^-1] at Earth."""
         return self.model(fields).sed(E_gamma, distance=self.distance_kpc * u.kpc).to(SED_UNIT)
 
     def summary(self) -> dict:
-        return {"alpha": self.alpha, "Ecut_TeV": self.Ecut_TeV, "We_erg": self.We_erg, "chi2": self.chi2,
-                "n_points": self.n_points, "n_parameters": self.n_parameters, "seconds": self.seconds}
+        return {
+            "alpha": self.alpha,
+            "Ecut_TeV": self.Ecut_TeV,
+            "We_erg": self.We_erg,
+            "chi2": self.chi2,
+            "n_points": self.n_points,
+            "n_parameters": self.n_parameters,
+            "seconds": self.seconds,
+        }
 
 
 class _ICModel:
     def __init__(self, data: SEDData, d_kpc: float, fields):
         self.data, self.d_kpc = data, d_kpc
         self.pd = naima.models.ExponentialCutoffPowerLaw(1.0 / u.eV, E0, 2.0, 100.0 * u.TeV)
-        self.ic = naima.models.InverseCompton(self.pd, seed_photon_fields=_seed(fields), Eemin=E_ELECTRON[0],
-                                              Eemax=E_ELECTRON[1])
+        self.ic = naima.models.InverseCompton(
+            self.pd, seed_photon_fields=_seed(fields), Eemin=E_ELECTRON[0], Eemax=E_ELECTRON[1]
+        )
         self.E = data.E_GeV * u.GeV
 
     def shape(self, alpha: float, log10_ecut: float) -> np.ndarray:
         """SED [erg cm^-2 s^-1] for amplitude 1 / eV at E0."""
         self.pd.alpha = alpha
-        self.pd.e_cutoff = 10.0 ** log10_ecut * u.TeV
+        self.pd.e_cutoff = 10.0**log10_ecut * u.TeV
         return self.ic.sed(self.E, distance=self.d_kpc * u.kpc).to_value(SED_UNIT)
 
     def chi2(self, theta) -> float:
         la, alpha, lec = theta
-        if not (PRIOR["alpha"][0] <= alpha <= PRIOR["alpha"][1]
-                and PRIOR["log10_Ecut_TeV"][0] <= lec <= PRIOR["log10_Ecut_TeV"][1]):
+        if not (
+            PRIOR["alpha"][0] <= alpha <= PRIOR["alpha"][1]
+            and PRIOR["log10_Ecut_TeV"][0] <= lec <= PRIOR["log10_Ecut_TeV"][1]
+        ):
             return np.inf
-        return float(self.data.chi2(10.0 ** la * self.shape(alpha, lec)))
+        return float(self.data.chi2(10.0**la * self.shape(alpha, lec)))
 
 
 def fit_leptonic(data: SEDData, d_kpc: float, *, name: str = "", fields=FIELDS) -> LeptonicResult:
@@ -125,24 +139,35 @@ def fit_leptonic(data: SEDData, d_kpc: float, *, name: str = "", fields=FIELDS) 
             shape = model.shape(alpha, lec)
             if not np.all(np.isfinite(shape)) or np.all(shape <= 0):
                 continue
-            guess = np.log10(np.median(data.y[~data.upper] / np.maximum(shape[~data.upper], 1e-300))) \
-                if np.any(~data.upper) else 0.0
+            guess = (
+                np.log10(np.median(data.y[~data.upper] / np.maximum(shape[~data.upper], 1e-300)))
+                if np.any(~data.upper)
+                else 0.0
+            )
             las = guess + la_scan[np.abs(la_scan - 10.0) <= 3.0] - 10.0
-            c = data.chi2(shape[None, :] * (10.0 ** las)[:, None])
+            c = data.chi2(shape[None, :] * (10.0**las)[:, None])
             k = int(np.argmin(c))
             if c[k] < best[0]:
                 best = (float(c[k]), np.array([las[k], alpha, lec]))
     if best[1] is None:
         raise InputError(f"{name}: no inverse-Compton shape on the grid describes the SED points")
-    res = minimize(model.chi2, best[1], method="Nelder-Mead",
-                   options={"xatol": 1e-4, "fatol": 1e-5, "maxiter": 2000})
+    res = minimize(model.chi2, best[1], method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-5, "maxiter": 2000})
     x, c = (res.x, float(res.fun)) if res.fun <= best[0] else (best[1], best[0])
     amp = 10.0 ** x[0]
     pd = naima.models.ExponentialCutoffPowerLaw(amp / u.eV, E0, x[1], 10.0 ** x[2] * u.TeV)
     ee = np.geomspace(1.0, E_ELECTRON[1].to_value(u.GeV), 400) * u.GeV
     We = np.trapezoid((ee * pd(ee)).to_value(u.erg / u.erg), ee.to_value(u.erg))
-    return LeptonicResult(name, float(x[1]), float(10.0 ** x[2]), float(amp), float(We), c, int(data.y.size),
-                          float(d_kpc), time.perf_counter() - t0)
+    return LeptonicResult(
+        name,
+        float(x[1]),
+        float(10.0 ** x[2]),
+        float(amp),
+        float(We),
+        c,
+        int(data.y.size),
+        float(d_kpc),
+        time.perf_counter() - t0,
+    )
 
 
 def likelihood_ratio(hadronic: FitResult, leptonic: LeptonicResult) -> dict:
@@ -151,6 +176,12 @@ def likelihood_ratio(hadronic: FitResult, leptonic: LeptonicResult) -> dict:
         raise InputError(f"{hadronic.params.name}: no hadronic fit to compare ({hadronic.label})")
     k_had = 3 if hadronic.cutoff else 2
     d = leptonic.chi2 - hadronic.chi2
-    return {"minus2_ln_L_lep_over_L_had": d, "delta_AIC_lep_minus_had": d + 2 * (leptonic.n_parameters - k_had),
-            "chi2_hadronic": hadronic.chi2, "chi2_leptonic": leptonic.chi2, "n_points": leptonic.n_points,
-            "k_hadronic": k_had, "k_leptonic": leptonic.n_parameters}
+    return {
+        "minus2_ln_L_lep_over_L_had": d,
+        "delta_AIC_lep_minus_had": d + 2 * (leptonic.n_parameters - k_had),
+        "chi2_hadronic": hadronic.chi2,
+        "chi2_leptonic": leptonic.chi2,
+        "n_points": leptonic.n_points,
+        "k_hadronic": k_had,
+        "k_leptonic": leptonic.n_parameters,
+    }

@@ -34,6 +34,7 @@ Geminga halo: D(100 TeV) = 4.5e27 cm^2/s, Abeysekara et al. 2017, Science 358, 9
 paper's (1 Myr "typical", Ohmura et al. 2021; 20 kyr for SS 433).  The factors on n_H and
 t are crknee's choices, stated in docs/gamma.md.
 """
+
 from __future__ import annotations
 
 import time
@@ -96,7 +97,7 @@ class RatioMap:
     @property
     def n_H_a2_ref(self) -> float:
         """n_ref a^2 [cm^-3 pc^2] of the reference parameters."""
-        return self.params.n_H_cm3 * self.a_pc ** 2
+        return self.params.n_H_cm3 * self.a_pc**2
 
     @property
     def fitted(self) -> bool:
@@ -133,8 +134,9 @@ class RatioMap:
         [f_lo, f_hi] n_ref: exactly at its edges, R being proportional to 1/n_H)."""
         box = self.plausible
         age0 = self.params.age_Myr
-        ages = (self.age_Myr >= box["age_factor"][0] * age0 * (1 - 1e-9)) & \
-               (self.age_Myr <= box["age_factor"][1] * age0 * (1 + 1e-9))
+        ages = (self.age_Myr >= box["age_factor"][0] * age0 * (1 - 1e-9)) & (
+            self.age_Myr <= box["age_factor"][1] * age0 * (1 + 1e-9)
+        )
         chis = (self.chi >= box["chi"][0] * (1 - 1e-9)) & (self.chi <= box["chi"][1] * (1 + 1e-9))
         r = self.ratio_ref[np.ix_(ages, chis)]
         if r.size == 0:
@@ -146,15 +148,32 @@ class RatioMap:
 
     def summary(self) -> dict:
         lo, hi = self.plausible_range()
-        return {"source": self.source, "label": self.label, "n_H_a2_ref_cm3_pc2": self.n_H_a2_ref,
-                "n_H_ref_cm3": self.params.n_H_cm3, "a_pc": self.a_pc, "range": [lo, hi],
-                "plausible": {k: list(v) for k, v in self.plausible.items()}, "seconds": self.seconds}
+        return {
+            "source": self.source,
+            "label": self.label,
+            "n_H_a2_ref_cm3_pc2": self.n_H_a2_ref,
+            "n_H_ref_cm3": self.params.n_H_cm3,
+            "a_pc": self.a_pc,
+            "range": [lo, hi],
+            "plausible": {k: list(v) for k, v in self.plausible.items()},
+            "seconds": self.seconds,
+        }
 
 
-def ratio_map(params: SourceParams, data: SEDData | None, *, n_H_factors=N_H_FACTORS, chis=CHIS,
-              age_factors=AGE_FACTORS, cutoff="auto", diffusion: Diffusion | None = None,
-              E: u.Quantity = 1 * u.PeV, dataset: str = LHAASO_PROTONS, phi: u.Quantity = PHI_PAPER,
-              plausible: dict | None = None) -> RatioMap:
+def ratio_map(
+    params: SourceParams,
+    data: SEDData | None,
+    *,
+    n_H_factors=N_H_FACTORS,
+    chis=CHIS,
+    age_factors=AGE_FACTORS,
+    cutoff="auto",
+    diffusion: Diffusion | None = None,
+    E: u.Quantity = 1 * u.PeV,
+    dataset: str = LHAASO_PROTONS,
+    phi: u.Quantity = PHI_PAPER,
+    plausible: dict | None = None,
+) -> RatioMap:
     """Map of R for the source ``params`` (two-zone, its injection; n_ref = ``params.n_H_cm3``).
 
     ``data``: the SED points (None: ``params``' beta and L0 as given, e.g. Table 2);
@@ -183,8 +202,11 @@ def ratio_map(params: SourceParams, data: SEDData | None, *, n_H_factors=N_H_FAC
             p = base.replace(age_Myr=float(age), diffusion_suppression=float(chi))
             if data is not None:
                 _, x, c, use_cut, _ = maximum_likelihood(src.variant(p), data, cutoff)
-                p = p.replace(L0_erg_s=float(10.0 ** x[0]), beta=float(x[1]),
-                              Rcut_GV=float(10.0 ** x[2]) if use_cut else NO_CUTOFF_GV)
+                p = p.replace(
+                    L0_erg_s=float(10.0 ** x[0]),
+                    beta=float(x[1]),
+                    Rcut_GV=float(10.0 ** x[2]) if use_cut else NO_CUTOFF_GV,
+                )
                 out["chi2"][i, j], cut[i, j] = c, use_cut
             else:
                 out["chi2"][i, j] = np.nan
@@ -192,6 +214,21 @@ def ratio_map(params: SourceParams, data: SEDData | None, *, n_H_factors=N_H_FAC
             out["ratio"][i, j] = J[0] / J_data
             out["L0"][i, j], out["beta"][i, j], out["Rcut"][i, j], valid[i, j] = p.L0_erg_s, p.beta, p.Rcut_GV, ok[0]
     a_pc = params.radius_kpc * PC_PER_KPC
-    return RatioMap(params.name, LABEL_FIT if data is not None else LABEL_PAPER, params,
-                    params.n_H_cm3 * a_pc ** 2 * nf, chis, ages, out["ratio"], out["L0"], out["beta"], out["Rcut"],
-                    out["chi2"], cut, valid, E_GeV, time.perf_counter() - t0, dict(plausible or PLAUSIBLE))
+    return RatioMap(
+        params.name,
+        LABEL_FIT if data is not None else LABEL_PAPER,
+        params,
+        params.n_H_cm3 * a_pc**2 * nf,
+        chis,
+        ages,
+        out["ratio"],
+        out["L0"],
+        out["beta"],
+        out["Rcut"],
+        out["chi2"],
+        cut,
+        valid,
+        E_GeV,
+        time.perf_counter() - t0,
+        dict(plausible or PLAUSIBLE),
+    )

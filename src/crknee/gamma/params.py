@@ -30,10 +30,11 @@ What the paper does NOT give, and crknee's choices (all parameters, change them 
 * positions (l, b), distances and ages come from :mod:`crknee.sources.catalogue`
   (cited there); only the direction (dipole) depends on the position.
 """
+
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import astropy.units as u
@@ -97,8 +98,18 @@ class SourceParams:
     n_H_from_model: bool = field(init=False, default=False)
 
     #: Documented unit of each dimensional field (a Quantity is converted to it).
-    UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "extension_deg": "deg", "n_H_cm3": "cm-3",
-             "age_Myr": "Myr", "beta": "", "L0_erg_s": "erg / s", "Rcut_GV": "GV", "diffusion_suppression": ""}
+    UNITS = {
+        "l_deg": "deg",
+        "b_deg": "deg",
+        "d_kpc": "kpc",
+        "extension_deg": "deg",
+        "n_H_cm3": "cm-3",
+        "age_Myr": "Myr",
+        "beta": "",
+        "L0_erg_s": "erg / s",
+        "Rcut_GV": "GV",
+        "diffusion_suppression": "",
+    }
 
     def __post_init__(self):
         convert_fields(self, self.UNITS)
@@ -116,7 +127,9 @@ class SourceParams:
         if not 0.0 < self.extension_deg < 90.0:
             raise InputError(f"{self.name}: extension_deg must lie in (0, 90); got {self.extension_deg!r}")
         if not 0.0 < self.diffusion_suppression <= 1e3 or not math.isfinite(self.diffusion_suppression):
-            raise InputError(f"{self.name}: diffusion_suppression must lie in (0, 1e3]; got {self.diffusion_suppression!r}")
+            raise InputError(
+                f"{self.name}: diffusion_suppression must lie in (0, 1e3]; got {self.diffusion_suppression!r}"
+            )
         if self.containment not in CONTAINMENTS:
             raise InputError(f"{self.name}: containment must be one of {CONTAINMENTS}; got {self.containment!r}")
         if self.injection not in INJECTIONS:
@@ -127,7 +140,7 @@ class SourceParams:
             raise InputError(f"{self.name}: high_energy must be one of {HIGH_ENERGY_MODELS}; got {self.high_energy!r}")
 
     @classmethod
-    def from_dict(cls, mapping) -> "SourceParams":
+    def from_dict(cls, mapping) -> SourceParams:
         """Build from a plain dict; a "name" found in :data:`DEFAULTS` fills missing keys,
         except ``n_H_cm3``: missing (or None) means the gas model at the given position."""
         data = dict(mapping)
@@ -148,7 +161,7 @@ class SourceParams:
             raise ConfigError(f"source {data['name']!r}: missing parameter(s) {sorted(missing)}")
         return cls(**base)
 
-    def replace(self, **changes) -> "SourceParams":
+    def replace(self, **changes) -> SourceParams:
         """A copy with ``changes`` applied (validated).  An n_H taken from the gas model
         follows the position (re-read at the copy's (l, b, d)); ``n_H_cm3=None`` asks for
         the gas model, a number fixes it."""
@@ -163,16 +176,21 @@ class SourceParams:
 
     @property
     def pp_model(self) -> PPModel:
-        return PPModel(hadronic=self.hadronic, high_energy=self.high_energy,
-                       nuclear_enhancement=self.nuclear_enhancement)
+        return PPModel(
+            hadronic=self.hadronic, high_energy=self.high_energy, nuclear_enhancement=self.nuclear_enhancement
+        )
 
     def quantities(self) -> dict:
         """The physical parameters as astropy Quantities (for reports)."""
         return {
-            "distance": self.d_kpc * u.kpc, "extension": self.extension_deg * u.deg,
-            "radius": self.radius_kpc * u.kpc, "n_H": self.n_H_cm3 * u.cm**-3,
-            "age": self.age_Myr * u.Myr, "beta": self.beta * u.one,
-            "L0": self.L0_erg_s * u.erg / u.s, "Rcut": self.Rcut_GV * u.GV,
+            "distance": self.d_kpc * u.kpc,
+            "extension": self.extension_deg * u.deg,
+            "radius": self.radius_kpc * u.kpc,
+            "n_H": self.n_H_cm3 * u.cm**-3,
+            "age": self.age_Myr * u.Myr,
+            "beta": self.beta * u.one,
+            "L0": self.L0_erg_s * u.erg / u.s,
+            "Rcut": self.Rcut_GV * u.GV,
         }
 
 

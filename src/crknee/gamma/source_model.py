@@ -23,6 +23,7 @@ seen from the source's distance.  ``containment="all"`` replaces T_res by t (no 
 every injected proton is in the region), the opposite limit, for comparison.  Energy losses of the protons (pp, ~ 1/(n_H sigma c) =
 50 Myr / n_H[cm^-3]) are neglected, as in the paper.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -95,8 +96,9 @@ class HadronicSource:
     the proton grid runs from the pi0 threshold to ``ep_max_GeV`` (default 1e8 GeV).
     """
 
-    def __init__(self, params: SourceParams, diffusion: Diffusion | None = None,
-                 ep_max_GeV: float = 1e8, per_decade: int = 40):
+    def __init__(
+        self, params: SourceParams, diffusion: Diffusion | None = None, ep_max_GeV: float = 1e8, per_decade: int = 40
+    ):
         self._kernels = {}  # pp kernels by photon energies: independent of T_res
         self.params = params
         self.galactic_diffusion = diffusion or Diffusion()
@@ -126,12 +128,14 @@ class HadronicSource:
             self._kernels[key] = emission.kernel(Eg, self.Ep_GeV, self.params.pp_model)
         return self._kernels[key] * emission.sed_factor(Eg, self.params.n_H_cm3, self.params.d_kpc)[:, None]
 
-    def variant(self, params: SourceParams) -> "HadronicSource":
+    def variant(self, params: SourceParams) -> HadronicSource:
         """This source with other transport parameters (age, containment, chi, injection,
         region size, n_H, distance): the pp kernels are reused (they depend only on the
         cross-section model and the grids), T_res is recomputed."""
         if params.pp_model != self.params.pp_model:
-            raise InputError(f"variant: the cross-section model must stay {self.params.pp_model!r}; got {params.pp_model!r}")
+            raise InputError(
+                f"variant: the cross-section model must stay {self.params.pp_model!r}; got {params.pp_model!r}"
+            )
         new = object.__new__(HadronicSource)
         new.__dict__.update(self.__dict__)
         new.params = params
@@ -143,7 +147,9 @@ class HadronicSource:
         """dN/dE [1/GeV] of the protons inside the region at total energies ``E``."""
         E_GeV = np.atleast_1d(value_in("E", E, "GeV"))
         if np.any(E_GeV < self.Ep_GeV[0]) or np.any(E_GeV > self.Ep_GeV[-1]):
-            raise InputError(f"E must lie within the proton grid {self.Ep_GeV[0]:.4g}-{self.Ep_GeV[-1]:.4g} GeV; got {E!r}")
+            raise InputError(
+                f"E must lie within the proton grid {self.Ep_GeV[0]:.4g}-{self.Ep_GeV[-1]:.4g} GeV; got {E!r}"
+            )
         p = self.params
         N = self.protons_per_GeV(p.L0_erg_s, p.beta, p.Rcut_GV)
         return np.exp(np.interp(np.log(E_GeV), np.log(self.Ep_GeV), np.log(np.maximum(N, 1e-300)))) / u.GeV

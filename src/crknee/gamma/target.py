@@ -30,6 +30,7 @@ The model is smooth: it averages over clouds and cavities on scales below ~ 100 
 source's real local density can differ by large factors; hence the per-source override
 (``n_H_cm3`` in the configuration) and the n_H a^2 maps of :mod:`crknee.gamma.maps`.
 """
+
 from __future__ import annotations
 
 import numpy as np

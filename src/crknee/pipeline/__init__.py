@@ -12,6 +12,7 @@ caches them by a hash of their inputs.  Outputs in the output folder DIR::
     figures/figNN_*.png|pdf   tables/*.ecsv   chains/*.h5   report.html   summary.json
     crknee.log                cache/
 """
+
 from __future__ import annotations
 
 import time
@@ -28,13 +29,22 @@ from crknee.pipeline.summary import SUMMARY_SCHEMA, build_summary, validate_summ
 from crknee.report import write_report
 
 __all__ = [
-    "STEPS", "SUMMARY_SCHEMA", "MissingModuleError", "Step", "StepResult", "check_bundled_data", "check_config", "run",
-    "run_steps", "validate_summary",
+    "STEPS",
+    "SUMMARY_SCHEMA",
+    "MissingModuleError",
+    "Step",
+    "StepResult",
+    "check_bundled_data",
+    "check_config",
+    "run",
+    "run_steps",
+    "validate_summary",
 ]
 
 
-def run(config: Config, out="results", *, fast: bool = False, workers: int | None = None, quiet: bool = False,
-        steps=None) -> dict:
+def run(
+    config: Config, out="results", *, fast: bool = False, workers: int | None = None, quiet: bool = False, steps=None
+) -> dict:
     """Run the pipeline into ``out`` and return the (validated) summary.json dictionary.
 
     ``fast`` applies the config's ``[fast]`` overrides; ``workers`` defaults to
@@ -70,5 +80,7 @@ def check_bundled_data() -> None:
     problems = verify_manifest()
     if problems:
         more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
-        raise DataError(f"bundled data differ from their manifest: {problems[0]}{more} "
-                        f"(`crknee data verify`; reinstall crknee to restore them)")
+        raise DataError(
+            f"bundled data differ from their manifest: {problems[0]}{more} "
+            f"(`crknee data verify`; reinstall crknee to restore them)"
+        )

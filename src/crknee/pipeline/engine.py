@@ -25,6 +25,7 @@ MCMC step resumes its HDF5 chain instead of restarting it, after checking it).
 One run at a time per output folder: :func:`run_steps` holds ``DIR/.crknee.lock``
 (:mod:`crknee.lock`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,10 @@ import importlib.util
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from tqdm import tqdm
 
@@ -229,8 +231,13 @@ def _read_record(cache: Path, step: Step):
         return None
     try:
         record = json.loads(path.read_bytes())
-        ok = (isinstance(record, dict) and isinstance(record.get("artifacts"), dict)
-              and isinstance(record.get("state"), str) and "summary" in record and "key" in record)
+        ok = (
+            isinstance(record, dict)
+            and isinstance(record.get("artifacts"), dict)
+            and isinstance(record.get("state"), str)
+            and "summary" in record
+            and "key" in record
+        )
     except (ValueError, OSError) as exc:
         return Damaged(f"cache/{path.name}", f"unreadable: {type(exc).__name__}")
     return record if ok else Damaged(f"cache/{path.name}", "not a step record")
@@ -312,7 +319,9 @@ def run_steps(steps, config: Config, out, *, fast: bool, workers: int = 1, quiet
 
 
 def _run_locked(steps, config, out, cache, log, stale, *, fast, workers, quiet) -> StepsRun:
-    log.info("run start: crknee %s, config %s, fast=%s, workers=%d, out=%s", __version__, config.source, fast, workers, out)
+    log.info(
+        "run start: crknee %s, config %s, fast=%s, workers=%d, out=%s", __version__, config.source, fast, workers, out
+    )
     if stale:
         log.warning("%s", stale)
     try:
@@ -349,7 +358,9 @@ def _run_locked(steps, config, out, cache, log, stale, *, fast, workers, quiet) 
         try:
             result = step.func(ctx)
         except BaseException as exc:
-            log.error("step %s: failed after %.2f s: %s: %s", step.name, time.perf_counter() - t0, type(exc).__name__, exc)
+            log.error(
+                "step %s: failed after %.2f s: %s: %s", step.name, time.perf_counter() - t0, type(exc).__name__, exc
+            )
             raise
         seconds = time.perf_counter() - t0
         artifacts = {}
@@ -364,8 +375,13 @@ def _run_locked(steps, config, out, cache, log, stale, *, fast, workers, quiet) 
         ctx._states[step.name] = _decode(step, tree, config)
         atomic_write_json(
             cache / f"{step.name}.json",
-            {"key": key, "summary": result.summary, "artifacts": artifacts, "state": state_sha,
-             "seconds": round(seconds, 3)},
+            {
+                "key": key,
+                "summary": result.summary,
+                "artifacts": artifacts,
+                "state": state_sha,
+                "seconds": round(seconds, 3),
+            },
         )
         upstream[step.name] = (key, state_sha)
         summaries[step.name] = result.summary
@@ -373,5 +389,9 @@ def _run_locked(steps, config, out, cache, log, stale, *, fast, workers, quiet) 
         timings[step.name] = computed[step.name] = round(seconds, 3)
         log.info("step %s: computed in %.2f s (%d files)", step.name, seconds, len(artifacts))
     bar.close()
-    log.info("run end: %d computed, %d cached", sum(v == "computed" for v in statuses.values()), sum(v == "cached" for v in statuses.values()))
+    log.info(
+        "run end: %d computed, %d cached",
+        sum(v == "computed" for v in statuses.values()),
+        sum(v == "cached" for v in statuses.values()),
+    )
     return StepsRun(summaries, timings, statuses, computed)

@@ -13,6 +13,7 @@ current step or iteration and stops (:class:`crknee.fit.sampler.Interrupted`), w
 raised here: a rerun resumes every fit from its checkpoint.  When one fit fails, no other
 is started; the running ones finish before the error is raised.
 """
+
 from __future__ import annotations
 
 import multiprocessing

@@ -14,6 +14,7 @@ The objects the steps pass on are rebuilt from their plain values by the codecs 
 :func:`decode_point_source`); floats go through JSON as their shortest repr and arrays
 bit for bit, so a decoded object computes exactly what the original did.
 """
+
 from __future__ import annotations
 
 import io
@@ -98,9 +99,11 @@ def encode_solution(solution) -> dict:
     from crknee.propagation.solution import Q_UNIT
 
     raw = solution.raw
-    return {"nuclides": [n.name for n in solution.nuclides], "norms": solution.norms.to_value(Q_UNIT),
-            "raw": {"ekn": raw.ekn, "psi": raw.psi, "dpsi_dr": raw.dpsi_dr, "dpsi_dz": raw.dpsi_dz,
-                    "modes": raw.modes}}
+    return {
+        "nuclides": [n.name for n in solution.nuclides],
+        "norms": solution.norms.to_value(Q_UNIT),
+        "raw": {"ekn": raw.ekn, "psi": raw.psi, "dpsi_dr": raw.dpsi_dr, "dpsi_dz": raw.dpsi_dz, "modes": raw.modes},
+    }
 
 
 def decode_solution(tree: dict, propagation: dict):
@@ -110,18 +113,32 @@ def decode_solution(tree: dict, propagation: dict):
     from crknee.propagation.solution import Q_UNIT, Solution
     from crknee.propagation.solver import RawSolution
 
-    return Solution(model=model_from_config(propagation), nuclides=tuple(nuclide(n) for n in tree["nuclides"]),
-                    raw=RawSolution(**tree["raw"]), norms=np.asarray(tree["norms"]) * Q_UNIT)
+    return Solution(
+        model=model_from_config(propagation),
+        nuclides=tuple(nuclide(n) for n in tree["nuclides"]),
+        raw=RawSolution(**tree["raw"]),
+        norms=np.asarray(tree["norms"]) * Q_UNIT,
+    )
 
 
 def encode_point_source(src) -> dict:
     """A :class:`crknee.sources.point.PointSource` as plain values."""
     d = src.diffusion
-    return {"name": src.name, "l_deg": src.l_deg, "b_deg": src.b_deg, "d_kpc": src.d_kpc, "age_Myr": src.age_Myr,
-            "beta": src.beta, "Rcut_GV": src.Rcut_GV, "energy_erg": src.energy_erg,
-            "luminosity_erg_s": src.luminosity_erg_s, "mode": src.mode,
-            "composition": [[n, f] for n, f in src.composition.abundances],
-            "diffusion": {"D0": d.D0, "delta": d.delta, "R0": d.R0, "eta": d.eta}, "halo_kpc": src.halo_kpc}
+    return {
+        "name": src.name,
+        "l_deg": src.l_deg,
+        "b_deg": src.b_deg,
+        "d_kpc": src.d_kpc,
+        "age_Myr": src.age_Myr,
+        "beta": src.beta,
+        "Rcut_GV": src.Rcut_GV,
+        "energy_erg": src.energy_erg,
+        "luminosity_erg_s": src.luminosity_erg_s,
+        "mode": src.mode,
+        "composition": [[n, f] for n, f in src.composition.abundances],
+        "diffusion": {"D0": d.D0, "delta": d.delta, "R0": d.R0, "eta": d.eta},
+        "halo_kpc": src.halo_kpc,
+    }
 
 
 def decode_point_source(tree: dict):

@@ -20,6 +20,7 @@ knee_mcmc   propagation, knee_mcmc, fit             figures/fig04-fig09 (+ fit_a
 candidates  candidates (+ knee_mcmc)                figures/fig10_xrb_map, tables/candidates.ecsv
 ==========  ======================================  ==================================================
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,16 +62,27 @@ def background(ctx) -> StepResult:
     chi2, npts = bc_chi2(solution, name=bc["chi2_dataset"], phi=phi)
     ndof = npts - len(prop["normalisation_datasets"])
     ekn = np.geomspace(0.1, 1.0e4, 200) * u.GeV
-    table = QTable({"Ek_per_nucleon": ekn, "B_over_C_lis": solution.ratio("B", "C", ekn, "Ekn", "lis"),
-                    "B_over_C_earth": solution.ratio("B", "C", ekn, "Ekn", "earth", phi)})
+    table = QTable(
+        {
+            "Ek_per_nucleon": ekn,
+            "B_over_C_lis": solution.ratio("B", "C", ekn, "Ekn", "lis"),
+            "B_over_C_earth": solution.ratio("B", "C", ekn, "Ekn", "earth", phi),
+        }
+    )
     table.meta.update({"phi_MV": prop["phi_MV"], "chi2": chi2, "ndof": ndof, "dataset": bc["chi2_dataset"]})
     artifacts = [atomic_write_table(table, ctx.path("tables", "bc.ecsv"))]
-    artifacts += plot_bc(solution, ctx.path("figures", "fig01_bc.png"), phi=phi, datasets=bc["plot_datasets"],
-                         formats=("png", "pdf"))
+    artifacts += plot_bc(
+        solution, ctx.path("figures", "fig01_bc.png"), phi=phi, datasets=bc["plot_datasets"], formats=("png", "pdf")
+    )
     return StepResult(
-        {"bc": {"chi2": chi2, "ndof": int(ndof)}, "bc_dataset": bc["chi2_dataset"],
-         "normalisation": {"chi2": norm.chi2, "ndof": norm.ndof, "datasets": prop["normalisation_datasets"]}},
-        artifacts, state=solution)
+        {
+            "bc": {"chi2": chi2, "ndof": int(ndof)},
+            "bc_dataset": bc["chi2_dataset"],
+            "normalisation": {"chi2": norm.chi2, "ndof": norm.ndof, "datasets": prop["normalisation_datasets"]},
+        },
+        artifacts,
+        state=solution,
+    )
 
 
 def gamma(ctx) -> StepResult:
@@ -88,18 +100,42 @@ def gamma(ctx) -> StepResult:
         opts = dict(opts)
         datasets, refit = opts.pop("sed") or None, opts.pop("refit")  # [] = every SED of the source (user-added too)
         params = SourceParams.from_dict({"name": name, **opts})
-        res = analyse(name, params, datasets, refit, cutoff=cutoff, nwalkers=sec["nwalkers"], nsteps=sec["nsteps"],
-                      burn=sec["burn"], seed=sec["seed"], source=HadronicSource(params, diffusion))
+        res = analyse(
+            name,
+            params,
+            datasets,
+            refit,
+            cutoff=cutoff,
+            nwalkers=sec["nwalkers"],
+            nsteps=sec["nsteps"],
+            burn=sec["burn"],
+            seed=sec["seed"],
+            source=HadronicSource(params, diffusion),
+        )
         results[name] = res
         fitted = res.label == "fitted"
         summary[name] = {
-            "beta": float(res.params.beta), "L0_erg_s": float(res.params.L0_erg_s),
-            "chi2": float(res.chi2) if fitted else None, "ndof": int(res.ndof) if fitted else None,
-            "status": res.label, "datasets": list(res.datasets), "cutoff": bool(res.cutoff),
+            "beta": float(res.params.beta),
+            "L0_erg_s": float(res.params.L0_erg_s),
+            "chi2": float(res.chi2) if fitted else None,
+            "ndof": int(res.ndof) if fitted else None,
+            "status": res.label,
+            "datasets": list(res.datasets),
+            "cutoff": bool(res.cutoff),
             "posterior": res.summary()["posterior"],
         }
-    rows = [(n, s["status"], s["beta"], s["L0_erg_s"], np.nan if s["chi2"] is None else s["chi2"],
-             -1 if s["ndof"] is None else s["ndof"], ", ".join(s["datasets"])) for n, s in summary.items()]
+    rows = [
+        (
+            n,
+            s["status"],
+            s["beta"],
+            s["L0_erg_s"],
+            np.nan if s["chi2"] is None else s["chi2"],
+            -1 if s["ndof"] is None else s["ndof"],
+            ", ".join(s["datasets"]),
+        )
+        for n, s in summary.items()
+    ]
     table = QTable(rows=rows, names=("source", "status", "beta", "L0", "chi2", "ndof", "datasets"))
     table["L0"].unit = u.erg / u.s
     table.meta["notes"] = "ndof = -1 and chi2 = NaN: paper parameters, not refitted (no SED points)"
@@ -107,19 +143,26 @@ def gamma(ctx) -> StepResult:
     constraints, more = _knee_constraints(ctx, results, diffusion)  # issue 12: maps, bands, leptonic fits
     for name, c in constraints.items():
         summary[name]["constraint"] = c.summary()
-    artifacts += plot_gamma(results, ctx.path("figures", "fig02_gamma.png"),
-                            envelopes={n: sed_envelope(c.map, E_MODEL, diffusion) for n, c in constraints.items()},
-                            leptonic={n: c.leptonic for n, c in constraints.items() if c.leptonic is not None})
+    artifacts += plot_gamma(
+        results,
+        ctx.path("figures", "fig02_gamma.png"),
+        envelopes={n: sed_envelope(c.map, E_MODEL, diffusion) for n, c in constraints.items()},
+        leptonic={n: c.leptonic for n, c in constraints.items() if c.leptonic is not None},
+    )
     # Fig. 3's bands of protons at Earth over the plausible box (issue 12), as plain arrays
     from crknee.gamma.bands import earth_band
     from crknee.plots.protons import E_CURVE
     from crknee.sources.point import FLUX_UNIT
 
     phi = _phi(ctx.config["propagation"])
-    bands = {n: [b.to_value(FLUX_UNIT) for b in earth_band(c.map, E_CURVE, diffusion, phi)]
-             for n, c in constraints.items()}
-    return StepResult({"sources": summary}, artifacts + more,
-                      state={"params": {n: r.params for n, r in results.items()}, "bands": bands})
+    bands = {
+        n: [b.to_value(FLUX_UNIT) for b in earth_band(c.map, E_CURVE, diffusion, phi)] for n, c in constraints.items()
+    }
+    return StepResult(
+        {"sources": summary},
+        artifacts + more,
+        state={"params": {n: r.params for n, r in results.items()}, "bands": bands},
+    )
 
 
 def _knee_constraints(ctx, results, diffusion):
@@ -128,21 +171,41 @@ def _knee_constraints(ctx, results, diffusion):
     from crknee.paper import TABLE2
     from crknee.plots.ratio_maps import plot_ratio_maps
 
-    constraints = knee_constraints(results, diffusion=diffusion, cutoff=_CUTOFF[ctx.config["gamma"]["cutoff"]],
-                                   **map_options(ctx.config["gamma"]))
-    rows = [(n, float(m.age_Myr[i]), float(m.chi[j]), float(m.ratio_ref[i, j]), float(m.n_H_a2_ref), float(m.L0_ref[i, j]),
-             float(m.beta[i, j]), float(m.Rcut_GV[i, j]), float(m.chi2[i, j]), m.label)
-            for n, m in ((n, c.map) for n, c in constraints.items())
-            for i in range(m.age_Myr.size) for j in range(m.chi.size)]
-    table = QTable(rows=rows, names=("source", "age", "chi", "ratio_ref", "n_H_a2_ref", "L0_ref", "beta", "Rcut", "chi2",
-                                     "status"))
+    constraints = knee_constraints(
+        results, diffusion=diffusion, cutoff=_CUTOFF[ctx.config["gamma"]["cutoff"]], **map_options(ctx.config["gamma"])
+    )
+    rows = [
+        (
+            n,
+            float(m.age_Myr[i]),
+            float(m.chi[j]),
+            float(m.ratio_ref[i, j]),
+            float(m.n_H_a2_ref),
+            float(m.L0_ref[i, j]),
+            float(m.beta[i, j]),
+            float(m.Rcut_GV[i, j]),
+            float(m.chi2[i, j]),
+            m.label,
+        )
+        for n, m in ((n, c.map) for n, c in constraints.items())
+        for i in range(m.age_Myr.size)
+        for j in range(m.chi.size)
+    ]
+    table = QTable(
+        rows=rows, names=("source", "age", "chi", "ratio_ref", "n_H_a2_ref", "L0_ref", "beta", "Rcut", "chi2", "status")
+    )
     for col, unit in (("age", u.Myr), ("n_H_a2_ref", u.cm**-3 * u.pc**2), ("L0_ref", u.erg / u.s), ("Rcut", u.GV)):
         table[col].unit = unit
-    table.meta["notes"] = ("protons at Earth / LHAASO at 1 PeV (ratio_ref) at the reference n_H a^2; at another n_H a^2 "
-                           "ratio and L0 scale as n_H a^2_ref / n_H a^2 for fitted sources (crknee.gamma.maps)")
+    table.meta["notes"] = (
+        "protons at Earth / LHAASO at 1 PeV (ratio_ref) at the reference n_H a^2; at another n_H a^2 "
+        "ratio and L0 scale as n_H a^2_ref / n_H a^2 for fitted sources (crknee.gamma.maps)"
+    )
     more = [atomic_write_table(table, ctx.path("tables", "proton_ratio_maps.ecsv"))]
-    more += plot_ratio_maps({n: c.map for n, c in constraints.items()}, ctx.path("figures", "fig02b_ratio_maps.png"),
-                            {n: v["L0_erg_s"] for n, v in TABLE2.items()})
+    more += plot_ratio_maps(
+        {n: c.map for n, c in constraints.items()},
+        ctx.path("figures", "fig02b_ratio_maps.png"),
+        {n: v["L0_erg_s"] for n, v in TABLE2.items()},
+    )
     return constraints, more
 
 
@@ -160,14 +223,31 @@ def local_snr(ctx) -> StepResult:
     bg = solution.earth("H1", E * u.GeV, "Etot", phi).to_value(FLUX_UNIT)
     fit = fit_local_snr(E, y, err, bg, entry=NAMED_SOURCES[sec["name"]], diffusion=solution.diffusion, phi=phi)
     src = fit.source
-    params = {"d_kpc": src.d_kpc, "age_Myr": src.age_Myr, "beta": src.beta, "Rcut_GV": src.Rcut_GV,
-              "energy_erg": src.energy_erg}
+    params = {
+        "d_kpc": src.d_kpc,
+        "age_Myr": src.age_Myr,
+        "beta": src.beta,
+        "Rcut_GV": src.Rcut_GV,
+        "energy_erg": src.energy_erg,
+    }
     table = QTable({"parameter": list(params), "value": [float(v) for v in params.values()]})
-    table.meta.update({"source": sec["name"], "l_deg": src.l_deg, "b_deg": src.b_deg, "chi2": fit.chi2,
-                       "ndof": fit.ndof, "datasets": sec["fit_datasets"], "window_GeV": [lo, hi]})
+    table.meta.update(
+        {
+            "source": sec["name"],
+            "l_deg": src.l_deg,
+            "b_deg": src.b_deg,
+            "chi2": fit.chi2,
+            "ndof": fit.ndof,
+            "datasets": sec["fit_datasets"],
+            "window_GeV": [lo, hi],
+        }
+    )
     artifacts = [atomic_write_table(table, ctx.path("tables", "local_snr.ecsv"))]
-    return StepResult({"name": sec["name"], "chi2": fit.chi2, "ndof": fit.ndof,
-                       **{k: float(v) for k, v in params.items()}}, artifacts, state=src)
+    return StepResult(
+        {"name": sec["name"], "chi2": fit.chi2, "ndof": fit.ndof, **{k: float(v) for k, v in params.items()}},
+        artifacts,
+        state=src,
+    )
 
 
 def protons(ctx) -> StepResult:
@@ -191,11 +271,25 @@ def protons(ctx) -> StepResult:
     E_bg = E[E.to_value(u.GeV) <= solution.raw.ekn[-1] - phi.to_value(u.GV) + nuclide("H1").mass_GeV]
     background = (E_bg, solution.earth("H1", E_bg, "Etot", phi))
     snr = (E, ctx.state("local_snr").flux("H1", E, phi))
-    artifacts += plot_protons(params, background, snr,
-                              datasets=sec["plot_datasets"], path=ctx.path("figures", "fig03_protons.png"),
-                              diffusion=diffusion, phi=phi, bands=bands)
-    return StepResult({"ratio_1PeV": ratios, "reference_dataset": sec["reference_dataset"],
-                       "reference_E_GeV": sec["reference_E_GeV"]}, artifacts, state=None)
+    artifacts += plot_protons(
+        params,
+        background,
+        snr,
+        datasets=sec["plot_datasets"],
+        path=ctx.path("figures", "fig03_protons.png"),
+        diffusion=diffusion,
+        phi=phi,
+        bands=bands,
+    )
+    return StepResult(
+        {
+            "ratio_1PeV": ratios,
+            "reference_dataset": sec["reference_dataset"],
+            "reference_E_GeV": sec["reference_E_GeV"],
+        },
+        artifacts,
+        state=None,
+    )
 
 
 #: Energies of the posterior predictive table [GeV, total energy per particle]: 100 TeV -
@@ -251,10 +345,16 @@ def fixed_components(solution, snr, phi, points_per_decade: int, E_top_GeV: floa
     J_snr, d_snr, _ = snr.evaluate(E, "all")
     J_fixed, d_fixed = combine([J_bg, J_snr], [d_bg, d_snr])
     d_fixed = np.where(J_fixed[:, None] > 0, d_fixed, 0.0)
-    return FixedComponents(E, flux, {el: d_fixed for el in flux}, solution.diffusion,
-                           solution.model.H.to_value(u.kpc), background=background,
-                           background_dipole=np.where(J_bg[:, None] > 0, d_bg, 0.0),
-                           background_Rcut_GV=solution.model.R_cut.to_value(u.GV))
+    return FixedComponents(
+        E,
+        flux,
+        dict.fromkeys(flux, d_fixed),
+        solution.diffusion,
+        solution.model.H.to_value(u.kpc),
+        background=background,
+        background_dipole=np.where(J_bg[:, None] > 0, d_bg, 0.0),
+        background_Rcut_GV=solution.model.R_cut.to_value(u.GV),
+    )
 
 
 #: Output folders of the knee-source fits (under DIR/chains): the default fit, an evidence
@@ -286,8 +386,11 @@ def _prepare_runs(ctx, folders) -> None:
     record = ctx.record("knee_mcmc")
     for folder in folders:
         chain, ckpt = folder / "chain.h5", folder / NESTED_CHECKPOINT
-        recorded = (record["artifacts"].get(chain.relative_to(ctx.out).as_posix())
-                    if record and record["key"] == ctx.key else None)
+        recorded = (
+            record["artifacts"].get(chain.relative_to(ctx.out).as_posix())
+            if record and record["key"] == ctx.key
+            else None
+        )
         if chain.is_file() and recorded is not None and sha256_file(chain) != recorded:
             set_aside(chain, "checksum mismatch with the finished run's record")
         if started != ctx.key:
@@ -346,10 +449,10 @@ def knee_mcmc(ctx) -> StepResult:
     """
     from crknee.fit import problem_from_config
     from crknee.fit.driver import FIXED_COMPONENTS_FILE, fit_pieces, format_summary, run_samples
-    from crknee.paper import knee_source_signed_l
     from crknee.fit.evidence import check_same_data, evidence_table, table_records
     from crknee.fit.predictive import posterior_predictive
     from crknee.fit.schema import sampler_settings
+    from crknee.paper import knee_source_signed_l
     from crknee.pipeline.fits import run_fits
     from crknee.plots.fit import corner_figure, draw_all
     from crknee.sources.point import PointSource
@@ -374,47 +477,79 @@ def knee_mcmc(ctx) -> StepResult:
     problem = problem_from_config(section, fixed)
     samples, logp = run_samples(run_dir, problem)
     names = problem.parameters.free_names
-    figures = draw_all(problem.model, problem.parameters, fit_pieces(problem, False), samples, logp,
-                       ctx.out / "figures")
+    figures = draw_all(
+        problem.model, problem.parameters, fit_pieces(problem, False), samples, logp, ctx.out / "figures"
+    )
     best = dict(zip(problem.parameters.names, problem.parameters.full(samples[int(np.argmax(logp))])[0]))
-    knee = PointSource("knee source (MAP)", best["l_deg"], best["b_deg"], best["d_kpc"], best["age_Myr"],
-                       best["beta"], best["Rcut_PV"] * 1e6, energy_erg=_energy_erg(problem, best),
-                       composition=problem.model.composition_at(problem.parameters.full(
-                           np.array([[best[n] for n in problem.parameters.free_names]]))[0]),
-                       diffusion=solution.diffusion, halo_kpc=problem.model.halo_kpc)
+    knee = PointSource(
+        "knee source (MAP)",
+        best["l_deg"],
+        best["b_deg"],
+        best["d_kpc"],
+        best["age_Myr"],
+        best["beta"],
+        best["Rcut_PV"] * 1e6,
+        energy_erg=_energy_erg(problem, best),
+        composition=problem.model.composition_at(
+            problem.parameters.full(np.array([[best[n] for n in problem.parameters.free_names]]))[0]
+        ),
+        diffusion=solution.diffusion,
+        halo_kpc=problem.model.halo_kpc,
+    )
     dipole_figures, quality = _dipole_figures(ctx, problem, best, solution, snr, knee)
     figures += dipole_figures
-    predictive = posterior_predictive(problem.model, problem.parameters, samples, PREDICTIVE_E_GEV,
-                                      seed=sampler_settings(section.get("sampler", {})).seed)
+    predictive = posterior_predictive(
+        problem.model,
+        problem.parameters,
+        samples,
+        PREDICTIVE_E_GEV,
+        seed=sampler_settings(section.get("sampler", {})).seed,
+    )
     figures.append(atomic_write_table(predictive, ctx.path("tables", "knee_predictive.ecsv")))
 
     evidence = None
     if models:
-        problems = {k: problem_from_config(next(r.section for r in runs if r.name == model_run[k]), fixed)
-                    for k in model_run}
+        problems = {
+            k: problem_from_config(next(r.section for r in runs if r.name == model_run[k]), fixed) for k in model_run
+        }
         check_same_data(problems)
         table = evidence_table({k: results[model_run[k]] for k in model_run}, models, reference)
         figures.append(atomic_write_table(table, ctx.path("tables", "knee_evidence.ecsv")))
-        evidence = {"reference": reference, "rows": table_records(table),
-                    "folders": {k: f"chains/{runs[[r.name for r in runs].index(model_run[k])].folder.name}"
-                                for k in model_run}}
+        evidence = {
+            "reference": reference,
+            "rows": table_records(table),
+            "folders": {k: f"chains/{runs[[r.name for r in runs].index(model_run[k])].folder.name}" for k in model_run},
+        }
     modes = {}
     for name, run_name in mode_run.items():
         r = next(r for r in runs if r.name == run_name)
         mode_problem = problem_from_config(r.section, fixed)
         m_samples, _ = run_samples(r.folder, mode_problem)
-        figures += corner_figure(m_samples, mode_problem.parameters, ctx.path("figures", f"fig07_corner_{name}_mode.png"))
-        modes[name] = {**_fit_record(results[run_name], mode_problem, m_samples),
-                       "label": ctx.config["fit_modes"][name].get("label", name), "folder": f"chains/{r.folder.name}"}
+        figures += corner_figure(
+            m_samples, mode_problem.parameters, ctx.path("figures", f"fig07_corner_{name}_mode.png")
+        )
+        modes[name] = {
+            **_fit_record(results[run_name], mode_problem, m_samples),
+            "label": ctx.config["fit_modes"][name].get("label", name),
+            "folder": f"chains/{r.folder.name}",
+        }
 
-    summary = {**_fit_record(result, problem, samples),
-               "map": {k: float(v) for k, v in best.items()},
-               "active": result["active_constraints"], "checks": result["checks"],
-               "inactive": result["inactive_datasets"], "anisotropy_active": result["anisotropy_active"],
-               "anisotropy_quality": {"field": quality.meta["field"],
-                                      "rows": [{c: (v.item() if hasattr(v, "item") else v)
-                                                for c, v in zip(quality.colnames, r)} for r in quality]},
-               "evidence": evidence, "modes": modes}
+    summary = {
+        **_fit_record(result, problem, samples),
+        "map": {k: float(v) for k, v in best.items()},
+        "active": result["active_constraints"],
+        "checks": result["checks"],
+        "inactive": result["inactive_datasets"],
+        "anisotropy_active": result["anisotropy_active"],
+        "anisotropy_quality": {
+            "field": quality.meta["field"],
+            "rows": [
+                {c: (v.item() if hasattr(v, "item") else v) for c, v in zip(quality.colnames, r)} for r in quality
+            ],
+        },
+        "evidence": evidence,
+        "modes": modes,
+    }
     table = QTable.read(run_dir / "posterior.ecsv", format="ascii.ecsv")
     artifacts = [atomic_write_table(table, ctx.path("tables", "knee_posterior.ecsv")), *figures]
     for r in runs:
@@ -445,8 +580,10 @@ def _composition(problem, values) -> dict:
 
     groups, names = getattr(problem.model, "group_names", None), problem.parameters.names
     if groups:
-        return {g: [1.0, 1.0, 1.0] if g == "H" else _quantiles(10.0 ** values[:, names.index(abundance_parameter(g))])
-                for g in groups}
+        return {
+            g: [1.0, 1.0, 1.0] if g == "H" else _quantiles(10.0 ** values[:, names.index(abundance_parameter(g))])
+            for g in groups
+        }
     return {k: [float(v)] * 3 for k, v in dict(problem.model.composition.abundances).items()}
 
 
@@ -460,28 +597,53 @@ def _fit_record(result: dict, problem, samples) -> dict:
     derived = getattr(problem.model, "derived", None)
     extra = derived(values) if derived is not None else {}
     names = problem.parameters.names
-    w = (_quantiles(extra["W_erg"]) if "W_erg" in extra else
-         _quantiles(10.0 ** values[:, names.index("log10_E_erg")]) if "log10_E_erg" in names else None)
+    w = (
+        _quantiles(extra["W_erg"])
+        if "W_erg" in extra
+        else _quantiles(10.0 ** values[:, names.index("log10_E_erg")])
+        if "log10_E_erg" in names
+        else None
+    )
     composition = _composition(problem, values)
     method = result["method"]
     if method == "dynesty":
         ev = result["evidence"]
-        diagnostics = {"log_z": ev["log_z"], "log_z_err": ev["log_z_err"], "n_effective": ev["n_effective"],
-                       "nlive": result["nlive"], "dlogz": result["dlogz"], "iterations": result["iterations"],
-                       "likelihood_calls": result["log_prob_evaluations"]}
+        diagnostics = {
+            "log_z": ev["log_z"],
+            "log_z_err": ev["log_z_err"],
+            "n_effective": ev["n_effective"],
+            "nlive": result["nlive"],
+            "dlogz": result["dlogz"],
+            "iterations": result["iterations"],
+            "likelihood_calls": result["log_prob_evaluations"],
+        }
     else:
-        diagnostics = {"n_steps": result["iterations"], "n_walkers": result["nwalkers"], "tau": result["tau"],
-                       "n_tau_reached": result["n_tau_reached"], "n_tau_required": result["n_tau_required"],
-                       "acceptance_fraction": result["acceptance_fraction"],
-                       "log_prob_evaluations": result["log_prob_evaluations"]}
-    return {"posterior": {k: triple[k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV") if k in triple},
-            "all_parameters": triple, "W_erg": w, "composition": composition,
-            "converged": bool(result["converged"]), "method": method,
-            "sampler": {"method": "dynesty nested sampling" if method == "dynesty" else "emcee MCMC", **diagnostics},
-            "n_steps": result["iterations"], "n_walkers": result.get("nwalkers"), "tau": result.get("tau", {}),
-            "n_tau": result.get("n_tau_required"), "evaluations_per_s": result["evaluations_per_s"],
-            "prior_dominated": result["prior_dominated"], "at_prior_edge": result["at_prior_edge"],
-            "wall_s": result["wall_s"]}
+        diagnostics = {
+            "n_steps": result["iterations"],
+            "n_walkers": result["nwalkers"],
+            "tau": result["tau"],
+            "n_tau_reached": result["n_tau_reached"],
+            "n_tau_required": result["n_tau_required"],
+            "acceptance_fraction": result["acceptance_fraction"],
+            "log_prob_evaluations": result["log_prob_evaluations"],
+        }
+    return {
+        "posterior": {k: triple[k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV") if k in triple},
+        "all_parameters": triple,
+        "W_erg": w,
+        "composition": composition,
+        "converged": bool(result["converged"]),
+        "method": method,
+        "sampler": {"method": "dynesty nested sampling" if method == "dynesty" else "emcee MCMC", **diagnostics},
+        "n_steps": result["iterations"],
+        "n_walkers": result.get("nwalkers"),
+        "tau": result.get("tau", {}),
+        "n_tau": result.get("n_tau_required"),
+        "evaluations_per_s": result["evaluations_per_s"],
+        "prior_dominated": result["prior_dominated"],
+        "at_prior_edge": result["at_prior_edge"],
+        "wall_s": result["wall_s"],
+    }
 
 
 def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
@@ -494,9 +656,9 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
 
     from crknee.anisotropy import solution_dipole
     from crknee.anisotropy.field import FieldAlignment
+    from crknee.data import anisotropy_compilation, load
     from crknee.fit.quality import quality_table
     from crknee.fit.schema import pieces_from_dataset
-    from crknee.data import anisotropy_compilation, load
     from crknee.plots.anisotropy import E_RANGE_GEV, Component, plot_anisotropy
 
     field = problem.model.field or FieldAlignment()
@@ -506,10 +668,12 @@ def _dipole_figures(ctx, problem, best: dict, solution, snr, knee):
     for label, src in (("local SNR", snr), ("knee source (MAP)", knee)):
         J, d, ok = src.evaluate(E, "all")
         components.append(Component(label, J, d, ok))
-    field_title = (f"field-aligned: B along (l, b) = ({field.l_deg:.1f}, {field.b_deg:.1f}) deg, "
-                   f"D_perp/D_par = {field.ratio:g}")
-    figures = plot_anisotropy(ctx.out / "figures", E, components,
-                              modes={"isotropic diffusion (paper)": None, field_title: field.project})
+    field_title = (
+        f"field-aligned: B along (l, b) = ({field.l_deg:.1f}, {field.b_deg:.1f}) deg, D_perp/D_par = {field.ratio:g}"
+    )
+    figures = plot_anisotropy(
+        ctx.out / "figures", E, components, modes={"isotropic diffusion (paper)": None, field_title: field.project}
+    )
     lo, hi = problem.model.fixed.E_GeV[[0, -1]]
     # a dataset counts as fitted when it, or the copy of its rows that the fit used (meta
     # duplicate_of: KASCADE-Grande_2019 is CRDB_KASCADE-Grande), entered the likelihood
@@ -545,13 +709,20 @@ def candidates(ctx) -> StepResult:
     result.meta["posterior"] = "crknee reproduce: the default knee-source posterior (chains/knee_mcmc)"
     inside1, inside2 = cat.inside(result, region, 1), cat.inside(result, region, 2)
     artifacts = [atomic_write_table(result, ctx.path("tables", "candidates.ecsv"))]
-    artifacts += plot_xrb_map(result, region, cat.microquasar_positions(binaries), ctx.path("figures", "fig10_xrb_map.png"))
+    artifacts += plot_xrb_map(
+        result, region, cat.microquasar_positions(binaries), ctx.path("figures", "fig10_xrb_map.png")
+    )
     return StepResult(
-        {"within_1sigma": [str(n) for n in result["name"][inside1]],
-         "within_2sigma": [str(n) for n in result["name"][inside2]],
-         "convention": section["convention"], "masses": list(region.masses),
-         "n_no_distance": int(result.meta.get("n_no_distance", 0))},
-        artifacts, state=None)
+        {
+            "within_1sigma": [str(n) for n in result["name"][inside1]],
+            "within_2sigma": [str(n) for n in result["name"][inside2]],
+            "convention": section["convention"],
+            "masses": list(region.masses),
+            "n_no_distance": int(result.meta.get("n_no_distance", 0)),
+        },
+        artifacts,
+        state=None,
+    )
 
 
 def _decode_background(tree, config):
@@ -559,8 +730,10 @@ def _decode_background(tree, config):
 
 
 def _encode_gamma(state: dict) -> dict:
-    return {"params": {name: dataclasses.asdict(p) for name, p in state["params"].items()},
-            "bands": {name: [np.asarray(b, dtype=float) for b in band] for name, band in state["bands"].items()}}
+    return {
+        "params": {name: dataclasses.asdict(p) for name, p in state["params"].items()},
+        "bands": {name: [np.asarray(b, dtype=float) for b in band] for name, band in state["bands"].items()},
+    }
 
 
 def _decode_gamma(tree, config) -> dict:
@@ -572,8 +745,7 @@ def _decode_gamma(tree, config) -> dict:
         p = SourceParams(**{k: v for k, v in fields.items() if k in init})
         object.__setattr__(p, "n_H_from_model", bool(fields.get("n_H_from_model", False)))  # as computed
         params[name] = p
-    return {"params": params,
-            "bands": {name: tuple(band) for name, band in tree["bands"].items()}}
+    return {"params": params, "bands": {name: tuple(band) for name, band in tree["bands"].items()}}
 
 
 def _decode_local_snr(tree, config):
@@ -581,23 +753,68 @@ def _decode_local_snr(tree, config):
 
 
 STEPS = [
-    Step("background", background, sections=("propagation", "bc"),
-         modules=("crknee.propagation", "crknee.plots.bc", "crknee.data"),
-         encode=states.encode_solution, decode=_decode_background),
-    Step("gamma", gamma, sections=("propagation", "gamma"),
-         modules=("crknee.gamma", "crknee.sources", "crknee.plots.gamma", "crknee.plots.ratio_maps", "crknee.plots.protons",
-                  "crknee.data", "crknee.propagation.gas", "crknee.paper"),
-         encode=_encode_gamma, decode=_decode_gamma),
-    Step("local_snr", local_snr, sections=("propagation", "local_snr"), needs=("background",),
-         modules=("crknee.sources", "crknee.data"), encode=states.encode_point_source, decode=_decode_local_snr),
-    Step("protons", protons, sections=("propagation", "protons"), needs=("background", "gamma", "local_snr"),
-         modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data")),
-    Step("knee_mcmc", knee_mcmc, sections=("propagation", "knee_mcmc", "fit", "fit_modes", "evidence"),
-         needs=("background", "local_snr"),
-         modules=("crknee.fit", "crknee.anisotropy", "crknee.sources", "crknee.plots.fit", "crknee.plots.anisotropy",
-                  "crknee.data")),
-    Step("candidates", candidates, sections=("candidates",), needs=("knee_mcmc",),
-         modules=("crknee.catalogs", "crknee.plots.xrb_map", "crknee.data")),
+    Step(
+        "background",
+        background,
+        sections=("propagation", "bc"),
+        modules=("crknee.propagation", "crknee.plots.bc", "crknee.data"),
+        encode=states.encode_solution,
+        decode=_decode_background,
+    ),
+    Step(
+        "gamma",
+        gamma,
+        sections=("propagation", "gamma"),
+        modules=(
+            "crknee.gamma",
+            "crknee.sources",
+            "crknee.plots.gamma",
+            "crknee.plots.ratio_maps",
+            "crknee.plots.protons",
+            "crknee.data",
+            "crknee.propagation.gas",
+            "crknee.paper",
+        ),
+        encode=_encode_gamma,
+        decode=_decode_gamma,
+    ),
+    Step(
+        "local_snr",
+        local_snr,
+        sections=("propagation", "local_snr"),
+        needs=("background",),
+        modules=("crknee.sources", "crknee.data"),
+        encode=states.encode_point_source,
+        decode=_decode_local_snr,
+    ),
+    Step(
+        "protons",
+        protons,
+        sections=("propagation", "protons"),
+        needs=("background", "gamma", "local_snr"),
+        modules=("crknee.gamma", "crknee.sources", "crknee.plots.protons", "crknee.data"),
+    ),
+    Step(
+        "knee_mcmc",
+        knee_mcmc,
+        sections=("propagation", "knee_mcmc", "fit", "fit_modes", "evidence"),
+        needs=("background", "local_snr"),
+        modules=(
+            "crknee.fit",
+            "crknee.anisotropy",
+            "crknee.sources",
+            "crknee.plots.fit",
+            "crknee.plots.anisotropy",
+            "crknee.data",
+        ),
+    ),
+    Step(
+        "candidates",
+        candidates,
+        sections=("candidates",),
+        needs=("knee_mcmc",),
+        modules=("crknee.catalogs", "crknee.plots.xrb_map", "crknee.data"),
+    ),
 ]
 
 

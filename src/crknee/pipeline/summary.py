@@ -5,6 +5,7 @@ The schema is written in the JSON-Schema vocabulary (``type``, ``properties``,
 JSON-Schema tool can check the file too; :func:`validate_summary` implements the subset
 used here, without a dependency.
 """
+
 from __future__ import annotations
 
 from crknee.errors import CrkneeError
@@ -20,21 +21,48 @@ _SAMPLER = {"type": "object", "required": ["method"], "properties": {"method": {
 #: One row of the evidence table (crknee.fit.evidence.evidence_table).
 _EVIDENCE_ROW = {
     "type": "object",
-    "required": ["model", "label", "ln_Z", "ln_Z_err", "ln_B", "ln_B_err", "jeffreys", "n_params", "n_calls",
-                 "converged"],
-    "properties": {"model": {"type": "string"}, "label": {"type": "string"}, "ln_Z": _NUM, "ln_Z_err": _NUM,
-                   "ln_B": _NUM, "ln_B_err": _NUM, "jeffreys": {"type": "string"}, "n_params": {"type": "integer"},
-                   "n_calls": {"type": "integer"}, "converged": {"type": "boolean"}},
+    "required": [
+        "model",
+        "label",
+        "ln_Z",
+        "ln_Z_err",
+        "ln_B",
+        "ln_B_err",
+        "jeffreys",
+        "n_params",
+        "n_calls",
+        "converged",
+    ],
+    "properties": {
+        "model": {"type": "string"},
+        "label": {"type": "string"},
+        "ln_Z": _NUM,
+        "ln_Z_err": _NUM,
+        "ln_B": _NUM,
+        "ln_B_err": _NUM,
+        "jeffreys": {"type": "string"},
+        "n_params": {"type": "integer"},
+        "n_calls": {"type": "integer"},
+        "converged": {"type": "boolean"},
+    },
 }
 #: A [fit_modes] fit (the paper's mode): its posterior, sampler and flags.
 _MODE = {
     "type": "object",
     "required": ["label", "l_deg", "d_kpc", "age_Myr", "Rcut_PV", "converged", "sampler", "at_prior_edge"],
     "additionalProperties": False,
-    "properties": {"label": {"type": "string"}, "l_deg": _TRIPLE, "d_kpc": _TRIPLE, "age_Myr": _TRIPLE,
-                   "Rcut_PV": _TRIPLE, "W_erg": _TRIPLE, "converged": {"type": "boolean"}, "sampler": _SAMPLER,
-                   "at_prior_edge": {"type": "object", "additionalProperties": {"type": "string"}},
-                   "prior_dominated": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "label": {"type": "string"},
+        "l_deg": _TRIPLE,
+        "d_kpc": _TRIPLE,
+        "age_Myr": _TRIPLE,
+        "Rcut_PV": _TRIPLE,
+        "W_erg": _TRIPLE,
+        "converged": {"type": "boolean"},
+        "sampler": _SAMPLER,
+        "at_prior_edge": {"type": "object", "additionalProperties": {"type": "string"}},
+        "prior_dominated": {"type": "array", "items": {"type": "string"}},
+    },
 }
 
 #: JSON Schema of summary.json.
@@ -104,8 +132,14 @@ SUMMARY_SCHEMA = {
         "candidates": {"type": "array", "items": {"type": "string"}},
         "anisotropy": {
             "type": "object",
-            "required": ["field", "n_datasets", "dof_isotropic", "dof_field_aligned", "deviance_isotropic",
-                         "deviance_field_aligned"],
+            "required": [
+                "field",
+                "n_datasets",
+                "dof_isotropic",
+                "dof_field_aligned",
+                "deviance_isotropic",
+                "deviance_field_aligned",
+            ],
             "additionalProperties": False,
             "properties": {
                 "field": {"type": "string"},
@@ -172,8 +206,10 @@ def _constraint(src: dict) -> dict:
     if c is None:
         return {}
     lr = c.get("likelihood_ratio")
-    return {"proton_ratio_1PeV_range": list(c["range"]),
-            "hadronic_vs_leptonic": None if lr is None else lr["minus2_ln_L_lep_over_L_had"]}
+    return {
+        "proton_ratio_1PeV_range": list(c["range"]),
+        "hadronic_vs_leptonic": None if lr is None else lr["minus2_ln_L_lep_over_L_had"],
+    }
 
 
 def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) -> dict:
@@ -204,10 +240,14 @@ def build_summary(version: str, config, fast: bool, steps: dict, timings: dict) 
 
 def _fit_keys(fit: dict) -> dict:
     """The keys of one knee-source fit (the default, or a [fit_modes] mode)."""
-    return {**{k: fit["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
-            "converged": bool(fit["converged"]), "sampler": fit["sampler"],
-            **({"W_erg": fit["W_erg"]} if fit.get("W_erg") is not None else {}),
-            "at_prior_edge": dict(fit["at_prior_edge"]), "prior_dominated": list(fit["prior_dominated"])}
+    return {
+        **{k: fit["posterior"][k] for k in ("l_deg", "d_kpc", "age_Myr", "Rcut_PV")},
+        "converged": bool(fit["converged"]),
+        "sampler": fit["sampler"],
+        **({"W_erg": fit["W_erg"]} if fit.get("W_erg") is not None else {}),
+        "at_prior_edge": dict(fit["at_prior_edge"]),
+        "prior_dominated": list(fit["prior_dominated"]),
+    }
 
 
 def _knee_source(knee: dict) -> dict:

@@ -19,6 +19,7 @@ of each component's contribution and of their flux-weighted vector sum
 paper's, and the field-aligned dipole of :class:`crknee.anisotropy.field.FieldAlignment`)
 side by side.  Plotting only: the caller computes the physics.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,8 +99,7 @@ def _points(label, x, x_lo, x_hi, y, y_lo, y_hi, y_ul, phase, ph_lo, ph_hi, f, f
     threshold = ~np.isfinite(x) & np.isfinite(x_lo) & ~(np.isfinite(x_hi) & (x_hi < 1e3 * x_lo))
     centre = np.sqrt(x_lo * np.where(np.isfinite(x_hi), x_hi, x_lo))
     E = np.where(np.isfinite(x), x, np.where(threshold, x_lo, centre))
-    return DipolePoints(label, E, x_lo, x_hi, threshold, y / f, y_lo / f, y_hi / f, y_ul / f, phase, ph_lo, ph_hi,
-                        fit)
+    return DipolePoints(label, E, x_lo, x_hi, threshold, y / f, y_lo / f, y_hi / f, y_ul / f, phase, ph_lo, ph_hi, fit)
 
 
 def points_from_table(table, as_published: bool = False, label: str | None = None) -> DipolePoints:
@@ -114,8 +114,20 @@ def points_from_table(table, as_published: bool = False, label: str | None = Non
     name = str(table.meta.get("name", "anisotropy"))
     conv = None if as_published else Convention.from_meta(table.meta, name)
     f, label = _divisor(conv, label or name.partition("/")[2] or name, as_published)
-    return _points(label, col("x"), col("x_lo"), col("x_hi"), col("y"), col("y_err_lo"), col("y_err_hi"), col("y_ul"),
-                   col("phase"), col("phase_err_lo"), col("phase_err_hi"), f)
+    return _points(
+        label,
+        col("x"),
+        col("x_lo"),
+        col("x_hi"),
+        col("y"),
+        col("y_err_lo"),
+        col("y_err_hi"),
+        col("y_ul"),
+        col("phase"),
+        col("phase_err_lo"),
+        col("phase_err_hi"),
+        f,
+    )
 
 
 def points_from_piece(piece) -> DipolePoints | None:
@@ -126,17 +138,56 @@ def points_from_piece(piece) -> DipolePoints | None:
     label = piece.name.partition("/")[2] or piece.name
     if piece.observable == "harmonic":
         f, label = _divisor(piece.convention, label, False)
-        return _points(label, piece.E_GeV, piece.E_lo_GeV, piece.E_hi_GeV, piece.y, piece.err_lo, piece.err_hi,
-                       piece.y_ul, piece.phase, piece.phase_err, piece.phase_err, f, piece.fit)
+        return _points(
+            label,
+            piece.E_GeV,
+            piece.E_lo_GeV,
+            piece.E_hi_GeV,
+            piece.y,
+            piece.err_lo,
+            piece.err_hi,
+            piece.y_ul,
+            piece.phase,
+            piece.phase_err,
+            piece.phase_err,
+            f,
+            piece.fit,
+        )
     if piece.observable == "amplitude":
         f, label = _divisor(piece.convention, label, False)
         ul = np.where(piece.upper_limit, piece.y, np.nan)
         y = np.where(piece.upper_limit, np.nan, piece.y)
-        return _points(label, piece.E_GeV, piece.E_lo_GeV, piece.E_hi_GeV, y, piece.err_lo, piece.err_hi, ul, nan,
-                       nan, nan, f, piece.fit)
+        return _points(
+            label,
+            piece.E_GeV,
+            piece.E_lo_GeV,
+            piece.E_hi_GeV,
+            y,
+            piece.err_lo,
+            piece.err_hi,
+            ul,
+            nan,
+            nan,
+            nan,
+            f,
+            piece.fit,
+        )
     if piece.observable == "phase":
-        return _points(label, piece.E_GeV, piece.E_lo_GeV, piece.E_hi_GeV, nan, nan, nan, nan, piece.y,
-                       piece.err_lo, piece.err_hi, 1.0, piece.fit)
+        return _points(
+            label,
+            piece.E_GeV,
+            piece.E_lo_GeV,
+            piece.E_hi_GeV,
+            nan,
+            nan,
+            nan,
+            nan,
+            piece.y,
+            piece.err_lo,
+            piece.err_hi,
+            1.0,
+            piece.fit,
+        )
     return None
 
 
@@ -177,23 +228,48 @@ def draw_points(ax_amp, ax_phase, p: DipolePoints, fmt, color, label=None) -> No
         m = np.isfinite(p.amp) & (p.amp > 0)
         lo = np.where(p.amp_lo >= p.amp, p.amp - AMPLITUDE_FLOOR, p.amp_lo)
         if m.any():
-            ax_amp.errorbar(xp[m], p.amp[m], yerr=[np.nan_to_num(lo[m]), np.nan_to_num(p.amp_hi[m])],
-                            xerr=xerr[:, m], xlolims=p.threshold[m], label=label, **style)
+            ax_amp.errorbar(
+                xp[m],
+                p.amp[m],
+                yerr=[np.nan_to_num(lo[m]), np.nan_to_num(p.amp_hi[m])],
+                xerr=xerr[:, m],
+                xlolims=p.threshold[m],
+                label=label,
+                **style,
+            )
         ul = np.isfinite(p.amp_ul)
         if ul.any():
-            ax_amp.errorbar(xp[ul], p.amp_ul[ul], yerr=0.35 * p.amp_ul[ul], uplims=True, fmt="_", color=color, ms=7,
-                            lw=0.8, alpha=0.7, label=None if m.any() else label)
+            ax_amp.errorbar(
+                xp[ul],
+                p.amp_ul[ul],
+                yerr=0.35 * p.amp_ul[ul],
+                uplims=True,
+                fmt="_",
+                color=color,
+                ms=7,
+                lw=0.8,
+                alpha=0.7,
+                label=None if m.any() else label,
+            )
     if ax_phase is not None:
         ph = np.isfinite(p.phase)
         if ph.any():
             w = wrap_phase(p.phase[ph])
             plo, phi = np.nan_to_num(p.phase_lo[ph]), np.nan_to_num(p.phase_hi[ph])
-            ax_phase.errorbar(xp[ph], w, yerr=[plo, phi], xerr=xerr[:, ph],
-                              label=label if ax_amp is None else None, **style)
+            ax_phase.errorbar(
+                xp[ph], w, yerr=[plo, phi], xerr=xerr[:, ph], label=label if ax_amp is None else None, **style
+            )
             for shift, crosses in ((360.0, w - plo < -180.0), (-360.0, w + phi >= 180.0)):
                 if crosses.any():
-                    ax_phase.errorbar(xp[ph][crosses], w[crosses] + shift, yerr=[plo[crosses], phi[crosses]],
-                                      fmt="none", color=color, lw=0.8, capsize=0)
+                    ax_phase.errorbar(
+                        xp[ph][crosses],
+                        w[crosses] + shift,
+                        yerr=[plo[crosses], phi[crosses]],
+                        fmt="none",
+                        color=color,
+                        lw=0.8,
+                        capsize=0,
+                    )
 
 
 def draw_groups(ax_amp, ax_phase, groups: dict) -> None:
@@ -244,8 +320,17 @@ def compilation_figure(out, cross_check: bool = False):
     plt.setp(ax_amp.get_xticklabels(), visible=False)
     handles, labels = ax_amp.get_legend_handles_labels()
     ax_legend.axis("off")
-    ax_legend.legend(handles, labels, loc="upper left", ncol=2, fontsize=6.5, frameon=False, borderaxespad=0,
-                     title="experiment (arrows: upper limits)", title_fontsize=7)
+    ax_legend.legend(
+        handles,
+        labels,
+        loc="upper left",
+        ncol=2,
+        fontsize=6.5,
+        frameon=False,
+        borderaxespad=0,
+        title="experiment (arrows: upper limits)",
+        title_fontsize=7,
+    )
     return save(fig, out)
 
 
@@ -265,13 +350,21 @@ def component_curves(components: list[Component], project=None):
     J_tot, d_tot = combine([c.flux for c in components], [np.nan_to_num(c.dipole) for c in components])
     safe = np.where(J_tot > 0, J_tot, np.inf)[:, None]
     valid = np.logical_and.reduce([c.ok() | (c.flux < INVALID_SHARE * J_tot) for c in components])
-    curves = [(c.label, np.where(c.ok()[:, None], c.flux[:, None] * np.nan_to_num(c.dipole) / safe, np.nan))
-              for c in components] + [("total", np.where(valid[:, None], d_tot, np.nan))]
+    curves = [
+        (c.label, np.where(c.ok()[:, None], c.flux[:, None] * np.nan_to_num(c.dipole) / safe, np.nan))
+        for c in components
+    ] + [("total", np.where(valid[:, None], d_tot, np.nan))]
     return [(label, project(vec) if project is not None else vec) for label, vec in curves]
 
 
-def plot_anisotropy(out_dir, E_GeV, components: list[Component], groups: dict | None = None,
-                    modes: dict | None = None, formats=("png", "pdf")):
+def plot_anisotropy(
+    out_dir,
+    E_GeV,
+    components: list[Component],
+    groups: dict | None = None,
+    modes: dict | None = None,
+    formats=("png", "pdf"),
+):
     """Write ``fig04_anisotropy_phase`` and ``fig05_anisotropy_amplitude`` into ``out_dir``.
 
     ``modes``: {panel title: projection or None}, one panel each (default: isotropic
@@ -290,8 +383,12 @@ def plot_anisotropy(out_dir, E_GeV, components: list[Component], groups: dict | 
             for label, vec in component_curves(components, project):
                 amp, ra = equatorial(np.nan_to_num(vec))
                 amp = np.where(np.isfinite(vec[:, 0]) & (amp > 0), amp, np.nan)
-                style = dict(lw=2.0 if label == "total" else 1.2, ls="-" if label == "total" else "--",
-                             color="k" if label == "total" else None, label=f"{label} (model)")
+                style = dict(
+                    lw=2.0 if label == "total" else 1.2,
+                    ls="-" if label == "total" else "--",
+                    color="k" if label == "total" else None,
+                    label=f"{label} (model)",
+                )
                 if column == "amp":
                     ax.plot(E, amp, **style)
                 else:
@@ -306,7 +403,15 @@ def plot_anisotropy(out_dir, E_GeV, components: list[Component], groups: dict | 
             ax.set_title(title, fontsize=9)
         handles, labels = axes[0].get_legend_handles_labels()
         axes[-1].axis("off")
-        axes[-1].legend(handles, labels, fontsize=5.5, ncol=2, loc="center left", frameon=False,
-                        title="experiment (arrows: upper limits)", title_fontsize=6)
+        axes[-1].legend(
+            handles,
+            labels,
+            fontsize=5.5,
+            ncol=2,
+            loc="center left",
+            frameon=False,
+            title="experiment (arrows: upper limits)",
+            title_fontsize=6,
+        )
         written += save(fig, Path(out_dir) / f"{stem}.png", formats)
     return written

@@ -5,6 +5,7 @@ dashed), versus kinetic energy per nucleon.  The data are the bundled per-Ekn ta
 (AMS-02 Ekn version of Aguilar et al. 2016 PRL 117, 231102 via CRDB; PAMELA Adriani
 et al. 2014 ApJ 791, 93; DAMPE 2022 Sci. Bull. 67, 2162), errors stat (+) sys.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -27,13 +28,24 @@ def plot_bc(solution, path, phi=PHI_PAPER, datasets=FIG1_DATA, formats=None):
     lo = max(0.1, solution.raw.ekn[0] * 1.001)
     ekn = np.geomspace(lo, min(1e4, solution.raw.ekn[-1] / 2), 200) * u.GeV
     fig, ax = new_figure()
-    ax.plot(ekn, solution.ratio("B", "C", ekn, "Ekn", "earth", phi), "k-",
-            label=f"model, $\\phi$ = {phi.to_value(u.MV):.0f} MV")
+    ax.plot(
+        ekn,
+        solution.ratio("B", "C", ekn, "Ekn", "earth", phi),
+        "k-",
+        label=f"model, $\\phi$ = {phi.to_value(u.MV):.0f} MV",
+    )
     ax.plot(ekn, solution.ratio("B", "C", ekn, "Ekn", "lis"), "r--", label="model, LIS")
     for i, name in enumerate(datasets):
         t = load(name)
-        ax.errorbar(t["x"].to_value(u.GeV), t["y"].value, yerr=[t["y_err_lo"].value, t["y_err_hi"].value],
-                    fmt=marker(i), ms=4, ls="none", label=t.meta.get("experiment", name))
+        ax.errorbar(
+            t["x"].to_value(u.GeV),
+            t["y"].value,
+            yerr=[t["y_err_lo"].value, t["y_err_hi"].value],
+            fmt=marker(i),
+            ms=4,
+            ls="none",
+            label=t.meta.get("experiment", name),
+        )
     ax.set_xscale("log")
     ax.set_xlabel(r"$E_k$ [GeV/n]")
     ax.set_ylabel("B/C")

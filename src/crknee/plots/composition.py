@@ -9,6 +9,7 @@ Upper panel: E^2.6 J (or <ln A>) with the median model and its 68 / 95 % bands, 
 fixed components and knee source, the data (filled: fitted, open: checks); lower panel:
 pulls (data - median model) / error of every data point.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,10 +49,20 @@ def _draw(top, bottom, E, total, parts, points, weight, ylabel, title):
         top.plot(E, band[2] * w, color=f"C{i + 2}", ls="--" if i == 0 else ":", label=label)
     for i, p in enumerate(points):
         pw = p.E**weight
-        style = dict(marker=MARKERS[i % len(MARKERS)], ls="none", ms=4, color=f"C{(i + 4) % 10}",
-                     mfc=None if p.fitted else "none")
-        top.errorbar(p.E, p.y * pw, yerr=[p.err_lo * pw, p.err_hi * pw], label=p.label + ("" if p.fitted else
-                                                                                          " (check)"), **style)
+        style = dict(
+            marker=MARKERS[i % len(MARKERS)],
+            ls="none",
+            ms=4,
+            color=f"C{(i + 4) % 10}",
+            mfc=None if p.fitted else "none",
+        )
+        top.errorbar(
+            p.E,
+            p.y * pw,
+            yerr=[p.err_lo * pw, p.err_hi * pw],
+            label=p.label + ("" if p.fitted else " (check)"),
+            **style,
+        )
         model = np.interp(np.log(p.E), np.log(E), total[2], left=np.nan, right=np.nan)
         err = np.where(p.y > model, p.err_lo, p.err_hi)
         bottom.plot(p.E, (p.y - model) / err, **style)
@@ -74,8 +85,17 @@ def spectrum_fit_figure(E_GeV, bands: dict, points: list, key: str, title: str) 
     fig, top, bottom = _figure()
     E = np.asarray(E_GeV, dtype=float)
     parts = {"background + local SNR (median)": bands[f"fixed:{key}"], "knee source (median)": bands[f"source:{key}"]}
-    _draw(top, bottom, E, bands[f"total:{key}"], parts, points, SPECTRUM_WEIGHT,
-          r"$E^{2.6} J$ [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]", title)
+    _draw(
+        top,
+        bottom,
+        E,
+        bands[f"total:{key}"],
+        parts,
+        points,
+        SPECTRUM_WEIGHT,
+        r"$E^{2.6} J$ [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]",
+        title,
+    )
     top.set_yscale("log")
     top.set_ylim(*_flux_limits(E, bands[f"total:{key}"], points))
     return fig

@@ -6,6 +6,7 @@ Model curves: the fixed components, the knee source and their sum at the MAP, wi
 E^2.6 (``crknee.plots.style.SPECTRUM_WEIGHT``), E = total energy per particle.  Unlike
 the paper's Fig. 7, which scales l by 0.1, the corner plot shows l in degrees.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,13 +19,27 @@ from crknee.plots.style import SPECTRUM_WEIGHT, marker, new_figure, save
 N_DRAWS = 200
 #: Energy range of the curves [GeV] (total energy per particle), cut to the fixed components'.
 E_CURVE_GEV = (1e3, 3e9)
-SPECIES_FIGURES = (("H", "fig06_protons", "protons"), ("He", "fig08_helium", "helium"),
-                   ("all", "fig09_allparticle", "all particles"))
-_LABELS = {"l_deg": "l [deg]", "b_deg": "b [deg]", "d_kpc": "d [kpc]", "age_Myr": "t [Myr]",
-           "Rcut_PV": r"$R_{cut}$ [PV]", "beta": r"$\beta$", "log10_E_erg": r"log$_{10}$ W [erg]",
-           "log10_J1PeV": r"log$_{10}$ J(1 PeV)", "log10_fHe": r"log$_{10}$ f$_{He}$", "log10_fCNO": r"log$_{10}$ f$_{CNO}$",
-           "log10_fNeSi": r"log$_{10}$ f$_{NeSi}$", "log10_fFe": r"log$_{10}$ f$_{Fe}$", "escale_LHAASO": r"s$_{LHAASO}$",
-           "Rcut_bg_PV": r"$R_{cut,bg}$ [PV]"}
+SPECIES_FIGURES = (
+    ("H", "fig06_protons", "protons"),
+    ("He", "fig08_helium", "helium"),
+    ("all", "fig09_allparticle", "all particles"),
+)
+_LABELS = {
+    "l_deg": "l [deg]",
+    "b_deg": "b [deg]",
+    "d_kpc": "d [kpc]",
+    "age_Myr": "t [Myr]",
+    "Rcut_PV": r"$R_{cut}$ [PV]",
+    "beta": r"$\beta$",
+    "log10_E_erg": r"log$_{10}$ W [erg]",
+    "log10_J1PeV": r"log$_{10}$ J(1 PeV)",
+    "log10_fHe": r"log$_{10}$ f$_{He}$",
+    "log10_fCNO": r"log$_{10}$ f$_{CNO}$",
+    "log10_fNeSi": r"log$_{10}$ f$_{NeSi}$",
+    "log10_fFe": r"log$_{10}$ f$_{Fe}$",
+    "escale_LHAASO": r"s$_{LHAASO}$",
+    "Rcut_bg_PV": r"$R_{cut,bg}$ [PV]",
+}
 
 
 #: Largest side of the corner plot [inches].
@@ -61,10 +76,19 @@ def corner_figure(samples, parameters, path, truth=None):
     import matplotlib.pyplot as plt
 
     size = min(2.0 * samples.shape[1], CORNER_SIZE_IN)
-    fig = corner.corner(samples, fig=plt.figure(figsize=(size, size)), labels=labels, quantiles=[0.16, 0.5, 0.84],
-                        show_titles=True, title_fmt=".3g", truths=None if truth is None else list(truth), bins=bins,
-                        quiet=True, label_kwargs={"fontsize": 8},
-                        title_kwargs={"fontsize": 7})
+    fig = corner.corner(
+        samples,
+        fig=plt.figure(figsize=(size, size)),
+        labels=labels,
+        quantiles=[0.16, 0.5, 0.84],
+        show_titles=True,
+        title_fmt=".3g",
+        truths=None if truth is None else list(truth),
+        bins=bins,
+        quiet=True,
+        label_kwargs={"fontsize": 8},
+        title_kwargs={"fontsize": 7},
+    )
     return save(fig, path, formats=("png", "pdf"))
 
 
@@ -104,11 +128,23 @@ def spectrum_figure(model, parameters, pieces, samples, logp, species, path, tit
     mine = [p for p in pieces if p.observable == "flux" and p.species == species]
     for i, p in enumerate(mine):
         e = np.where(np.isfinite(p.E_GeV), p.E_GeV, np.sqrt(p.E_lo_GeV * p.E_hi_GeV))
-        ax.errorbar(e, p.y * e**SPECTRUM_WEIGHT, yerr=[p.err_lo * e**SPECTRUM_WEIGHT, p.err_hi * e**SPECTRUM_WEIGHT],
-                    fmt=marker(i), ms=4, ls="none", mfc="none" if not p.fit else None,
-                    label=f"{p.name}{'' if p.fit else ' (check)'}")
-    ax.set(xscale="log", yscale="log", xlabel="E [GeV]",
-           ylabel=r"E$^{2.6}$ J [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]", title=title)
+        ax.errorbar(
+            e,
+            p.y * e**SPECTRUM_WEIGHT,
+            yerr=[p.err_lo * e**SPECTRUM_WEIGHT, p.err_hi * e**SPECTRUM_WEIGHT],
+            fmt=marker(i),
+            ms=4,
+            ls="none",
+            mfc="none" if not p.fit else None,
+            label=f"{p.name}{'' if p.fit else ' (check)'}",
+        )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="E [GeV]",
+        ylabel=r"E$^{2.6}$ J [m$^{-2}$ s$^{-1}$ sr$^{-1}$ GeV$^{1.6}$]",
+        title=title,
+    )
     top = np.nanmax(best[f"total:{key}"][0] * w)
     ax.set_ylim(top * 1e-3, top * 3)
     ax.legend(fontsize=7)
@@ -139,11 +175,17 @@ def anisotropy_figure(model, parameters, pieces, samples, logp, path, curves=Non
         if pt is None:
             continue
         first = piece.observable in ("harmonic", "amplitude")
-        draw_points(ax_a, ax_p, pt, *experiment_style(names.index(piece.name)),
-                    label=(pt.label + ("" if pt.fit else " (check)")) if first else None)
+        draw_points(
+            ax_a,
+            ax_p,
+            pt,
+            *experiment_style(names.index(piece.name)),
+            label=(pt.label + ("" if pt.fit else " (check)")) if first else None,
+        )
     ax_a.set(xscale="log", yscale="log", ylabel=r"equatorial dipole $d_\perp$", ylim=AMPLITUDE_RANGE)
-    ax_p.set(xscale="log", xlabel="E [GeV]", ylabel="phase (RA) [deg]", ylim=(-180, 180),
-             yticks=np.arange(-180, 181, 60))
+    ax_p.set(
+        xscale="log", xlabel="E [GeV]", ylabel="phase (RA) [deg]", ylim=(-180, 180), yticks=np.arange(-180, 181, 60)
+    )
     ax_a.legend(fontsize=6)
     return save(fig, path, formats=("png", "pdf"))
 
@@ -161,10 +203,13 @@ def composition_figures(model, parameters, pieces, samples, logp, folder) -> lis
     best = parameters.full(samples[int(np.argmax(logp))][None])[0]
     written = []
     for key, stem, title in (("He", "fig08_helium", "helium"), ("all", "fig09_allparticle", "all particles")):
-        fig = spectrum_fit_figure(E, bands, points_for(model, pieces, best, key), key,
-                                  f"{title}: fixed components + fitted knee source")
+        fig = spectrum_fit_figure(
+            E, bands, points_for(model, pieces, best, key), key, f"{title}: fixed components + fitted knee source"
+        )
         written += save(fig, folder / f"{stem}.png", formats=("png", "pdf"))
-    fig = lnA_fit_figure(E, bands, points_for(model, pieces, best, "lnA"), "<ln A>: fixed components + fitted knee source")
+    fig = lnA_fit_figure(
+        E, bands, points_for(model, pieces, best, "lnA"), "<ln A>: fixed components + fitted knee source"
+    )
     written += save(fig, folder / "fig_lnA.png", formats=("png", "pdf"))
     return written
 
@@ -179,8 +224,17 @@ def draw_all(model, parameters, pieces, samples, logp, folder) -> list[Path]:
     for species, stem, title in SPECIES_FIGURES:
         if groups and species != "H":
             continue
-        written += spectrum_figure(model, parameters, pieces, samples, logp, species, folder / f"{stem}.png",
-                                   f"{title}: fixed components + fitted knee source", curves)
+        written += spectrum_figure(
+            model,
+            parameters,
+            pieces,
+            samples,
+            logp,
+            species,
+            folder / f"{stem}.png",
+            f"{title}: fixed components + fitted knee source",
+            curves,
+        )
     if groups:
         written += composition_figures(model, parameters, pieces, samples, logp, folder)
     written += anisotropy_figure(model, parameters, pieces, samples, logp, folder / "fit_anisotropy.png", curves)

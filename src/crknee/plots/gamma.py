@@ -8,6 +8,7 @@ the best-fit hadronic SEDs over the plausible (chi, age) box of
 :func:`crknee.gamma.bands.sed_envelope` (hatched), and ``leptonic`` {name:
 LeptonicResult}, the inverse-Compton alternative (dashed red).
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -34,25 +35,46 @@ def plot_gamma(results: dict[str, FitResult], path=None, formats=("png", "pdf"),
     for ax, (name, res) in zip(axes.ravel(), results.items()):
         lo, best, hi = (b.to_value(SED_UNIT) for b in sed_band(res, E_MODEL))
         ax.fill_between(E_TeV, lo, hi, color="tab:blue", alpha=0.3, lw=0)
-        ax.plot(E_TeV, best, color="tab:blue",
-                label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})")
+        ax.plot(
+            E_TeV,
+            best,
+            color="tab:blue",
+            label=f"pp model: beta={res.params.beta:.2f}, L0={res.params.L0_erg_s:.2g} erg/s ({res.label})",
+        )
         if name in envelopes:
             elo, ehi = (b.to_value(SED_UNIT) for b in envelopes[name])
-            ax.fill_between(E_TeV, elo, ehi, color="tab:cyan", alpha=0.25, lw=0.8, ls=":", edgecolor="tab:blue",
-                            label=("pp best fits" if res.label == LABEL_FIT else "Table 2 (beta, L0)")
-                            + " over the plausible (chi, age) box")
+            ax.fill_between(
+                E_TeV,
+                elo,
+                ehi,
+                color="tab:cyan",
+                alpha=0.25,
+                lw=0.8,
+                ls=":",
+                edgecolor="tab:blue",
+                label=("pp best fits" if res.label == LABEL_FIT else "Table 2 (beta, L0)")
+                + " over the plausible (chi, age) box",
+            )
         if name in leptonic:
             lep = leptonic[name]
-            ax.plot(E_TeV, lep.sed(E_MODEL).to_value(SED_UNIT), color="tab:red", ls="--",
-                    label=f"IC (CMB+dust+starlight): alpha={lep.alpha:.2f}, Ecut={lep.Ecut_TeV:.3g} TeV, "
-                          f"chi2={lep.chi2:.1f}")
+            ax.plot(
+                E_TeV,
+                lep.sed(E_MODEL).to_value(SED_UNIT),
+                color="tab:red",
+                ls="--",
+                label=f"IC (CMB+dust+starlight): alpha={lep.alpha:.2f}, Ecut={lep.Ecut_TeV:.3g} TeV, "
+                f"chi2={lep.chi2:.1f}",
+            )
         tables = [crknee.data.load(ds) for ds in res.datasets]
         for i, table in enumerate(tables):
             _points(ax, table, i)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ymax = max([np.max(best)] + [np.max(t["y"].to_value(SED_UNIT)) for t in tables]
-                   + ([np.max(envelopes[name][1].to_value(SED_UNIT))] if name in envelopes and not tables else []))
+        ymax = max(
+            [np.max(best)]
+            + [np.max(t["y"].to_value(SED_UNIT)) for t in tables]
+            + ([np.max(envelopes[name][1].to_value(SED_UNIT))] if name in envelopes and not tables else [])
+        )
         ax.set_ylim(ymax * 1e-3, ymax * 5.0)
         ax.set_title(name)
         ax.set_xlabel("E [TeV]")
@@ -71,8 +93,7 @@ def _points(ax, table, i):
     ul = np.asarray(table["upper_limit"], dtype=bool)
     lhaaso = "LHAASO" in str(table.meta.get("experiment", ""))
     label = table.meta.get("name", "?").partition("/")[2]
-    kw = dict(marker=marker(i), ls="none", ms=4, color="k" if lhaaso else f"C{i + 1}",
-              mfc="k" if lhaaso else "none")
+    kw = dict(marker=marker(i), ls="none", ms=4, color="k" if lhaaso else f"C{i + 1}", mfc="k" if lhaaso else "none")
     ax.errorbar(x[~ul], y[~ul], yerr=[lo[~ul], hi[~ul]], label=label, **kw)
     if np.any(ul):
         ax.errorbar(x[ul], y[ul], yerr=0.4 * y[ul], uplims=True, **kw)

@@ -8,6 +8,7 @@ crknee.plots.style, which selects Agg; the spectra weight E^w is the caller's
 ``weight``, crknee.plots.style.SPECTRUM_WEIGHT in the CLI).  Save with
 :func:`save_figure` or ``fig.savefig``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,16 @@ def _points(ax, tables, weight_power=0.0):
         w = x**weight_power
         ok = np.isfinite(x) & np.isfinite(y) & (y > 0)
         m = ok & ~ul
-        ax.errorbar(x[m], (y * w)[m], yerr=[(lo * w)[m], (hi * w)[m]], fmt="os^vD<>ph*"[i % 10], ms=3,
-                    ls="none", lw=0.8, label=label)
+        ax.errorbar(
+            x[m],
+            (y * w)[m],
+            yerr=[(lo * w)[m], (hi * w)[m]],
+            fmt="os^vD<>ph*"[i % 10],
+            ms=3,
+            ls="none",
+            lw=0.8,
+            label=label,
+        )
         if np.any(ok & ul):
             ax.plot(x[ok & ul], (y * w)[ok & ul], "v", ms=4, color="gray")
 
@@ -59,8 +68,13 @@ def flux_bands_figure(ds, weight: float, data=None) -> Figure:
             _points(ax, data[name], weight)
         _band(ax, E, ds[name].values, w)
         ax.plot(E, ds[f"mean_{name}"].values * w, "k--", lw=1.2, label="ensemble mean (smooth)")
-        ax.set(xscale="log", yscale="log", title=title, xlabel="total energy per particle E [GeV]",
-               ylabel=rf"$E^{{{weight:g}}} J$ [GeV$^{{{weight - 1:g}}}$ m$^{{-2}}$ s$^{{-1}}$ sr$^{{-1}}$]")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=title,
+            xlabel="total energy per particle E [GeV]",
+            ylabel=rf"$E^{{{weight:g}}} J$ [GeV$^{{{weight - 1:g}}}$ m$^{{-2}}$ s$^{{-1}}$ sr$^{{-1}}$]",
+        )
         ax.set_xlim(E.min() / 1.5, E.max() * 1.5)
         positive = ds[name].values[ds[name].values > 0]
         if positive.size:
@@ -84,8 +98,13 @@ def dipole_bands_figure(ds, data=None) -> Figure:
         _points(ax, data)
     _band(ax, E, amp_eq)
     ax.plot(E, equatorial(ds["mean_dipole"].values)[0], "k--", lw=1.2, label="smooth model (ensemble mean)")
-    ax.set(xscale="log", yscale="log", xlabel="total energy per particle E [GeV]",
-           ylabel=r"equatorial dipole amplitude $d_\perp$", ylim=(1e-5, 1.0))
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="total energy per particle E [GeV]",
+        ylabel=r"equatorial dipole amplitude $d_\perp$",
+        ylim=(1e-5, 1.0),
+    )
     ax.set_xlim(min(E.min() / 1.5, 1e3), max(E.max() * 1.5, 1e9))
     ax.legend(fontsize=6, ncol=2)
     return fig
@@ -122,13 +141,25 @@ def dominant_sources_figure(dom, class_names, knee=None) -> Figure:
         ax_t.hist(np.log10(dom.age_Myr), bins=min(30, max(5, dom.age_Myr.size // 5)), color="C1", alpha=0.8)
     if knee is not None:
         d, t = knee["d_kpc"], knee["age_Myr"]
-        ax_s.errorbar([d[0]], [t[0]], xerr=[[d[1]], [d[2]]], yerr=[[t[1]], [t[2]]], fmt="*", ms=12, color="k",
-                      label="paper's knee source")
+        ax_s.errorbar(
+            [d[0]],
+            [t[0]],
+            xerr=[[d[1]], [d[2]]],
+            yerr=[[t[1]], [t[2]]],
+            fmt="*",
+            ms=12,
+            color="k",
+            label="paper's knee source",
+        )
         ax_d.axvspan(d[0] - d[1], d[0] + d[2], color="k", alpha=0.2, label="paper's knee source")
         ax_t.axvline(np.log10(t[0]), color="k", lw=1.5, label="paper's knee source")
-    ax_s.set(yscale="log", xlabel="distance d [kpc]", ylabel="age t [Myr]",
-             title=f"P(share > {dom.threshold:g} at {dom.E_GeV:.3g} GeV) = {dom.probability:.3f} "
-                   f"(68 %: {dom.lo:.3f}-{dom.hi:.3f}, n = {dom.n})")
+    ax_s.set(
+        yscale="log",
+        xlabel="distance d [kpc]",
+        ylabel="age t [Myr]",
+        title=f"P(share > {dom.threshold:g} at {dom.E_GeV:.3g} GeV) = {dom.probability:.3f} "
+        f"(68 %: {dom.lo:.3f}-{dom.hi:.3f}, n = {dom.n})",
+    )
     ax_s.title.set_fontsize(8)
     ax_d.set(xlabel="distance d [kpc]", ylabel="realisations")
     ax_t.set(xlabel="log10 age t [Myr]", ylabel="realisations")

@@ -4,6 +4,7 @@
 Spectra are drawn as R^2.7 J(R) [m^-2 s^-1 sr^-1 GV^1.7] so that the bands are readable;
 residuals are (data - posterior median) / total error (stat (+) sys in quadrature).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -76,10 +77,20 @@ def draw_all(figures, folder) -> list[Path]:
     the fitted data with their bands, and the checks not fitted."""
     folder = Path(folder)
     paths = corner(figures.samples, figures.parameters, folder / "corner.png")
-    paths += bands_figure(figures.observables, figures.bands, figures.median_at_data, folder / "fit_bands.png",
-                          "fitted data: posterior 68/95 % bands")
+    paths += bands_figure(
+        figures.observables,
+        figures.bands,
+        figures.median_at_data,
+        folder / "fit_bands.png",
+        "fitted data: posterior 68/95 % bands",
+    )
     if figures.checks is not None:
         c = figures.checks
-        paths += bands_figure(c["observables"], c["curves"], c["predictions"], folder / "checks.png",
-                              f"not fitted: full network (up to {figures.check_heaviest}) at the posterior median")
+        paths += bands_figure(
+            c["observables"],
+            c["curves"],
+            c["predictions"],
+            folder / "checks.png",
+            f"not fitted: full network (up to {figures.check_heaviest}) at the posterior median",
+        )
     return paths

@@ -10,6 +10,7 @@ brown); data AMS-02, DAMPE, LHAASO, IceTop (paper Fig. 3 caption).  ``bands`` {n
 source's protons over the plausible (n_H a^2, chi, age) box around its dashed
 default-configuration line.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -24,12 +25,21 @@ from crknee.plots.style import SPECTRUM_WEIGHT, marker, new_figure, save
 from crknee.sources.point import FLUX_UNIT
 
 #: Paper Fig. 3 colours of the dashed microquasar curves.
-COLOURS = {"SS 433": "tab:blue", "V4641 Sgr": "gold", "GRS 1915+105": "black", "MAXI J1820+070": "brown",
-           "Cyg X-1": "tab:cyan"}
+COLOURS = {
+    "SS 433": "tab:blue",
+    "V4641 Sgr": "gold",
+    "GRS 1915+105": "black",
+    "MAXI J1820+070": "brown",
+    "Cyg X-1": "tab:cyan",
+}
 #: Datasets of the figure (AMS-02 Aguilar et al. 2015; DAMPE An et al. 2019; LHAASO Cao et
 #: al. 2025; IceTop Aartsen et al. 2019).
-DATASETS = ("proton/AMS02_2015", "proton/DAMPE_2019", "proton/LHAASO_2025_2505.14447_EPOSLHC",
-            "proton/IceTop_IceCube_2019_SIBYLL21")
+DATASETS = (
+    "proton/AMS02_2015",
+    "proton/DAMPE_2019",
+    "proton/LHAASO_2025_2505.14447_EPOSLHC",
+    "proton/IceTop_IceCube_2019_SIBYLL21",
+)
 #: Energies of the source curves: 10 GeV - 100 PeV (total energy).
 E_CURVE = np.geomspace(10.0, 1e8, 200) * u.GeV
 
@@ -47,8 +57,17 @@ def _curve(name, curve):
     return E, J
 
 
-def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=None,
-                 datasets=DATASETS, path=None, formats=("png", "pdf"), diffusion=None, phi=PHI_PAPER, bands=None):
+def plot_protons(
+    sources: dict[str, SourceParams],
+    background=None,
+    local_snr=None,
+    datasets=DATASETS,
+    path=None,
+    formats=("png", "pdf"),
+    diffusion=None,
+    phi=PHI_PAPER,
+    bands=None,
+):
     """Draw Fig. 3.  ``sources``: {name: SourceParams} (fitted or Table 2);
     ``background``, ``local_snr``: optional (E, J) curves, E total energy [GeV or
     Quantity], J [m^-2 s^-1 sr^-1 GeV^-1 or Quantity]; ``diffusion`` (the background's
@@ -63,19 +82,36 @@ def plot_protons(sources: dict[str, SourceParams], background=None, local_snr=No
             ax.plot(E, E**w * J, color=colour, label=name)
     if len(given) == 2 and np.array_equal(given["background"][0], given["local SNR"][0]):
         E = given["background"][0]
-        ax.plot(E, E**w * (given["background"][1] + given["local SNR"][1]), color="grey", lw=0.8,
-                label="background + local SNR")
+        ax.plot(
+            E,
+            E**w * (given["background"][1] + given["local SNR"][1]),
+            color="grey",
+            lw=0.8,
+            label="background + local SNR",
+        )
     Ec = E_CURVE.to_value(u.GeV)
     for name, p in sources.items():
         J, valid = protons_at_earth(p, E_CURVE, diffusion, phi)
         J = J.to_value(FLUX_UNIT)
         colour = COLOURS.get(name, "purple")
-        ax.plot(Ec, np.where(J > 0, Ec**w * J, np.nan), ls="--", color=colour,
-                label=f"{name}" + ("" if np.all(valid) else " (diffusion not valid: c t < 10 d)"))
+        ax.plot(
+            Ec,
+            np.where(J > 0, Ec**w * J, np.nan),
+            ls="--",
+            color=colour,
+            label=f"{name}" + ("" if np.all(valid) else " (diffusion not valid: c t < 10 d)"),
+        )
         if bands and name in bands:
             lo, hi = (np.asarray(b.to_value(FLUX_UNIT) if hasattr(b, "unit") else b, dtype=float) for b in bands[name])
-            ax.fill_between(Ec, np.maximum(Ec**w * lo, 1e-30), np.maximum(Ec**w * hi, 1e-30), color=colour, alpha=0.2,
-                            lw=0, label=f"{name}: plausible (n_H a^2, chi, age)")
+            ax.fill_between(
+                Ec,
+                np.maximum(Ec**w * lo, 1e-30),
+                np.maximum(Ec**w * hi, 1e-30),
+                color=colour,
+                alpha=0.2,
+                lw=0,
+                label=f"{name}: plausible (n_H a^2, chi, age)",
+            )
     for i, ds in enumerate(datasets):
         t = crknee.data.to_variable(crknee.data.load(ds), "Etot")
         x = t["x"].to_value(u.GeV)

@@ -8,6 +8,7 @@ markers: the default configuration (gas-model n_H, chi = 1), n_H = 1 cm^-3 (crkn
 earlier default) and, where the paper's Table 2 L0 can be placed, the n_H a^2 at which
 the fit needs that L0 (chi = 1).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,12 +60,15 @@ def plot_ratio_maps(maps: dict[str, RatioMap], path=None, table2_L0: dict | None
             ax.set_xlabel(f"n_H a^2 [cm^-3 pc^2]  (a = {m.a_pc:.3g} pc)")
             ax.set_ylabel("chi (D inside / D Galactic)")
             age = m.age_Myr[c]
-            ax.set_title(f"{name}, age {age * 1e3:.3g} kyr" + ("" if m.fitted else "\n(paper parameters, not refitted)"),
-                         fontsize=9)
+            ax.set_title(
+                f"{name}, age {age * 1e3:.3g} kyr" + ("" if m.fitted else "\n(paper parameters, not refitted)"),
+                fontsize=9,
+            )
             if r == 0 and c == 0:
                 ax.legend(fontsize=6, loc="lower left", framealpha=0.8)
-        fig.colorbar(cf, ax=list(axes[r, :m.age_Myr.size]), label="log10 (p at Earth / LHAASO), 1 PeV",
-                     shrink=0.9, pad=0.01)
+        fig.colorbar(
+            cf, ax=list(axes[r, : m.age_Myr.size]), label="log10 (p at Earth / LHAASO), 1 PeV", shrink=0.9, pad=0.01
+        )
     return fig if path is None else save(fig, path, formats)
 
 
@@ -75,21 +79,37 @@ def _box(ax, m: RatioMap):
         x0, x1 = (f * m.n_H_a2_ref for f in box["n_H_factor"])
     else:
         x0, x1 = m.n_H_a2[0], m.n_H_a2[-1]
-    ax.add_patch(Rectangle((x0, chi_lo), x1 - x0, chi_hi - chi_lo, fill=False, ls=":", lw=1.2, ec="white",
-                           label="plausible box"))
+    ax.add_patch(
+        Rectangle((x0, chi_lo), x1 - x0, chi_hi - chi_lo, fill=False, ls=":", lw=1.2, ec="white", label="plausible box")
+    )
 
 
 def _markers(ax, m: RatioMap, i_age: int, L0_table2: float | None):
     i_chi = int(np.argmin(np.abs(np.log(m.chi))))  # chi = 1
     kw = dict(ls="none", clip_on=False, zorder=5)
-    ax.plot(m.n_H_a2_ref, m.chi[i_chi], marker="*", ms=12, color="red", mec="white", **kw,
-            label=f"default config (gas model n_H = {m.params.n_H_cm3:.2g} cm^-3)")
+    ax.plot(
+        m.n_H_a2_ref,
+        m.chi[i_chi],
+        marker="*",
+        ms=12,
+        color="red",
+        mec="white",
+        **kw,
+        label=f"default config (gas model n_H = {m.params.n_H_cm3:.2g} cm^-3)",
+    )
     if m.fitted:
-        ax.plot(m.a_pc ** 2, m.chi[i_chi], marker="o", ms=7, color="orange", mec="k", **kw,
-                label="n_H = 1 cm^-3")
+        ax.plot(m.a_pc**2, m.chi[i_chi], marker="o", ms=7, color="orange", mec="k", **kw, label="n_H = 1 cm^-3")
         if L0_table2 is not None:
             x = m.n_H_a2_for_L0(L0_table2, i_age, i_chi)
-            ax.plot(x, m.chi[i_chi], marker="s", ms=7, color="white", mec="k", **kw,
-                    label=f"fit needs Table 2 L0 = {L0_table2:.2g} erg/s")
+            ax.plot(
+                x,
+                m.chi[i_chi],
+                marker="s",
+                ms=7,
+                color="white",
+                mec="k",
+                **kw,
+                label=f"fit needs Table 2 L0 = {L0_table2:.2g} erg/s",
+            )
     ax.set_xlim(m.n_H_a2[0], m.n_H_a2[-1])
     ax.set_ylim(m.chi[0], m.chi[-1])

@@ -3,6 +3,7 @@
 The library never selects a matplotlib backend (a notebook keeps its inline one); the
 command line, the application, selects Agg (:func:`crknee.cli.main`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,6 +7,7 @@ crknee.catalogs.microquasars; they are drawn even off the |b| cut).  Binaries wi
 placed; their number is written on the figure.  Binaries inside the 1 sigma region
 (by their median distance) are numbered by rank and listed beside the map.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -19,8 +20,11 @@ from crknee.plots.style import new_figure, save
 
 #: Colours of the microquasars in the paper's Fig. 10 caption.
 MICROQUASAR_COLOURS = {
-    "SS 433": "red", "V4641 Sgr": "orange", "GRS 1915+105": "brown",
-    "MAXI J1820+070": "green", "Cyg X-1": "cyan",
+    "SS 433": "red",
+    "V4641 Sgr": "orange",
+    "GRS 1915+105": "brown",
+    "MAXI J1820+070": "green",
+    "Cyg X-1": "cyan",
 }
 #: Colours of the 1 sigma and 2 sigma contours (Fig. 10 caption: red and green, dashed).
 CONTOUR_COLOURS = ("red", "green")
@@ -67,28 +71,60 @@ def plot_xrb_map(candidates, region, microquasars, path=None, formats=("png", "p
         l_deg, b_deg, d_kpc = (row[c].value for c in ("l", "b", "distance"))
         mx, my = plane_xy_kpc(l_deg, d_kpc, b_deg)
         note = f", b = {b_deg:.1f} deg" if abs(b_deg) >= max_b else ""
-        ax.plot(mx, my, "*", color=MICROQUASAR_COLOURS[name], ms=13, mec="black", mew=0.5,
-                label=f"{name} ({d_kpc:.2f} kpc{note})")
+        ax.plot(
+            mx,
+            my,
+            "*",
+            color=MICROQUASAR_COLOURS[name],
+            ms=13,
+            mec="black",
+            mew=0.5,
+            label=f"{name} ({d_kpc:.2f} kpc{note})",
+        )
     ax.plot(-r_sun, 0, "o", mfc="yellow", mec="black", ms=9, label="Sun")
     ax.plot(0, 0, "+", color="black", ms=10)
-    ax.annotate("", xy=(-r_sun + 2.5, 0), xytext=(-r_sun, 0),
-                arrowprops=dict(arrowstyle="->", color="green", lw=2))
+    ax.annotate("", xy=(-r_sun + 2.5, 0), xytext=(-r_sun, 0), arrowprops=dict(arrowstyle="->", color="green", lw=2))
     ax.text(-r_sun + 1.25, -0.25, "to GC", color="green", ha="center", va="top", fontsize=8)
     inside = placed & inside_region(candidates, region, 1)
     for row in candidates[inside]:
-        ax.annotate(str(row["rank"]), (row["x"].to_value(u.kpc), row["y"].to_value(u.kpc)), fontsize=6,
-                    xytext=(2, 2), textcoords="offset points", color="darkred")
+        ax.annotate(
+            str(row["rank"]),
+            (row["x"].to_value(u.kpc), row["y"].to_value(u.kpc)),
+            fontsize=6,
+            xytext=(2, 2),
+            textcoords="offset points",
+            color="darkred",
+        )
     ranked = candidates[inside]
     ranked = ranked[np.argsort(np.asarray(ranked["rank"]))]
     listing = "\n".join(f"{row['rank']}: {row['name']}" for row in ranked[:MAX_LISTED])
     if len(ranked) > MAX_LISTED:
         listing += f"\n... and {len(ranked) - MAX_LISTED} more (candidates.ecsv)"
-    ax.text(1.02, 0.0, f"inside 1 sigma (median distance):\n{listing}", transform=ax.transAxes,
-            fontsize=7, va="bottom", color="darkred")
+    ax.text(
+        1.02,
+        0.0,
+        f"inside 1 sigma (median distance):\n{listing}",
+        transform=ax.transAxes,
+        fontsize=7,
+        va="bottom",
+        color="darkred",
+    )
     n_none = int(np.sum(~placed))
-    ax.text(0.01, 0.01, f"{n_none} binaries with |b| < {max_b:g} deg have no distance (not shown)",
-            transform=ax.transAxes, fontsize=7, va="bottom")
-    ax.set(xlim=xlim, ylim=ylim, xlabel="x [kpc] (Sun -> Galactic centre)", ylabel="y [kpc] (toward l = 90 deg)", aspect="equal")
+    ax.text(
+        0.01,
+        0.01,
+        f"{n_none} binaries with |b| < {max_b:g} deg have no distance (not shown)",
+        transform=ax.transAxes,
+        fontsize=7,
+        va="bottom",
+    )
+    ax.set(
+        xlim=xlim,
+        ylim=ylim,
+        xlabel="x [kpc] (Sun -> Galactic centre)",
+        ylabel="y [kpc] (toward l = 90 deg)",
+        aspect="equal",
+    )
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if path is None:
         return fig

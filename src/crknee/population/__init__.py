@@ -14,12 +14,16 @@ summed at the Sun with the halo Green's functions of :mod:`crknee.sources.greens
 
 Main objects re-exported here (imported lazily on first access).
 """
+
 from crknee._lazy import attach, exports_of
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    **exports_of("crknee.population.distributions", "Distribution"),
-    **exports_of("crknee.population.ensemble", "run", "to_dataset"),
-    **exports_of("crknee.population.realisation", "realise"),
-    **exports_of("crknee.population.spec", "PopulationSpec", "SourceClass", "load_spec", "spec_from_dict"),
-    **exports_of("crknee.population.stats", "Dominance", "bands", "dominance", "summary_table"),
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        **exports_of("crknee.population.distributions", "Distribution"),
+        **exports_of("crknee.population.ensemble", "run", "to_dataset"),
+        **exports_of("crknee.population.realisation", "realise"),
+        **exports_of("crknee.population.spec", "PopulationSpec", "SourceClass", "load_spec", "spec_from_dict"),
+        **exports_of("crknee.population.stats", "Dominance", "bands", "dominance", "summary_table"),
+    },
+)

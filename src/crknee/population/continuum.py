@@ -27,6 +27,7 @@ energy.  A continuous source is bounded by a burst of energy L tau (Jensen's ine
 For a uniform infinite disc the three parts add up to the exact slab steady state
 nu_area H / (2 D) (tests/test_population_continuum.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -68,11 +69,28 @@ def make_grid(spec) -> Grid:
         nuc = nuclide(name)
         R, v, dRdE = rigidity_and_speed(spec.E_GeV, nuc)
         D = spec.diffusion.kpc2_Myr(R, v)
-        rows.append((R, D, np.log(FLUX_PER_DENSITY * v * dRdE * f), spec.window_Myr(D), np.full(D.shape, spec.rho_min_kpc), nuc.Z))
+        rows.append(
+            (
+                R,
+                D,
+                np.log(FLUX_PER_DENSITY * v * dRdE * f),
+                spec.window_Myr(D),
+                np.full(D.shape, spec.rho_min_kpc),
+                nuc.Z,
+            )
+        )
     R, D, lnpref, T, rho, Z = zip(*rows)
     Z = np.array(Z)
-    return Grid(tuple(spec.composition.species), np.array(R), np.array(D), np.array(lnpref), np.array(T),
-                np.array(rho), Z == 1, Z == 2)
+    return Grid(
+        tuple(spec.composition.species),
+        np.array(R),
+        np.array(D),
+        np.array(lnpref),
+        np.array(T),
+        np.array(rho),
+        Z == 1,
+        Z == 2,
+    )
 
 
 def _amplitude(cls):
@@ -114,16 +132,18 @@ def lifetime_nodes(dist, n: int = 4):
     s = np.concatenate([a + 0.5 * (b - a) * (x + 1.0) for a, b in zip(edges[:-1], edges[1:])])
     ws = np.concatenate([0.5 * (b - a) * w for a, b in zip(edges[:-1], edges[1:])])
     w = ws * dist.survival(s)
-    return s, w * (dist.mean() / w.sum())         # exact total weight E[tau]
+    return s, w * (dist.mean() / w.sum())  # exact total weight E[tau]
 
 
 def _window_density(rho, z, D, T, tau_nodes, H):
     """int_0^T G dt (burst, tau_nodes None) or E_tau int_0^tau ds G_c(T - s), and their
     d/drho; arrays broadcast over rho, z (nodes), scalar D, T."""
+
     def gc(t):
         G = greens.halo_density(rho, z, t, D, H, mode="continuous")
         g, _ = greens.halo_gradient(rho, z, t, D, H, mode="continuous")
         return G, g
+
     if tau_nodes is None:
         return gc(T)
     G_tot, g_tot = 0.0, 0.0
@@ -140,13 +160,13 @@ def _tail_density(rho, z, D, T, H):
     n_modes = int(np.ceil(np.sqrt(45.0 / (k0m * k0m * D * T)) / 2.0)) + 2
     k = (2 * np.arange(n_modes) + 1) * k0m
     s, ws = _LAG
-    t = T + s / (D * k0m * k0m)                      # Gauss-Laguerre in (t - T) D k0^2
+    t = T + s / (D * k0m * k0m)  # Gauss-Laguerre in (t - T) D k0^2
     # G_b e^{s} = exp(-rho^2/4Dt)/(4 pi D t) (1/H) sum cos(k z) exp(-k^2 D t + s)
-    modes = np.exp(-(k[:, None] ** 2 - k0m * k0m) * D * t[None, :] - k0m * k0m * D * T)    # (m, n_t)
-    cz = np.cos(np.multiply.outer(z, k))                                                 # (..., m)
-    theta = (cz @ modes) / H                                                             # (..., n_t)
+    modes = np.exp(-(k[:, None] ** 2 - k0m * k0m) * D * t[None, :] - k0m * k0m * D * T)  # (m, n_t)
+    cz = np.cos(np.multiply.outer(z, k))  # (..., m)
+    theta = (cz @ modes) / H  # (..., n_t)
     rho_ = np.asarray(rho)[..., None]
-    horiz = np.exp(-rho_ ** 2 / (4.0 * D * t)) / (4.0 * np.pi * D * t)
+    horiz = np.exp(-(rho_**2) / (4.0 * D * t)) / (4.0 * np.pi * D * t)
     dt = 1.0 / (D * k0m * k0m)
     G = dt * np.sum(ws * horiz * theta, axis=-1)
     g = dt * np.sum(ws * horiz * theta * (-rho_ / (2.0 * D * t)), axis=-1)
@@ -208,7 +228,7 @@ def _square_table(spec, cls, th2, D, H, radii):
     rho, w = geometry.radial_nodes(0.0, spec.r_sun_kpc + spec.R_gal_kpc, breaks=breaks)
     S0 = geometry.azimuthal_moments(rho, cls.radial, spec.r_sun_kpc, spec.R_gal_kpc)[0]
     dlnt = np.diff(np.log(t)).mean() * np.r_[0.5, np.ones(t.size - 2), 0.5]
-    F = (w * rho * S0)[:, None] * np.exp(-rho[:, None] ** 2 / (2.0 * D * t[None, :])) / (4.0 * np.pi * D * t) ** 2
+    F = (w * rho * S0)[:, None] * np.exp(-(rho[:, None] ** 2) / (2.0 * D * t[None, :])) / (4.0 * np.pi * D * t) ** 2
     return rho, t, F * (th2 / (H * H) * t * dlnt)[None, :]
 
 
@@ -219,8 +239,10 @@ def class_means(spec, cls, grid: Grid) -> ClassMeans:
     zz, wz = geometry.vertical_nodes(cls.z_s_kpc, H, 12)
     tau_nodes = None if cls.mode == "burst" else lifetime_nodes(cls.lifetime_Myr)
     if tau_nodes is not None and cls.lifetime_Myr.upper() > 0.5 * grid.T.min():
-        raise ConfigError(f"population.{cls.name}.lifetime_Myr: lifetimes up to {cls.lifetime_Myr.upper():.3g} Myr exceed "
-                          f"half the shortest window {grid.T.min():.3g} Myr; raise population.window_halo_times")
+        raise ConfigError(
+            f"population.{cls.name}.lifetime_Myr: lifetimes up to {cls.lifetime_Myr.upper():.3g} Myr exceed "
+            f"half the shortest window {grid.T.min():.3g} Myr; raise population.window_halo_times"
+        )
     A, tau = _amplitude(cls)
     shape = grid.D.shape
     out = {k: np.zeros(shape) for k in ("window", "tail", "outside", "window_gx", "tail_gx", "outside_gx")}
@@ -229,17 +251,20 @@ def class_means(spec, cls, grid: Grid) -> ClassMeans:
     for rho_w in np.unique(grid.rho):
         rd, wd = geometry.radial_nodes(0.0, rho_w)
         ro, wo = geometry.radial_nodes(rho_w, rho_end, breaks=(spec.R_gal_kpc - spec.r_sun_kpc,))
-        nodes[rho_w] = ((rd, wd * rd) + geometry.azimuthal_moments(rd, cls.radial, spec.r_sun_kpc, spec.R_gal_kpc),
-                        (ro, wo * ro) + geometry.azimuthal_moments(ro, cls.radial, spec.r_sun_kpc, spec.R_gal_kpc))
+        nodes[rho_w] = (
+            (rd, wd * rd) + geometry.azimuthal_moments(rd, cls.radial, spec.r_sun_kpc, spec.R_gal_kpc),
+            (ro, wo * ro) + geometry.azimuthal_moments(ro, cls.radial, spec.r_sun_kpc, spec.R_gal_kpc),
+        )
     for s in range(shape[0]):
         for k in range(shape[1]):
             D, T, rho_w = grid.D[s, k], grid.T[s, k], grid.rho[s, k]
             disc, outer = nodes[rho_w]
             # gradient x-component at the Sun: -dG/drho * <cos phi> (sources at +x pull +x)
             for name, (G, g), (_, w, S0, S1) in (
-                    ("window", _window_density(disc[0][:, None], Z, D, T, tau_nodes, H), disc),
-                    ("tail", _tail_and_tau(disc[0][:, None], Z, D, T, tau_nodes, H), disc),
-                    ("outside", _steady_density(outer[0][:, None], Z, D, H), outer)):
+                ("window", _window_density(disc[0][:, None], Z, D, T, tau_nodes, H), disc),
+                ("tail", _tail_and_tau(disc[0][:, None], Z, D, T, tau_nodes, H), disc),
+                ("outside", _steady_density(outer[0][:, None], Z, D, H), outer),
+            ):
                 scale = tau[0] if (name == "outside" and tau_nodes is not None) else 1.0
                 out[name][s, k] = scale * np.sum((w * S0) * (G @ wz))
                 out[name + "_gx"][s, k] = -scale * np.sum((w * S1) * (g @ wz))
@@ -309,7 +334,7 @@ class Continuum:
 #: Candidate windows: radii rho_min x RADIUS_STEP^j (up to the far edge of the Galaxy) and
 #: ages AGE_FACTORS x window_halo_times x H^2 / D; the cheapest (rho^2 x age) whose
 #: skipped-source RMS meets skip_rms_max is used.
-RADIUS_STEP = 2.0 ** 0.5
+RADIUS_STEP = 2.0**0.5
 AGE_FACTORS = (0.125, 0.25, 0.5, 1.0)
 
 
@@ -343,20 +368,23 @@ def continuum(spec, check: bool = True) -> Continuum:
     total = skipped + window
     r_end = spec.r_sun_kpc + spec.R_gal_kpc
     radii = spec.rho_min_kpc * RADIUS_STEP ** np.arange(int(np.log(r_end / spec.rho_min_kpc) / np.log(RADIUS_STEP)) + 1)
-    tau_max = max([c.lifetime_Myr.upper() for c in spec.classes if c.mode == "continuous" and c.rate_per_Myr > 0],
-                  default=0.0)
+    tau_max = max(
+        [c.lifetime_Myr.upper() for c in spec.classes if c.mode == "continuous" and c.rate_per_Myr > 0], default=0.0
+    )
     candidates = sorted(((r, f) for r in radii for f in AGE_FACTORS), key=lambda c: (c[0] ** 2 * c[1], -c[1]))
     trials = [(r, f * grid.T) for r, f in candidates]
-    rel = np.sqrt(skipped_variance(spec, grid, trials)) / total                         # (C, S, K)
+    rel = np.sqrt(skipped_variance(spec, grid, trials)) / total  # (C, S, K)
     usable = np.stack([T >= 2.0 * tau_max for _, T in trials])
     ok = (rel <= spec.skip_rms_max) & usable
     first = np.where(ok.any(0), ok.argmax(0), len(trials) - 1)
     if check and not ok.any(0).all():
         s, k = np.argwhere(~ok.any(0))[0]
-        raise ConfigError(f"population.skip_rms_max: the smooth replacement of distant/old sources has a relative "
-                          f"RMS {rel[-1, s, k]:.3g} > {spec.skip_rms_max:g} for {grid.species[s]} at "
-                          f"{spec.E_GeV[k]:.3g} GeV even with the largest window; raise population.window_halo_times "
-                          f"or skip_rms_max")
+        raise ConfigError(
+            f"population.skip_rms_max: the smooth replacement of distant/old sources has a relative "
+            f"RMS {rel[-1, s, k]:.3g} > {spec.skip_rms_max:g} for {grid.species[s]} at "
+            f"{spec.E_GeV[k]:.3g} GeV even with the largest window; raise population.window_halo_times "
+            f"or skip_rms_max"
+        )
     rho = np.array([trials[c][0] for c in first.ravel()]).reshape(first.shape)
     T = np.take_along_axis(np.stack([T for _, T in trials]), first[None], 0)[0]
     rel = np.take_along_axis(rel, first[None], 0)[0]

@@ -7,6 +7,7 @@ draws (``sample``) and a Gauss quadrature of its own expectation (``nodes``), so
 ensemble mean of the population is computed exactly (crknee.population.continuum) rather
 than by Monte Carlo.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,12 @@ import numpy as np
 from crknee.errors import ConfigError
 
 #: Distribution kinds and their parameters.
-KINDS = {"fixed": ("value",), "uniform": ("low", "high"), "loguniform": ("low", "high"),
-         "lognormal": ("median", "sigma_dex")}
+KINDS = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),
+    "lognormal": ("median", "sigma_dex"),
+}
 _GL = np.polynomial.legendre.leggauss(12)
 _GH = np.polynomial.hermite_e.hermegauss(16)
 
@@ -30,7 +35,7 @@ class Distribution:
     params: tuple
 
     @classmethod
-    def from_toml(cls, key: str, value, positive: bool = True) -> "Distribution":
+    def from_toml(cls, key: str, value, positive: bool = True) -> Distribution:
         """Parse ``value`` (a number = fixed, or an inline table); ConfigError names ``key``."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = {"dist": "fixed", "value": value}
@@ -54,8 +59,12 @@ class Distribution:
             raise ConfigError(f"{key}: needs low < high; got low={p['low']!r}, high={p['high']!r}")
         if kind == "lognormal" and p["sigma_dex"] <= 0:
             raise ConfigError(f"{key}.sigma_dex: must be > 0; got {p['sigma_dex']!r}")
-        lowest = {"fixed": p.get("value"), "uniform": p.get("low"), "loguniform": p.get("low"),
-                  "lognormal": p.get("median")}[kind]
+        lowest = {
+            "fixed": p.get("value"),
+            "uniform": p.get("low"),
+            "loguniform": p.get("low"),
+            "lognormal": p.get("median"),
+        }[kind]
         if (positive or kind in ("loguniform", "lognormal")) and lowest <= 0:
             raise ConfigError(f"{key}: values must be > 0; got {lowest!r}")
         return cls(kind, tuple(params))

@@ -11,6 +11,7 @@ of its SHA-256 and of the run's fingerprint (spec, seed, chunk bounds, crknee ve
 On resume a chunk is reused only if both files agree and its arrays have the expected
 shapes; anything else is recomputed (a damaged checkpoint is never trusted).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,8 +62,9 @@ def save_chunk(out: Path, prep: Prepared, seed: int, start: int, stop: int, resu
     with atomic_target(npz, suffix=".npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **result)
-    atomic_write_json(rec, {"fingerprint": fingerprint(prep, seed), "start": start, "stop": stop,
-                            "sha256": sha256_file(npz)})
+    atomic_write_json(
+        rec, {"fingerprint": fingerprint(prep, seed), "start": start, "stop": stop, "sha256": sha256_file(npz)}
+    )
 
 
 def load_chunk(out: Path, prep: Prepared, seed: int, start: int, stop: int) -> dict | None:
@@ -97,8 +99,19 @@ def _client(workers: int, scheduler: str | None):
     return Client(cluster), cluster
 
 
-def run(spec, n: int, seed: int = 0, *, workers: int = 1, scheduler: str | None = None, out=None,
-        chunk: int = DEFAULT_CHUNK, progress: bool = False, prep: Prepared | None = None, dask: bool = True):
+def run(
+    spec,
+    n: int,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out=None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: bool = False,
+    prep: Prepared | None = None,
+    dask: bool = True,
+):
     """``n`` realisations of ``spec`` as an xarray Dataset (:func:`to_dataset`).
 
     ``workers`` local processes (ignored with ``scheduler``, a dask-distributed address);
@@ -121,8 +134,13 @@ def run(spec, n: int, seed: int = 0, *, workers: int = 1, scheduler: str | None 
             results[a] = got
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=n, initial=sum(b - a for a, b in bounds if a in results), disable=not progress,
-               unit="realisation", desc="population")
+    bar = tqdm(
+        total=n,
+        initial=sum(b - a for a, b in bounds if a in results),
+        disable=not progress,
+        unit="realisation",
+        desc="population",
+    )
 
     def done(a, b, res):
         results[a] = res
@@ -163,25 +181,51 @@ def to_dataset(prep: Prepared, stacked: dict, seed: int):
     g = cont.grid
     n = stacked["flux_p"].shape[0]
     dims = ("realisation", "energy")
-    units = {"flux_p": "m-2 s-1 sr-1 GeV-1", "flux_he": "m-2 s-1 sr-1 GeV-1", "flux_all": "m-2 s-1 sr-1 GeV-1",
-             "brightest_d_kpc": "kpc", "brightest_age_Myr": "Myr", "brightest_l_deg": "deg"}
-    data = {k: ((dims + ("component",)) if k == "dipole" else dims, v.astype(np.int8) if v.dtype == bool else v,
-                {"units": units.get(k, "")}) for k, v in stacked.items()}
+    units = {
+        "flux_p": "m-2 s-1 sr-1 GeV-1",
+        "flux_he": "m-2 s-1 sr-1 GeV-1",
+        "flux_all": "m-2 s-1 sr-1 GeV-1",
+        "brightest_d_kpc": "kpc",
+        "brightest_age_Myr": "Myr",
+        "brightest_l_deg": "deg",
+    }
+    data = {
+        k: (
+            (dims + ("component",)) if k == "dipole" else dims,
+            v.astype(np.int8) if v.dtype == bool else v,
+            {"units": units.get(k, "")},
+        )
+        for k, v in stacked.items()
+    }
     mean = cont.mean_flux
     num = cont.mean_dipole_num.sum(0)
-    data.update({
-        "mean_flux_p": ("energy", mean[g.protons].sum(0), {"units": units["flux_p"]}),
-        "mean_flux_he": ("energy", mean[g.helium].sum(0), {"units": units["flux_p"]}),
-        "mean_flux_all": ("energy", mean.sum(0), {"units": units["flux_p"]}),
-        "mean_dipole": (("energy", "component"), num / mean.sum(0)[:, None], {"units": ""}),
-        "skip_rel_rms": ("energy", cont.rel_rms.max(0), {"units": ""}),
-    })
-    ds = xr.Dataset(data, coords={"realisation": np.arange(n), "energy": ("energy", spec.E_GeV, {"units": "GeV"}),
-                                  "component": ["x", "y", "z"]})
-    ds.attrs.update({"seed": int(seed), "crknee_version": __version__, "classes": ",".join(c.name for c in spec.classes),
-                     "spec": repr(spec),
-                     "description": "Discrete-source population realisations (crknee.population): LIS fluxes per "
-                                    "total energy per particle; dipole = all-particle, Galactic Cartesian; share = "
-                                    "brightest single source / total; brightest_* = brightest proton source; "
-                                    "brightest_valid = it is in the diffusive regime (c t >= 10 d, 3D/c <= d)"})
+    data.update(
+        {
+            "mean_flux_p": ("energy", mean[g.protons].sum(0), {"units": units["flux_p"]}),
+            "mean_flux_he": ("energy", mean[g.helium].sum(0), {"units": units["flux_p"]}),
+            "mean_flux_all": ("energy", mean.sum(0), {"units": units["flux_p"]}),
+            "mean_dipole": (("energy", "component"), num / mean.sum(0)[:, None], {"units": ""}),
+            "skip_rel_rms": ("energy", cont.rel_rms.max(0), {"units": ""}),
+        }
+    )
+    ds = xr.Dataset(
+        data,
+        coords={
+            "realisation": np.arange(n),
+            "energy": ("energy", spec.E_GeV, {"units": "GeV"}),
+            "component": ["x", "y", "z"],
+        },
+    )
+    ds.attrs.update(
+        {
+            "seed": int(seed),
+            "crknee_version": __version__,
+            "classes": ",".join(c.name for c in spec.classes),
+            "spec": repr(spec),
+            "description": "Discrete-source population realisations (crknee.population): LIS fluxes per "
+            "total energy per particle; dipole = all-particle, Galactic Cartesian; share = "
+            "brightest single source / total; brightest_* = brightest proton source; "
+            "brightest_valid = it is in the diffusive regime (c t >= 10 d, 3D/c <= d)",
+        }
+    )
     return ds

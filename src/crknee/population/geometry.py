@@ -8,6 +8,7 @@ heliocentric Galactic Cartesian (x towards the Galactic centre, crknee conventio
 Galactic centre is at (r_sun, 0, 0).  Everything here is per unit Galactic birth rate,
 i.e. integrates the normalised density p(x) = Sigma(r) / int Sigma d^2x.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -30,6 +30,7 @@ Per (source, energy, species) the flux is J = exp(ln q0 + ln pref - beta ln R - 
 (pref = FLUX_PER_DENSITY v dR/dE f_s, crknee.sources.point) and its dipole numerator is
 J * 3 D grad G / (c G) (crknee.anisotropy, Fick's law).  Floats: kpc, Myr, kpc^2/Myr, GV.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,9 +48,34 @@ __all__ = ["accumulate", "mode_factors"]
 
 
 @numba.njit(cache=True, fastmath=False)
-def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
-               counts, rho2w, D, lnR, R, lnpref, H, proton_rows,
-               J, dip, jmax_p, imax_p, jmax_all, imax_all, buf):
+def accumulate(
+    age,
+    x,
+    y,
+    z,
+    tau,
+    lnq,
+    beta,
+    inv_rcut,
+    is_cont,
+    cosm,
+    sinm,
+    counts,
+    rho2w,
+    D,
+    lnR,
+    R,
+    lnpref,
+    H,
+    proton_rows,
+    J,
+    dip,
+    jmax_p,
+    imax_p,
+    jmax_all,
+    imax_all,
+    buf,
+):
     """Sum the sources of one realisation.
 
     Sources (arrays (N,), sorted by age): ``age`` [Myr] (burst age or birth age), offset
@@ -94,7 +120,7 @@ def accumulate(age, x, y, z, tau, lnq, beta, inv_rcut, is_cont, cosm, sinm,
                 else:
                     Dt = Dk * age[i]
                     h_arg = (x[i] * x[i] + y[i] * y[i]) / (4.0 * Dt)
-                    if h_arg > 700.0:           # exp(-700) = 1e-304: nothing arrives yet
+                    if h_arg > 700.0:  # exp(-700) = 1e-304: nothing arrives yet
                         continue
                     if Dt < MODE_SWITCH * H * H:
                         th, dth = _theta_images(z[i], Dt, H)

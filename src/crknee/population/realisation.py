@@ -6,6 +6,7 @@ sources of the discrete windows (Poisson numbers of births in the union of the w
 luminosity, lifetime, beta and Rcut from their distributions); :func:`evaluate` sums them
 with :func:`crknee.population.kernel.accumulate` and adds the smooth remainder.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ class Prepared:
 
     spec: object
     continuum: Continuum
-    annuli: tuple           # ((rho_lo, rho_hi, T), ...): the union of the windows
-    expected: dict          # class name -> expected numbers of sources per annulus
+    annuli: tuple  # ((rho_lo, rho_hi, T), ...): the union of the windows
+    expected: dict  # class name -> expected numbers of sources per annulus
 
 
 def prepare(spec, check: bool = True) -> Prepared:
@@ -38,10 +39,17 @@ def prepare(spec, check: bool = True) -> Prepared:
     cont = continuum(spec, check=check)
     g = cont.grid
     radii = np.unique(g.rho)
-    annuli = tuple((float(lo), float(hi), float(g.T[g.rho >= hi].max()))
-                   for lo, hi in zip(np.concatenate([[0.0], radii[:-1]]), radii))
-    expected = {cls.name: tuple(cls.rate_per_Myr * T * geometry.annulus_fraction(
-        cls.radial, spec.r_sun_kpc, spec.R_gal_kpc, lo, hi) for lo, hi, T in annuli) for cls in spec.classes}
+    annuli = tuple(
+        (float(lo), float(hi), float(g.T[g.rho >= hi].max()))
+        for lo, hi in zip(np.concatenate([[0.0], radii[:-1]]), radii)
+    )
+    expected = {
+        cls.name: tuple(
+            cls.rate_per_Myr * T * geometry.annulus_fraction(cls.radial, spec.r_sun_kpc, spec.R_gal_kpc, lo, hi)
+            for lo, hi, T in annuli
+        )
+        for cls in spec.classes
+    }
     return Prepared(spec, cont, annuli, expected)
 
 
@@ -66,7 +74,7 @@ class Sources:
         return self.x.size
 
     @classmethod
-    def from_point_sources(cls, points, lifetimes_Myr=None) -> "Sources":
+    def from_point_sources(cls, points, lifetimes_Myr=None) -> Sources:
         """Sources from :class:`crknee.sources.point.PointSource` objects (their positions,
         ages, spectra and exact q0); a continuous source injects for ``lifetimes_Myr[i]``
         from its birth (default: still active, as PointSource assumes)."""
@@ -76,10 +84,21 @@ class Sources:
         cont = np.array([p.mode == "continuous" for p in points], dtype=bool)
         age = np.array([p.age_Myr for p in points], dtype=float)
         tau = np.where(cont, age if lifetimes_Myr is None else np.asarray(lifetimes_Myr, dtype=float), 0.0)
-        f = {k: np.asarray(v) for k, v in dict(
-            x=pos[:, 0], y=pos[:, 1], z=pos[:, 2], age=age, tau=tau, lnq=np.log([p.q0 for p in points]),
-            beta=[p.beta for p in points], inv_rcut=[1.0 / p.Rcut_GV for p in points], is_cont=cont,
-            cls=np.zeros(len(points), dtype=np.int64)).items()}
+        f = {
+            k: np.asarray(v)
+            for k, v in dict(
+                x=pos[:, 0],
+                y=pos[:, 1],
+                z=pos[:, 2],
+                age=age,
+                tau=tau,
+                lnq=np.log([p.q0 for p in points]),
+                beta=[p.beta for p in points],
+                inv_rcut=[1.0 / p.Rcut_GV for p in points],
+                is_cont=cont,
+                cls=np.zeros(len(points), dtype=np.int64),
+            ).items()
+        }
         order = np.argsort(f["age"], kind="stable")
         return cls(**{k: v[order].astype(float) if k not in ("is_cont", "cls") else v[order] for k, v in f.items()})
 
@@ -88,8 +107,9 @@ def draw_class(spec, ci, rng, n, rho_lo, rho_hi, age_lo, age_hi):
     """``n`` sources of class ``spec.classes[ci]`` in the annulus [rho_lo, rho_hi) [kpc],
     born uniformly in [age_lo, age_hi) Myr ago (fields of :class:`Sources`, unsorted)."""
     cls = spec.classes[ci]
-    x, y, z = geometry.sample_positions(rng, n, cls.radial, cls.z_s_kpc, spec.r_sun_kpc, spec.R_gal_kpc,
-                                        spec.H_kpc, rho_lo, rho_hi)
+    x, y, z = geometry.sample_positions(
+        rng, n, cls.radial, cls.z_s_kpc, spec.r_sun_kpc, spec.R_gal_kpc, spec.H_kpc, rho_lo, rho_hi
+    )
     age = rng.uniform(age_lo, age_hi, n)
     beta = cls.beta.sample(rng, n)
     rcut = cls.Rcut_GV.sample(rng, n)
@@ -98,8 +118,18 @@ def draw_class(spec, ci, rng, n, rho_lo, rho_hi, age_lo, age_hi):
     else:
         amp, tau = cls.luminosity_erg_s.sample(rng, n) * S_PER_MYR, cls.lifetime_Myr.sample(rng, n)
     lnq = np.log(amp * GEV_PER_ERG / energy_integral_fast(beta, rcut, spec.composition)) if n else np.zeros(0)
-    return dict(x=x, y=y, z=z, age=age, tau=tau, lnq=lnq, beta=beta, inv_rcut=1.0 / rcut,
-                is_cont=np.full(n, cls.mode == "continuous"), cls=np.full(n, ci, dtype=np.int64))
+    return dict(
+        x=x,
+        y=y,
+        z=z,
+        age=age,
+        tau=tau,
+        lnq=lnq,
+        beta=beta,
+        inv_rcut=1.0 / rcut,
+        is_cont=np.full(n, cls.mode == "continuous"),
+        cls=np.full(n, ci, dtype=np.int64),
+    )
 
 
 def draw(prep: Prepared, rng: np.random.Generator) -> Sources:
@@ -135,18 +165,59 @@ def sum_sources(grid, H_kpc, sources: Sources) -> Sums:
     S, K = grid.D.shape
     counts = np.searchsorted(sources.age, T, side="left").astype(np.int64)
     cosm, sinm = mode_factors(sources.z, H_kpc)
-    out = Sums(np.zeros((S, K)), np.zeros((S, K, 3)), np.zeros(K), np.full(K, -1, dtype=np.int64),
-               np.zeros(K), np.full(K, -1, dtype=np.int64))
-    accumulate(sources.age, sources.x, sources.y, sources.z, sources.tau, sources.lnq, sources.beta,
-               sources.inv_rcut, sources.is_cont, cosm, sinm, counts, grid.rho ** 2, grid.D, np.log(grid.R), grid.R,
-               grid.lnpref, float(H_kpc), grid.protons.astype(np.int64),
-               out.J, out.dip, out.jmax_p, out.imax_p, out.jmax_all, out.imax_all, np.zeros(max(len(sources), 1)))
+    out = Sums(
+        np.zeros((S, K)),
+        np.zeros((S, K, 3)),
+        np.zeros(K),
+        np.full(K, -1, dtype=np.int64),
+        np.zeros(K),
+        np.full(K, -1, dtype=np.int64),
+    )
+    accumulate(
+        sources.age,
+        sources.x,
+        sources.y,
+        sources.z,
+        sources.tau,
+        sources.lnq,
+        sources.beta,
+        sources.inv_rcut,
+        sources.is_cont,
+        cosm,
+        sinm,
+        counts,
+        grid.rho**2,
+        grid.D,
+        np.log(grid.R),
+        grid.R,
+        grid.lnpref,
+        float(H_kpc),
+        grid.protons.astype(np.int64),
+        out.J,
+        out.dip,
+        out.jmax_p,
+        out.imax_p,
+        out.jmax_all,
+        out.imax_all,
+        np.zeros(max(len(sources), 1)),
+    )
     return out
 
 
 #: Per-energy outputs of :func:`evaluate` (arrays (K,) unless noted).
-OUTPUTS = ("flux_p", "flux_he", "flux_all", "dipole", "share_p", "share_all", "brightest_d_kpc",
-           "brightest_age_Myr", "brightest_l_deg", "brightest_class", "brightest_valid")
+OUTPUTS = (
+    "flux_p",
+    "flux_he",
+    "flux_all",
+    "dipole",
+    "share_p",
+    "share_all",
+    "brightest_d_kpc",
+    "brightest_age_Myr",
+    "brightest_l_deg",
+    "brightest_class",
+    "brightest_valid",
+)
 
 
 def evaluate(prep: Prepared, sources: Sources) -> dict:
@@ -172,11 +243,19 @@ def evaluate(prep: Prepared, sources: Sources) -> dict:
     else:
         d = age = l_deg = np.zeros(idx.size)
         cls = np.zeros(idx.size, dtype=np.int64)
-    return {"flux_p": flux_p, "flux_he": flux_he, "flux_all": flux_all, "dipole": num.sum(0) / flux_all[:, None],
-            "share_p": s.jmax_p / flux_p, "share_all": s.jmax_all / flux_all,
-            "brightest_d_kpc": np.where(have, d, np.nan), "brightest_age_Myr": np.where(have, age, np.nan),
-            "brightest_l_deg": np.where(have, l_deg, np.nan), "brightest_class": np.where(have, cls, -1),
-            "brightest_valid": have & validity(grid.D[np.argmax(grid.protons)], d, age)}
+    return {
+        "flux_p": flux_p,
+        "flux_he": flux_he,
+        "flux_all": flux_all,
+        "dipole": num.sum(0) / flux_all[:, None],
+        "share_p": s.jmax_p / flux_p,
+        "share_all": s.jmax_all / flux_all,
+        "brightest_d_kpc": np.where(have, d, np.nan),
+        "brightest_age_Myr": np.where(have, age, np.nan),
+        "brightest_l_deg": np.where(have, l_deg, np.nan),
+        "brightest_class": np.where(have, cls, -1),
+        "brightest_valid": have & validity(grid.D[np.argmax(grid.protons)], d, age),
+    }
 
 
 def realise(prep: Prepared, seed) -> dict:

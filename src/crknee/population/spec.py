@@ -7,6 +7,7 @@ marked as a modelling choice) merged with the ``[propagation]`` section of the s
 :func:`crknee.propagation.model.model_from_config`).  A bad value raises a one-line
 :class:`~crknee.errors.ConfigError` naming ``population.<key>``.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -26,11 +27,19 @@ from crknee.units import convert_fields
 #: background's) or uniform inside R_gal (for exact continuum checks).
 RADIAL = ("eq3", "uniform")
 COMPOSITIONS = ("galprop", "protons")
-_TOP_KEYS = {"E_min_GeV", "E_max_GeV", "points_per_decade", "composition", "rho_min_kpc", "window_halo_times",
-             "skip_rms_max"}
-_CLASS_KEYS = {"burst": {"mode", "rate_per_Myr", "radial", "z_s_kpc", "energy_erg", "beta", "Rcut_GV"},
-               "continuous": {"mode", "rate_per_Myr", "radial", "z_s_kpc", "luminosity_erg_s", "lifetime_Myr",
-                              "beta", "Rcut_GV"}}
+_TOP_KEYS = {
+    "E_min_GeV",
+    "E_max_GeV",
+    "points_per_decade",
+    "composition",
+    "rho_min_kpc",
+    "window_halo_times",
+    "skip_rms_max",
+}
+_CLASS_KEYS = {
+    "burst": {"mode", "rate_per_Myr", "radial", "z_s_kpc", "energy_erg", "beta", "Rcut_GV"},
+    "continuous": {"mode", "rate_per_Myr", "radial", "z_s_kpc", "luminosity_erg_s", "lifetime_Myr", "beta", "Rcut_GV"},
+}
 
 
 def default_path() -> Path:
@@ -84,8 +93,15 @@ class PopulationSpec:
     skip_rms_max: float
 
     #: Documented unit of each dimensional field (a Quantity is converted to it).
-    UNITS = {"E_GeV": ("GeV", "positive"), "H_kpc": "kpc", "r_sun_kpc": "kpc", "R_gal_kpc": "kpc",
-             "rho_min_kpc": "kpc", "window_halo_times": "", "skip_rms_max": ""}
+    UNITS = {
+        "E_GeV": ("GeV", "positive"),
+        "H_kpc": "kpc",
+        "r_sun_kpc": "kpc",
+        "R_gal_kpc": "kpc",
+        "rho_min_kpc": "kpc",
+        "window_halo_times": "",
+        "skip_rms_max": "",
+    }
 
     def __post_init__(self):
         convert_fields(self, self.UNITS)
@@ -98,15 +114,16 @@ class PopulationSpec:
 
     def window_Myr(self, D_kpc2_Myr) -> np.ndarray:
         """Age limit T of the discrete region [Myr] for diffusion coefficients D."""
-        return self.window_halo_times * self.H_kpc ** 2 / np.asarray(D_kpc2_Myr, dtype=float)
-
+        return self.window_halo_times * self.H_kpc**2 / np.asarray(D_kpc2_Myr, dtype=float)
 
 
 def _num(key, value, lo=0.0, lo_open=True, hi=None):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
         raise ConfigError(f"{key}: expected a finite number; got {value!r}")
     if (value <= lo if lo_open else value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}: {value!r} is out of range {'(' if lo_open else '['}{lo:g}, {hi if hi is not None else 'inf'})")
+        raise ConfigError(
+            f"{key}: {value!r} is out of range {'(' if lo_open else '['}{lo:g}, {hi if hi is not None else 'inf'})"
+        )
     return float(value)
 
 
@@ -119,17 +136,28 @@ def _source_class(name: str, sec: dict) -> SourceClass:
         raise ConfigError(f"{key}.mode: {mode!r} is not one of burst, continuous")
     unknown = sorted(set(sec) - _CLASS_KEYS[mode])
     if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}: unknown key for mode = {mode!r} (known: {', '.join(sorted(_CLASS_KEYS[mode]))})")
+        raise ConfigError(
+            f"{key}.{unknown[0]}: unknown key for mode = {mode!r} (known: {', '.join(sorted(_CLASS_KEYS[mode]))})"
+        )
     missing = sorted(_CLASS_KEYS[mode] - set(sec))
     if missing:
         raise ConfigError(f"{key}.{missing[0]}: missing")
     radial = sec["radial"]
     if radial not in RADIAL:
         raise ConfigError(f"{key}.radial: {radial!r} is not one of {', '.join(RADIAL)}")
-    dist = {k: Distribution.from_toml(f"{key}.{k}", sec[k])
-            for k in ("beta", "Rcut_GV", "energy_erg", "luminosity_erg_s", "lifetime_Myr") if k in sec}
-    return SourceClass(name=name, mode=mode, rate_per_Myr=_num(f"{key}.rate_per_Myr", sec["rate_per_Myr"], lo_open=False),
-                       radial=radial, z_s_kpc=_num(f"{key}.z_s_kpc", sec["z_s_kpc"]), **dist)
+    dist = {
+        k: Distribution.from_toml(f"{key}.{k}", sec[k])
+        for k in ("beta", "Rcut_GV", "energy_erg", "luminosity_erg_s", "lifetime_Myr")
+        if k in sec
+    }
+    return SourceClass(
+        name=name,
+        mode=mode,
+        rate_per_Myr=_num(f"{key}.rate_per_Myr", sec["rate_per_Myr"], lo_open=False),
+        radial=radial,
+        z_s_kpc=_num(f"{key}.z_s_kpc", sec["z_s_kpc"]),
+        **dist,
+    )
 
 
 def spec_from_dict(doc: dict) -> PopulationSpec:
@@ -145,13 +173,17 @@ def spec_from_dict(doc: dict) -> PopulationSpec:
     classes_in = {k: v for k, v in defaults.items() if isinstance(v, dict)}
     for k, v in user.items():
         if isinstance(v, dict) and k in classes_in:
-            classes_in[k] = {**classes_in[k], **v} if v.get("mode", classes_in[k]["mode"]) == classes_in[k]["mode"] else v
+            classes_in[k] = (
+                {**classes_in[k], **v} if v.get("mode", classes_in[k]["mode"]) == classes_in[k]["mode"] else v
+            )
         elif isinstance(v, dict):
             classes_in[k] = v
         elif k in _TOP_KEYS:
             sec[k] = v
         else:
-            raise ConfigError(f"population.{k}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a source-class table)")
+            raise ConfigError(
+                f"population.{k}: unknown key (known: {', '.join(sorted(_TOP_KEYS))}, or a source-class table)"
+            )
     classes = tuple(_source_class(k, v) for k, v in classes_in.items() if not (isinstance(v, dict) and v == {}))
     if not any(c.rate_per_Myr > 0 for c in classes):
         raise ConfigError("population: no source class with rate_per_Myr > 0")
@@ -171,12 +203,17 @@ def spec_from_dict(doc: dict) -> PopulationSpec:
         raise ConfigError(str(exc)) from None
     f = model.floats()
     return PopulationSpec(
-        classes=classes, E_GeV=np.geomspace(e_lo, e_hi, n),
+        classes=classes,
+        E_GeV=np.geomspace(e_lo, e_hi, n),
         composition=galprop_composition() if sec["composition"] == "galprop" else PROTONS,
-        diffusion=model.diffusion, H_kpc=f.H, r_sun_kpc=f.r_sun, R_gal_kpc=f.R_gal,
+        diffusion=model.diffusion,
+        H_kpc=f.H,
+        r_sun_kpc=f.r_sun,
+        R_gal_kpc=f.R_gal,
         rho_min_kpc=_num("population.rho_min_kpc", sec["rho_min_kpc"]),
         window_halo_times=_num("population.window_halo_times", sec["window_halo_times"]),
-        skip_rms_max=_num("population.skip_rms_max", sec["skip_rms_max"]))
+        skip_rms_max=_num("population.skip_rms_max", sec["skip_rms_max"]),
+    )
 
 
 def check_section(section: dict) -> None:

@@ -8,6 +8,7 @@ and standard deviation are not representative (Lee 1979, ApJ 229, 424; Genolini 
 2017, A&A 600, A68); the exact ensemble mean is carried as ``mean_*``.  Probabilities come
 with Clopper-Pearson 68 % intervals.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,10 @@ def _energy_index(ds, E_GeV: float) -> int:
     E = ds["energy"].values
     k = int(np.argmin(np.abs(np.log(E / E_GeV))))
     if not np.isclose(E[k], E_GeV, rtol=1e-6):
-        raise InputError(f"energy {E_GeV:g} GeV is not on the population grid {E.min():g}..{E.max():g} GeV "
-                         f"(nearest {E[k]:g}); choose E_min_GeV/points_per_decade to include it")
+        raise InputError(
+            f"energy {E_GeV:g} GeV is not on the population grid {E.min():g}..{E.max():g} GeV "
+            f"(nearest {E[k]:g}); choose E_min_GeV/points_per_decade to include it"
+        )
     return k
 
 
@@ -78,10 +81,20 @@ def dominance(ds, E_GeV: float = 1.0e6, threshold: float = 0.5) -> Dominance:
     hit = share > threshold
     n, m = share.size, int(hit.sum())
     ci = binomtest(m, n).proportion_ci(confidence_level=0.68, method="exact")
-    pick = lambda name: ds[name].values[hit, k]   # noqa: E731
-    return Dominance(float(E_GeV), float(threshold), m / n, float(ci.low), float(ci.high), n,
-                     pick("brightest_d_kpc"), pick("brightest_age_Myr"), pick("brightest_l_deg"),
-                     pick("brightest_class"), pick("brightest_valid").astype(bool))
+    pick = lambda name: ds[name].values[hit, k]  # noqa: E731
+    return Dominance(
+        float(E_GeV),
+        float(threshold),
+        m / n,
+        float(ci.low),
+        float(ci.high),
+        n,
+        pick("brightest_d_kpc"),
+        pick("brightest_age_Myr"),
+        pick("brightest_l_deg"),
+        pick("brightest_class"),
+        pick("brightest_valid").astype(bool),
+    )
 
 
 def summary_table(ds) -> QTable:
@@ -102,8 +115,13 @@ def summary_table(ds) -> QTable:
         for col, row in zip(BAND_NAMES, bands(vals)):
             t[f"{label}_{col}"] = row
     t["p_share_p_gt_half"] = np.mean(ds["share_p"].values > 0.5, axis=0)
-    t.meta.update({"n_realisations": int(ds.sizes["realisation"]), "seed": ds.attrs.get("seed"),
-                   "description": "crknee.population ensemble summary: quantiles over realisations (q025, q16, "
-                                  "median, q84, q975); mean_* = exact ensemble mean; fluxes LIS per total "
-                                  "energy per particle; amplitude_eq = equatorial projection d_perp"})
+    t.meta.update(
+        {
+            "n_realisations": int(ds.sizes["realisation"]),
+            "seed": ds.attrs.get("seed"),
+            "description": "crknee.population ensemble summary: quantiles over realisations (q025, q16, "
+            "median, q84, q975); mean_* = exact ensemble mean; fluxes LIS per total "
+            "energy per particle; amplitude_eq = equatorial projection d_perp",
+        }
+    )
     return t

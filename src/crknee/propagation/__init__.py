@@ -7,11 +7,15 @@ B/C ratio; :func:`fit_normalisations` the injection constants to AMS-02 p and He
 one network at the fit resolution (:data:`FIT_RESOLUTION`, issue 15).
 Method and conventions: docs/propagation.md.
 """
+
 from crknee._lazy import attach, exports_of
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    **exports_of("crknee.propagation.fitting", "fit_normalisations", "fit_propagation"),
-    **exports_of("crknee.propagation.model", "PropagationModel"),
-    **exports_of("crknee.propagation.prepared", "FIT_RESOLUTION", "PreparedSolver", "fit_resolution_model"),
-    **exports_of("crknee.propagation.solution", "Q_UNIT", "Solution", "solve"),
-})
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        **exports_of("crknee.propagation.fitting", "fit_normalisations", "fit_propagation"),
+        **exports_of("crknee.propagation.model", "PropagationModel"),
+        **exports_of("crknee.propagation.prepared", "FIT_RESOLUTION", "PreparedSolver", "fit_resolution_model"),
+        **exports_of("crknee.propagation.solution", "Q_UNIT", "Solution", "solve"),
+    },
+)

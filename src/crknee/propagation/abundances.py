@@ -20,22 +20,23 @@ equal rigidity, per unit rigidity, the same source reads ``q_i(R) = N K_i f(R)``
 Solar-system abundances: Lodders 2003, ApJ 591, 1220 (``crams/solarsystem_abundances2003.txt``,
 relative to Si = 1e6).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
+from crknee.data import raw_path
 from crknee.errors import DataError, InputError
 from crknee.kinematics import ELEMENT_SYMBOLS, nuclide
-from crknee.data import raw_path
 from crknee.propagation.crosssections import usine_name
 
 GALPROP_SOURCE = "nuclear/source_abundances/GALPROP_galdef_56_example_iso_abundances.csv"
 LODDERS2003 = "nuclear/crams/solarsystem_abundances2003.txt"
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_source_abundances(relpath: str = GALPROP_SOURCE) -> dict[str, float]:
     """GALPROP isotopic source abundances {name: a_i}, normalised to H1 = 1.
 
@@ -43,7 +44,7 @@ def read_source_abundances(relpath: str = GALPROP_SOURCE) -> dict[str, float]:
     """
     raw = {}
     for ln in raw_path(relpath).read_text().splitlines():
-        if not ln.strip() or ln.startswith("#") or ln.startswith("Z,"):
+        if not ln.strip() or ln.startswith(("#", "Z,")):
             continue
         Z, A, val = ln.split(",")[:3]
         if int(Z) > len(ELEMENT_SYMBOLS):
@@ -73,7 +74,7 @@ def rigidity_coefficients(a, Z, A, gamma: float) -> np.ndarray:
     return np.asarray(a, dtype=float) * Z ** (1.0 - gamma) * A ** (gamma - 1.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_solar_system(relpath: str = LODDERS2003) -> dict[str, tuple[float, float]]:
     """Lodders (2003) isotopes: {name: (isotopic_fraction_percent, abundance_Si_1e6)}."""
     out = {}

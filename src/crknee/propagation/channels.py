@@ -6,6 +6,7 @@ measured, not summed: solve with and without them (a ``production_factor`` of 0,
 :func:`crknee.propagation.solver.solve_raw`) and compare.  Used for the network
 cross-check of issue 15 item 5 (docs/nuclear.md, "Nuclei heavier than O in B/C").
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -35,8 +36,9 @@ def switch_off(network, channels) -> np.ndarray:
     return fac
 
 
-def ratio_change(solver, channels, num: str = "B", den: str = "C", E: u.Quantity = 10 * u.GeV,
-                 var: str = "Ekn", **ratio_kw) -> float:
+def ratio_change(
+    solver, channels, num: str = "B", den: str = "C", E: u.Quantity = 10 * u.GeV, var: str = "Ekn", **ratio_kw
+) -> float:
     """Relative change r_all / r_without - 1 of the ratio ``num/den`` at ``E`` when the
     ``channels`` (see :func:`switch_off`) are added to the network.
 

@@ -34,11 +34,12 @@ Tripathi and Sihver et al. (1993, PRC 47, 1225) parameterisations, so the last n
 energies is neglected.  The exception is the proton, whose cross sections follow
 :func:`sigma_pp_inel_mb` (see :mod:`crknee.propagation.network`).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class UsineTable:
     blocks: dict
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_usine(relpath: str) -> UsineTable:
     """Parse a USINE v3.5 cross-section file (format in nuclear/SOURCES.md, section 3)."""
     path = raw_path(relpath)
@@ -120,7 +121,7 @@ def read_usine(relpath: str) -> UsineTable:
         else:
             key = usine_name(title)
         try:
-            vals = np.array([[float(x) for x in ln.split()] for ln in lines[i + 1:i + 1 + n]])
+            vals = np.array([[float(x) for x in ln.split()] for ln in lines[i + 1 : i + 1 + n]])
         except ValueError as exc:
             raise DataError(f"{path}: malformed block {title!r}: {exc}") from None
         if vals.shape != (n, 2):
@@ -130,7 +131,7 @@ def read_usine(relpath: str) -> UsineTable:
     return UsineTable(grid, blocks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_crams_production(relpath: str = CRAMS_PRODUCTION) -> tuple[np.ndarray, dict]:
     """CRAMS production table on H: (grid [GeV/n], {(parent, child): sigma_H [mb]}).
 
@@ -145,7 +146,7 @@ def read_crams_production(relpath: str = CRAMS_PRODUCTION) -> tuple[np.ndarray, 
     return grid, out
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_crams_inelastic(relpath: str) -> tuple[np.ndarray, dict]:
     """CRAMS total-inelastic table on H (``Z A`` + 100 values): (grid, {name: sigma [mb]})."""
     data = np.loadtxt(raw_path(relpath))
@@ -153,7 +154,7 @@ def read_crams_inelastic(relpath: str) -> tuple[np.ndarray, dict]:
     return grid, {_zname(int(r[0]), int(r[1])): r[2:] for r in data}
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_measured(relpath: str = MEASURED_PRODUCTION) -> np.ndarray:
     """Measured partial cross sections on H (XS4GCR compilation; tag ``W90`` = Webber,
     Kish & Schrier 1990, PRC 41, 547).
@@ -166,10 +167,24 @@ def read_measured(relpath: str = MEASURED_PRODUCTION) -> np.ndarray:
         if not ln.strip() or ln.lstrip().startswith("#"):
             continue
         f = ln.split()
-        rows.append((_zname(int(f[0]), int(f[1])), _zname(int(f[2]), int(f[3])),
-                     float(f[4]), float(f[5]), float(f[6]), f[7] if len(f) > 7 else ""))
-    dtype = [("parent", "U6"), ("child", "U6"), ("ekn_GeV", float), ("sigma_mb", float),
-             ("err_mb", float), ("ref", "U16")]
+        rows.append(
+            (
+                _zname(int(f[0]), int(f[1])),
+                _zname(int(f[2]), int(f[3])),
+                float(f[4]),
+                float(f[5]),
+                float(f[6]),
+                f[7] if len(f) > 7 else "",
+            )
+        )
+    dtype = [
+        ("parent", "U6"),
+        ("child", "U6"),
+        ("ekn_GeV", float),
+        ("sigma_mb", float),
+        ("err_mb", float),
+        ("ref", "U16"),
+    ]
     return np.array(rows, dtype=dtype)
 
 

@@ -17,16 +17,17 @@ Three bundled tables (nuclear/SOURCES.md):
 
 Mean lifetime tau = T_1/2 / ln 2.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
+from crknee.data import raw_path
 from crknee.errors import DataError
 from crknee.kinematics import ELEMENT_SYMBOLS, Z_OF, nuclide
-from crknee.data import raw_path
 
 CRCHART = "nuclear/usine_v3.5/crchart_Z28_2020.txt"
 ICRP107 = "nuclear/decay/halflives_radioactivedecay_ICRP107.csv"
@@ -68,7 +69,7 @@ def _name(Z: int, A: int) -> str:
     return f"{ELEMENT_SYMBOLS[Z - 1]}{A}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_crchart(relpath: str = CRCHART) -> dict[str, Decay]:
     """Radioactive nuclei of the USINE CR chart: {name: Decay}; STABLE/FED rows omitted."""
     out: dict[str, Decay] = {}
@@ -86,14 +87,14 @@ def read_crchart(relpath: str = CRCHART) -> dict[str, Decay]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_icrp107(relpath: str = ICRP107) -> dict[str, tuple[float, str, dict[str, float]]]:
     """Laboratory half-lives: {name: (half_life_yr, decay_modes, {progeny: branching})}.
 
     Metastable progeny (``Co-60m``) are merged into their nuclide."""
     out = {}
     for ln in raw_path(relpath).read_text().splitlines():
-        if not ln.strip() or ln.startswith("#") or ln.startswith("name,"):
+        if not ln.strip() or ln.startswith(("#", "name,")):
             continue
         f = ln.split(",")
         prog = {}
@@ -108,7 +109,7 @@ def read_icrp107(relpath: str = ICRP107) -> dict[str, tuple[float, str, dict[str
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_ghosts(relpath: str = GHOSTS) -> tuple[Ghost, ...]:
     """Ghost nuclei (``El A El A BR[%] tau unit`` rows) with children H..Ni."""
     out = []
@@ -137,10 +138,11 @@ def ghost_feeding(child: str, relpath: str = GHOSTS) -> dict[str, float]:
     for g in ghosts:
         by_parent.setdefault(g.parent, []).append(g)
 
-    @lru_cache(maxsize=None)
+    @cache
     def fraction(parent: str) -> float:
-        return sum(g.branching * (1.0 if g.child == child else
-                                  fraction(g.child) if g.child in by_parent else 0.0)
-                   for g in by_parent.get(parent, ()))
+        return sum(
+            g.branching * (1.0 if g.child == child else fraction(g.child) if g.child in by_parent else 0.0)
+            for g in by_parent.get(parent, ())
+        )
 
     return {p: fr for p in by_parent if (fr := fraction(p)) > 0}

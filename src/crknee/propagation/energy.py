@@ -29,6 +29,7 @@ The matrix has one sub- and two super-diagonals.  The modes are independent: the
 stacked into one block-diagonal banded system and solved with one LAPACK call
 (:func:`scipy.linalg.solve_banded`) for any number of right-hand sides.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,8 +76,8 @@ def assemble(p, C, b, D):
     b = np.broadcast_to(b, (m, n))
     D = np.broadcast_to(D, (m, n))
     pf, w, th = geometry(p)
-    wn = p**S_REF                                    # u_j = psi_j * wn_j
-    wf = pf ** (-S_REF)                              # psi_f = wf * u_f
+    wn = p**S_REF  # u_j = psi_j * wn_j
+    wf = pf ** (-S_REF)  # psi_f = wf * u_f
     diag = C.copy()
     up1 = np.zeros((m, n))
     up2 = np.zeros((m, n))
@@ -86,7 +87,7 @@ def assemble(p, C, b, D):
     bf = np.empty((m, n))
     bf[:, 0] = b[:, 0]
     bf[:, 1:] = np.sqrt(b[:, 1:] * b[:, :-1])
-    g = bf * wf[..., :n]                             # (m, n): face f = 0..n-1
+    g = bf * wf[..., :n]  # (m, n): face f = 0..n-1
     diag += g * (1.0 + th[..., :n]) * wn / w
     up1[:, :-1] -= g[:, :-1] * th[..., : n - 1] * wn[..., 1:] / w[..., :-1]
     up1[:, :-1] -= g[:, 1:] * (1.0 + th[..., 1:n]) * wn[..., 1:] / w[..., :-1]
@@ -95,10 +96,10 @@ def assemble(p, C, b, D):
     # F_f = -p_f^2 D_f pf^-(S+2) [(u_f - u_{f-1})/(p_f - p_{f-1}) - (S+2)(u_f + u_{f-1})/(2 p_f)]
     s2 = S_REF + 2.0
     pin = pf[..., 1:-1]
-    kap = pin**2 * np.sqrt(D[:, 1:] * D[:, :-1]) * pin ** (-s2)      # (m, n-1)
+    kap = pin**2 * np.sqrt(D[:, 1:] * D[:, :-1]) * pin ** (-s2)  # (m, n-1)
     dp = np.diff(p, axis=-1)
-    hi = kap * (1.0 / dp - 0.5 * s2 / pin) * wn[..., 1:]     # F_f coefficient (negated) on psi_f
-    lo = kap * (-1.0 / dp - 0.5 * s2 / pin) * wn[..., :-1]   # ... on psi_{f-1};  F_f = -(hi psi_f + lo psi_{f-1})
+    hi = kap * (1.0 / dp - 0.5 * s2 / pin) * wn[..., 1:]  # F_f coefficient (negated) on psi_f
+    lo = kap * (-1.0 / dp - 0.5 * s2 / pin) * wn[..., :-1]  # ... on psi_{f-1};  F_f = -(hi psi_f + lo psi_{f-1})
     # row j: (F_{j+1} - F_j)/w_j ; F_{j+1} involves psi_{j+1} (hi) and psi_j (lo)
     diag[:, :-1] -= lo / w[..., :-1]
     up1[:, :-1] -= hi / w[..., :-1]

@@ -14,6 +14,7 @@ low-energy B/C and cosmic-ray proton observational data", Table 1).
 Errors: symmetric, the mean of y_err_lo and y_err_hi (stat and sys in quadrature, as
 returned by :func:`crknee.data.load`).  Points flagged as upper limits are skipped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -74,8 +75,9 @@ def _window(x: u.Quantity, window_GV) -> np.ndarray:
     return (v >= window_GV[0]) & (v <= window_GV[1])
 
 
-def fit_normalisations(solution: Solution, data=NORMALISATION_DATA, window_GV=NORMALISATION_WINDOW_GV,
-                       phi=PHI_PAPER) -> NormalisationFit:
+def fit_normalisations(
+    solution: Solution, data=NORMALISATION_DATA, window_GV=NORMALISATION_WINDOW_GV, phi=PHI_PAPER
+) -> NormalisationFit:
     """Q_H and Q_He by linear least squares to ``data`` (dataset, element) in ``window_GV``.
 
     The heavy group is tied to hydrogen (Q_{Z>2} = Q_H, source abundances relative to H1).
@@ -121,8 +123,17 @@ _FREE = {
 }
 
 
-def fit_propagation(model=None, *, free=("D0", "delta", "v_A"), network=None, disk=None, loss_rate=None,
-                    bc=BC_DATA, phi=PHI_PAPER, R_min_GV: float = 4.0) -> PropagationFit:
+def fit_propagation(
+    model=None,
+    *,
+    free=("D0", "delta", "v_A"),
+    network=None,
+    disk=None,
+    loss_rate=None,
+    bc=BC_DATA,
+    phi=PHI_PAPER,
+    R_min_GV: float = 4.0,
+) -> PropagationFit:
     """Fit ``free`` parameters of ``model`` to the B/C ratio ``bc`` above ``R_min_GV``.
 
     The starting point is ``model`` (default: Table 1).  ``R_min_GV`` = 4 GV skips the
@@ -137,8 +148,9 @@ def fit_propagation(model=None, *, free=("D0", "delta", "v_A"), network=None, di
     if network is None:
         from crknee.propagation.network import build_network
 
-        network = build_network(model.species, heaviest=model.heaviest, production=model.production,
-                                inelastic=model.inelastic)
+        network = build_network(
+            model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
+        )
     var, x, y, err, _ = _load(bc)
     if var != "R":
         raise DataError(f"{bc}: fit_propagation expects B/C vs rigidity; got x_variable {var!r}")
@@ -177,5 +189,11 @@ def fit_propagation(model=None, *, free=("D0", "delta", "v_A"), network=None, di
         sig_t = np.sqrt(cov[k, k])
         # propagate through the transform (log10 for D0)
         errors[name] = abs(inv(res.x[k] + sig_t) - inv(res.x[k] - sig_t)) / 2.0 * unit
-    return PropagationFit(model=best, solution=sol.with_norms(norm.norms), chi2=float(2 * res.cost),
-                          ndof=int(y.size - len(free)), errors=errors, normalisation=norm)
+    return PropagationFit(
+        model=best,
+        solution=sol.with_norms(norm.norms),
+        chi2=float(2 * res.cost),
+        ndof=int(y.size - len(free)),
+        errors=errors,
+        normalisation=norm,
+    )

@@ -18,16 +18,17 @@ transcribed into ``ism/`` (see ism/SOURCES.md and ism/gas_model_notes.md):
 The Sun is at R = 8.5 kpc (GALPROP v54 constants.h).  He is distributed like H with
 He/H = 0.11 by number (GALPROP galdef_56_example ``He_H_ratio``; DRAGON2 He_abundance).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy.integrate import quad
 
-from crknee.errors import InputError, check_finite_positive
 from crknee.data import raw_path
+from crknee.errors import InputError, check_finite_positive
 
 #: kpc in cm (GALPROP v54 constants.h, kpc2cm).
 KPC_CM = 3.08568e21
@@ -38,14 +39,14 @@ HE_TO_H = 0.11
 #: Galactocentric radius of the Sun [kpc] (GALPROP v54).
 R_SUN_KPC = 8.5
 
-_N_GB = 0.33     # GB76 mean disk density at 4-8 kpc [cm^-3]
-_N_DL = 0.57     # DL90 mid-plane density [cm^-3]
+_N_GB = 0.33  # GB76 mean disk density at 4-8 kpc [cm^-3]
+_N_DL = 0.57  # DL90 mid-plane density [cm^-3]
 # DL90 vertical profile [cm^-3, kpc]: Gaussians (A, HWHM) and exponential (B, scale height).
 _DL90 = ((0.395, 0.212 / 2), (0.107, 0.530 / 2))
 _DL90_EXP = (0.064, 0.403)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hi_nodes() -> tuple[np.ndarray, np.ndarray]:
     t = _csv("ism/galprop_HI_GordonBurton76_table.csv")
     R, Y = t[:, 0], t[:, 1]
@@ -53,10 +54,13 @@ def _hi_nodes() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[R[0]], centres]), np.concatenate([[Y[0]], Y[:-1]])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _csv(relpath: str) -> np.ndarray:
-    rows = [ln for ln in raw_path(relpath).read_text().splitlines()
-            if ln.strip() and not ln.startswith("#") and not ln[0].isalpha()]
+    rows = [
+        ln
+        for ln in raw_path(relpath).read_text().splitlines()
+        if ln.strip() and not ln.startswith("#") and not ln[0].isalpha()
+    ]
     return np.array([[float(x) for x in ln.split(",")] for ln in rows])
 
 
@@ -78,7 +82,7 @@ def n_HI(r_kpc, z_kpc) -> np.ndarray:
     fr = np.where(r > xr[-1], yr[-1] * np.exp(-(r - xr[-1]) / 3.0), fr)
     fz1 = sum(a * np.exp(-np.log(2.0) * (z / hw) ** 2) for a, hw in _DL90)
     fz1 = fz1 + _DL90_EXP[0] * np.exp(-np.abs(z) / _DL90_EXP[1])
-    fz2 = _N_DL * np.exp(-(z / (0.0523 * np.exp(0.11 * r))) ** 2)
+    fz2 = _N_DL * np.exp(-((z / (0.0523 * np.exp(0.11 * r))) ** 2))
     fz = np.where(r <= 8.0, fz1, np.where(r >= 10.0, fz2, fz1 + (fz2 - fz1) / 2.0 * (r - 8.0)))
     return fz * fr / _N_GB
 
@@ -102,8 +106,9 @@ def n_HII(r_kpc, z_kpc) -> np.ndarray:
     """Ionised-gas (free electron) density [cm^-3] at (r, z) [kpc], Cordes et al. 1991:
     0.025 exp(-|z|/1 kpc) exp(-(R/20 kpc)^2) + 0.2 exp(-|z|/0.15 kpc) exp(-((R-4)/2 kpc)^2)."""
     r, z = _rz(r_kpc, z_kpc)
-    return (0.025 * np.exp(-np.abs(z) / 1.0) * np.exp(-(r / 20.0) ** 2)
-            + 0.200 * np.exp(-np.abs(z) / 0.15) * np.exp(-((r - 4.0) / 2.0) ** 2))
+    return 0.025 * np.exp(-np.abs(z) / 1.0) * np.exp(-((r / 20.0) ** 2)) + 0.200 * np.exp(-np.abs(z) / 0.15) * np.exp(
+        -(((r - 4.0) / 2.0) ** 2)
+    )
 
 
 def surface_density_H(r_kpc: float, *, z_max_kpc: float = 5.0, include_HII: bool = False) -> float:
@@ -140,8 +145,9 @@ class ThinDisk:
         check_finite_positive("n_He", self.n_He, allow_zero=True)
 
 
-def local_thin_disk(r_kpc: float = R_SUN_KPC, h_kpc: float = 0.1, he_to_h: float = HE_TO_H,
-                    *, include_HII: bool = False) -> ThinDisk:
+def local_thin_disk(
+    r_kpc: float = R_SUN_KPC, h_kpc: float = 0.1, he_to_h: float = HE_TO_H, *, include_HII: bool = False
+) -> ThinDisk:
     """Thin disk with the GALPROP v54 column of H nuclei at ``r_kpc`` spread over 2 h.
 
     n_H = ∫(n_HI + 2 n_H2) dz / (2 h) (plus n_HII with ``include_HII``, as GALPROP's

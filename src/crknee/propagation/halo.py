@@ -29,6 +29,7 @@ Every function takes plain floats: a, b [1/kpc], L, h [kpc]; arrays broadcast.  
 as sums of exp(c0 + c z) terms with c0 + c z <= 0 on [0, L] so that nothing overflows
 for large b L.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -22,6 +22,7 @@ The momentum loss rate is -dp/dt = (-dE/dt) / beta (p in GeV, i.e. p c).  Each t
 floored at zero where its logarithm turns negative (ionisation below ~10 keV/n, Coulomb
 below ~100 eV/n), outside the validity of both formulas.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -45,8 +46,9 @@ T_E_K = 1.0e4
 N_E_DEFAULT = 0.033
 
 
-def momentum_loss_rate(p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He: float,
-                       n_e: float = N_E_DEFAULT) -> np.ndarray:
+def momentum_loss_rate(
+    p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He: float, n_e: float = N_E_DEFAULT
+) -> np.ndarray:
     """-dp/dt [GeV/Myr] (positive) of a nucleus (Z, A, mass [GeV]) with momentum p c [GeV]
     in neutral H and He (``n_H``, ``n_He`` atoms cm^-3) and ionised gas (``n_e`` cm^-3)."""
     p = np.asarray(p_GeV, dtype=float)
@@ -56,12 +58,12 @@ def momentum_loss_rate(p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He:
         check_finite_positive(name, val, allow_zero=True)
     if int(Z) != Z or Z < 1 or int(A) != A or A < Z:
         raise InputError(f"need integers 1 <= Z <= A; got Z={Z!r}, A={A!r}")
-    M = mass_GeV * 1e9                                  # eV
-    bg2 = (p / mass_GeV) ** 2                           # beta^2 gamma^2
+    M = mass_GeV * 1e9  # eV
+    bg2 = (p / mass_GeV) ** 2  # beta^2 gamma^2
     gam = np.sqrt(1.0 + bg2)
     b2 = bg2 / (1.0 + bg2)
     beta = np.sqrt(b2)
-    pref = 2.0 * np.pi * R_E_CM**2 * C_CM_S * _ME_EV * Z**2 / beta   # eV cm^3 / s
+    pref = 2.0 * np.pi * R_E_CM**2 * C_CM_S * _ME_EV * Z**2 / beta  # eV cm^3 / s
 
     qmax = 2.0 * _ME_EV * bg2 / (1.0 + 2.0 * gam * _ME_EV / M)
     b_h = np.log(2.0 * _ME_EV * bg2 * qmax / I_H_EV**2) - 2.0 * b2
@@ -70,10 +72,11 @@ def momentum_loss_rate(p_GeV, Z: int, A: int, mass_GeV: float, n_H: float, n_He:
 
     coul = np.zeros_like(ion)
     if n_e > 0:
-        lnlam = 0.5 * np.log(_ME_EV**2 * M * gam**2 * b2**2
-                             / (np.pi * R_E_CM * _HBARC_EV_CM**2 * n_e * (M + 2.0 * gam * _ME_EV)))
+        lnlam = 0.5 * np.log(
+            _ME_EV**2 * M * gam**2 * b2**2 / (np.pi * R_E_CM * _HBARC_EV_CM**2 * n_e * (M + 2.0 * gam * _ME_EV))
+        )
         beta_e = np.sqrt(2.0 * (k_B * T_E_K * u.K).to_value(u.eV) / _ME_EV)
         xm3 = (3.0 * np.sqrt(np.pi) / 4.0) * beta_e**3
         coul = 2.0 * pref * n_e * lnlam * beta**3 / (xm3 + beta**3)
-    dE_dt = np.clip(ion, 0.0, None) + np.clip(coul, 0.0, None)     # eV / s
+    dE_dt = np.clip(ion, 0.0, None) + np.clip(coul, 0.0, None)  # eV / s
     return dE_dt / beta * 1e-9 * S_PER_MYR

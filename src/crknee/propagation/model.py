@@ -49,10 +49,10 @@ where ionisation losses win (a 0.1 GeV/n edge lowers the 1 GeV proton LIS by 30 
 (everywhere, as in GALPROP / DRAGON whose v_A Table 1 quotes; default) or ``"disk"``
 (only in the thin gas disk, as in USINE).  See docs/propagation.md.
 """
+
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, fields
 from functools import cached_property
 from types import SimpleNamespace
@@ -85,15 +85,33 @@ REACCELERATION_ZONES = ("halo", "disk")
 #: ``[propagation]`` key of a crknee config file -> (PropagationModel field, unit of the
 #: key's suffix; None if dimensionless or text).  Schema: crknee.config.SCHEMA.
 CONFIG_FIELDS = {
-    "D0_cm2_s": ("D0", u.cm**2 / u.s), "delta": ("delta", None), "R0_GV": ("R0", u.GV), "eta": ("eta", None),
-    "Rb_GV": ("R_b", u.GV), "Delta_delta": ("Delta_delta", None), "s_b": ("s_b", None),
-    "vA_km_s": ("v_A", u.km / u.s), "Vc_km_s": ("V_c", u.km / u.s), "H_kpc": ("H", u.kpc),
-    "R_gal_kpc": ("R_gal", u.kpc), "r_sun_kpc": ("r_sun", u.kpc), "z_s_kpc": ("z_s", u.kpc),
-    "h_kpc": ("h", u.kpc), "he_to_h": ("he_to_h", None), "nu1": ("nu1", None), "nu2": ("nu2", None),
-    "Rbr_GV": ("R_br", u.GV), "Rcut_GV": ("R_cut", u.GV), "reacceleration": ("reacceleration", None),
-    "n_modes": ("n_modes", None), "points_per_decade": ("points_per_decade", None),
-    "ekn_min_GeV": ("ekn_min", u.GeV), "ekn_max_GeV": ("ekn_max", u.GeV), "heaviest": ("heaviest", None),
-    "production": ("production", None), "inelastic": ("inelastic", None),
+    "D0_cm2_s": ("D0", u.cm**2 / u.s),
+    "delta": ("delta", None),
+    "R0_GV": ("R0", u.GV),
+    "eta": ("eta", None),
+    "Rb_GV": ("R_b", u.GV),
+    "Delta_delta": ("Delta_delta", None),
+    "s_b": ("s_b", None),
+    "vA_km_s": ("v_A", u.km / u.s),
+    "Vc_km_s": ("V_c", u.km / u.s),
+    "H_kpc": ("H", u.kpc),
+    "R_gal_kpc": ("R_gal", u.kpc),
+    "r_sun_kpc": ("r_sun", u.kpc),
+    "z_s_kpc": ("z_s", u.kpc),
+    "h_kpc": ("h", u.kpc),
+    "he_to_h": ("he_to_h", None),
+    "nu1": ("nu1", None),
+    "nu2": ("nu2", None),
+    "Rbr_GV": ("R_br", u.GV),
+    "Rcut_GV": ("R_cut", u.GV),
+    "reacceleration": ("reacceleration", None),
+    "n_modes": ("n_modes", None),
+    "points_per_decade": ("points_per_decade", None),
+    "ekn_min_GeV": ("ekn_min", u.GeV),
+    "ekn_max_GeV": ("ekn_max", u.GeV),
+    "heaviest": ("heaviest", None),
+    "production": ("production", None),
+    "inelastic": ("inelastic", None),
 }
 #: ``[propagation]`` keys that are not model parameters: the force-field potential and the
 #: primary normalisation fit (read by the callers, e.g. ``crknee propagate``).
@@ -146,7 +164,9 @@ class PropagationModel:
         object.__setattr__(self, "source_index", _element_pairs("source_index", self.source_index, 2))
         for el, (n1, n2) in self.source_index:
             if not (np.isfinite(n1) and np.isfinite(n2) and 1.0 < n1 < 5.0 and 1.0 < n2 < 5.0):
-                raise InputError(f"PropagationModel.source_index[{el!r}] (nu1, nu2) must lie in (1, 5); got {(n1, n2)!r}")
+                raise InputError(
+                    f"PropagationModel.source_index[{el!r}] (nu1, nu2) must lie in (1, 5); got {(n1, n2)!r}"
+                )
         for el, fac in self.source_abundance:
             if not (np.isfinite(fac) and fac >= 0):
                 raise InputError(f"PropagationModel.source_abundance[{el!r}] must be finite and >= 0; got {fac!r}")
@@ -172,13 +192,16 @@ class PropagationModel:
         if not np.isfinite(self.he_to_h) or self.he_to_h < 0:
             raise InputError(f"PropagationModel.he_to_h must be finite and >= 0; got {self.he_to_h!r}")
         if self.reacceleration not in REACCELERATION_ZONES:
-            raise InputError(f"PropagationModel.reacceleration must be one of {REACCELERATION_ZONES}; got {self.reacceleration!r}")
+            raise InputError(
+                f"PropagationModel.reacceleration must be one of {REACCELERATION_ZONES}; got {self.reacceleration!r}"
+            )
         for name, low in (("n_modes", 1), ("points_per_decade", 4)):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
                 raise InputError(f"PropagationModel.{name} must be an integer >= {low}; got {v!r}")
-        if self.species is not None and (not isinstance(self.species, tuple)
-                                         or not all(isinstance(x, str) for x in self.species)):
+        if self.species is not None and (
+            not isinstance(self.species, tuple) or not all(isinstance(x, str) for x in self.species)
+        ):
             raise InputError(f"PropagationModel.species must be None or a tuple of names; got {self.species!r}")
         f = self.floats()
         if f.ekn_max <= 10.0 * f.ekn_min:
@@ -207,8 +230,15 @@ class PropagationModel:
     @cached_property
     def diffusion(self) -> Diffusion:
         """The eq. (2) coefficient (the object shared with the point sources)."""
-        return Diffusion(D0=self.D0, delta=float(self.delta), R0=self.R0, eta=float(self.eta),
-                         R_b=self.R_b, Delta_delta=float(self.Delta_delta), s_b=float(self.s_b))
+        return Diffusion(
+            D0=self.D0,
+            delta=float(self.delta),
+            R0=self.R0,
+            eta=float(self.eta),
+            R_b=self.R_b,
+            Delta_delta=float(self.Delta_delta),
+            s_b=float(self.s_b),
+        )
 
 
 def _element_pairs(name: str, value, width: int) -> tuple:
@@ -250,8 +280,9 @@ def model_from_config(section: dict) -> PropagationModel:
         if key in CONFIG_EXTRA_KEYS:
             continue
         if key not in CONFIG_FIELDS:
-            raise ConfigError(f"propagation.{key}: unknown key; expected one of "
-                              f"{sorted(CONFIG_FIELDS) + sorted(CONFIG_EXTRA_KEYS)}")
+            raise ConfigError(
+                f"propagation.{key}: unknown key; expected one of {sorted(CONFIG_FIELDS) + sorted(CONFIG_EXTRA_KEYS)}"
+            )
         name, unit = CONFIG_FIELDS[key]
         if unit is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ConfigError(f"propagation.{key}: expected a number in {unit}; got {value!r}")

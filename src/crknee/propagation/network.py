@@ -32,6 +32,7 @@ this order is 1H -> 2H (p p -> d pi+, Coste12, <= 2.9 mb on H), listed in
 :attr:`Network.backward_channels`; a sequential solver handles it by a second pass over
 the network, as GALPROP does (galdef ``network_iterations = 2``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,10 +75,10 @@ class Network:
     production: str
     inelastic: str
     _inel_grid: np.ndarray = field(repr=False)
-    _inel: np.ndarray = field(repr=False)          # (n, 2, n_grid) [mb], H and He
+    _inel: np.ndarray = field(repr=False)  # (n, 2, n_grid) [mb], H and He
     _prod_grid: np.ndarray = field(repr=False)
-    _prod: np.ndarray = field(repr=False)          # (n_chan, 2, n_grid) [mb]
-    _chan: np.ndarray = field(repr=False)          # (n_chan, 2) int: (parent, child)
+    _prod: np.ndarray = field(repr=False)  # (n_chan, 2, n_grid) [mb]
+    _chan: np.ndarray = field(repr=False)  # (n_chan, 2) int: (parent, child)
 
     @property
     def names(self) -> list[str]:
@@ -110,8 +111,9 @@ class Network:
         try:
             return self.names.index(canon)
         except ValueError:
-            raise UnknownSpeciesError(f"{name!r} is not in the network ({len(self.nuclides)} "
-                                      f"nuclides: {', '.join(self.names)})") from None
+            raise UnknownSpeciesError(
+                f"{name!r} is not in the network ({len(self.nuclides)} nuclides: {', '.join(self.names)})"
+            ) from None
 
     def sigma_inel(self, ekn_GeV) -> tuple[np.ndarray, np.ndarray]:
         """Total inelastic cross sections (on H, on He), each (n_nuc, n_E) [mb].
@@ -162,14 +164,11 @@ def _ordered(nucs: list[Nuclide], decays: dict) -> list[Nuclide]:
 
 
 @lru_cache(maxsize=16)
-def _build(species: tuple[str, ...] | None, heaviest: str, production: str,
-           inelastic: str) -> Network:
+def _build(species: tuple[str, ...] | None, heaviest: str, production: str, inelastic: str) -> Network:
     if production not in PRODUCTION_TABLES:
-        raise InputError(f"unknown production table {production!r}; choose from "
-                         f"{sorted(PRODUCTION_TABLES)}")
+        raise InputError(f"unknown production table {production!r}; choose from {sorted(PRODUCTION_TABLES)}")
     if inelastic not in INELASTIC_TABLES:
-        raise InputError(f"unknown inelastic table {inelastic!r}; choose from "
-                         f"{sorted(INELASTIC_TABLES)}")
+        raise InputError(f"unknown inelastic table {inelastic!r}; choose from {sorted(INELASTIC_TABLES)}")
     inel = read_usine(INELASTIC_TABLES[inelastic])
     prod = read_usine(PRODUCTION_TABLES[production])
     coste = read_usine(COSTE12_PRODUCTION)
@@ -186,8 +185,7 @@ def _build(species: tuple[str, ...] | None, heaviest: str, production: str,
             raise InputError(f"species listed twice: {sorted(dup)}")
         missing = [n.name for n in nucs if n.name not in inel.blocks]
         if missing:
-            raise UnknownSpeciesError(f"no inelastic cross section for {missing} in table "
-                                      f"{inelastic!r}")
+            raise UnknownSpeciesError(f"no inelastic cross section for {missing} in table {inelastic!r}")
     decays = read_crchart()
     nucs = _ordered(nucs, decays)
     names = [n.name for n in nucs]
@@ -211,12 +209,14 @@ def _build(species: tuple[str, ...] | None, heaviest: str, production: str,
     arrays = (tau, child, abund, inel.ekn_GeV, inel_arr, prod.ekn_GeV, prod_arr, chan_arr)
     for a in arrays:
         a.flags.writeable = False
-    return Network(tuple(nucs), tau, child, abund, production, inelastic,
-                   inel.ekn_GeV, inel_arr, prod.ekn_GeV, prod_arr, chan_arr)
+    return Network(
+        tuple(nucs), tau, child, abund, production, inelastic, inel.ekn_GeV, inel_arr, prod.ekn_GeV, prod_arr, chan_arr
+    )
 
 
-def build_network(species=None, *, heaviest: str = "Fe56", production: str = "GALPROP17_OPT12",
-                  inelastic: str = "Tripathi99+Coste12") -> Network:
+def build_network(
+    species=None, *, heaviest: str = "Fe56", production: str = "GALPROP17_OPT12", inelastic: str = "Tripathi99+Coste12"
+) -> Network:
     """Build (and cache) the nuclear network.
 
     ``species=None``: every nuclide of the inelastic table with A <= A and Z <= Z of

@@ -21,6 +21,7 @@ Note that the O-and-lighter network leaves out the B, Be, Li made by Ne ... Fe
 ``heaviest="Fe56"`` (or a ``species`` list) to :func:`fit_resolution_model` to keep them, at
 about 4 times the cost.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -82,8 +83,9 @@ class PreparedSolver:
         if network is None:
             from crknee.propagation.network import build_network
 
-            network = build_network(model.species, heaviest=model.heaviest, production=model.production,
-                                    inelastic=model.inelastic)
+            network = build_network(
+                model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
+            )
         if disk is None:
             from crknee.propagation.gas import local_thin_disk
 
@@ -104,15 +106,22 @@ class PreparedSolver:
         names = [n.name for n in self.network.nuclides]
         elements = [n.element for n in self.network.nuclides]
         col = np.ones(len(names))
-        for key in sorted(scale, key=lambda k: k in names):          # elements first, then nuclides
+        for key in sorted(scale, key=lambda k: k in names):  # elements first, then nuclides
             hit = [i for i in range(len(names)) if key in (names[i], elements[i])]
             if not hit:
                 raise InputError(f"production scale for {key!r}: no such element or nuclide in the network {names}")
             col[hit] = value_in(f"production scale of {key}", scale[key], "", "non-negative")
         return np.broadcast_to(col, (len(names), len(names)))
 
-    def solve(self, model: PropagationModel | None = None, *, norms=None, production_scale=None,
-              production_factor=None, **changes) -> Solution:
+    def solve(
+        self,
+        model: PropagationModel | None = None,
+        *,
+        norms=None,
+        production_scale=None,
+        production_factor=None,
+        **changes,
+    ) -> Solution:
         """Solution for ``model`` (default: the template) with ``changes`` applied.
 
         ``norms``: Q_g for :data:`~crknee.propagation.solver.GROUPS` (Quantity in

@@ -10,6 +10,7 @@ Normalisations: one injection constant Q_g per primary group (``GROUPS``: H, He,
 in cm^-3 GeV^-1 Myr^-1 (source density per unit momentum at R_br of a nucleus with
 a = 1, A = Z = 1, at r = r_sun, z = 0; eq. 3-4).  The solution is linear in them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -46,7 +47,9 @@ class Solution:
     def __post_init__(self):
         q = self.norms.to_value(Q_UNIT) if isinstance(self.norms, u.Quantity) else None
         if q is None or np.shape(q) != (len(GROUPS),) or np.any(~np.isfinite(q)) or np.any(q < 0):
-            raise InputError(f"norms must be {len(GROUPS)} finite values >= 0 in {Q_UNIT} for {GROUPS}; got {self.norms!r}")
+            raise InputError(
+                f"norms must be {len(GROUPS)} finite values >= 0 in {Q_UNIT} for {GROUPS}; got {self.norms!r}"
+            )
 
     @property
     def species(self) -> list[str]:
@@ -62,7 +65,7 @@ class Solution:
         """Solver grid of kinetic energy per nucleon."""
         return self.raw.ekn * u.GeV
 
-    def with_norms(self, norms: u.Quantity) -> "Solution":
+    def with_norms(self, norms: u.Quantity) -> Solution:
         """The same solution with other group normalisations (no re-solve: linear)."""
         return replace(self, norms=norms)
 
@@ -77,8 +80,10 @@ class Solution:
 
         shared = sorted({"diffusion", "halo_kpc"} & set(params))
         if shared:
-            raise InputError(f"point_source takes {', '.join(shared)} from the background solution; build a "
-                             f"PointSource directly for another propagation environment")
+            raise InputError(
+                f"point_source takes {', '.join(shared)} from the background solution; build a "
+                f"PointSource directly for another propagation environment"
+            )
         return PointSource(name=name, diffusion=self.diffusion, halo_kpc=self.model.floats().H, **params)
 
     # -- internals (plain floats) --------------------------------------------------------
@@ -109,8 +114,9 @@ class Solution:
         grid = self.raw.ekn
         if np.any((ekn < grid[0] * (1 - 1e-12)) | (ekn > grid[-1] * (1 + 1e-12))):
             bad = ekn[(ekn < grid[0]) | (ekn > grid[-1])].flat[0]
-            raise InputError(f"kinetic energy per nucleon {bad!r} GeV outside the solver grid "
-                             f"[{grid[0]:.4g}, {grid[-1]:.4g}] GeV/n")
+            raise InputError(
+                f"kinetic energy per nucleon {bad!r} GeV outside the solver grid [{grid[0]:.4g}, {grid[-1]:.4g}] GeV/n"
+            )
 
     def _interp(self, i: int, ekn) -> np.ndarray:
         grid = self.raw.ekn
@@ -153,8 +159,9 @@ class Solution:
         """Force-field modulated intensity at Earth (Gleeson & Axford 1968), per unit ``var``."""
         return self._flux(name, E, var, _phi_GV(phi))
 
-    def ratio(self, num: str, den: str, E: u.Quantity, var: str = "Ekn", at: str = "earth",
-              phi=PHI_PAPER) -> np.ndarray:
+    def ratio(
+        self, num: str, den: str, E: u.Quantity, var: str = "Ekn", at: str = "earth", phi=PHI_PAPER
+    ) -> np.ndarray:
         """Flux ratio num/den at equal ``var`` (e.g. B/C vs Ekn or R), ``at`` "earth" or "lis"."""
         if at not in ("earth", "lis"):
             raise InputError(f"at must be 'earth' or 'lis'; got {at!r}")
@@ -218,8 +225,9 @@ def solve(model=None, *, network=None, disk=None, loss_rate=None, norms=None) ->
     if network is None:
         from crknee.propagation.network import build_network
 
-        network = build_network(model.species, heaviest=model.heaviest, production=model.production,
-                                inelastic=model.inelastic)
+        network = build_network(
+            model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
+        )
     if disk is None:
         from crknee.propagation.gas import local_thin_disk
 

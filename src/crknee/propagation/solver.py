@@ -40,10 +40,11 @@ CPC 247, 106942):
 Hot loops use plain floats: GeV, kpc, Myr, cm^-3, mb.  Densities psi are per unit
 momentum p c, in cm^-3 GeV^-1 for Q_g in cm^-3 GeV^-1 Myr^-1.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.special import j0, j1, jn_zeros
@@ -133,7 +134,9 @@ def _check_network(network):
     if np.any((child < -1) | (child >= n)):
         raise InputError(f"network.decay_child outside -1..{n - 1}: {child[(child < -1) | (child >= n)][0]!r}")
     if np.any(~np.isfinite(ab) | (ab < 0)):
-        raise InputError(f"network.source_abundance must be finite and >= 0; got {ab[~np.isfinite(ab) | (ab < 0)][0]!r}")
+        raise InputError(
+            f"network.source_abundance must be finite and >= 0; got {ab[~np.isfinite(ab) | (ab < 0)][0]!r}"
+        )
     return nucs, tau, child, ab
 
 
@@ -146,7 +149,9 @@ def _cross_sections(network, ekn, n: int):
             if arr.shape != shape:
                 raise InputError(f"network.{name} returned shape {arr.shape}, expected {shape}")
             if np.any(~np.isfinite(arr) | (arr < 0)):
-                raise InputError(f"network.{name} must be finite and >= 0 mb; got {arr[~np.isfinite(arr) | (arr < 0)][0]!r}")
+                raise InputError(
+                    f"network.{name} must be finite and >= 0 mb; got {arr[~np.isfinite(arr) | (arr < 0)][0]!r}"
+                )
     return sig, prod
 
 
@@ -155,8 +160,20 @@ def _cross_sections(network, ekn, n: int):
 #: delta, R0, eta, R_b, Delta_delta, s_b, v_A, V_c, H, z_s, nu1, nu2, R_br, R_cut,
 #: reacceleration, source_abundance, source_index) may change between solves sharing
 #: one :class:`Setup`.
-SETUP_FIELDS = ("R_gal", "r_sun", "h", "he_to_h", "n_modes", "points_per_decade", "ekn_min", "ekn_max",
-                "species", "heaviest", "production", "inelastic")
+SETUP_FIELDS = (
+    "R_gal",
+    "r_sun",
+    "h",
+    "he_to_h",
+    "n_modes",
+    "points_per_decade",
+    "ekn_min",
+    "ekn_max",
+    "species",
+    "heaviest",
+    "production",
+    "inelastic",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,7 +229,7 @@ def prepare(model, network, disk, loss_rate: Callable) -> Setup:
     nucs, tau, child, abund = _check_network(network)
     n_nuc = len(nucs)
     (sig_H, sig_He), (prod_H, prod_He) = _cross_sections(network, ekn, n_nuc)
-    to_rate = MB_CM2 * C_CM_MYR                                  # n [cm^-3] sigma [mb] c -> [1/Myr]
+    to_rate = MB_CM2 * C_CM_MYR  # n [cm^-3] sigma [mb] c -> [1/Myr]
     gas_prod = (disk.n_H * prod_H + disk.n_He * prod_He) * to_rate
     gas_inel = (disk.n_H * sig_H + disk.n_He * sig_He) * to_rate
     A_arr = np.array([n.A for n in nucs], dtype=float)
@@ -223,19 +240,40 @@ def prepare(model, network, disk, loss_rate: Callable) -> Setup:
     loss = np.array([loss_rate(p[i], n.Z, n.A, n.mass_GeV, disk.n_H, disk.n_He) for i, n in enumerate(nucs)])
 
     zeta = jn_zeros(0, f.n_modes)
-    k = zeta / f.R_gal                                           # (m,) [1/kpc]
+    k = zeta / f.R_gal  # (m,) [1/kpc]
     q_modes = bessel_coefficients(lambda r: source_radial(r, f.r_sun), zeta, f.R_gal)
 
-    feeds = np.any(gas_prod > 0, axis=2)                         # [parent, child] by spallation
+    feeds = np.any(gas_prod > 0, axis=2)  # [parent, child] by spallation
     # children fed by a nuclide solved after them (1H -> 2H, or a daughter before its
     # radioactive parent) are solved again in a second pass (GALPROP network_iterations = 2)
-    backward = [int(i) for _, i in np.argwhere(np.tril(feeds, -1))] + \
-               [int(child[j]) for j in range(n_nuc) if 0 <= child[j] < j]
+    backward = [int(i) for _, i in np.argwhere(np.tril(feeds, -1))] + [
+        int(child[j]) for j in range(n_nuc) if 0 <= child[j] < j
+    ]
     order = tuple(range(n_nuc)) + (tuple(range(min(backward), n_nuc)) if backward else ())
-    return Setup(key=setup_key(model), network=network, disk=disk, ekn=ekn, nucs=nucs, tau=tau, child=child,
-                 abund=abund, A=A_arr, p=p, beta=beta, gamma=gamma, loss=loss, gas_prod=gas_prod,
-                 gas_inel=gas_inel, feeds=feeds, order=order, zeta=zeta, k=k, q_modes=q_modes,
-                 J0_sun=j0(zeta * f.r_sun / f.R_gal), dJ0_sun=-k * j1(zeta * f.r_sun / f.R_gal))
+    return Setup(
+        key=setup_key(model),
+        network=network,
+        disk=disk,
+        ekn=ekn,
+        nucs=nucs,
+        tau=tau,
+        child=child,
+        abund=abund,
+        A=A_arr,
+        p=p,
+        beta=beta,
+        gamma=gamma,
+        loss=loss,
+        gas_prod=gas_prod,
+        gas_inel=gas_inel,
+        feeds=feeds,
+        order=order,
+        zeta=zeta,
+        k=k,
+        q_modes=q_modes,
+        J0_sun=j0(zeta * f.r_sun / f.R_gal),
+        dJ0_sun=-k * j1(zeta * f.r_sun / f.R_gal),
+    )
 
 
 @dataclass(frozen=True)
@@ -259,11 +297,11 @@ def _operators(st: Setup, f, model) -> _Operators:
     V, vA = f.V_c * KM_S_KPC_MYR, f.v_A * KM_S_KPC_MYR
     n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
     Z = np.array([abs(n.Z) for n in st.nucs], dtype=float)[:, None]
-    K = model.diffusion.kpc2_Myr(st.p / Z, st.beta)                 # (N, n_E) [kpc^2/Myr]
-    G_rad = 1.0 / (st.gamma * st.tau[:, None])                       # 0 for stable (tau = inf)
-    a = (V / (2.0 * K))[:, None, :]                                  # (N, 1, n_E) [1/kpc]
-    b = np.sqrt(a**2 + st.k[None, :, None] ** 2 + (G_rad / K)[:, None, :])   # (N, m, n_E)
-    C = halo.rate(K[:, None, :], V, b, L) / (2.0 * h) + (st.beta * st.gas_inel)[:, None, :]   # [1/Myr]
+    K = model.diffusion.kpc2_Myr(st.p / Z, st.beta)  # (N, n_E) [kpc^2/Myr]
+    G_rad = 1.0 / (st.gamma * st.tau[:, None])  # 0 for stable (tau = inf)
+    a = (V / (2.0 * K))[:, None, :]  # (N, 1, n_E) [1/kpc]
+    b = np.sqrt(a**2 + st.k[None, :, None] ** 2 + (G_rad / K)[:, None, :])  # (N, m, n_E)
+    C = halo.rate(K[:, None, :], V, b, L) / (2.0 * h) + (st.beta * st.gas_inel)[:, None, :]  # [1/Myr]
     loss = st.loss + st.p * V / (3.0 * h)
     W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
     Dpp = W * dpp_coefficient(st.p, vA, model.delta, K)[:, None, :]
@@ -275,9 +313,13 @@ def _operators(st: Setup, f, model) -> _Operators:
         nu1 = np.array([inj[i][1] for i in src])[:, None]
         nu2 = np.array([inj[i][2] for i in src])[:, None]
         A = st.A[src][:, None]
-        shape = amplitude[src][:, None] * A ** (nu2 - 1.0) * Z[src] ** (-nu2) * injection_shape(
-            st.p[src] / Z[src], nu1, nu2, f.R_br, f.R_cut)                 # (N_src, n_E)
-        src_w = halo.integral(-a[src], b[src], L, -1.0 / f.z_s) / h       # vertical source weight
+        shape = (
+            amplitude[src][:, None]
+            * A ** (nu2 - 1.0)
+            * Z[src] ** (-nu2)
+            * injection_shape(st.p[src] / Z[src], nu1, nu2, f.R_br, f.R_cut)
+        )  # (N_src, n_E)
+        src_w = halo.integral(-a[src], b[src], L, -1.0 / f.z_s) / h  # vertical source weight
         group = np.array([GROUPS.index("H" if z == 1 else "He" if z == 2 else "Z>2") for z in Z[src, 0]])
         prim[src, :, :, group] = st.q_modes[None, :, None] * src_w * shape[:, None, :]
     rows = lambda x: np.broadcast_to(x, (n_nuc, m, n_E)).reshape(n_nuc * m, n_E)  # noqa: E731
@@ -285,8 +327,9 @@ def _operators(st: Setup, f, model) -> _Operators:
     return _Operators(a=a, b=b, G_rad=G_rad, ab=ab, prim=prim)
 
 
-def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = None,
-              production_factor=None) -> RawSolution:
+def solve_raw(
+    model, network, disk, loss_rate: Callable, setup: Setup | None = None, production_factor=None
+) -> RawSolution:
     """Solve eq. (1) for every nuclide of ``network`` and each primary group.
 
     ``model``: :class:`~crknee.propagation.model.PropagationModel`; ``network``: object
@@ -309,9 +352,13 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
         fac = np.asarray(production_factor, dtype=float)
         n = len(st.nucs)
         if fac.shape not in ((n, n), (n, n, st.ekn.size)):
-            raise InputError(f"production_factor has shape {fac.shape}, expected ({n}, {n}) or ({n}, {n}, {st.ekn.size})")
+            raise InputError(
+                f"production_factor has shape {fac.shape}, expected ({n}, {n}) or ({n}, {n}, {st.ekn.size})"
+            )
         if np.any(~np.isfinite(fac) | (fac < 0)):
-            raise InputError(f"production_factor must be finite and >= 0; got {fac[~np.isfinite(fac) | (fac < 0)][0]!r}")
+            raise InputError(
+                f"production_factor must be finite and >= 0; got {fac[~np.isfinite(fac) | (fac < 0)][0]!r}"
+            )
         gas_prod = gas_prod * (fac[..., None] if fac.ndim == 2 else fac)
     n_nuc, m, n_E = len(st.nucs), st.k.size, st.ekn.size
     ops = _operators(st, f, model)
@@ -326,17 +373,17 @@ def solve_raw(model, network, disk, loss_rate: Callable, setup: Setup | None = N
     for i in st.order:
         rhs = ops.prim[i].copy()
         if st.feeds[:, i].any():
-            sec = np.matmul(feed[:, i:i + 1, :], solved)                          # (n_E, 1, m n_g)
+            sec = np.matmul(feed[:, i : i + 1, :], solved)  # (n_E, 1, m n_g)
             rhs += sec.reshape(n_E, m, n_g).transpose(1, 0, 2)
         for j in np.flatnonzero(st.child == i):
             ov = halo.overlap(ops.a[j], ops.b[j], -ops.a[i], ops.b[i], f.H) / f.h
             rhs += ((st.A[j] / st.A[i]) * ops.G_rad[j] * ov)[..., None] * modes[j]
-        modes[i] = energy.solve(ops.ab[:, i * block:(i + 1) * block].copy(), rhs)
+        modes[i] = energy.solve(ops.ab[:, i * block : (i + 1) * block].copy(), rhs)
         solved[:, i, :] = modes[i].transpose(1, 0, 2).reshape(n_E, m * n_g)
 
     psi = np.einsum("m,nmeg->neg", st.J0_sun, modes)
     dpsi_dr = np.einsum("m,nmeg->neg", st.dJ0_sun, modes)
-    slopes = halo.slope(ops.a, ops.b, f.H)                                   # (n, m, n_E)
+    slopes = halo.slope(ops.a, ops.b, f.H)  # (n, m, n_E)
     dpsi_dz = np.einsum("m,nme,nmeg->neg", st.J0_sun, slopes, modes)
     return RawSolution(ekn=st.ekn, psi=psi, dpsi_dr=dpsi_dr, dpsi_dz=dpsi_dz, modes=modes)
 
@@ -350,5 +397,7 @@ def check_setup(setup: Setup, model, network, disk) -> None:
         raise InputError("the prepared setup was made for another disk object")
     for name, have, want in zip(SETUP_FIELDS, setup.key, setup_key(model)):
         if have != want:
-            raise InputError(f"PropagationModel.{name} = {want!r} differs from the prepared setup's {have!r}; "
-                             "prepare a new setup for it")
+            raise InputError(
+                f"PropagationModel.{name} = {want!r} differs from the prepared setup's {have!r}; "
+                "prepare a new setup for it"
+            )

@@ -27,6 +27,7 @@ a source at height z_s having images at z_n = 2 n H + (-1)^n z_s with sign (-1)^
 Z (fast for sigma << H), and the slab eigenmode sum (fast for sigma >> H); each point
 takes the one that needs fewer terms (:func:`slab_burst`, :func:`slab_continuous`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,8 +96,7 @@ def halo_density(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, mode="burst", n_p
     dens, _ = KERNELS[mode]
     rho, zs, H = (np.asarray(v, dtype=float) for v in (rho_kpc, zs_kpc, halo_kpc))
     N = n_images(t_Myr, D_kpc2_Myr, H, zs) if n_pairs is None else int(n_pairs)
-    total = np.zeros(np.broadcast_shapes(rho.shape, zs.shape, H.shape,
-                                         np.shape(t_Myr), np.shape(D_kpc2_Myr)))
+    total = np.zeros(np.broadcast_shapes(rho.shape, zs.shape, H.shape, np.shape(t_Myr), np.shape(D_kpc2_Myr)))
     for n in range(-N, N + 1):
         sign = -1.0 if n % 2 else 1.0
         zn = 2.0 * n * H + sign * zs
@@ -291,8 +291,9 @@ def slab_burst(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, method="auto", tol=
     :func:`modes_needed`).  ``rho_kpc`` horizontal distance source - observer, ``zs_kpc``
     source height, |zs| < H.
     """
-    rho, zs, t, D, H = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
-                                             (rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc)))
+    rho, zs, t, D, H = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc))
+    )
     tau, zeta = slab_tau(t, D, H), np.abs(zs) / H
     if method == "auto":
         use, N, M, K = slab_plan(tau, tau, zeta, True, tol)
@@ -329,7 +330,7 @@ def survival_probability(t_Myr, D_kpc2_Myr, halo_kpc, zs_kpc=0.0, n_modes=None):
     total = 0.0
     for m in range(n_modes):
         lam = (2 * m + 1) * np.pi / (2.0 * H)
-        decay = np.exp(-(2 * m + 1) ** 2 * np.pi**2 * tau / 4.0)
+        decay = np.exp(-((2 * m + 1) ** 2) * np.pi**2 * tau / 4.0)
         total = total + 4.0 * (-1) ** m / ((2 * m + 1) * np.pi) * np.cos(lam * zs_kpc) * decay
     return total
 
@@ -356,8 +357,7 @@ def _window(t_Myr, active_Myr):
 CONTINUOUS_IMAGE_TAU = 0.5
 
 
-def slab_continuous(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr=None, method="auto",
-                    tol=TOLERANCE):
+def slab_continuous(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr=None, method="auto", tol=TOLERANCE):
     """Constant injection in the halo switched on t ago and active for ``active_Myr``
     (None: still active): (G [kpc^-3 per particle/Myr], dG/drho, dG/dz [kpc^-4 ...]) at
     the observer (rho, z = 0), the burst integrated over emission ages t' in [t - active, t].
@@ -369,16 +369,18 @@ def slab_continuous(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr=Non
     Gauss-Legendre in ln t' (QUAD_PANEL, QUAD_NODES); ``"auto"``: images, except for a
     source that has stopped at tau > CONTINUOUS_IMAGE_TAU (quadrature).
     """
-    rho, zs, t, D, H = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
-                                             (rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc)))
+    rho, zs, t, D, H = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc))
+    )
     if method == "auto":
         ta = None if active_Myr is None else np.broadcast_to(np.asarray(active_Myr, dtype=float), t.shape)
         img = (slab_tau(t, D, H) <= CONTINUOUS_IMAGE_TAU) | (_window(t, ta) == 0.0)
         out = [np.empty(t.shape) for _ in range(3)]
         for mask, how in ((img, "images"), (~img, "quadrature")):
             if mask.any():
-                part = slab_continuous(rho[mask], zs[mask], t[mask], D[mask], H[mask],
-                                       None if ta is None else ta[mask], how, tol)
+                part = slab_continuous(
+                    rho[mask], zs[mask], t[mask], D[mask], H[mask], None if ta is None else ta[mask], how, tol
+                )
                 for o, v in zip(out, part):
                     o[mask] = v
         return tuple(out)
@@ -390,8 +392,9 @@ def slab_continuous(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr=Non
         started = t0 > 0
         if started.any():
             ts = np.where(started, t0, t)
-            late = ((halo_density(rho, zs, ts, D, H, "continuous", N),)
-                    + halo_gradient(rho, zs, ts, D, H, "continuous", N))
+            late = (halo_density(rho, zs, ts, D, H, "continuous", N),) + halo_gradient(
+                rho, zs, ts, D, H, "continuous", N
+            )
             G, g_rho, g_z = (np.where(started, a - b, a) for a, b in zip((G, g_rho, g_z), late))
         return G, g_rho, g_z
     if method != "quadrature":
@@ -404,8 +407,8 @@ def slab_continuous(rho_kpc, zs_kpc, t_Myr, D_kpc2_Myr, halo_kpc, active_Myr=Non
     edges = np.linspace(0.0, 1.0, n_panels + 1)
     s = (0.5 * (edges[:-1, None] + edges[1:, None]) + 0.5 * (edges[1:, None] - edges[:-1, None]) * x).ravel()
     ws = (0.5 * (edges[1:, None] - edges[:-1, None]) * w).ravel()
-    u = lo[..., None] + (hi - lo)[..., None] * s            # ln t' at the nodes
+    u = lo[..., None] + (hi - lo)[..., None] * s  # ln t' at the nodes
     tp = np.exp(u)
     out = slab_burst(rho[..., None], zs[..., None], tp, D[..., None], H[..., None], tol=tol)
-    jac = (hi - lo)[..., None] * ws * tp                    # dt' = t' du
+    jac = (hi - lo)[..., None] * ws * tp  # dt' = t' du
     return tuple(np.sum(v * jac, axis=-1) for v in out)

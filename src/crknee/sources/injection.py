@@ -21,6 +21,7 @@ The integral uses Gauss-Legendre in ln R from the threshold to R_cut and Gauss-L
 above R_cut (R = max(R_cut, R_min) + R_cut s), vectorised over (beta, R_cut): the test
 suite checks it against scipy.integrate.quad to 1e-9 relative.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ def check_spectrum(beta, Rcut_GV) -> None:
         raise InputError(f"spectral index beta must be finite and > 0; got {b[~np.isfinite(b) | (b <= 0)].flat[0]!r}")
     rc = np.asarray(Rcut_GV, dtype=float)
     if np.any(~np.isfinite(rc) | (rc <= 0)):
-        raise InputError(f"cutoff rigidity Rcut must be finite and > 0 GV; got {rc[~np.isfinite(rc) | (rc <= 0)].flat[0]!r}")
+        raise InputError(
+            f"cutoff rigidity Rcut must be finite and > 0 GV; got {rc[~np.isfinite(rc) | (rc <= 0)].flat[0]!r}"
+        )
 
 
 def threshold_rigidity(nuc: Nuclide) -> float:
@@ -184,9 +187,16 @@ def q0_from_luminosity(L_erg_s, beta, Rcut_GV, composition: Composition = PROTON
     return q0_from_energy(np.asarray(L_erg_s, dtype=float) * S_PER_MYR, beta, Rcut_GV, composition)
 
 
-def injection_spectrum(R: u.Quantity, species, beta: float, Rcut: u.Quantity, *,
-                       energy: u.Quantity | None = None, luminosity: u.Quantity | None = None,
-                       composition: Composition = PROTONS) -> u.Quantity:
+def injection_spectrum(
+    R: u.Quantity,
+    species,
+    beta: float,
+    Rcut: u.Quantity,
+    *,
+    energy: u.Quantity | None = None,
+    luminosity: u.Quantity | None = None,
+    composition: Composition = PROTONS,
+) -> u.Quantity:
     """Eq. (5) for ``species``: 1/GV for a burst (``energy``), 1/(GV s) for ``luminosity``."""
     if (energy is None) == (luminosity is None):
         raise InputError(f"give exactly one of energy or luminosity; got energy={energy!r}, luminosity={luminosity!r}")
@@ -276,15 +286,19 @@ def resolve_groups(groups, composition: Composition) -> dict[str, tuple[str, ...
         if groups != "peters":
             raise InputError(f"groups must be None, 'peters' or a mapping; got {groups!r}")
         return peters_groups(composition)
-    out = {str(g): tuple(nuclide(n).name for n in ([members] if isinstance(members, str) else members))
-           for g, members in groups.items()}
+    out = {
+        str(g): tuple(nuclide(n).name for n in ([members] if isinstance(members, str) else members))
+        for g, members in groups.items()
+    }
     seen = [n for m in out.values() for n in m]
     extra = sorted(set(seen) - set(composition.species))
     dup = sorted({n for n in seen if seen.count(n) > 1})
     missing = [s for s in composition.species if s not in seen]
     if extra or dup or missing or not out:
-        raise InputError(f"groups {dict(groups)!r} must hold each nuclide of {composition.species} exactly once "
-                         f"(not in the composition: {extra}, twice: {dup}, missing: {missing})")
+        raise InputError(
+            f"groups {dict(groups)!r} must hold each nuclide of {composition.species} exactly once "
+            f"(not in the composition: {extra}, twice: {dup}, missing: {missing})"
+        )
     return out
 
 

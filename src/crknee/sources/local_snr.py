@@ -11,6 +11,7 @@ range (parallax 1-sigma interval of the candidate) and age within
 the true age to a factor of order unity: Lorimer & Kramer 2005, Handbook of Pulsar
 Astronomy, sec. 3.1.1).  Minimises chi^2 with scipy.optimize.least_squares.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,18 +55,28 @@ class AnisotropyConstraint:
     other_dipole: np.ndarray
 
     #: Documented unit of each dimensional field (a Quantity is converted to it).
-    UNITS = {"E_GeV": "GeV", "amplitude": "", "amplitude_err": "", "phase_deg": ("deg", "finite-or-nan"),
-             "phase_err_deg": ("deg", "finite-or-nan"),
-             "other_flux": FLUX_UNIT, "other_dipole": ""}
+    UNITS = {
+        "E_GeV": "GeV",
+        "amplitude": "",
+        "amplitude_err": "",
+        "phase_deg": ("deg", "finite-or-nan"),
+        "phase_err_deg": ("deg", "finite-or-nan"),
+        "other_flux": FLUX_UNIT,
+        "other_dipole": "",
+    }
 
     def __post_init__(self):
         convert_fields(self, self.UNITS)
         n = np.shape(self.E_GeV)
-        shapes = [np.shape(getattr(self, f)) for f in ("amplitude", "amplitude_err", "phase_deg", "phase_err_deg",
-                                                         "other_flux")]
+        shapes = [
+            np.shape(getattr(self, f))
+            for f in ("amplitude", "amplitude_err", "phase_deg", "phase_err_deg", "other_flux")
+        ]
         if len(n) != 1 or any(sh != n for sh in shapes) or np.shape(self.other_dipole) != n + (3,):
-            raise InputError(f"anisotropy arrays must share one length N (dipole (N, 3)); got {n}, {shapes}, "
-                             f"{np.shape(self.other_dipole)}")
+            raise InputError(
+                f"anisotropy arrays must share one length N (dipole (N, 3)); got {n}, {shapes}, "
+                f"{np.shape(self.other_dipole)}"
+            )
         if np.any(~(np.asarray(self.amplitude_err) > 0)):
             raise InputError(f"anisotropy amplitude errors must be > 0; got {self.amplitude_err!r}")
 
@@ -125,9 +136,19 @@ def proton_data(names=PROTON_DATA, window_GeV=FIT_WINDOW_GeV):
     return np.concatenate(E), np.concatenate(y), np.concatenate(s)
 
 
-def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | None = None,
-                  diffusion: Diffusion | None = None, phi=PHI_PAPER, x0=None,
-                  composition: Composition = PROTONS, anisotropy: AnisotropyConstraint | None = None) -> LocalSnrFit:
+def fit_local_snr(
+    E_GeV,
+    flux,
+    flux_err,
+    background,
+    *,
+    entry: CatalogueEntry | None = None,
+    diffusion: Diffusion | None = None,
+    phi=PHI_PAPER,
+    x0=None,
+    composition: Composition = PROTONS,
+    anisotropy: AnisotropyConstraint | None = None,
+) -> LocalSnrFit:
     """Fit the local SNR to a proton spectrum (and optionally dipole data).
 
     ``E_GeV`` total energy per particle [GeV]; ``flux``, ``flux_err`` per unit Etot
@@ -143,30 +164,55 @@ def fit_local_snr(E_GeV, flux, flux_err, background, *, entry: CatalogueEntry | 
     y = np.asarray(value_in("flux", flux, FLUX_UNIT), dtype=float)
     s = np.asarray(value_in("flux_err", flux_err, FLUX_UNIT), dtype=float)
     if not (E.shape == y.shape == s.shape) or E.ndim != 1:
-        raise InputError(f"energies, fluxes and errors must be 1-d of equal length; "
-                         f"got {E.shape}, {y.shape}, {s.shape}")
+        raise InputError(
+            f"energies, fluxes and errors must be 1-d of equal length; got {E.shape}, {y.shape}, {s.shape}"
+        )
     if np.any(~np.isfinite(s) | (s <= 0)):
         raise InputError(f"flux errors must be finite and > 0; got {s[~np.isfinite(s) | (s <= 0)].flat[0]!r}")
     if E.size <= 5:
         raise InputError(f"need more than 5 data points for 5 parameters; got {E.size}")
     bg = _background_values(background, E)
-    lo = np.array([LOG10_ENERGY_RANGE[0], BETA_RANGE[0], LOG10_RCUT_RANGE[0], entry.d_lo_kpc,
-                   AGE_RANGE_FACTORS[0] * entry.age_Myr])
-    hi = np.array([LOG10_ENERGY_RANGE[1], BETA_RANGE[1], LOG10_RCUT_RANGE[1], entry.d_hi_kpc,
-                   AGE_RANGE_FACTORS[1] * entry.age_Myr])
-    start = np.array([49.0, 2.2, 4.5, entry.d_kpc, entry.age_Myr]) if x0 is None else np.clip(np.asarray(x0, float),
-                                                                                                lo, hi)
+    lo = np.array(
+        [
+            LOG10_ENERGY_RANGE[0],
+            BETA_RANGE[0],
+            LOG10_RCUT_RANGE[0],
+            entry.d_lo_kpc,
+            AGE_RANGE_FACTORS[0] * entry.age_Myr,
+        ]
+    )
+    hi = np.array(
+        [
+            LOG10_ENERGY_RANGE[1],
+            BETA_RANGE[1],
+            LOG10_RCUT_RANGE[1],
+            entry.d_hi_kpc,
+            AGE_RANGE_FACTORS[1] * entry.age_Myr,
+        ]
+    )
+    start = (
+        np.array([49.0, 2.2, 4.5, entry.d_kpc, entry.age_Myr]) if x0 is None else np.clip(np.asarray(x0, float), lo, hi)
+    )
 
     def make(p):
-        return PointSource(entry.name, entry.l_deg, entry.b_deg, p[3], p[4], p[1], 10.0 ** p[2],
-                           energy_erg=10.0 ** p[0], diffusion=diffusion, composition=composition)
+        return PointSource(
+            entry.name,
+            entry.l_deg,
+            entry.b_deg,
+            p[3],
+            p[4],
+            p[1],
+            10.0 ** p[2],
+            energy_erg=10.0 ** p[0],
+            diffusion=diffusion,
+            composition=composition,
+        )
 
     def residuals(p):
         src = make(p)
         r = (bg + src.flux("H1", E * u.GeV, phi).to_value(FLUX_UNIT) - y) / s
         return r if anisotropy is None else np.concatenate([r, anisotropy.residuals(src)])
 
-    res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05],
-                        xtol=1e-10, ftol=1e-10)
+    res = least_squares(residuals, start, bounds=(lo, hi), x_scale=[1.0, 0.1, 0.5, 0.05, 0.05], xtol=1e-10, ftol=1e-10)
     n_data = res.fun.size
     return LocalSnrFit(make(res.x), float(2.0 * res.cost), int(n_data - 5), str(res.message))

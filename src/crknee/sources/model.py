@@ -24,6 +24,7 @@ in emission age of the exact burst in the halo).  Tests: PointSource to 1e-9..1e
 (tests/test_sources_knee_model.py, test_sources_halo.py); speeds in docs/sources.md
 (benchmarks/bench_sources.py, bench_anisotropy.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ FLUX_FLOOR = 1e-290
 #: (CHUNK x species x energies) stays in the core's cache (~1 MB for 10 species x 184
 #: energies), so each element is written and read back from cache, not main memory.
 CHUNK = 64
+
+
 class _Grid:
     """Per-(species, energy) constants of the exponent, shape (S, N).
 
@@ -104,13 +107,21 @@ class _Grid:
             rows.append((np.log(R / R0_GV), R, 0.25 / D, log_pref - 1.5 * np.log(4.0 * np.pi * D), log_pref, D))
         shape = (len(rows), E.size)
         self.lnR, self.R, self.quarter_invD, self.const, self.log_pref, self.D = (
-            np.array(x).reshape(shape) for x in zip(*rows))
+            np.array(x).reshape(shape) for x in zip(*rows)
+        )
         self.species = tuple(species)
         self.lnD4pi = np.log(4.0 * np.pi * self.D)
         self.D_max = self.D.max(axis=0) if rows else np.full(E.shape, -np.inf)
         # rows of the exponent's coefficient matrix, in the order of _Grid.flux's columns
-        self._coef = np.stack([self.const.ravel(), np.ones(self.const.size), -self.lnR.ravel(), -self.R.ravel(),
-                               -self.quarter_invD.ravel()])
+        self._coef = np.stack(
+            [
+                self.const.ravel(),
+                np.ones(self.const.size),
+                -self.lnR.ravel(),
+                -self.R.ravel(),
+                -self.quarter_invD.ravel(),
+            ]
+        )
 
     def flux(self, ln_q0, beta, inv_Rcut, t, d, w=None, member=None):
         """(W, N) summed over species and (W, G, N) over the species groups of ``member``
@@ -150,8 +161,10 @@ class _Grid:
         """The per-(species, energy) rows with each species' energies in increasing D (the
         halo kernel's order) and the permutation back: (lnpref, lnR, R, D, 1/D, lnD4pi, perm)."""
         perm = np.argsort(self.D, axis=1, kind="stable")
-        return tuple(np.ascontiguousarray(np.take_along_axis(a, perm, axis=1))
-                     for a in (self.log_pref, self.lnR, self.R, self.D, 1.0 / self.D, self.lnD4pi)) + (perm,)
+        return tuple(
+            np.ascontiguousarray(np.take_along_axis(a, perm, axis=1))
+            for a in (self.log_pref, self.lnR, self.R, self.D, 1.0 / self.D, self.lnD4pi)
+        ) + (perm,)
 
     def halo(self, rows, sets, H, gradient=True, member=None):
         """Finite halo: ((W, N) flux summed over species, (W, N) vertical dipole numerator
@@ -170,9 +183,27 @@ class _Grid:
         m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
         parts = np.zeros((W, m.shape[1], N))
         if S and N and row_set.size:
-            slab_kernel.accumulate_rows(row_set, row_t, row_lnq, multi, sets["rho2"], sets["zs"], sets["lnw"],
-                                        sets["beta"], sets["inv_rc"], sets["cosf"], sets["sinf"], *self._by_D,
-                                        float(H), gradient, flux, vert, horiz, m, parts)
+            slab_kernel.accumulate_rows(
+                row_set,
+                row_t,
+                row_lnq,
+                multi,
+                sets["rho2"],
+                sets["zs"],
+                sets["lnw"],
+                sets["beta"],
+                sets["inv_rc"],
+                sets["cosf"],
+                sets["sinf"],
+                *self._by_D,
+                float(H),
+                gradient,
+                flux,
+                vert,
+                horiz,
+                m,
+                parts,
+            )
         flux[flux < FLUX_FLOOR] = 0.0
         parts[parts < FLUX_FLOOR] = 0.0
         return flux, (vert if gradient else None), (horiz if multi else None), (None if member is None else parts)
@@ -186,8 +217,9 @@ class _Grid:
         m = np.zeros((S, 0), dtype=np.int64) if member is None else member.astype(np.int64)
         parts = np.zeros((d.size, m.shape[1], N))
         if S and N:
-            slab_kernel.continuous_free(d, t, t0, ln_rate, lnw, beta, inv_Rcut, self.log_pref, self.lnR, self.R,
-                                        self.D, flux, radial, m, parts)
+            slab_kernel.continuous_free(
+                d, t, t0, ln_rate, lnw, beta, inv_Rcut, self.log_pref, self.lnR, self.R, self.D, flux, radial, m, parts
+            )
         flux[flux < FLUX_FLOOR] = 0.0
         parts[parts < FLUX_FLOOR] = 0.0
         return flux, radial, (None if member is None else parts)
@@ -198,8 +230,16 @@ INJECTIONS = ("burst", "continuous")
 
 
 #: The documented units of :meth:`KneeModel.__call__`'s arguments (name -> unit).
-_CALL_UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "t_Myr": "Myr", "Rcut_GV": "GV", "beta": "",
-               "E_erg": "erg", "duration_Myr": "Myr"}
+_CALL_UNITS = {
+    "l_deg": "deg",
+    "b_deg": "deg",
+    "d_kpc": "kpc",
+    "t_Myr": "Myr",
+    "Rcut_GV": "GV",
+    "beta": "",
+    "E_erg": "erg",
+    "duration_Myr": "Myr",
+}
 
 
 class KneeModel:
@@ -235,9 +275,18 @@ class KneeModel:
     :meth:`injected_energy_erg`.  Every group shares R_cut and beta (a Peters cycle).
     """
 
-    def __init__(self, E_flux_GeV, E_aniso_GeV, species=("H1",), *, composition: Composition | None = None,
-                 diffusion: Diffusion | None = None, halo_kpc: float | None = None, injection: str = "burst",
-                 groups=None):
+    def __init__(
+        self,
+        E_flux_GeV,
+        E_aniso_GeV,
+        species=("H1",),
+        *,
+        composition: Composition | None = None,
+        diffusion: Diffusion | None = None,
+        halo_kpc: float | None = None,
+        injection: str = "burst",
+        groups=None,
+    ):
         if halo_kpc is not None:
             halo_kpc = value_in("halo_kpc", halo_kpc, "kpc", "positive")
         if injection not in INJECTIONS:
@@ -257,17 +306,21 @@ class KneeModel:
         # spectra on the anisotropy energies come out of the same pass (a 0/1 species x name
         # matrix), otherwise from a grid of their own
         self._fused = Ef.shape == Ea.shape and np.array_equal(Ef, Ea)
-        self._member = np.array([[sp in self.composition.members(name) for name in species]
-                                 for sp in self._aniso.species], dtype=float).reshape(len(self._aniso.species),
-                                                                                    len(species))
-        self._flux_grids = {} if self._fused else {
-            name: _Grid(Ef, self.composition.members(name), self.composition, self.diffusion) for name in species}
+        self._member = np.array(
+            [[sp in self.composition.members(name) for name in species] for sp in self._aniso.species], dtype=float
+        ).reshape(len(self._aniso.species), len(species))
+        self._flux_grids = (
+            {}
+            if self._fused
+            else {name: _Grid(Ef, self.composition.members(name), self.composition, self.diffusion) for name in species}
+        )
         self._species_names = tuple(species)
-        self._group_index = {id(g): np.array([group_of[sp] for sp in g.species], dtype=np.int64)
-                             for g in (self._aniso, *self._flux_grids.values())}
+        self._group_index = {
+            id(g): np.array([group_of[sp] for sp in g.species], dtype=np.int64)
+            for g in (self._aniso, *self._flux_grids.values())
+        }
         self._D_max_aniso = self._aniso.D_max[self._inv_aniso.ravel()].reshape(self.E_aniso.shape)
-        self._D_max_all = max([g.D.max() for g in (self._aniso, *self._flux_grids.values()) if g.D.size],
-                              default=1.0)
+        self._D_max_all = max([g.D.max() for g in (self._aniso, *self._flux_grids.values()) if g.D.size], default=1.0)
 
     def injected_energy_erg(self, E_erg, beta, Rcut_GV, weights=None):
         """Energy [erg] injected above 1 GeV by sets with normalisation ``E_erg`` and group
@@ -277,8 +330,13 @@ class KneeModel:
         if weights is None:
             return E.copy()
         w = self._weights(weights, E.size)
-        parts = np.stack([energy_integral_fast(beta, rc, group_composition(self.composition, members))
-                          for members in self.groups.values()], axis=-1)
+        parts = np.stack(
+            [
+                energy_integral_fast(beta, rc, group_composition(self.composition, members))
+                for members in self.groups.values()
+            ],
+            axis=-1,
+        )
         return E * np.sum(w * parts, axis=-1) / np.sum(parts, axis=-1)
 
     def _weights(self, weights, n):
@@ -309,8 +367,7 @@ class KneeModel:
         with np.errstate(divide="ignore"):
             return ws, np.log(ws)
 
-    def __call__(self, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=None,
-                 weights=None) -> KneeResult:
+    def __call__(self, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=None, weights=None) -> KneeResult:
         """Evaluate W parameter sets (each argument broadcast to shape (W,); floats in
         deg, deg, kpc, Myr, GV, -, erg; ``duration_Myr`` [Myr] for continuous injection;
         ``weights`` (W, G) group weights or None = all 1)."""
@@ -328,7 +385,9 @@ class KneeModel:
             if np.any(~np.isfinite(v) | (v <= 0)):
                 raise InputError(f"{name} must be finite and > 0; got {v[~np.isfinite(v) | (v <= 0)].flat[0]!r}")
         if np.any(~np.isfinite(b) | (np.abs(b) > 90.0)):
-            raise InputError(f"latitude b must lie in [-90, 90] deg; got {b[~np.isfinite(b) | (np.abs(b) > 90)].flat[0]!r}")
+            raise InputError(
+                f"latitude b must lie in [-90, 90] deg; got {b[~np.isfinite(b) | (np.abs(b) > 90)].flat[0]!r}"
+            )
         check_spectrum(beta, rc)
         w = None if weights is None else self._weights(weights, l.size)
         ln_q0 = np.log(W * GEV_PER_ERG / energy_integral_fast(beta, rc, self.composition))
@@ -337,8 +396,10 @@ class KneeModel:
             dur = arrs[7]
             bad = ~np.isfinite(dur) | (dur <= 0) | (dur > t * (1.0 + 1e-12))
             if np.any(bad):
-                raise InputError(f"duration must be finite, > 0 and <= the age t; got duration "
-                                 f"{dur[bad].flat[0]!r} Myr at t = {t[bad].flat[0]!r} Myr")
+                raise InputError(
+                    f"duration must be finite, > 0 and <= the age t; got duration "
+                    f"{dur[bad].flat[0]!r} Myr at t = {t[bad].flat[0]!r} Myr"
+                )
             t0 = np.maximum(t - dur, 0.0)
             ln_rate = ln_q0 - np.log(dur)
         valid = (C_KPC_MYR * t >= VALIDITY_FACTOR * d)[:, None] & (3.0 * self._D_max_aniso / C_KPC_MYR <= d[:, None])
@@ -359,8 +420,9 @@ class KneeModel:
 
             def run(grid, gradient, member=None):
                 lnw = self._species_weights(grid, w)[1]
-                return grid.halo(rows, dict(sets, lnw=np.broadcast_to(lnw, (t.size, lnw.shape[1])).copy()), H,
-                                 gradient, member)
+                return grid.halo(
+                    rows, dict(sets, lnw=np.broadcast_to(lnw, (t.size, lnw.shape[1])).copy()), H, gradient, member
+                )
 
             flux = {name: run(g, False)[0][:, iff] for name, g in self._flux_grids.items()}
             flux_all, vert, horiz, parts = run(self._aniso, True, self._member if self._fused else None)
@@ -371,14 +433,30 @@ class KneeModel:
             out_flux = np.empty((t.size, ia.size))
             dipole = np.empty((t.size, ia.size, 3))
             h_amp = 1.5 * rho / C_KPC_MYR * (1.0 if continuous else 1.0 / t)
-            slab_kernel.assemble_halo_dipole(flux_all, vert, horiz if continuous else np.zeros((t.size, 0)), h_amp,
-                                             unit_vector(l, 0.0), ia, out_flux, dipole)
+            slab_kernel.assemble_halo_dipole(
+                flux_all,
+                vert,
+                horiz if continuous else np.zeros((t.size, 0)),
+                h_amp,
+                unit_vector(l, 0.0),
+                ia,
+                out_flux,
+                dipole,
+            )
             return KneeResult(flux, out_flux, dipole, valid)
         if continuous:
+
             def run(grid, member=None):
-                return grid.continuous_free(d, t, t0, ln_rate, beta, inv_rc,
-                                            np.broadcast_to(self._species_weights(grid, w)[1],
-                                                            (t.size, len(grid.species))).copy(), member)
+                return grid.continuous_free(
+                    d,
+                    t,
+                    t0,
+                    ln_rate,
+                    beta,
+                    inv_rc,
+                    np.broadcast_to(self._species_weights(grid, w)[1], (t.size, len(grid.species))).copy(),
+                    member,
+                )
 
             flux = {name: run(g)[0][:, iff] for name, g in self._flux_grids.items()}
             flux_all, radial, parts = run(self._aniso, self._member if self._fused else None)
@@ -387,10 +465,13 @@ class KneeModel:
                 amp = radial / flux_all  # NaN where no flux
             dipole = amp[..., None] * unit_vector(l, b)[:, None, :]
             return KneeResult(flux, flux_all[:, ia], dipole[:, ia], valid)
-        flux = {name: g.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(g, w)[0])[0][:, iff]
-                for name, g in self._flux_grids.items()}
-        flux_all, parts = self._aniso.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(self._aniso, w)[0],
-                                           self._member if self._fused else None)
+        flux = {
+            name: g.flux(ln_q0, beta, inv_rc, t, d, self._species_weights(g, w)[0])[0][:, iff]
+            for name, g in self._flux_grids.items()
+        }
+        flux_all, parts = self._aniso.flux(
+            ln_q0, beta, inv_rc, t, d, self._species_weights(self._aniso, w)[0], self._member if self._fused else None
+        )
         flux_all = flux_all[:, ia]
         flux.update(self._fused_flux(parts, iff))
         amp = 1.5 * d / (C_KPC_MYR * t)
@@ -415,11 +496,34 @@ def _quadrature_rows(t, t0, r, D_max, ln_rate):
     return np.repeat(panel_set, x.size), np.exp(u).ravel(), lnq.ravel(), True
 
 
-def knee_model(E_flux_GeV, E_aniso_GeV, l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, species=("H1",), *,
-               composition: Composition | None = None, diffusion: Diffusion | None = None,
-               halo_kpc: float | None = None, injection: str = "burst", groups=None, duration_Myr=None,
-               weights=None) -> KneeResult:
+def knee_model(
+    E_flux_GeV,
+    E_aniso_GeV,
+    l_deg,
+    b_deg,
+    d_kpc,
+    t_Myr,
+    Rcut_GV,
+    beta,
+    E_erg,
+    species=("H1",),
+    *,
+    composition: Composition | None = None,
+    diffusion: Diffusion | None = None,
+    halo_kpc: float | None = None,
+    injection: str = "burst",
+    groups=None,
+    duration_Myr=None,
+    weights=None,
+) -> KneeResult:
     """One-shot :class:`KneeModel` (build + call); build the class once inside loops."""
-    return KneeModel(E_flux_GeV, E_aniso_GeV, species, composition=composition, diffusion=diffusion,
-                     halo_kpc=halo_kpc, injection=injection, groups=groups)(
-        l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=duration_Myr, weights=weights)
+    return KneeModel(
+        E_flux_GeV,
+        E_aniso_GeV,
+        species,
+        composition=composition,
+        diffusion=diffusion,
+        halo_kpc=halo_kpc,
+        injection=injection,
+        groups=groups,
+    )(l_deg, b_deg, d_kpc, t_Myr, Rcut_GV, beta, E_erg, duration_Myr=duration_Myr, weights=weights)

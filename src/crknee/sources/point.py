@@ -21,6 +21,7 @@ have had time to scatter many times on the way, c t >> d, and the scattering mea
 path lambda = 3 D / c is shorter than d.  Points with c t < ``VALIDITY_FACTOR`` d or
 lambda > d are flagged (``valid`` False) and a :class:`ValidityWarning` is issued.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -37,7 +38,14 @@ from crknee.errors import InputError
 from crknee.kinematics import Nuclide, nuclide
 from crknee.modulation import PHI_PAPER, force_field_factor
 from crknee.sources import greens
-from crknee.sources.injection import PROTONS, Composition, check_spectrum, q0_from_energy, q0_from_luminosity, spectrum_shape
+from crknee.sources.injection import (
+    PROTONS,
+    Composition,
+    check_spectrum,
+    q0_from_energy,
+    q0_from_luminosity,
+    spectrum_shape,
+)
 from crknee.transport import Diffusion
 from crknee.units import convert_fields, value_in
 
@@ -58,7 +66,9 @@ def rigidity_and_speed(E_GeV, nuc: Nuclide):
     E = np.asarray(E_GeV, dtype=float)
     if np.any(~np.isfinite(E) | (E <= nuc.mass_GeV)):
         bad = E[~np.isfinite(E) | (E <= nuc.mass_GeV)].flat[0]
-        raise InputError(f"total energy per particle must exceed the {nuc.name} mass {nuc.mass_GeV:.4g} GeV; got {bad!r}")
+        raise InputError(
+            f"total energy per particle must exceed the {nuc.name} mass {nuc.mass_GeV:.4g} GeV; got {bad!r}"
+        )
     p = np.sqrt((E - nuc.mass_GeV) * (E + nuc.mass_GeV))
     return p / nuc.Z, p / E, E / (nuc.Z * p)
 
@@ -93,7 +103,8 @@ def density_and_gradient(D_kpc2_Myr, d_kpc, l_deg, b_deg, t_Myr, mode="burst", h
 def validity(D_kpc2_Myr, d_kpc, t_Myr) -> np.ndarray:
     """True where c t >= VALIDITY_FACTOR d and lambda = 3 D / c <= d."""
     return (C_KPC_MYR * np.asarray(t_Myr) >= VALIDITY_FACTOR * np.asarray(d_kpc)) & (
-        3.0 * np.asarray(D_kpc2_Myr) / C_KPC_MYR <= np.asarray(d_kpc))
+        3.0 * np.asarray(D_kpc2_Myr) / C_KPC_MYR <= np.asarray(d_kpc)
+    )
 
 
 def _positive(name, value, unit):
@@ -108,8 +119,11 @@ def _species_first(name, E, method: str):
         if E is None:
             raise InputError(f"PointSource.{method}({name!r}, E): the energies E are missing")
         return name, E
-    warnings.warn(f"PointSource.{method}(E, name) is deprecated; pass the species first: .{method}(name, E), as "
-                  f"Solution does", DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"PointSource.{method}(E, name) is deprecated; pass the species first: .{method}(name, E), as Solution does",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     return ("all" if E is None else E), name
 
 
@@ -143,8 +157,18 @@ class PointSource:
     active_Myr: float | None = None
 
     #: Documented unit of each dimensional field (a Quantity is converted to it).
-    UNITS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "age_Myr": "Myr", "beta": "", "Rcut_GV": "GV",
-             "energy_erg": "erg", "luminosity_erg_s": "erg / s", "halo_kpc": "kpc", "active_Myr": "Myr"}
+    UNITS = {
+        "l_deg": "deg",
+        "b_deg": "deg",
+        "d_kpc": "kpc",
+        "age_Myr": "Myr",
+        "beta": "",
+        "Rcut_GV": "GV",
+        "energy_erg": "erg",
+        "luminosity_erg_s": "erg / s",
+        "halo_kpc": "kpc",
+        "active_Myr": "Myr",
+    }
 
     def __post_init__(self):
         convert_fields(self, self.UNITS)
@@ -191,8 +215,9 @@ class PointSource:
     def _species_terms(self, E_GeV, nuc: Nuclide):
         R, v, dRdE = rigidity_and_speed(E_GeV, nuc)
         D = self.diffusion.kpc2_Myr(R, v)
-        G, grad = density_and_gradient(D, self.d_kpc, self.l_deg, self.b_deg, self.age_Myr, self.mode, self.halo_kpc,
-                                       self.active_Myr)
+        G, grad = density_and_gradient(
+            D, self.d_kpc, self.l_deg, self.b_deg, self.age_Myr, self.mode, self.halo_kpc, self.active_Myr
+        )
         n_E = self.q0 * self.composition.fraction(nuc.name) * spectrum_shape(R, self.beta, self.Rcut_GV) * G * dRdE
         J = FLUX_PER_DENSITY * v * n_E
         own = 3.0 * D[..., None] / C_KPC_MYR * grad / G[..., None]
@@ -219,9 +244,13 @@ class PointSource:
 
     def _warn(self, ok):
         if not np.all(ok):
-            warnings.warn(f"source {self.name!r}: diffusive solution invalid at {np.size(ok) - np.count_nonzero(ok)} "
-                          f"energies (c t = {C_KPC_MYR * self.age_Myr:.3g} kpc vs d = {self.d_kpc:.3g} kpc, "
-                          f"or mean free path > d); those points are flagged", ValidityWarning, stacklevel=3)
+            warnings.warn(
+                f"source {self.name!r}: diffusive solution invalid at {np.size(ok) - np.count_nonzero(ok)} "
+                f"energies (c t = {C_KPC_MYR * self.age_Myr:.3g} kpc vs d = {self.d_kpc:.3g} kpc, "
+                f"or mean free path > d); those points are flagged",
+                ValidityWarning,
+                stacklevel=3,
+            )
 
     def lis(self, name: str, E=None) -> u.Quantity:
         """Interstellar flux at the Sun of species/element ``name`` ("H1", "He", "all") per unit

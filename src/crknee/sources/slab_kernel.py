@@ -31,6 +31,7 @@ continuous source in the halo is a sum of bursts at quadrature nodes in emission
 form of :func:`crknee.sources.greens.continuous_density` (:func:`continuous_free`).
 Floats: kpc, Myr, kpc^2/Myr, GV.
 """
+
 from __future__ import annotations
 
 import math
@@ -124,8 +125,33 @@ def _first_at_least(D, s, lo, value):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, inv_rc, cosf, sinf,
-                    lnpref, lnR, R, D, invD, lnD4pi, perm, H, gradient, flux, vert, horiz, member, parts):
+def accumulate_rows(
+    row_set,
+    row_t,
+    row_lnq,
+    horiz_rows,
+    rho2,
+    zs,
+    lnw,
+    beta,
+    inv_rc,
+    cosf,
+    sinf,
+    lnpref,
+    lnR,
+    R,
+    D,
+    invD,
+    lnD4pi,
+    perm,
+    H,
+    gradient,
+    flux,
+    vert,
+    horiz,
+    member,
+    parts,
+):
     """Sum the halo kernel of rows (bursts) into their parameter sets.
 
     Rows (R,): ``row_set`` index of the set, ``row_t`` emission age [Myr], ``row_lnq``
@@ -194,8 +220,16 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
             for k in range(k_sw):  # images
                 q = q_t * invD[s, k]  # 1 / (4 D t)
                 inv_tau = 4.0 * H2 * q
-                x0 = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_img
-                      - 1.5 * lnD4pi[s, k] - z2 * q)
+                x0 = (
+                    base
+                    + lnpref[s, k]
+                    - bi * lnR[s, k]
+                    - R[s, k] * irc
+                    - rho2i * q
+                    + c_img
+                    - 1.5 * lnD4pi[s, k]
+                    - z2 * q
+                )
                 p, j = _exp_split(x0)
                 e0 = p * _POW2[j]
                 p, j = _exp_split(-(1.0 - az) * inv_tau)
@@ -223,8 +257,7 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
-                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
-                      - lnD4pi[s, k] - kappa)
+                xm = base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode - lnD4pi[s, k] - kappa
                 p, j = _exp_split(xm)
                 em = p * _POW2[j]
                 p, j = _exp_split(-kappa)
@@ -251,8 +284,7 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
-                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
-                      - lnD4pi[s, k] - kappa)
+                xm = base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode - lnD4pi[s, k] - kappa
                 p, j = _exp_split(xm)
                 em = p * _POW2[j]
                 p, j = _exp_split(-kappa)
@@ -269,8 +301,7 @@ def accumulate_rows(row_set, row_t, row_lnq, horiz_rows, rho2, zs, lnw, beta, in
                 Dk = D[s, k]
                 q = q_t * invD[s, k]
                 kappa = kappa_t * Dk
-                xm = (base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode
-                      - lnD4pi[s, k] - kappa)
+                xm = base + lnpref[s, k] - bi * lnR[s, k] - R[s, k] * irc - rho2i * q + c_mode - lnD4pi[s, k] - kappa
                 p, j = _exp_split(xm)
                 fs[k] = p * _POW2[j] * c0
                 vs[k] = 0.0
@@ -365,8 +396,10 @@ def mode_factors(z_kpc, H_kpc):
     """(cos((2m+1) pi z / 2H), k pi sin(k pi z / H)) per set, shape (W, N_MODES) each."""
     m = np.arange(N_MODES)
     zeta = np.asarray(z_kpc, dtype=float)[:, None] / H_kpc
-    return (np.ascontiguousarray(np.cos((2 * m + 1) * 0.5 * np.pi * zeta)),
-            np.ascontiguousarray((m + 1) * np.pi * np.sin((m + 1) * np.pi * zeta)))
+    return (
+        np.ascontiguousarray(np.cos((2 * m + 1) * 0.5 * np.pi * zeta)),
+        np.ascontiguousarray((m + 1) * np.pi * np.sin((m + 1) * np.pi * zeta)),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -419,8 +452,8 @@ def theta_modes(cosm, sinm, Dt, H):
     u4 = u * u
     u4 = u4 * u4
     u8 = u4 * u4
-    c, c_step = u, u8                 # u^((2m+1)^2): exponents 1, 9, 25, ... (steps 8, 16, 24, ...)
-    q, q_step = u4, u8 * u4           # u^(4(m+1)^2): exponents 4, 16, 36, ... (steps 12, 20, 28, ...)
+    c, c_step = u, u8  # u^((2m+1)^2): exponents 1, 9, 25, ... (steps 8, 16, 24, ...)
+    q, q_step = u4, u8 * u4  # u^(4(m+1)^2): exponents 4, 16, 36, ... (steps 12, 20, 28, ...)
     th = 0.0
     dth = 0.0
     for m in range(cosm.shape[0]):
@@ -445,7 +478,7 @@ def continuous_point(x, y, z, t, D, H):
     rho2 = x * x + y * y
     N = int((IMAGE_CUT * math.sqrt(2.0 * D * t) + abs(z)) / (2.0 * H)) + 1
     G = 0.0
-    gr = 0.0   # sum of sign * G'(r_n) / r_n
+    gr = 0.0  # sum of sign * G'(r_n) / r_n
     gz = 0.0
     c = 1.0 / (4.0 * math.pi * D)
     for n in range(-N, N + 1):

@@ -4,6 +4,7 @@ Fluxes add per species (paper Figs. 3, 6, 8, 9: background + local SNR + knee so
 dipoles add as flux-weighted vectors (:func:`crknee.anisotropy.combine`, paper Sec. 2.3).
 The background is a :class:`crknee.propagation.solution.Solution` or None.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -40,6 +40,7 @@ exact chi = 1 results (erf, erfc, eq. 6) in tests/test_sources_two_zone.py.
 Float kernels: radius ``a_kpc``, times in Myr, diffusion coefficients in kpc^2/Myr, all
 broadcasting over leading axes (e.g. energies x suppressions).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -132,8 +133,10 @@ def inside(a_kpc, t_Myr, D_kpc2_Myr, chi, mode="burst") -> np.ndarray:
     _mode(mode)
     a, D, c = _check(a_kpc, D_kpc2_Myr, chi)
     t = np.asarray(t_Myr, dtype=float)
-    out = invert(lambda s: inside_transform(s, a[..., None], D[..., None], c[..., None], mode),
-                 np.broadcast_to(t, np.broadcast_shapes(a.shape, D.shape, c.shape, t.shape)))
+    out = invert(
+        lambda s: inside_transform(s, a[..., None], D[..., None], c[..., None], mode),
+        np.broadcast_to(t, np.broadcast_shapes(a.shape, D.shape, c.shape, t.shape)),
+    )
     top = 1.0 if mode == "burst" else t
     return np.clip(out, 0.0, top)
 
@@ -143,8 +146,10 @@ def surface_density(a_kpc, t_Myr, D_kpc2_Myr, chi, mode="burst") -> np.ndarray:
     _mode(mode)
     a, D, c = _check(a_kpc, D_kpc2_Myr, chi)
     t = np.asarray(t_Myr, dtype=float)
-    out = invert(lambda s: surface_transform(s, a[..., None], D[..., None], c[..., None], mode),
-                 np.broadcast_to(t, np.broadcast_shapes(a.shape, D.shape, c.shape, t.shape)))
+    out = invert(
+        lambda s: surface_transform(s, a[..., None], D[..., None], c[..., None], mode),
+        np.broadcast_to(t, np.broadcast_shapes(a.shape, D.shape, c.shape, t.shape)),
+    )
     return np.maximum(out, 0.0)
 
 
@@ -187,5 +192,5 @@ def density_at(d_kpc, a_kpc, t_Myr, D_kpc2_Myr, chi, mode="burst") -> np.ndarray
     ages = t[..., None] - taus
     n_a = surface_density(a[..., None], ages, D[..., None], c[..., None], mode)
     X, Dx = x[..., None], D[..., None]
-    h = X * np.exp(-X * X / (4.0 * Dx * taus)) / np.sqrt(4.0 * np.pi * Dx * taus ** 3)
+    h = X * np.exp(-X * X / (4.0 * Dx * taus)) / np.sqrt(4.0 * np.pi * Dx * taus**3)
     return (a / d) * np.sum(weights * n_a * h, axis=-1)

@@ -25,6 +25,7 @@ error with one correlation length ``length_dex`` (decades of rigidity; config
 counts) are treated as independent: the cross-dataset correlations are neglected.
 ``length_dex = 0`` gives the diagonal stat (+) sys covariance used by the paper-era fits.
 """
+
 from __future__ import annotations
 
 import numpy as np

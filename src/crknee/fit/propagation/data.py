@@ -14,6 +14,7 @@ one-line :class:`~crknee.errors.ConfigError` naming the dataset:
 
 Errors: asymmetric errors are symmetrised (mean of lo and hi); upper limits are dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,8 +79,10 @@ def observable(spec, where: str, elements, load=None) -> Observable:
     name = spec["name"]
     family = name.split("/", 1)[0]
     if family not in FAMILIES:
-        raise ConfigError(f"{where}.name: dataset {name!r} is in quantity family {family!r}; the propagation fit "
-                          f"models {list(FAMILIES)}")
+        raise ConfigError(
+            f"{where}.name: dataset {name!r} is in quantity family {family!r}; the propagation fit "
+            f"models {list(FAMILIES)}"
+        )
     window = spec.get("window_GV", [0.0, np.inf])
     try:
         lo, hi = (float(v) for v in window)
@@ -96,11 +99,15 @@ def observable(spec, where: str, elements, load=None) -> Observable:
     species = _species(name, family, table.meta)
     missing = [s for s in species if s not in elements]
     if missing:
-        raise ConfigError(f"{where}.name: {name} needs {missing[0]!r}, which is not in the fit's network "
-                          f"({', '.join(elements)}); raise propagation_fit.heaviest")
+        raise ConfigError(
+            f"{where}.name: {name} needs {missing[0]!r}, which is not in the fit's network "
+            f"({', '.join(elements)}); raise propagation_fit.heaviest"
+        )
     if len(species) == 2 and group_of(species[0]) != group_of(species[1]):
-        raise ConfigError(f"{where}.name: {name} is a ratio across primary groups ({species[0]} in "
-                          f"{group_of(species[0])}, {species[1]} in {group_of(species[1])}); fit their spectra instead")
+        raise ConfigError(
+            f"{where}.name: {name} is a ratio across primary groups ({species[0]} in "
+            f"{group_of(species[0])}, {species[1]} in {group_of(species[1])}); fit their spectra instead"
+        )
     R = table["x"].to_value("GV")
     keep = ~np.asarray(table["upper_limit"], dtype=bool) & (R >= lo) & (R <= hi)
     if not keep.any():
@@ -109,10 +116,17 @@ def observable(spec, where: str, elements, load=None) -> Observable:
     def sym(a, b):
         return 0.5 * (np.asarray(table[a][keep].value, dtype=float) + np.asarray(table[b][keep].value, dtype=float))
 
-    return Observable(name=name, kind="ratio" if len(species) == 2 else "flux", species=tuple(species),
-                      R_GV=np.asarray(R[keep], dtype=float), y=np.asarray(table["y"][keep].value, dtype=float),
-                      stat=sym("y_stat_lo", "y_stat_hi"), sys=sym("y_sys_lo", "y_sys_hi"),
-                      unit=str(table["y"].unit), reference=str(table.meta.get("reference", "")))
+    return Observable(
+        name=name,
+        kind="ratio" if len(species) == 2 else "flux",
+        species=tuple(species),
+        R_GV=np.asarray(R[keep], dtype=float),
+        y=np.asarray(table["y"][keep].value, dtype=float),
+        stat=sym("y_stat_lo", "y_stat_hi"),
+        sys=sym("y_sys_lo", "y_sys_hi"),
+        unit=str(table["y"].unit),
+        reference=str(table.meta.get("reference", "")),
+    )
 
 
 def observables(specs, where: str, elements, load=None) -> list[Observable]:

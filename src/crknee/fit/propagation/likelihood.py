@@ -16,6 +16,7 @@ parameters the model is linear in.
   (e.g. Sivia & Skilling 2006, "Data Analysis", Sec. 3.3; the same algebra as the linear
   normalisation fit of crknee.propagation.fitting).
 """
+
 from __future__ import annotations
 
 import numpy as np

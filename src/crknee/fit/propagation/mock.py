@@ -6,6 +6,7 @@ the mock values at the real data's rigidities and errors (the errors, hence the
 covariance, are unchanged; spectra are normalised by the q_hat of the real data at
 ``truth`` so that the mock amplitudes are the data's).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace

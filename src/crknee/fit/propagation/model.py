@@ -14,6 +14,7 @@ normalisations, then
 
 ln L = -1/2 [sum_ratios chi2 + chi2_spectra(q_hat) + ln det F]  (constants dropped).
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,10 +35,18 @@ from crknee.units import value_in
 
 #: fit parameter -> (PropagationModel field, unit)
 MODEL_FIELDS = {
-    "D0_1e28_cm2_s": ("D0", 1e28 * u.cm**2 / u.s), "delta": ("delta", None), "eta": ("eta", None),
-    "vA_km_s": ("v_A", u.km / u.s), "Vc_km_s": ("V_c", u.km / u.s), "H_kpc": ("H", u.kpc),
-    "Rb_GV": ("R_b", u.GV), "Delta_delta": ("Delta_delta", None), "s_b": ("s_b", None),
-    "nu1": ("nu1", None), "nu2": ("nu2", None), "Rbr_GV": ("R_br", u.GV),
+    "D0_1e28_cm2_s": ("D0", 1e28 * u.cm**2 / u.s),
+    "delta": ("delta", None),
+    "eta": ("eta", None),
+    "vA_km_s": ("v_A", u.km / u.s),
+    "Vc_km_s": ("V_c", u.km / u.s),
+    "H_kpc": ("H", u.kpc),
+    "Rb_GV": ("R_b", u.GV),
+    "Delta_delta": ("Delta_delta", None),
+    "s_b": ("s_b", None),
+    "nu1": ("nu1", None),
+    "nu2": ("nu2", None),
+    "Rbr_GV": ("R_br", u.GV),
 }
 
 
@@ -64,12 +73,17 @@ class PropagationFitModel:
     def __init__(self, solver, observables, names, length_dex: float, kernel: str = "exponential"):
         self.solver, self.observables, self.names = solver, list(observables), list(names)
         self.elements = network_elements(solver.network)
-        self.gauss = [CorrelatedGaussian(covariance(o.R_GV, o.stat, o.sys, length_dex, kernel)) for o in self.observables]
+        self.gauss = [
+            CorrelatedGaussian(covariance(o.R_GV, o.stat, o.sys, length_dex, kernel)) for o in self.observables
+        ]
         self._units = [u.Unit(o.unit) for o in self.observables]
         self._at_data = {}
         self._flux_index = [k for k, o in enumerate(self.observables) if o.kind == "flux"]
-        self._d_white = np.concatenate([self.gauss[k].whiten(self.observables[k].y) for k in self._flux_index]) \
-            if self._flux_index else np.zeros(0)
+        self._d_white = (
+            np.concatenate([self.gauss[k].whiten(self.observables[k].y) for k in self._flux_index])
+            if self._flux_index
+            else np.zeros(0)
+        )
 
     def with_values(self, y_list) -> PropagationFitModel:
         """A copy with other data values (same datasets, rigidities and errors, hence the
@@ -77,16 +91,20 @@ class PropagationFitModel:
         new = copy.copy(self)
         new.observables = [replace(o, y=np.asarray(y, dtype=float)) for o, y in zip(self.observables, y_list)]
         new._at_data = self._at_data
-        new._d_white = np.concatenate([self.gauss[k].whiten(new.observables[k].y) for k in self._flux_index]) \
-            if self._flux_index else np.zeros(0)
+        new._d_white = (
+            np.concatenate([self.gauss[k].whiten(new.observables[k].y) for k in self._flux_index])
+            if self._flux_index
+            else np.zeros(0)
+        )
         return new
 
     # -- parameters -> physics -------------------------------------------------------------
     def physical(self, values):
         """(PropagationModel, {X: (n_X, s_X)}, phi [MV]) for all-parameter ``values`` (model order)."""
         v = dict(zip(self.names, np.asarray(values, dtype=float)))
-        changes = {fld: (v[name] * unit if unit is not None else float(v[name]))
-                   for name, (fld, unit) in MODEL_FIELDS.items()}
+        changes = {
+            fld: (v[name] * unit if unit is not None else float(v[name])) for name, (fld, unit) in MODEL_FIELDS.items()
+        }
         present = set(self.elements)
         changes["source_abundance"] = {x: v[f"a_{x}"] for x in ABUNDANCE_ELEMENTS if x in present}
         changes["source_index"] = {"H": (v["nu1"] + v["dnu_H"], v["nu2"] + v["dnu_H"])}
@@ -104,11 +122,12 @@ class PropagationFitModel:
         """:class:`.projection.ElementAtEarth` of observable ``k``'s species at ``R_GV``
         (None: the data's rigidities, built once)."""
         obs = self.observables[k]
-        unit = self._units[k] if obs.kind == "flux" else None      # a ratio's unit factor cancels
+        unit = self._units[k] if obs.kind == "flux" else None  # a ratio's unit factor cancels
         if R_GV is None:
             if k not in self._at_data:
-                self._at_data[k] = [ElementAtEarth(self.solver.network.nuclides, s, obs.R_GV, unit)
-                                    for s in obs.species]
+                self._at_data[k] = [
+                    ElementAtEarth(self.solver.network.nuclides, s, obs.R_GV, unit) for s in obs.species
+                ]
             return self._at_data[k]
         return [ElementAtEarth(self.solver.network.nuclides, s, R_GV, unit) for s in obs.species]
 
@@ -131,8 +150,10 @@ class PropagationFitModel:
     @staticmethod
     def tables(sol) -> dict:
         """ln J on the solver grid per group ("groups") and for the solution's norms ("sum")."""
-        return {"groups": log_intensity(sol.raw, sol.nuclides),
-                "sum": log_intensity(sol.raw, sol.nuclides, sol.norms.to_value(Q_UNIT))}
+        return {
+            "groups": log_intensity(sol.raw, sol.nuclides),
+            "sum": log_intensity(sol.raw, sol.nuclides, sol.norms.to_value(Q_UNIT)),
+        }
 
     # -- likelihood ------------------------------------------------------------------------
     def evaluate(self, values) -> dict:
@@ -154,8 +175,14 @@ class PropagationFitModel:
         loglike = -0.5 * (sum(chi2.values()) + logdet)
         if np.any(q < 0):
             loglike = -np.inf  # a negative source normalisation is unphysical
-        return {"loglike": float(loglike), "chi2": chi2, "q": q, "solution": sol, "phi_MV": phi,
-                "predictions": {k: (p if self.observables[k].kind == "ratio" else p @ q) for k, p in preds.items()}}
+        return {
+            "loglike": float(loglike),
+            "chi2": chi2,
+            "q": q,
+            "solution": sol,
+            "phi_MV": phi,
+            "predictions": {k: (p if self.observables[k].kind == "ratio" else p @ q) for k, p in preds.items()},
+        }
 
     def curves(self, values, grids) -> list:
         """Predicted observable of every dataset on ``grids`` (one rigidity array [GV] per
@@ -207,10 +234,13 @@ def prepared_solver(settings: dict, heaviest: str | None = None):
     from crknee.propagation.prepared import PreparedSolver, fit_resolution_model
 
     try:
-        template = fit_resolution_model(n_modes=settings["n_modes"], points_per_decade=settings["points_per_decade"],
-                                        ekn_min=settings["ekn_min_GeV"] * u.GeV,
-                                        ekn_max=settings["ekn_max_GeV"] * u.GeV,
-                                        heaviest=heaviest or settings["heaviest"])
+        template = fit_resolution_model(
+            n_modes=settings["n_modes"],
+            points_per_decade=settings["points_per_decade"],
+            ekn_min=settings["ekn_min_GeV"] * u.GeV,
+            ekn_max=settings["ekn_max_GeV"] * u.GeV,
+            heaviest=heaviest or settings["heaviest"],
+        )
         return PreparedSolver(template)
     except CrkneeError as exc:
         raise ConfigError(f"propagation_fit: {exc}") from None
@@ -229,10 +259,13 @@ def problem_from_settings(settings: dict, load=None) -> FitProblem:
     for p in parameters.free:
         el = p.name.split("_")[-1] if p.name.startswith(("a_", "xs_")) else None
         if el is not None and el not in elements:
-            raise ConfigError(f"propagation_fit.parameters.{p.name} is free but the fit's network (up to "
-                              f"{settings['heaviest']}) holds no {el}; fix it (prior = 'fixed') or raise heaviest")
+            raise ConfigError(
+                f"propagation_fit.parameters.{p.name} is free but the fit's network (up to "
+                f"{settings['heaviest']}) holds no {el}; fix it (prior = 'fixed') or raise heaviest"
+            )
     obs = observables(settings.get("datasets"), "propagation_fit.datasets", elements, load)
-    model = PropagationFitModel(solver, obs, parameters.names, settings["sys_correlation_length_dex"],
-                                 settings["sys_correlation_kernel"])
+    model = PropagationFitModel(
+        solver, obs, parameters.names, settings["sys_correlation_length_dex"], settings["sys_correlation_kernel"]
+    )
     sampler = sampler_settings(settings.get("sampler", {}), "propagation_fit.sampler")
     return FitProblem(settings, parameters, model, sampler)

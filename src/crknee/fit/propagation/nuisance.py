@@ -15,6 +15,7 @@ Implementation: the factors form the ``production_factor`` array [parent, child,
 rates for one solve (nothing else is rebuilt).  Source abundances need no wrapper: they are
 the ``source_abundance`` field of :class:`crknee.propagation.model.PropagationModel`.
 """
+
 from __future__ import annotations
 
 import numpy as np

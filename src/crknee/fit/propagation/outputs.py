@@ -13,11 +13,11 @@
 * ``fit_summary.json`` and ``report.md`` (comparison with published fits and Table 1);
 * figures: ``figures/corner.png``, ``figures/fit_bands.png``, ``figures/checks.png``.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +31,19 @@ TABLE1_BC_CHI2, TABLE1_BC_POINTS = 728.0, 67
 _PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)
 #: fit parameter -> [propagation] config key and factor to the key's unit
 _CONFIG_KEYS = {
-    "D0_1e28_cm2_s": ("D0_cm2_s", 1e28), "delta": ("delta", 1.0), "eta": ("eta", 1.0), "vA_km_s": ("vA_km_s", 1.0),
-    "Vc_km_s": ("Vc_km_s", 1.0), "H_kpc": ("H_kpc", 1.0), "Rb_GV": ("Rb_GV", 1.0),
-    "Delta_delta": ("Delta_delta", 1.0), "s_b": ("s_b", 1.0), "nu1": ("nu1", 1.0), "nu2": ("nu2", 1.0),
-    "Rbr_GV": ("Rbr_GV", 1.0), "phi_MV": ("phi_MV", 1.0),
+    "D0_1e28_cm2_s": ("D0_cm2_s", 1e28),
+    "delta": ("delta", 1.0),
+    "eta": ("eta", 1.0),
+    "vA_km_s": ("vA_km_s", 1.0),
+    "Vc_km_s": ("Vc_km_s", 1.0),
+    "H_kpc": ("H_kpc", 1.0),
+    "Rb_GV": ("Rb_GV", 1.0),
+    "Delta_delta": ("Delta_delta", 1.0),
+    "s_b": ("s_b", 1.0),
+    "nu1": ("nu1", 1.0),
+    "nu2": ("nu2", 1.0),
+    "Rbr_GV": ("Rbr_GV", 1.0),
+    "phi_MV": ("phi_MV", 1.0),
 }
 
 
@@ -46,9 +55,12 @@ def median_values(parameters, samples) -> np.ndarray:
 def posterior_toml(parameters, values) -> str:
     """``[propagation]`` keys at ``values`` (all parameters, model order)."""
     v = dict(zip(parameters.names, values))
-    lines = ["# Posterior medians of `crknee fit propagation` as [propagation] keys (give to --config).",
-             "# Source abundances, proton index offset and cross-section nuisances are fit-only:",
-             "# see posterior.ecsv.", "[propagation]"]
+    lines = [
+        "# Posterior medians of `crknee fit propagation` as [propagation] keys (give to --config).",
+        "# Source abundances, proton index offset and cross-section nuisances are fit-only:",
+        "# see posterior.ecsv.",
+        "[propagation]",
+    ]
     for name, (key, factor) in _CONFIG_KEYS.items():
         lines.append(f"{key} = {v[name] * factor:.6g}")
     return "\n".join(lines) + "\n"
@@ -68,13 +80,16 @@ def bands(problem, samples):
     grids = _grids(problem.observables)
     full = problem.parameters.full(_draws(samples, problem.settings["band_samples"]))
     curves = [problem.model.curves(v, grids) for v in full]
-    return grids, [np.percentile(np.array([c[k] for c in curves]), _PERCENTILES, axis=0)
-                   for k in range(len(grids))]
+    return grids, [np.percentile(np.array([c[k] for c in curves]), _PERCENTILES, axis=0) for k in range(len(grids))]
 
 
 def _quality(names_points, chi2, title_col="dataset") -> Table:
     rows = [(n, int(k), float(chi2[n])) for n, k in names_points]
-    t = Table(rows=rows, names=(title_col, "n_points", "chi2")) if rows else Table(names=(title_col, "n_points", "chi2"))
+    t = (
+        Table(rows=rows, names=(title_col, "n_points", "chi2"))
+        if rows
+        else Table(names=(title_col, "n_points", "chi2"))
+    )
     return t
 
 
@@ -89,11 +104,17 @@ def checks(problem, values):
         return None
     solver = prepared_solver(s, heaviest=s["check_heaviest"])
     elements = network_elements(solver.network)
-    fitted = PropagationFitModel(solver, problem.observables, problem.parameters.names,
-                                 s["sys_correlation_length_dex"], s["sys_correlation_kernel"])
+    fitted = PropagationFitModel(
+        solver,
+        problem.observables,
+        problem.parameters.names,
+        s["sys_correlation_length_dex"],
+        s["sys_correlation_kernel"],
+    )
     obs = build(s["checks"], "propagation_fit.checks", elements)
-    model = PropagationFitModel(solver, obs, problem.parameters.names, s["sys_correlation_length_dex"],
-                                s["sys_correlation_kernel"])
+    model = PropagationFitModel(
+        solver, obs, problem.parameters.names, s["sys_correlation_length_dex"], s["sys_correlation_kernel"]
+    )
     ev = fitted.evaluate(values)
     sol, phi, q = ev["solution"], ev["phi_MV"], ev["q"]
     chi2, preds = {}, []
@@ -107,8 +128,14 @@ def checks(problem, values):
     for k, (o, R) in enumerate(zip(obs, grids)):
         p = model.predict(sol, k, phi, R)
         curves.append((R, (p if o.kind == "ratio" else p @ q)[None]))
-    return {"observables": obs, "chi2": chi2, "predictions": preds, "curves": curves,
-            "fitted_chi2_full_network": ev["chi2"], "q": q}
+    return {
+        "observables": obs,
+        "chi2": chi2,
+        "predictions": preds,
+        "curves": curves,
+        "fitted_chi2_full_network": ev["chi2"],
+        "q": q,
+    }
 
 
 def li_excess(problem, values) -> dict:
@@ -133,16 +160,27 @@ def table1_chi2(problem, values) -> dict:
 
     names = problem.parameters.names
     v = np.array(values, copy=True)
-    for name, x in {**TABLE1, "Delta_delta": 0.0, "Vc_km_s": 0.0, "phi_MV": 550.0, "dnu_H": 0.0, "xs_Li": 1.0,
-                    "xs_Be": 1.0, "xs_B": 1.0}.items():
+    for name, x in {
+        **TABLE1,
+        "Delta_delta": 0.0,
+        "Vc_km_s": 0.0,
+        "phi_MV": 550.0,
+        "dnu_H": 0.0,
+        "xs_Li": 1.0,
+        "xs_Be": 1.0,
+        "xs_B": 1.0,
+    }.items():
         v[names.index(name)] = x
     ev = problem.model.evaluate(v)
     out = {}
     for k, o in enumerate(problem.observables):
         if o.kind == "ratio":
             diag = CorrelatedGaussian(covariance(o.R_GV, o.stat, o.sys, 0.0)).chi2(ev["predictions"][k] - o.y)
-            out[o.name] = {"n_points": int(o.R_GV.size), "chi2_fit_covariance": ev["chi2"][o.name],
-                           "chi2_diagonal": float(diag)}
+            out[o.name] = {
+                "n_points": int(o.R_GV.size),
+                "chi2_fit_covariance": ev["chi2"][o.name],
+                "chi2_diagonal": float(diag),
+            }
     return out
 
 
@@ -182,20 +220,34 @@ def write_outputs(problem, samples, logp, record, out: Path, config=None):
     table = posterior_table(samples, logp, params)
     med = median_values(params, samples)
     ev = problem.model.evaluate(med)
-    table.meta.update({
-        "crknee_version": __version__, "command": "crknee fit propagation",
-        "config": str(config) if config else "defaults (crknee/configs/propagation_fit.toml)",
-        "settings_sha256": fingerprint(problem.settings),
-        "datasets": [{"name": o.name, "n_points": int(o.R_GV.size), "window_GV": [float(o.R_GV.min()),
-                      float(o.R_GV.max())], "reference": o.reference} for o in problem.observables],
-        "covariance": {"sys_correlation_length_dex": problem.settings["sys_correlation_length_dex"],
-                       "kernel": problem.settings["sys_correlation_kernel"],
-                       "approximation": "one systematic component per dataset (total sys), datasets independent"},
-        "resolution": {k: problem.settings[k] for k in ("heaviest", "n_modes", "points_per_decade", "ekn_min_GeV",
-                                                         "ekn_max_GeV")},
-        "sampler": {k: v for k, v in record.items() if k != "start"},
-        "group_normalisations_at_median_cm-3_GeV-1_Myr-1": dict(zip(("H", "He", "Z>2"), ev["q"].tolist())),
-    })
+    table.meta.update(
+        {
+            "crknee_version": __version__,
+            "command": "crknee fit propagation",
+            "config": str(config) if config else "defaults (crknee/configs/propagation_fit.toml)",
+            "settings_sha256": fingerprint(problem.settings),
+            "datasets": [
+                {
+                    "name": o.name,
+                    "n_points": int(o.R_GV.size),
+                    "window_GV": [float(o.R_GV.min()), float(o.R_GV.max())],
+                    "reference": o.reference,
+                }
+                for o in problem.observables
+            ],
+            "covariance": {
+                "sys_correlation_length_dex": problem.settings["sys_correlation_length_dex"],
+                "kernel": problem.settings["sys_correlation_kernel"],
+                "approximation": "one systematic component per dataset (total sys), datasets independent",
+            },
+            "resolution": {
+                k: problem.settings[k]
+                for k in ("heaviest", "n_modes", "points_per_decade", "ekn_min_GeV", "ekn_max_GeV")
+            },
+            "sampler": {k: v for k, v in record.items() if k != "start"},
+            "group_normalisations_at_median_cm-3_GeV-1_Myr-1": dict(zip(("H", "He", "Z>2"), ev["q"].tolist())),
+        }
+    )
     atomic_write_table(table, out / "posterior.ecsv")
     npts = [(o.name, o.R_GV.size) for o in problem.observables]
     atomic_write_table(_quality(npts, ev["chi2"]), out / "fit_quality.ecsv")
@@ -207,22 +259,42 @@ def write_outputs(problem, samples, logp, record, out: Path, config=None):
     atomic_write_table(bt, out / "bands.ecsv")
     chk = checks(problem, med)
     if chk is not None:
-        atomic_write_table(_quality([(o.name, o.R_GV.size) for o in chk["observables"]], chk["chi2"]),
-                           out / "checks.ecsv")
+        atomic_write_table(
+            _quality([(o.name, o.R_GV.size) for o in chk["observables"]], chk["chi2"]), out / "checks.ecsv"
+        )
     li = li_excess(problem, med)
     t1 = table1_chi2(problem, med)
     atomic_write_text(out / "propagation_posterior.toml", posterior_toml(params, med))
-    summary = {"sampler": record, "chi2_at_median": ev["chi2"], "chi2_total": float(sum(ev["chi2"].values())),
-               "n_points": int(sum(k for _, k in npts)), "n_free": params.ndim,
-               "posterior": {r["parameter"]: {"median": float(r["median"]), "minus": float(r["minus"]),
-                                              "plus": float(r["plus"]), "unit": r["unit"]} for r in table},
-               "checks_chi2": None if chk is None else chk["chi2"], "li_excess": li,
-               "table1_chi2": t1}
+    summary = {
+        "sampler": record,
+        "chi2_at_median": ev["chi2"],
+        "chi2_total": float(sum(ev["chi2"].values())),
+        "n_points": int(sum(k for _, k in npts)),
+        "n_free": params.ndim,
+        "posterior": {
+            r["parameter"]: {
+                "median": float(r["median"]),
+                "minus": float(r["minus"]),
+                "plus": float(r["plus"]),
+                "unit": r["unit"],
+            }
+            for r in table
+        },
+        "checks_chi2": None if chk is None else chk["chi2"],
+        "li_excess": li,
+        "table1_chi2": t1,
+    }
     atomic_write_json(out / "fit_summary.json", summary)
     atomic_write_text(out / "report.md", report(problem, table, summary, chk))
-    figures = FigureInputs(samples, params, problem.observables, list(zip(grids, pcs)),
-                           [ev["predictions"][k] for k in range(len(problem.observables))], chk,
-                           problem.settings["check_heaviest"])
+    figures = FigureInputs(
+        samples,
+        params,
+        problem.observables,
+        list(zip(grids, pcs)),
+        [ev["predictions"][k] for k in range(len(problem.observables))],
+        chk,
+        problem.settings["check_heaviest"],
+    )
     return summary, figures
 
 
@@ -242,57 +314,101 @@ def _fmt(row) -> str:
 def report(problem, table, summary, chk) -> str:
     """The markdown report: posterior, fit quality, checks, comparisons (cited)."""
     rec = summary["sampler"]
-    lines = ["# crknee fit propagation: report", "",
-             f"Sampler: {rec.get('method')}, {rec.get('n_evaluations')} evaluations in {rec.get('wall_s', 0):.0f} s "
-             f"({rec.get('evaluations_per_s', float('nan')):.1f} /s, pool {rec.get('pool')} x {rec.get('workers')}); "
-             f"converged: {rec.get('converged')}"
-             + (f", chain = {rec.get('n_tau_reached', float('nan')):.1f} x max tau (rule: {rec.get('n_tau_rule')})"
-                if rec.get("method") == "emcee" else ""), "",
-             "## Posterior (median, 68 % interval)", "", "| parameter | unit | value | flags |", "|---|---|---|---|"]
+    lines = [
+        "# crknee fit propagation: report",
+        "",
+        f"Sampler: {rec.get('method')}, {rec.get('n_evaluations')} evaluations in {rec.get('wall_s', 0):.0f} s "
+        f"({rec.get('evaluations_per_s', float('nan')):.1f} /s, pool {rec.get('pool')} x {rec.get('workers')}); "
+        f"converged: {rec.get('converged')}"
+        + (
+            f", chain = {rec.get('n_tau_reached', float('nan')):.1f} x max tau (rule: {rec.get('n_tau_rule')})"
+            if rec.get("method") == "emcee"
+            else ""
+        ),
+        "",
+        "## Posterior (median, 68 % interval)",
+        "",
+        "| parameter | unit | value | flags |",
+        "|---|---|---|---|",
+    ]
     for r in table:
-        flags = ", ".join(f for f, on in (("prior-dominated", r["prior_dominated"]),
-                                          (f"at prior {r['edge']}", r["at_prior_edge"])) if on)
+        flags = ", ".join(
+            f
+            for f, on in (("prior-dominated", r["prior_dominated"]), (f"at prior {r['edge']}", r["at_prior_edge"]))
+            if on
+        )
         lines.append(f"| {r['parameter']} | {r['unit']} | {_fmt(r)} | {flags} |")
-    lines += ["", "## Fit quality at the posterior median (correlated covariance)", "",
-              "| dataset | points | chi2 |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Fit quality at the posterior median (correlated covariance)",
+        "",
+        "| dataset | points | chi2 |",
+        "|---|---|---|",
+    ]
     for o in problem.observables:
         lines.append(f"| {o.name} | {o.R_GV.size} | {summary['chi2_at_median'][o.name]:.1f} |")
     lines.append(f"| total | {summary['n_points']} | {summary['chi2_total']:.1f} ({summary['n_free']} free) |")
     if chk is not None:
-        lines += ["", f"## Checks: data not fitted, full network up to {problem.settings['check_heaviest']}", "",
-                  "| dataset | points | chi2 |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## Checks: data not fitted, full network up to {problem.settings['check_heaviest']}",
+            "",
+            "| dataset | points | chi2 |",
+            "|---|---|---|",
+        ]
         for o in chk["observables"]:
             lines.append(f"| {o.name} | {o.R_GV.size} | {chk['chi2'][o.name]:.1f} |")
     if summary.get("li_excess"):
         li = summary["li_excess"]
-        lines += ["", "## The Li excess", "",
-                  "Li/C chi2 at the posterior median with the fitted Li production nuisance and with it at its "
-                  "prior mean (xs_Li = 1):", ""]
+        lines += [
+            "",
+            "## The Li excess",
+            "",
+            "Li/C chi2 at the posterior median with the fitted Li production nuisance and with it at its "
+            "prior mean (xs_Li = 1):",
+            "",
+        ]
         for label, d in li.items():
             lines.append(f"- {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in d.items()))
     post = {r["parameter"]: r for r in table}
-    lines += ["", "## Comparison with published fits and the paper", "",
-              "| quantity | this fit | paper Table 1 | Weinrich et al. 2020 (A&A 639, A131) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Comparison with published fits and the paper",
+        "",
+        "| quantity | this fit | paper Table 1 | Weinrich et al. 2020 (A&A 639, A131) |",
+        "|---|---|---|---|",
+    ]
     for name, t1 in TABLE1.items():
         mine = _fmt(post[name]) if name in post else "fixed"
         lit = "0.50 +- 0.03 (abstract; 1D USINE model, Li/C+Be/C+B/C)" if name == "delta" else "not compared"
         lines.append(f"| {name} | {mine} | {t1:g} | {lit} |")
     bc = [o.name for o in problem.observables if o.name.startswith("bc/")]
     if bc:
-        lines += ["", f"Paper Table 1: chi2 = {TABLE1_BC_CHI2:g} for {TABLE1_BC_POINTS} AMS-02 B/C points (issue 15); "
-                  f"this fit: chi2 = {summary['chi2_at_median'][bc[0]]:.1f} for "
-                  f"{next(o.R_GV.size for o in problem.observables if o.name == bc[0])} points of {bc[0]} "
-                  "in the fit window, with correlated systematics (not the same statistic: see docs/propagation_fit.md)."]
+        lines += [
+            "",
+            f"Paper Table 1: chi2 = {TABLE1_BC_CHI2:g} for {TABLE1_BC_POINTS} AMS-02 B/C points (issue 15); "
+            f"this fit: chi2 = {summary['chi2_at_median'][bc[0]]:.1f} for "
+            f"{next(o.R_GV.size for o in problem.observables if o.name == bc[0])} points of {bc[0]} "
+            "in the fit window, with correlated systematics (not the same statistic: see docs/propagation_fit.md).",
+        ]
     if summary.get("table1_chi2"):
-        lines += ["", "Table 1's parameters (no break, no convection, nominal cross sections, phi = 550 MV) "
-                  "on the fit's network and resolution:", "",
-                  "| dataset | points | chi2 (fit covariance) | chi2 (diagonal) |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "Table 1's parameters (no break, no convection, nominal cross sections, phi = 550 MV) "
+            "on the fit's network and resolution:",
+            "",
+            "| dataset | points | chi2 (fit covariance) | chi2 (diagonal) |",
+            "|---|---|---|---|",
+        ]
         for name, d in summary["table1_chi2"].items():
             lines.append(f"| {name} | {d['n_points']} | {d['chi2_fit_covariance']:.1f} | {d['chi2_diagonal']:.1f} |")
-    lines += ["", "Korsmeier & Cuoco 2021 (PRD 103, 103016), abstract: a diffusion break without reacceleration "
-              "and reacceleration without a break both fit AMS-02 Li-O, provided cross-section uncertainties are "
-              "included as nuisances; no parameter values are quoted here (not verified from their text).",
-              "Weinrich et al. 2020, abstract: post-fit production cross sections differ by ~5-15 % from their "
-              "nominal values; compare xs_Li, xs_Be, xs_B above.",
-              "Boschini et al. 2020 (ApJS 250, 27): not compared (text not read)."]
+    lines += [
+        "",
+        "Korsmeier & Cuoco 2021 (PRD 103, 103016), abstract: a diffusion break without reacceleration "
+        "and reacceleration without a break both fit AMS-02 Li-O, provided cross-section uncertainties are "
+        "included as nuisances; no parameter values are quoted here (not verified from their text).",
+        "Weinrich et al. 2020, abstract: post-fit production cross sections differ by ~5-15 % from their "
+        "nominal values; compare xs_Li, xs_Be, xs_B above.",
+        "Boschini et al. 2020 (ApJS 250, 27): not compared (text not read).",
+    ]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ references in ``crknee/configs/propagation_fit.toml``) and validated by
 min >= max, a value outside [min, max]: one-line :class:`~crknee.errors.ConfigError`
 naming the key).
 """
+
 from __future__ import annotations
 
 from crknee.fit.parameters import ParameterSet
@@ -33,8 +34,7 @@ PARAMETERS = {
     "phi_MV": ("MV", "force-field potential (Gleeson & Axford 1968)"),
     **{f"a_{x}": ("", f"source abundance {x}/O over GALPROP's galdef value") for x in ABUNDANCE_ELEMENTS},
     **{f"xs_{x}": ("", f"normalisation of the production cross sections into {x}") for x in NUISANCE_ELEMENTS},
-    **{f"xs_slope_{x}": ("", f"slope s of (Ekn / 10 GeV/n)^s of the production into {x}")
-       for x in NUISANCE_ELEMENTS},
+    **{f"xs_slope_{x}": ("", f"slope s of (Ekn / 10 GeV/n)^s of the production into {x}") for x in NUISANCE_ELEMENTS},
 }
 
 

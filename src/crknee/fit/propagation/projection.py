@@ -13,6 +13,7 @@ and the group columns of the flux design matrix come from one log-table per nucl
 of three astropy-level calls.  ``tests/test_propagation_fit.py`` checks the results against
 ``Solution.earth`` / ``Solution.ratio`` to 1e-12.
 """
+
 from __future__ import annotations
 
 import astropy.units as u
@@ -52,11 +53,14 @@ class ElementAtEarth:
             le = np.log(e_lis)
             if le.min() < log_grid[0] - 1e-12 or le.max() > log_grid[-1] + 1e-12:
                 bad = e_lis[(le < log_grid[0] - 1e-12) | (le > log_grid[-1] + 1e-12)].flat[0]
-                raise InputError(f"kinetic energy per nucleon {bad!r} GeV outside the solver grid "
-                                 f"[{np.exp(log_grid[0]):.4g}, {np.exp(log_grid[-1]):.4g}] GeV/n")
+                raise InputError(
+                    f"kinetic energy per nucleon {bad!r} GeV outside the solver grid "
+                    f"[{np.exp(log_grid[0]):.4g}, {np.exp(log_grid[-1]):.4g}] GeV/n"
+                )
             w = ratio * jac * self.scale
-            out = out + np.stack([np.exp(np.interp(le, log_grid, log_j[i, :, g])) * w
-                                  for g in range(log_j.shape[2])], axis=1)
+            out = out + np.stack(
+                [np.exp(np.interp(le, log_grid, log_j[i, :, g])) * w for g in range(log_j.shape[2])], axis=1
+            )
         return out
 
 

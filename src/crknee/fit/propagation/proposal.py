@@ -24,6 +24,7 @@ jump across it in one step, which random-walk-like ensemble moves (DE, stretch) 
   Laplace covariance at a MAP on several bounds is a poor guess (measured on the default
   problem: docs/propagation_fit.md).
 """
+
 from __future__ import annotations
 
 import emcee
@@ -70,7 +71,7 @@ class IndependenceMove(emcee.moves.MHMove):
         self.mean = np.asarray(mean, dtype=float)
         self.cov = np.asarray(cov, dtype=float)
         w, V = np.linalg.eigh(0.5 * (self.cov + self.cov.T))
-        w = np.maximum(w, 1e-12 * max(np.max(w), 1e-300))        # a direction the walkers never left
+        w = np.maximum(w, 1e-12 * max(np.max(w), 1e-300))  # a direction the walkers never left
         self.L = np.linalg.cholesky((V * w) @ V.T * scale**2)
         self.L_inv = np.linalg.inv(self.L)
         self.df, self.scale = float(df), float(scale)
@@ -111,7 +112,6 @@ class IndependenceMove(emcee.moves.MHMove):
         return x, self.log_q(x0) - self.log_q(x)
 
 
-
 def mixture(move, weight: float, parameters) -> list:
     """emcee moves: ``move`` with probability ``weight``, the DE mixture of
     :func:`crknee.fit.sampler._de_moves` otherwise."""
@@ -120,8 +120,9 @@ def mixture(move, weight: float, parameters) -> list:
     return [(move, weight)] + [(m, w * (1.0 - weight)) for m, w in _de_moves(parameters)]
 
 
-def adapt(log_prob, parameters, move: IndependenceMove, nwalkers: int, rounds: int, steps: int, weight: float,
-          seed: int):
+def adapt(
+    log_prob, parameters, move: IndependenceMove, nwalkers: int, rounds: int, steps: int, weight: float, seed: int
+):
     """Pilot runs (discarded) that fit the proposal to the posterior: walkers start as
     draws of ``move`` inside the prior box; each of ``rounds`` runs ``steps`` emcee steps
     with :func:`mixture`, after which the proposal is re-centred on the mean and covariance
@@ -133,8 +134,9 @@ def adapt(log_prob, parameters, move: IndependenceMove, nwalkers: int, rounds: i
     coords = move.draw_inside(parameters)(rng, nwalkers)
     n_eval, lp_median = 0, []
     for r in range(rounds):
-        sampler = emcee.EnsembleSampler(nwalkers, coords.shape[1], log_prob, vectorize=True,
-                                        moves=mixture(move, weight, parameters))
+        sampler = emcee.EnsembleSampler(
+            nwalkers, coords.shape[1], log_prob, vectorize=True, moves=mixture(move, weight, parameters)
+        )
         sampler.random_state = np.random.RandomState(np.random.MT19937(seed + 1 + r)).get_state()
         state = sampler.run_mcmc(coords, steps, progress=False, skip_initial_state_check=True)
         coords = state.coords

@@ -6,6 +6,7 @@ its verified checkpoint (:func:`crknee.fit.nested.run_nested`, ``method = "dynes
 pools from :mod:`crknee.fit.pools` (``--scheduler ADDR``: dask on that scheduler).
 Rerunning on the same folder resumes the chain.  Outputs: :mod:`.outputs`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,14 @@ def save_proposal(path: Path, problem, move) -> None:
     """Write the adapted proposal (atomically) with the problem's fingerprint."""
     from crknee.io import atomic_target
 
-    doc = {"fingerprint": _problem_fingerprint(problem), "names": problem.parameters.free_names,
-           "mean": move.mean.tolist(), "cov": move.cov.tolist(), "scale": move.scale, "df": move.df}
+    doc = {
+        "fingerprint": _problem_fingerprint(problem),
+        "names": problem.parameters.free_names,
+        "mean": move.mean.tolist(),
+        "cov": move.cov.tolist(),
+        "scale": move.scale,
+        "df": move.df,
+    }
     with atomic_target(path, ".json") as tmp:
         Path(tmp).write_text(json.dumps(doc), encoding="utf-8")
 
@@ -54,9 +61,15 @@ def load_proposal(path: Path, problem):
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
         names = problem.parameters.free_names
         mean, cov = np.array(doc["mean"], dtype=float), np.array(doc["cov"], dtype=float)
-        ok = (doc["fingerprint"] == _problem_fingerprint(problem) and list(doc["names"]) == list(names)
-              and mean.shape == (len(names),) and cov.shape == (len(names),) * 2
-              and np.all(np.isfinite(mean)) and np.all(np.isfinite(cov)) and np.allclose(cov, cov.T))
+        ok = (
+            doc["fingerprint"] == _problem_fingerprint(problem)
+            and list(doc["names"]) == list(names)
+            and mean.shape == (len(names),)
+            and cov.shape == (len(names),) * 2
+            and np.all(np.isfinite(mean))
+            and np.all(np.isfinite(cov))
+            and np.allclose(cov, cov.T)
+        )
         return IndependenceMove(mean, cov, float(doc["scale"]), float(doc["df"])) if ok else None
     except (OSError, ValueError, KeyError, TypeError, np.linalg.LinAlgError):
         return None
@@ -76,8 +89,13 @@ def sample(problem, out: Path, progress: bool = True):
     record = {"method": s.method, "pool": s.pool, "workers": s.workers, "scheduler": s.scheduler}
     t0 = time.perf_counter()
     if s.method == "dynesty":
-        res = run_nested(LogPosterior(problem.model, problem.parameters, prior=False), problem.parameters, s,
-                         out / NESTED_FILE, fingerprint(problem.settings))
+        res = run_nested(
+            LogPosterior(problem.model, problem.parameters, prior=False),
+            problem.parameters,
+            s,
+            out / NESTED_FILE,
+            fingerprint(problem.settings),
+        )
         record.update(res.evidence(), n_evaluations=res.n_evaluations, wall_s=res.wall_s, converged=True)
         return res.samples, res.log_prob, record
     log_post = LogPosterior(problem.model, problem.parameters)
@@ -87,7 +105,7 @@ def sample(problem, out: Path, progress: bool = True):
     moves = draw = None
     weight = problem.settings["laplace_weight"]
     saved = load_proposal(out / PROPOSAL_FILE, problem) if chain.exists() and weight > 0 else None
-    if saved is not None:                           # resuming: the kept chain's own proposal
+    if saved is not None:  # resuming: the kept chain's own proposal
         moves = mixture(saved, weight, parameters)
     elif n_start > 0 and (not chain.exists() or weight > 0):
         t = time.perf_counter()
@@ -99,19 +117,30 @@ def sample(problem, out: Path, progress: bool = True):
             if weight > 0:
                 move = IndependenceMove(best, laplace_covariance(pooled, parameters, best))
                 rounds, steps = problem.settings["pilot_rounds"], problem.settings["pilot_steps"]
-                move, coords, n_pilot, lp_rounds = adapt(pooled, parameters, move, s.nwalkers, rounds, steps,
-                                                         weight, s.seed)
+                move, coords, n_pilot, lp_rounds = adapt(
+                    pooled, parameters, move, s.nwalkers, rounds, steps, weight, s.seed
+                )
                 save_proposal(out / PROPOSAL_FILE, problem, move)
                 moves, draw = mixture(move, weight, parameters), (lambda rng, n: coords[:n].copy())
-                record["start"].update(pilot_evaluations=n_pilot, pilot_log_post_median=lp_rounds,
-                                       proposal_sd=dict(zip(parameters.free_names,
-                                                            np.sqrt(np.diag(move.cov)).tolist())))
+                record["start"].update(
+                    pilot_evaluations=n_pilot,
+                    pilot_log_post_median=lp_rounds,
+                    proposal_sd=dict(zip(parameters.free_names, np.sqrt(np.diag(move.cov)).tolist())),
+                )
         record["start"]["wall_s"] = time.perf_counter() - t
     res = run(log_post, parameters, s, chain, moves=moves, draw=draw)
     samples, logp, _ = read_chain(chain, res.tau)
-    record.update(iterations=res.iterations, converged=res.converged, tau=res.tau.tolist(),
-                  n_tau_reached=res.n_tau_reached, n_evaluations=res.n_evaluations, wall_s=res.wall_s,
-                  acceptance=float(np.mean(res.acceptance_fraction)), nwalkers=s.nwalkers, n_tau_rule=s.n_tau)
+    record.update(
+        iterations=res.iterations,
+        converged=res.converged,
+        tau=res.tau.tolist(),
+        n_tau_reached=res.n_tau_reached,
+        n_evaluations=res.n_evaluations,
+        wall_s=res.wall_s,
+        acceptance=float(np.mean(res.acceptance_fraction)),
+        nwalkers=s.nwalkers,
+        n_tau_rule=s.n_tau,
+    )
     record["total_wall_s"] = time.perf_counter() - t0
     return samples, logp, record
 

@@ -6,6 +6,7 @@ and the ``datasets`` / ``checks`` lists replace the defaults; ``parameters`` and
 ``sampler`` are merged entry by entry (a parameter given replaces that parameter's table).
 Every error is one line naming the key (:class:`~crknee.errors.ConfigError`).
 """
+
 from __future__ import annotations
 
 import math
@@ -18,11 +19,19 @@ from crknee.errors import ConfigError
 SECTION = "propagation_fit"
 #: scalar keys -> (type, lower bound or None)
 _SCALARS = {
-    "heaviest": (str, None), "check_heaviest": (str, None), "n_modes": (int, 1), "points_per_decade": (int, 4),
-    "ekn_min_GeV": (float, 0.0), "ekn_max_GeV": (float, 0.0), "sys_correlation_length_dex": (float, 0.0),
-    "band_samples": (int, 2), "sys_correlation_kernel": (str, None),
-    "start_evaluations": (int, 0), "laplace_weight": (float, 0.0),
-    "pilot_rounds": (int, 0), "pilot_steps": (int, 2),
+    "heaviest": (str, None),
+    "check_heaviest": (str, None),
+    "n_modes": (int, 1),
+    "points_per_decade": (int, 4),
+    "ekn_min_GeV": (float, 0.0),
+    "ekn_max_GeV": (float, 0.0),
+    "sys_correlation_length_dex": (float, 0.0),
+    "band_samples": (int, 2),
+    "sys_correlation_kernel": (str, None),
+    "start_evaluations": (int, 0),
+    "laplace_weight": (float, 0.0),
+    "pilot_rounds": (int, 0),
+    "pilot_steps": (int, 2),
 }
 _TABLES = ("datasets", "checks", "parameters", "sampler")
 
@@ -81,8 +90,9 @@ def check_scalars(section: dict) -> None:
     from crknee.fit.propagation.covariance import KERNELS
 
     if section["sys_correlation_kernel"] not in KERNELS:
-        raise ConfigError(f"{SECTION}.sys_correlation_kernel must be one of {KERNELS}; "
-                          f"got {section['sys_correlation_kernel']!r}")
+        raise ConfigError(
+            f"{SECTION}.sys_correlation_kernel must be one of {KERNELS}; got {section['sys_correlation_kernel']!r}"
+        )
     if section["laplace_weight"] > 1:
         raise ConfigError(f"{SECTION}.laplace_weight must be in [0, 1]; got {section['laplace_weight']!r}")
     if not section["ekn_max_GeV"] > 10 * section["ekn_min_GeV"] > 0:

@@ -10,6 +10,7 @@ parallel).  At most ``max_evaluations`` posterior evaluations.  (Powell's deriva
 search, used before, stopped at ln p = -247.7 on the default problem where this reaches
 -221.6: docs/propagation_fit.md.)
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -38,8 +39,14 @@ def maximum_a_posteriori(log_post, parameters: ParameterSet, max_evaluations: in
         return f[0], (f[1:] - f[0]) / step
 
     z0 = (parameters.truth() - lo) / span
-    res = minimize(f_and_grad, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * n,
-                   options={"maxfun": max(int(max_evaluations) // (n + 1), 2), "ftol": 1e-10, "gtol": 1e-6})
+    res = minimize(
+        f_and_grad,
+        z0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * n,
+        options={"maxfun": max(int(max_evaluations) // (n + 1), 2), "ftol": 1e-10, "gtol": 1e-6},
+    )
     best = lo + np.clip(res.x, 0.0, 1.0) * span
     return best, -float(res.fun)
 
