@@ -82,10 +82,12 @@ def fit_resolution():
     )
     print(f"{'network':<22} {'default [ms]':>12} {'fit [ms]':>9} {'solves/s':>9} {'speed-up':>9}")
     print(
-        f"{'O16..H1 (17 nuclides)':<22} {1e3 * t_def:>12.1f} {1e3 * t_fit:>9.1f} {1 / t_fit:>9.0f} {t_def / t_fit:>9.1f}"
+        f"{'O16..H1 (17 nuclides)':<22} {1e3 * t_def:>12.1f} {1e3 * t_fit:>9.1f} "
+        f"{1 / t_fit:>9.0f} {t_def / t_fit:>9.1f}"
     )
     print(
-        f"{'Fe56..H1 (76)':<22} {1e3 * t_full_def:>12.1f} {1e3 * t_full:>9.1f} {1 / t_full:>9.0f} {t_full_def / t_full:>9.1f}"
+        f"{'Fe56..H1 (76)':<22} {1e3 * t_full_def:>12.1f} {1e3 * t_full:>9.1f} "
+        f"{1 / t_full:>9.0f} {t_full_def / t_full:>9.1f}"
     )
     worst = dict.fromkeys(OBSERVABLES, 0.0)
     for kw in PARAMETER_SETS.values():

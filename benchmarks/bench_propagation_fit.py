@@ -60,7 +60,8 @@ def main():
     print(
         json.dumps(
             {
-                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
+                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+                f"load {os.getloadavg()[0]:.1f}",
                 "n_free": problem.parameters.ndim,
                 "n_points": int(sum(o.R_GV.size for o in problem.observables)),
                 "serial_evaluations_per_s": round(args.n / serial, 1),

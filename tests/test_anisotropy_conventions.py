@@ -148,7 +148,7 @@ def test_phase_is_ra_of_the_dipole_and_limits():
     assert not Convention("d_perp").approximate and not Convention("d_3d").approximate
     assert Convention("r1", 0.0, 90.0).approximate and Convention("r1_dec0").approximate
     with pytest.raises(InputError, match="d_3d"):
-        Convention("d_3d").factor
+        Convention("d_3d").factor  # noqa: B018 (the property access is what raises)
     # |delta| > 1 with 1 + d_z <sin dec> <= 0: no valid sky -> NaN, not a number
     assert np.isnan(Convention("r1", 89.0, 30.0).amplitude(icrs_to_gal([0.1, 0.0, -1.5])))
 

@@ -96,7 +96,10 @@ _EP = np.geomspace(2.0, 1e6, 60)
 _NP = _EP**-2.0
 
 
-def _sed(E_gamma=np.geomspace(1e3, 1e5, 4), E_p=_EP, dN_dE_p=_NP, n_H=1.0, distance=5.5):
+_EG = np.geomspace(1e3, 1e5, 4)
+
+
+def _sed(E_gamma=_EG, E_p=_EP, dN_dE_p=_NP, n_H=1.0, distance=5.5):
     return gamma_sed(E_gamma, E_p, dN_dE_p, n_H, distance).to_value(u.erg / u.cm**2 / u.s)
 
 

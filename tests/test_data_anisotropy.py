@@ -391,7 +391,8 @@ def test_swapped_bounds_for_every_quantity(tmp_path, quantity, text, message):
 
 # ---------------------------------------------------------------- the user path with the shared files
 USER_LINES = {  # what a user adds to each shared file's header: the convention (+ site, + CL)
-    "KASCADE-Grande_CRDB": "# convention: r1\n# site_latitude_deg: 49.1\n# zenith_max_deg: 60\n# upper_limit_cl: 0.99\n",
+    "KASCADE-Grande_CRDB": "# convention: r1\n# site_latitude_deg: 49.1\n"
+    "# zenith_max_deg: 60\n# upper_limit_cl: 0.99\n",
     "Auger_2020_ApJ891_142_bins_CRDB": "# convention: d_perp\n# upper_limit_cl: 0.99\n",
     "EAS-TOP_1996_ApJ470_501": "# convention: r1_dec0\n",
     "CRDB_dipole_world_compilation_svg": "# convention: r1_dec0\n# upper_limit_cl: 0.99\n",

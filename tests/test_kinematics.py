@@ -121,8 +121,10 @@ def test_number_in_a_bin_is_invariant():
 
     nuc = nuclide("He4")
     e1, e2 = 1.0, 50.0  # GeV/n
+
     def spectrum(e):
         return e**-2.7  # dN/dEkn
+
     n_ekn, _ = quad(spectrum, e1, e2)
     r1, r2 = (convert_energy(np.array([e1, e2]) * u.GeV, "Ekn", "R", nuc)).value
 

@@ -18,8 +18,10 @@ def test_paper_potential():
 @pytest.mark.parametrize("sp", ["p", "He4", "C12"])
 def test_phi_zero_is_identity(sp):
     e = np.logspace(-1, 4, 50) * u.GeV
+
     def lis(x):
         return x**-2.7
+
     np.testing.assert_allclose(force_field(e, lis, sp, 0 * u.MV), e.value**-2.7, rtol=1e-14)
 
 
@@ -30,8 +32,10 @@ def test_phase_space_density_conserved():
     e = np.logspace(-1, 3, 40)
     phi = 0.55  # GV
     Phi = nuc.Z / nuc.A * phi
+
     def lis(x):
         return 3.0 * x**-2.5
+
     j = force_field(e * u.GeV, lis, nuc, phi * u.GV)
     p2 = e * (e + 2 * mn)
     p2_lis = (e + Phi) * (e + Phi + 2 * mn)
@@ -43,8 +47,10 @@ def test_power_law_limits():
     nuc = nuclide("p")
     gamma = 2.7
     Phi = 0.55
+
     def lis(x):
         return x**-gamma
+
     e_hi = 1e5
     j = force_field(np.array([e_hi]) * u.GeV, lis, nuc, 550 * u.MV)[0]
     # exact first order in Phi/E for E >> m: J/J_LIS = (1 + Phi/E)^-(gamma+2) (1 + O(m/E))
@@ -64,8 +70,10 @@ def test_modulation_suppresses_low_energies_more():
 
 def test_table_matches_callable():
     e = np.logspace(-1, 4, 200) * u.GeV
+
     def lis(x):
         return x**-2.7 * np.exp(-x / 5e3)
+
     a = modulate_table(e, lis(e.value) * FLUX, "He4", 0.6 * u.GV).value
     b = force_field(e, lis, "He4", 0.6 * u.GV)
     np.testing.assert_allclose(a[:-10], b[:-10], rtol=2e-4)

@@ -173,5 +173,5 @@ def test_table_switches():
 
 
 def test_arrays_are_read_only(net):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         net.tau_decay_Myr[0] = 1.0

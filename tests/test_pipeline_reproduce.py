@@ -105,7 +105,7 @@ def test_reproduce_fast_end_to_end(tmp_path):
     validate_summary(summary)
     assert summary["config"]["fast"] is True
     assert set(summary["gamma"]) == set(cfgmod.load()["gamma"]["sources"])
-    for name, g in summary["gamma"].items():  # issue 12: the default value lies in its plausible range
+    for _name, g in summary["gamma"].items():  # issue 12: the default value lies in its plausible range
         lo, hi = g["proton_ratio_1PeV_range"]
         assert lo <= g["proton_ratio_1PeV"] * (1 + 1e-9) and g["proton_ratio_1PeV"] <= hi * (1 + 1e-9)
         assert (g["hadronic_vs_leptonic"] is None) == (g["chi2"] is None)

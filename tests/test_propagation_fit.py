@@ -135,7 +135,8 @@ def test_injection_recovery_of_D0_within_68_percent():
     [
         (
             lambda s: s["datasets"].append({"name": "anisotropy/KASCADE-Grande_2019"}),
-            "propagation_fit.datasets[2].name: dataset 'anisotropy/KASCADE-Grande_2019' is in quantity family 'anisotropy'",
+            "propagation_fit.datasets[2].name: dataset 'anisotropy/KASCADE-Grande_2019' "
+            "is in quantity family 'anisotropy'",
         ),
         (
             lambda s: s["datasets"].append({"name": "ratio/AMS02_Fe_O"}),

@@ -122,8 +122,10 @@ def test_solver_matches_2d_finite_volume():
         K = model.diffusion.kpc2_Myr(p / n.Z, beta)
         gam = np.hypot(p, n.mass_GeV) / n.mass_GeV
         par.append(dict(p=p, beta=beta, K=float(K), G=0.0 if np.isinf(tau) else 1 / (gam * tau), A=n.A, Z=n.Z))
+
     def rate(sig, b):
         return DISK.n_H * sig * MB_CM2 * C_CM_MYR * b
+
     # primary: source Q f(r) exp(-|z|/z_s) F(R) a A^(nu2-1) Z^-nu2 (exactly integrated over the cell)
     P = par[0]
     amp = (
@@ -132,8 +134,10 @@ def test_solver_matches_2d_finite_volume():
         * P["Z"] ** (-f.nu2)
         * injection_shape(P["p"] / P["Z"], f.nu1, f.nu2, f.R_br, f.R_cut)
     )
+
     def src_P(r, zl, zh):
         return amp * source_radial(r, f.r_sun) * f.z_s * (np.exp(-zl / f.z_s) - np.exp(-zh / f.z_s))
+
     NP, P0, r, z = _fv_2d(P["K"], 0.0, rate(250.0, P["beta"]), 0.0, src_P, f)
     # secondary S: disk production from P, decay everywhere
     S = par[1]

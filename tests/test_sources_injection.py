@@ -52,14 +52,16 @@ def test_burst_normalisation_recovers_energy():
     for sp in ("H1", "He4"):
         n = nuclide(sp)
         R0 = inj.threshold_rigidity(n)
+
         def q(x):
             return (
-                    (np.hypot(n.Z * np.exp(x), n.mass_GeV) - n.mass_GeV)
-                    * np.exp(x)
-                    * inj.injection_spectrum(
-                        np.exp(x) * u.GV, sp, 2.2, 1e6 * u.GV, energy=W * u.erg, composition=comp
-                    ).to_value(1 / u.GV)
-                )
+                (np.hypot(n.Z * np.exp(x), n.mass_GeV) - n.mass_GeV)
+                * np.exp(x)
+                * inj.injection_spectrum(
+                    np.exp(x) * u.GV, sp, 2.2, 1e6 * u.GV, energy=W * u.erg, composition=comp
+                ).to_value(1 / u.GV)
+            )
+
         total += quad(q, np.log(R0), np.log(1e6) + 6, points=[np.log(1e6)], epsrel=1e-12, epsabs=0, limit=400)[0]
     assert total / inj.GEV_PER_ERG == pytest.approx(W, rel=1e-9)
 

@@ -173,7 +173,7 @@ def test_species_first_as_the_background_solution():
     with pytest.warns(DeprecationWarning, match=r"lis\(name, E\)"):
         old = s.lis(E, "H1")
     np.testing.assert_array_equal(new.value, old.value)
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match=r"flux\(name, E\)"):
         np.testing.assert_array_equal(s.flux(E).value, s.flux("all", E).value)
     with pytest.raises(InputError, match="energies E are missing"):
         s.dipole("H1")

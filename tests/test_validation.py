@@ -22,11 +22,13 @@ from crknee.errors import ConfigError
         ({"propagation": {"production": "GALPROP99"}}, "propagation.production: unknown table 'GALPROP99'"),
         (
             {"propagation": {"ekn_max_GeV": 5.0e4, "Rcut_GV": 1.0e3}},
-            "propagation.ekn_max_GeV: 50000 GeV stops the background below the top of local_snr.fit_window_GeV (100000 GeV)",
+            "propagation.ekn_max_GeV: 50000 GeV stops the background below the top of "
+            "local_snr.fit_window_GeV (100000 GeV)",
         ),
         (
             {"propagation": {"ekn_max_GeV": 100.0, "Rcut_GV": 1.0}},
-            "propagation.ekn_max_GeV: 100 GeV stops the background below the top of propagation.normalisation_window_GV (200)",
+            "propagation.ekn_max_GeV: 100 GeV stops the background below the top of "
+            "propagation.normalisation_window_GV (200)",
         ),
         ({"propagation": {"phi_MV": 1.0e30}}, "propagation.phi_MV: 1e+30 MV is outside the sane range [0, 2000] MV"),
         ({"propagation": {"D0_cm2_s": 1.0e300}}, "propagation.D0_cm2_s: 1e+300 cm2/s is outside the sane range"),

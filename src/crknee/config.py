@@ -48,8 +48,9 @@ class Key:
 
     ``kind``: "float", "int", "bool", "str", "floats" (list of numbers), "dataset" /
     "datasets" (one / a list of names known to :func:`crknee.data.names`).  ``unit``: the
-    unit of a numeric key (astropy string) or None.  ``lo``/``hi``: bounds; ``lo_open``/``hi_open`` make them strict.  ``choices``: allowed
-    strings.  ``length``: required list length.  ``increasing``: list must increase.
+    unit of a numeric key (astropy string) or None.  ``lo``/``hi``: bounds;
+    ``lo_open``/``hi_open`` make them strict.  ``choices``: allowed strings.  ``length``:
+    required list length.  ``increasing``: list must increase.
     """
 
     kind: str

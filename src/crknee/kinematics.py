@@ -19,8 +19,8 @@ Every conversion goes through the momentum, with the kinetic energy computed as
 p^2 / (E + m) so that no precision is lost to cancellation at low energy; round trips
 hold to ~1e-15 relative.  The one intrinsic limit is ``Etot`` itself: E = m + Ek stores
 Ek only to eps * m absolute, so conversions *from* Etot are exact to 1e-12 only where
-Ek >= 1e-3 m (all cosmic-ray data given in Etot are far above that).  Fluxes transform with the Jacobian of the change of variable,
-dN/dy = dN/dx * dx/dy, with
+Ek >= 1e-3 m (all cosmic-ray data given in Etot are far above that).  Fluxes transform
+with the Jacobian of the change of variable, dN/dy = dN/dx * dx/dy, with
 
     d(Etot)/dp = d(Ek)/dp = beta,   d(Ekn)/dp = beta / A,   d(R)/dp = 1 / |Z|.
 

@@ -83,7 +83,7 @@ def output_lock(folder):
             raise LockedError(
                 f"another crknee run holds {folder} since {since} "
                 f"(pid {info.get('pid', '?')} on {info.get('host', '?')}); wait for it or use another --out"
-            )
+            ) from None
         fh.seek(0)
         old = _holder(fh.read())
         note = None

@@ -29,11 +29,13 @@ PAPER = {
 CAPTIONS = {
     "fig01_bc": "Fig. 1: B/C at Earth (phi = 550 MV) and in the LIS vs AMS-02, PAMELA, DAMPE.",
     "fig02_gamma": "Fig. 2: hadronic gamma-ray SEDs of the four LHAASO microquasars.",
-    "fig02b_ratio_maps": "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, the SED refitted "
+    "fig02b_ratio_maps": "Issue 12: protons at Earth / LHAASO at 1 PeV over (n_H a^2, chi) at three ages, "
+    "the SED refitted "
     "at every point; red: the source alone exceeds the measured protons; dotted: plausible box.",
     "fig03_protons": "Fig. 3: protons at Earth: background, local SNR and each microquasar (dashed: default config; "
     "shaded: plausible (n_H a^2, chi, age) box).",
-    "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the dipole, 100 GeV - 10 EeV: every bundled experiment; background, "
+    "fig04_anisotropy_phase": "Fig. 4: phase (RA) of the dipole, 100 GeV - 10 EeV: every bundled experiment; "
+    "background, "
     "local SNR, knee source (MAP) and total, for isotropic diffusion (left) and the "
     "field-aligned dipole (right).",
     "fig05_anisotropy_amplitude": "Fig. 5: equatorial dipole amplitude d_perp, same components (data: published "
@@ -310,7 +312,8 @@ def _knee_constraint(summary: dict, steps: dict) -> str:
     return (
         "<h3>The protons at Earth as a constraint (issue 12; docs/gamma.md)</h3>"
         f"<p class='note'>Plausible box: n_H = {box['n_H_factor'][0]:g}-{box['n_H_factor'][1]:g} x the gas model, "
-        f"chi = {box['chi'][0]:g}-{box['chi'][1]:g} (two-zone), age = {box['age_factor'][0]:.3g}-{box['age_factor'][1]:g} "
+        f"chi = {box['chi'][0]:g}-{box['chi'][1]:g} (two-zone), "
+        f"age = {box['age_factor'][0]:.3g}-{box['age_factor'][1]:g} "
         "x the paper's; the gamma-ray SED is refitted at every point (L0 follows). -2 ln(L_lep/L_had) &gt; 0 favours "
         "the hadronic model; the models are not nested.</p>"
         + _table(
@@ -338,7 +341,8 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
     t1 = PAPER["table1"]
     sections = [
         f"<h1>crknee reproduction of Nie, Yue, Guo &amp; Liu</h1>"
-        f"<p class='note'>crknee {html.escape(summary['crknee_version'])}; config {html.escape(summary['config']['source'])} "
+        f"<p class='note'>crknee {html.escape(summary['crknee_version'])}; "
+        f"config {html.escape(summary['config']['source'])} "
         f"(sha256 {summary['config']['sha256'][:12]}); fast mode: {_fmt(summary['config']['fast'])}.</p>",
         "<p><b>Fast mode: coarser grids and a short, unconverged chain; the numbers check the pipeline, they are "
         "not the reproduction.</b></p>"
@@ -443,7 +447,10 @@ def render(summary: dict, steps: dict, out: Path, statuses: dict, computed_s: di
         "<h2>Figures</h2>",
         _figures(out),
     ]
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>crknee report</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>\n"
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>crknee report</title><style>{_CSS}</style></head>"
+        f"<body>{''.join(sections)}</body></html>\n"
+    )
 
 
 def write_report(summary: dict, steps: dict, out, statuses: dict, computed_s: dict) -> Path:

@@ -36,7 +36,8 @@ def _local_directions(rng, n: int, lat_rad: float, zen_rad: float, acceptance: s
     sl, cl = np.sin(lat_rad), np.cos(lat_rad)
     sin_dec = np.clip(sl * cos_t + cl * sin_t * np.cos(azimuth), -1.0, 1.0)
     dec = np.arcsin(sin_dec)
-    # hour angle: cos(dec) sin(h) = -sin(theta) sin(A); cos(dec) cos(h) = cos(lat) cos(theta) - sin(lat) sin(theta) cos(A)
+    # hour angle: cos(dec) sin(h) = -sin(theta) sin(A);
+    # cos(dec) cos(h) = cos(lat) cos(theta) - sin(lat) sin(theta) cos(A)
     h = np.arctan2(-sin_t * np.sin(azimuth), cl * cos_t - sl * sin_t * np.cos(azimuth))
     return np.mod(lst - h, 2.0 * np.pi), dec
 

@@ -144,8 +144,9 @@ def merge(tables: Mapping[str, object]) -> QTable:
     """Validate and concatenate catalogues (mapping name -> table), in priority order.
 
     A source already present (same normalised name or alternative name, or within
-    :data:`MATCH_RADIUS` on the sky) is not added again; when the kept row has no distance and the later one has, the later distance
-    and interval are taken and ``distance_catalog`` says from where.  Each row gets
+    :data:`MATCH_RADIUS` on the sky) is not added again; when the kept row has no distance
+    and the later one has, the later distance and interval are taken and
+    ``distance_catalog`` says from where.  Each row gets
     ``microquasar``: the paper's name of the microquasar it is, or "".
     """
     records: list[dict] = []

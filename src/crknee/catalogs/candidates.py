@@ -112,7 +112,8 @@ def inside(table: QTable, region: HPDRegion, level: int = 1) -> np.ndarray:
 
 
 def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B, n_nodes: int = N_DISTANCE_NODES) -> QTable:
-    """Binaries with |b| < ``max_b`` (angle Quantity or float in deg), ranked by the posterior density at their position.
+    """Binaries with |b| < ``max_b`` (angle Quantity or float in deg), ranked by the posterior
+    density at their position.
 
     ``binaries``: a table from :func:`crknee.catalogs.load_binaries` / ``merge``.  Binaries
     without any distance are kept, flagged ``distance_flag = "no distance"``, unranked
@@ -169,7 +170,8 @@ def find_candidates(region: HPDRegion, binaries: QTable, *, max_b=MAX_B, n_nodes
             "hpd_thresholds_kpc-2": list(region.thresholds_kpc2),
             "kde": "scipy.stats.gaussian_kde on (x, y), Scott bandwidth",
             "n_posterior_samples_used": region.n_samples,
-            "frame": f"Galactocentric plane: GC at (0, 0), Sun at (-{R_SUN.to_value(u.kpc)}, 0) kpc, +x Sun->GC, +y toward l=90",
+            "frame": f"Galactocentric plane: GC at (0, 0), Sun at (-{R_SUN.to_value(u.kpc)}, 0) kpc, "
+            "+x Sun->GC, +y toward l=90",
             "max_abs_b_deg": max_b_deg,
             "catalogs": cats,
             "counts": {

@@ -63,7 +63,7 @@ def candidates(samples, paper_posterior, catalogs, convention, max_b, seed, out_
     binaries = cat.load_binaries(catalogs or cat.DEFAULT_CATALOGS)
     region = cat.HPDRegion(l, d, convention=convention)
     result = cat.find_candidates(region, binaries, max_b=max_b * u.deg)
-    result.meta["posterior"] = "synthetic paper posterior (seed %d)" % seed if paper_posterior else str(samples)
+    result.meta["posterior"] = f"synthetic paper posterior (seed {seed:d})" if paper_posterior else str(samples)
     atomic_write_table(result, out_dir / "candidates.ecsv")
     plot_xrb_map(result, region, cat.microquasar_positions(binaries), out_dir / "fig10_xrb_map.png")
     meta = result.meta

@@ -55,7 +55,7 @@ def fit_cmd(sources, nsteps, burn, containment, out):
         rows[name] = s
         post = s.get("posterior", {})
 
-        def err(k, unit=""):
+        def err(k, unit="", post=post):
             return f" (+{post[k]['plus']:.2g}/-{post[k]['minus']:.2g}{unit})" if k in post else ""
 
         cut = f", Rcut = {p.Rcut_GV:.3g} GV{err('log10_Rcut', ' dex')}" if r.cutoff else ""

@@ -1,4 +1,5 @@
-"""``crknee propagate [--config FILE] --out DIR``, ``crknee propagate fit`` and ``crknee plot bc`` (paper Sec. 2.1, Table 1, Fig. 1).
+"""``crknee propagate [--config FILE] --out DIR``, ``crknee propagate fit`` and ``crknee plot bc``
+(paper Sec. 2.1, Table 1, Fig. 1).
 
 A thin layer over :mod:`crknee.propagation`.
 """

@@ -6,9 +6,9 @@ spectra and gamma-ray SEDs also ``x_unit`` and ``y_unit``; for anisotropy ``conv
 with ``site_latitude_deg`` and ``zenith_max_deg`` for "r1" and ``upper_limit_cl`` when
 limits are given; for element spectra ``species``, for ratios ``numerator`` and
 ``denominator``, for ``<lnA>`` optionally ``hadronic_model``), or an ECSV file whose columns
-carry units and whose meta carries the same keys. Anisotropy files may use the column names of ``shared/data/anisotropy``
-(:data:`ANISOTROPY_ALIASES`) and its ``flags`` column. The header's ``# quantity:`` line
-becomes ``meta["description"]``.
+carry units and whose meta carries the same keys. Anisotropy files may use the column
+names of ``shared/data/anisotropy`` (:data:`ANISOTROPY_ALIASES`) and its ``flags`` column.
+The header's ``# quantity:`` line becomes ``meta["description"]``.
 """
 
 from __future__ import annotations

@@ -303,9 +303,9 @@ class LogPosterior:
 
     ``model.bind(pieces)`` must return ``predict(values) -> list`` of one array per piece,
     (n, n_points) fluxes or (n, n_points, 3) dipole vectors (each piece's
-    :meth:`~Piece.observe` turns them into what was measured), ``values`` being the (n, n_all) parameters in the model's order (plain floats in the
-    declared units).  Non-finite predictions give -inf.  Picklable, so it can be shipped
-    to process pools and dask workers.
+    :meth:`~Piece.observe` turns them into what was measured), ``values`` being the
+    (n, n_all) parameters in the model's order (plain floats in the declared units).
+    Non-finite predictions give -inf.  Picklable, so it can be shipped to process pools and dask workers.
     """
 
     def __init__(self, parameters, model, pieces):

@@ -67,6 +67,8 @@ from crknee.sources.injection import energy_integral_fast
 from crknee.sources.model import KneeModel, KneeResult
 from crknee.transport import Diffusion
 
+_DEFAULT_DIFFUSION = Diffusion()  # default of FixedComponents.from_quantities (one shared instance, as before)
+
 #: Parameters of the knee source's position, age and spectrum, and their units (name suffix = unit).
 SOURCE_PARAMETERS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "age_Myr": "Myr", "Rcut_PV": "PV", "beta": ""}
 #: The source's normalisation: the proton flux at Earth at :data:`E_NORM_GEV` (crknee's
@@ -186,7 +188,7 @@ class FixedComponents:
 
     @classmethod
     def from_quantities(
-        cls, E: u.Quantity, flux: dict, dipole: dict | None = None, diffusion: Diffusion = Diffusion()
+        cls, E: u.Quantity, flux: dict, dipole: dict | None = None, diffusion: Diffusion = _DEFAULT_DIFFUSION
     ) -> FixedComponents:
         """Build from Quantities: E (total energy per particle), fluxes per element (any
         unit convertible to m^-2 s^-1 sr^-1 GeV^-1), dimensionless dipoles (n, 3)."""

@@ -20,8 +20,9 @@ D (eq. 2) outside; T_res (burst or continuous) is the exact two-zone count of
 :func:`crknee.sources.two_zone.inside` (= the one-zone T_res for chi = 1, -> t for
 chi -> 0).  The gamma rays are those of N(E) in gas of density n_H (:mod:`crknee.gamma.emission`),
 seen from the source's distance.  ``containment="all"`` replaces T_res by t (no escape:
-every injected proton is in the region), the opposite limit, for comparison.  Energy losses of the protons (pp, ~ 1/(n_H sigma c) =
-50 Myr / n_H[cm^-3]) are neglected, as in the paper.
+every injected proton is in the region), the opposite limit, for comparison.  Energy
+losses of the protons (pp, ~ 1/(n_H sigma c) = 50 Myr / n_H[cm^-3]) are neglected, as in
+the paper.
 """
 
 from __future__ import annotations

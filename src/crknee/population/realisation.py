@@ -2,7 +2,8 @@
 
 :func:`prepare` computes once per spec what every realisation shares (the energy grid,
 the exact means of the skipped sources, the window sizes); :func:`draw` draws the
-sources of the discrete windows (Poisson numbers of births in the union of the windows; positions from eq. 3 and the vertical profile; per-source energy,
+sources of the discrete windows (Poisson numbers of births in the union of the windows;
+positions from eq. 3 and the vertical profile; per-source energy,
 luminosity, lifetime, beta and Rcut from their distributions); :func:`evaluate` sums them
 with :func:`crknee.population.kernel.accumulate` and adds the smooth remainder.
 """

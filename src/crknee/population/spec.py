@@ -49,7 +49,8 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class SourceClass:
-    """One kind of source (Quantities, or floats in the units of the suffixes).  ``mode`` "burst" (``energy_erg`` above 1 GeV per source) or
+    """One kind of source (Quantities, or floats in the units of the suffixes).
+    ``mode`` "burst" (``energy_erg`` above 1 GeV per source) or
     "continuous" (``luminosity_erg_s`` during ``lifetime_Myr`` from birth); ``rate_per_Myr``
     births in the whole Galaxy; ``beta``, ``Rcut_GV`` of eq. (5); surface density
     ``radial`` and exponential scale height ``z_s_kpc`` (eq. 3)."""

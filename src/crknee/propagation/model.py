@@ -210,7 +210,8 @@ class PropagationModel:
             raise InputError(f"PropagationModel.H ({self.H}) must exceed the disk half thickness h ({self.h})")
         if not 0.0 < f.r_sun < f.R_gal:
             raise InputError(f"PropagationModel.r_sun ({self.r_sun}) must lie inside R_gal ({self.R_gal})")
-        self.diffusion  # validates D0, delta, R0, eta, R_b, Delta_delta, s_b (crknee.transport.Diffusion)
+        # the access validates D0, delta, R0, eta, R_b, Delta_delta, s_b (crknee.transport.Diffusion)
+        self.diffusion  # noqa: B018 (deliberate: the property access runs the validation)
 
     def injection(self, element: str) -> tuple[float, float, float]:
         """(abundance factor, nu1, nu2) of ``element`` (symbol): its overrides or the defaults."""

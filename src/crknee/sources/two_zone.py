@@ -4,9 +4,10 @@ A source at the centre of a sphere of radius a injects particles that diffuse wi
 D1 = chi D inside (r < a) and D2 = D outside (free space), the two-zone picture of the
 slow-diffusion halos around pulsars (Fang, Bi, Yin & Yuan 2018, ApJ 863, 30,
 arXiv:1803.02640; Tang & Piran 2019, MNRAS 484, 3491, arXiv:1808.02445; Johannesson,
-Porter & Moskalenko 2019, ApJ 879, 91, arXiv:1903.05509).  The transport equation dn/dt = div(D grad n) + source makes n and the radial flux D dn/dr
-continuous at r = a.  This module solves it *exactly* for spherical symmetry, in the
-Laplace domain (variable s [1/Myr]), for one particle released at t = 0 (burst); a
+Porter & Moskalenko 2019, ApJ 879, 91, arXiv:1903.05509).  The transport equation
+dn/dt = div(D grad n) + source makes n and the radial flux D dn/dr continuous at r = a.
+This module solves it *exactly* for spherical symmetry, in the Laplace domain (variable
+s [1/Myr]), for one particle released at t = 0 (burst); a
 constant rate of one particle per Myr since t = 0 (continuous) is the transform / s.
 
 With k_i = sqrt(s / D_i), the solution is
