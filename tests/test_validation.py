@@ -66,7 +66,7 @@ from crknee.errors import ConfigError
         (
             {"propagation": {"ekn_max_GeV": 1.0e6}},
             "propagation.ekn_max_GeV: 1e+06 GeV stops the background below the fit's top energy 2e+09 GeV "
-            "(fit.datasets[1] (anisotropy/KASCADE-Grande_2019))",
+            "(fit.datasets[4] (anisotropy/KASCADE-Grande_2019))",
         ),
     ],
 )
