@@ -339,3 +339,37 @@ def test_no_source_dipole_at_the_solved_cutoff_is_the_fixed_components_dipole():
     # a higher background cutoff: more background, the dipole turns towards +y
     hi = model.evaluate([[2.0]], Ea)["dipole"][0]
     assert np.all(hi[:, 1] / np.abs(hi[:, 0]) >= ev["dipole"][0][:, 1] / np.abs(ev["dipole"][0][:, 0]) - 1e-12)
+
+
+def test_continuous_injection_is_the_sources_continuous_model_and_tends_to_the_burst():
+    """injection = "continuous": the fit's source is KneeModel's continuous source active for
+    active_fraction x age (exactly), and a source active for a vanishing fraction of its age
+    is the burst of that age (the difference falls linearly with the fraction)."""
+    from crknee.sources.model import KneeModel
+
+    f = synthetic_fixed()
+    burst = KneeSourceModel(f, halo=True)
+    cont = KneeSourceModel(f, halo=True, injection="continuous")
+    assert list(cont.parameters)[6] == "active_fraction"
+    l, b, d, t, rc, beta, logW = SOURCE
+    row = np.r_[SOURCE[:6], 0.3, logW][None]
+    direct = KneeModel(E, E, ("H",), diffusion=f.diffusion, halo_kpc=f.halo_kpc, injection="continuous")(
+        l, b, d, t, rc * 1e6, beta, 10.0**logW, duration_Myr=0.3 * t
+    )
+    assert cont.evaluate(row, E)["source:H"][0] == pytest.approx(direct.flux["H"][0], rel=1e-12)
+    J_burst = burst.evaluate(SOURCE[None], E)["source:H"][0]
+    gaps = [np.max(np.abs(cont.evaluate(np.r_[SOURCE[:6], x, logW][None], E)["source:H"][0] / J_burst - 1))
+            for x in (1e-3, 1e-4)]
+    assert gaps[1] < 2e-3 and gaps[0] / gaps[1] == pytest.approx(10.0, rel=0.2)
+
+
+def test_schema_continuous_injection_adds_the_active_fraction():
+    s = _section(injection="continuous")
+    names = problem_from_config(s, synthetic_fixed()).parameters.names
+    assert names[6:8] == ["active_fraction", "log10_E_erg"]
+    s["parameters"]["active_fraction"] = {"value": 0.5, "min": 0.0, "max": 1.0}
+    with pytest.raises(ConfigError, match=r"fit\.parameters\.active_fraction: \[min, max\] = \[0\.0, 1\.0\]"):
+        problem_from_config(s, synthetic_fixed())
+    with pytest.raises(ConfigError, match=r"fit\.injection must be one of"):
+        problem_from_config(_section(injection="pulsed"), synthetic_fixed())
+    assert "active_fraction" not in problem_from_config(_section(), synthetic_fixed()).parameters.names

@@ -76,6 +76,14 @@ SOURCE_PARAMETERS = {"l_deg": "deg", "b_deg": "deg", "d_kpc": "kpc", "age_Myr": 
 NORMALISATIONS = {"log10_J1PeV": "dex(m-2 s-1 sr-1 GeV-1)", "log10_E_erg": "dex(erg)"}
 #: The paper's parameters (a proton source normalised by its energy), in the model's order.
 PARAMETERS = {**SOURCE_PARAMETERS, "log10_E_erg": "dex(erg)"}
+#: How the knee source injects: "burst" (paper eq. 5-6, all at once ``age_Myr`` ago) or
+#: "continuous" (at a constant rate from ``age_Myr`` ago for ``active_fraction x age_Myr``,
+#: a microquasar active for 1e4-1e6 yr; :class:`crknee.sources.model.KneeModel`).
+INJECTIONS = ("burst", "continuous")
+#: Continuous injection: the fraction of the source's age during which it injected (0, 1]
+#: (1: still active); a fraction, not a duration, so that every point of the prior box is a
+#: source that switched on ``age_Myr`` ago (duration <= age).
+ACTIVE_FRACTION = "active_fraction"
 #: Energy [GeV] (total, per particle) of the flux normalisation ``log10_J1PeV``.
 E_NORM_GEV = 1.0e6
 #: Injected energy [erg] in protons at which every group is evaluated before rescaling
@@ -333,14 +341,19 @@ def _nodes(piece):
     return np.array(E), rows
 
 
-def model_parameters(source: bool = True, normalisation: str = "log10_E_erg", groups=None, experiments=()) -> dict:
+def model_parameters(
+    source: bool = True, normalisation: str = "log10_E_erg", groups=None, experiments=(), injection: str = "burst"
+) -> dict:
     """The parameters (name -> unit, in the order of a parameter row) of a
-    :class:`KneeSourceModel`: the source's (:data:`SOURCE_PARAMETERS`, its normalisation, the
-    abundances ``log10_f<group>`` of the groups other than H) or, without a source, the
-    background's cutoff :data:`BACKGROUND_CUTOFF`; then ``escale_<experiment>``."""
+    :class:`KneeSourceModel`: the source's (:data:`SOURCE_PARAMETERS`, with continuous
+    injection :data:`ACTIVE_FRACTION`, its normalisation, the abundances ``log10_f<group>`` of
+    the groups other than H) or, without a source, the background's cutoff
+    :data:`BACKGROUND_CUTOFF`; then ``escale_<experiment>``."""
     params = {}
     if source:
         params.update(SOURCE_PARAMETERS)
+        if injection == "continuous":
+            params[ACTIVE_FRACTION] = ""
         params[normalisation] = NORMALISATIONS[normalisation]
         params.update({comp.abundance_parameter(g): "dex" for g in (groups or ()) if g != "H"})
     else:
@@ -388,7 +401,8 @@ class KneeSourceModel:
     ``energy_scales``: experiment -> (s_min, s_max, dataset names) (parameter
     ``escale_<experiment>``, its prior bounds).  ``source=False``: no knee source, the
     background's cutoff ``Rcut_bg_PV`` free (needs ``fixed.background``).  ``W_prior``: a
-    :class:`WPrior` added to the log-posterior (:meth:`log_model_prior`).
+    :class:`WPrior` added to the log-posterior (:meth:`log_model_prior`).  ``injection``:
+    "burst" (eq. 5-6) or "continuous" (parameter :data:`ACTIVE_FRACTION`; :data:`INJECTIONS`).
 
     ``parameters``: name -> unit in the order of a parameter row.
     """
@@ -407,7 +421,11 @@ class KneeSourceModel:
         energy_scales: dict | None = None,
         source: bool = True,
         W_prior: WPrior | None = None,
+        injection: str = "burst",
     ):
+        if injection not in INJECTIONS:
+            raise ConfigError(f"injection must be one of {INJECTIONS}; got {injection!r}")
+        self.injection = injection
         if halo and fixed.halo_kpc is None:
             raise ConfigError("the knee source in the halo needs the fixed components' halo_kpc (the background's H)")
         if normalisation not in NORMALISATIONS:
@@ -441,7 +459,7 @@ class KneeSourceModel:
         for exp, (lo, hi, _) in self.energy_scales.items():
             if not -1.0 < lo < hi:
                 raise ConfigError(f"energy scale of {exp!r}: need -1 < s_min < s_max; got [{lo}, {hi}]")
-        self.parameters = model_parameters(source, normalisation, groups, list(self.energy_scales))
+        self.parameters = model_parameters(source, normalisation, groups, list(self.energy_scales), injection)
         self.col = {name: i for i, name in enumerate(self.parameters)}
         self._scale_of = {
             name: ESCALE_PREFIX + exp for exp, (_, _, names) in self.energy_scales.items() for name in names
@@ -459,6 +477,7 @@ class KneeSourceModel:
             energy_scales=self.energy_scales,
             source=self.source_on,
             W_prior=self.W_prior,
+            injection=self.injection,
         )
 
     # -- the knee source ------------------------------------------------------------------
@@ -476,6 +495,7 @@ class KneeSourceModel:
                     composition=self.composition,
                     diffusion=self.diffusion,
                     halo_kpc=self.halo_kpc,
+                    injection=self.injection,
                 )
             }
         return {
@@ -487,6 +507,7 @@ class KneeSourceModel:
                 diffusion=self.diffusion,
                 halo_kpc=self.halo_kpc,
                 groups={g: comp.GROUPS[g] for g in self.group_names},
+                injection=self.injection,
             )
         }
 
@@ -521,13 +542,14 @@ class KneeSourceModel:
         ref = integral["H" if "H" in integral else "source"]
         f = self._abundances(v)
         knee = knees["source"]
+        timing = {"duration_Myr": v[:, c[ACTIVE_FRACTION]] * t} if self.injection == "continuous" else {}
         if self.group_names is None:
-            res = knee(l, b, d, t, rc, beta, W_REF_ERG * integral["source"] / ref)
+            res = knee(l, b, d, t, rc, beta, W_REF_ERG * integral["source"] / ref, **timing)
         else:
             f_ref = {g: 10.0 ** comp.reference_log10_abundance(g) for g in self.group_names}
             weights = np.stack([f[g] / f_ref[g] for g in self.group_names], axis=1)
             E_call = W_REF_ERG * sum(f_ref[g] * integral[g] for g in self.group_names) / ref
-            res = knee(l, b, d, t, rc, beta, E_call, weights=weights)
+            res = knee(l, b, d, t, rc, beta, E_call, weights=weights, **timing)
         energy_per_ref = W_REF_ERG * sum(f[g] * integral[g] for g in self.groups) / ref  # [erg] at q0_ref
         norm = v[:, c[self.normalisation]]
         if self.normalisation == "log10_E_erg":

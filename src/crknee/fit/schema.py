@@ -36,6 +36,9 @@ prior_dominated_ratio = 0.7
 # where the knee source diffuses: "halo" (the background's halo, free escape at |z| = H;
 # default) or "free" (free space, the paper's eq. 6)
 knee_propagation = "halo"
+# how it injects: "burst" (eq. 5-6) or "continuous" (a constant rate over the last
+# active_fraction x age_Myr; parameter active_fraction, default flat on (0.01, 1])
+injection = "burst"
 
 # the local magnetic field: true projects the dipole on it (crknee.anisotropy.field;
 # default direction the IBEX ribbon centre); false is isotropic diffusion (the paper's)
@@ -133,11 +136,16 @@ TOP_KEYS = {
     "energy_scale",
     "W_prior",
     "normalisation",
+    "injection",
 }
 #: Where the knee source diffuses: in the background's halo (free escape at |z| = H,
 #: crknee's default: the same environment as the background), in free space (paper eq. 6),
 #: or "none": no knee source, the background's cutoff free (the evidence's model (a)).
 KNEE_PROPAGATION = ("halo", "free", "none")
+#: The default prior of ``active_fraction`` with ``injection = "continuous"``: flat on
+#: (0.01, 1], from a source active for 1 % of its age to one still active (a choice; the
+#: microquasar range 1e4-1e6 yr is 1-100 % of a 1 Myr old source).
+ACTIVE_FRACTION_DEFAULT = {"value": 0.5, "min": 0.01, "max": 1.0, "prior": "uniform"}
 #: Hadronic-interaction models with which air-shower datasets are interpreted (meta ``hadronic_model``).
 HADRONIC_MODELS = ("EPOS-LHC", "QGSJET-II-04", "SIBYLL-2.3d")
 COMPOSITION_KEYS = {"groups", "abundances", "prior_width_dex"}
@@ -733,7 +741,16 @@ def check_section(section: dict, load=None) -> tuple:
         defaults = {**defaults, **scale_defaults}
     else:
         defaults = {**scale_defaults, BACKGROUND_CUTOFF: dict(BACKGROUND_CUTOFF_DEFAULT)}
-    units = model_parameters(source, normalisation, groups if source else None, list(scales))
+    from crknee.fit.model import ACTIVE_FRACTION, INJECTIONS
+
+    injection = section.get("injection", "burst")
+    if injection not in INJECTIONS:
+        raise ConfigError(f"fit.injection must be one of {INJECTIONS}; got {injection!r}")
+    if source and injection == "continuous":
+        defaults = {**defaults, ACTIVE_FRACTION: dict(ACTIVE_FRACTION_DEFAULT)}
+    else:
+        declared = {k: v for k, v in declared.items() if k != ACTIVE_FRACTION}
+    units = model_parameters(source, normalisation, groups if source else None, list(scales), injection)
     parameters = ParameterSet.from_config({**defaults, **declared}, units)
     by_name = {p.name: p for p in parameters.parameters}
     if source:
@@ -750,6 +767,13 @@ def check_section(section: dict, load=None) -> tuple:
         for pname in ("d_kpc", "age_Myr"):
             if by_name[pname].min <= 0:
                 raise ConfigError(f"fit.parameters.{pname}.min must be > 0; got {by_name[pname].min!r}")
+        if ACTIVE_FRACTION in by_name:
+            p = by_name[ACTIVE_FRACTION]
+            if not 0 < p.min <= p.max <= 1:
+                raise ConfigError(
+                    f"fit.parameters.{ACTIVE_FRACTION}: [min, max] = [{p.min}, {p.max}] must lie in (0, 1] "
+                    "(the fraction of the age during which the source injected)"
+                )
     elif by_name[BACKGROUND_CUTOFF].min <= 0:
         raise ConfigError(f"fit.parameters.{BACKGROUND_CUTOFF}.min must be > 0; got {by_name[BACKGROUND_CUTOFF].min!r}")
     from crknee.fit.model import ESCALE_PREFIX
@@ -787,6 +811,7 @@ def check_section(section: dict, load=None) -> tuple:
         energy_scales=bounds,
         source=source,
         W_prior=w_prior(section),
+        injection=injection,
     )
     if not source and model_kw["W_prior"].kind != "none":
         raise ConfigError("fit.W_prior: there is no knee source (knee_propagation = 'none') to put a prior on")
