@@ -358,8 +358,10 @@ def test_continuous_injection_is_the_sources_continuous_model_and_tends_to_the_b
     )
     assert cont.evaluate(row, E)["source:H"][0] == pytest.approx(direct.flux["H"][0], rel=1e-12)
     J_burst = burst.evaluate(SOURCE[None], E)["source:H"][0]
-    gaps = [np.max(np.abs(cont.evaluate(np.r_[SOURCE[:6], x, logW][None], E)["source:H"][0] / J_burst - 1))
-            for x in (1e-3, 1e-4)]
+    gaps = [
+        np.max(np.abs(cont.evaluate(np.r_[SOURCE[:6], x, logW][None], E)["source:H"][0] / J_burst - 1))
+        for x in (1e-3, 1e-4)
+    ]
     assert gaps[1] < 2e-3 and gaps[0] / gaps[1] == pytest.approx(10.0, rel=0.2)
 
 
