@@ -31,7 +31,7 @@ import numpy as np
 
 from crknee.errors import InputError
 from crknee.propagation.model import PropagationModel
-from crknee.propagation.solution import Q_UNIT, Solution
+from crknee.propagation.solution import Q_UNIT, Solution, solver_inputs
 from crknee.propagation.solver import GROUPS, prepare, solve_raw
 from crknee.units import value_in
 
@@ -80,19 +80,7 @@ class PreparedSolver:
         model = fit_resolution_model() if model is None else model
         if not isinstance(model, PropagationModel):
             raise InputError(f"model must be a PropagationModel; got {type(model).__name__}")
-        if network is None:
-            from crknee.propagation.network import build_network
-
-            network = build_network(
-                model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
-            )
-        if disk is None:
-            from crknee.propagation.gas import local_thin_disk
-
-            f = model.floats()
-            disk = local_thin_disk(r_kpc=f.r_sun, h_kpc=f.h, he_to_h=f.he_to_h)
-        if loss_rate is None:
-            from crknee.propagation.losses import momentum_loss_rate as loss_rate
+        network, disk, loss_rate = solver_inputs(model, network, disk, loss_rate)
         self.model = model
         self.network = network
         self.disk = disk

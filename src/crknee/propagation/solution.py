@@ -206,6 +206,27 @@ class Solution:
         return ((num_r / den).reshape(shape) / u.kpc, (num_z / den).reshape(shape) / u.kpc)
 
 
+def solver_inputs(model, network=None, disk=None, loss_rate=None):
+    """(network, disk, loss_rate) of ``model`` for :func:`solve_raw`: each one given is kept;
+    the network is built from the model's species and cross-section tables, the disk is the
+    local thin gas disk with the model's h and He/H, the loss rate is
+    :func:`~crknee.propagation.losses.momentum_loss_rate`."""
+    if network is None:
+        from crknee.propagation.network import build_network
+
+        network = build_network(
+            model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
+        )
+    if disk is None:
+        from crknee.propagation.gas import local_thin_disk
+
+        f = model.floats()
+        disk = local_thin_disk(r_kpc=f.r_sun, h_kpc=f.h, he_to_h=f.he_to_h)
+    if loss_rate is None:
+        from crknee.propagation.losses import momentum_loss_rate as loss_rate
+    return network, disk, loss_rate
+
+
 def solve(model=None, *, network=None, disk=None, loss_rate=None, norms=None) -> Solution:
     """Solve the background model (eq. 1-4) and return the :class:`Solution` at the Sun.
 
@@ -222,19 +243,7 @@ def solve(model=None, *, network=None, disk=None, loss_rate=None, norms=None) ->
     model = PropagationModel() if model is None else model
     if not isinstance(model, PropagationModel):
         raise InputError(f"model must be a PropagationModel; got {type(model).__name__}")
-    if network is None:
-        from crknee.propagation.network import build_network
-
-        network = build_network(
-            model.species, heaviest=model.heaviest, production=model.production, inelastic=model.inelastic
-        )
-    if disk is None:
-        from crknee.propagation.gas import local_thin_disk
-
-        f = model.floats()
-        disk = local_thin_disk(r_kpc=f.r_sun, h_kpc=f.h, he_to_h=f.he_to_h)
-    if loss_rate is None:
-        from crknee.propagation.losses import momentum_loss_rate as loss_rate
+    network, disk, loss_rate = solver_inputs(model, network, disk, loss_rate)
     raw = solve_raw(model, network, disk, loss_rate)
     unit_norms = np.ones(len(GROUPS)) * Q_UNIT
     sol = Solution(model=model, nuclides=tuple(network.nuclides), raw=raw, norms=unit_norms)
