@@ -23,7 +23,7 @@ reproduce: $(STAMP)
 	$(BIN)/crknee reproduce --out results
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # ruff (configured in pyproject.toml): lint and formatting, both reported; nothing is changed
 lint: $(STAMP)

@@ -1,7 +1,7 @@
 """End to end: ``crknee reproduce --fast`` (issue 8, issue 17).
 
-One test runs the whole scenario in order, on one output folder, because every part
-reuses the cache of the first run (the suite's time budget is two minutes):
+One run (a module fixture; ``make test`` keeps a file on one xdist worker) serves every
+part, each its own test so that a failure names its part:
 
 0. the first run is killed with SIGTERM inside the nested sampling of the knee-source
    fits (forwarded to the worker processes, which save their checkpoints); the rerun
@@ -14,6 +14,7 @@ reuses the cache of the first run (the suite's time budget is two minutes):
 """
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,30 +71,55 @@ def _last_run_statuses(out):
     return statuses
 
 
-@pytest.mark.skipif(bool(_missing_modules()), reason=f"physics modules not installed: {', '.join(_missing_modules())}")
-def test_reproduce_fast_end_to_end(tmp_path):
-    out = tmp_path / "results"
-    user = tmp_path / "user.toml"  # checkpoints every 0.2 s, so that the kill below finds one
-    user.write_text("[fast.fit.sampler]\ncheckpoint_every_s = 0.2\n")
+_SKIP = pytest.mark.skipif(
+    bool(_missing_modules()), reason=f"physics modules not installed: {', '.join(_missing_modules())}"
+)
+# The parts of the scenario share one run (module fixture) on one xdist worker (``make
+# test`` runs ``--dist loadfile``), each its own test so that a failure names its part.
 
-    # 0. kill the first run inside the nested sampling of the default fit (the SIGTERM is
-    # forwarded to the worker processes, which save their checkpoints), rerun: it resumes
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """0. the first run killed with SIGTERM inside the nested sampling of the default fit (the
+    signal is forwarded to the worker processes, which save their checkpoints), then rerun to
+    completion: (output folder, user config, the killed run's return code, checkpoint seen)."""
+    tmp = tmp_path_factory.mktemp("reproduce")
+    out = tmp / "results"
+    user = tmp / "user.toml"  # checkpoints every 0.2 s, so that the kill below finds one
+    user.write_text("[fast.fit.sampler]\ncheckpoint_every_s = 0.2\n")
     proc = _reproduce(out, "--config", str(user), wait=False)
     ckpt = out / "chains" / "knee_mcmc" / "nested.ckpt"
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None and not ckpt.is_file():
         time.sleep(0.1)
-    assert proc.poll() is None, "the run ended before it could be interrupted in the nested sampling"
+    alive = proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=120)
-    assert proc.returncode != 0 and ckpt.is_file()
-    assert not (out / "summary.json").exists()
+    killed = {
+        "alive_at_checkpoint": alive,
+        "returncode": proc.returncode,
+        "checkpoint": ckpt.is_file(),
+        "summary_written": (out / "summary.json").exists(),
+    }
     _reproduce(out, "--config", str(user))  # its duration is measured in benchmarks, not asserted here
+    return out, user, killed
+
+
+@_SKIP
+def test_a_run_killed_in_the_nested_sampling_resumes_from_its_checkpoint(run):
+    out, _user, killed = run
+    assert killed["alive_at_checkpoint"], "the run ended before it could be interrupted in the nested sampling"
+    assert killed["returncode"] != 0 and killed["checkpoint"] and not killed["summary_written"]
     statuses = _last_run_statuses(out)
     assert statuses["knee_mcmc"] == "computed" and statuses["background"] == "cached"
     assert "resuming nested sampling from chains/knee_mcmc/nested.ckpt" in (out / "crknee.log").read_text()
 
-    # 1. figures (the paper's Figs. 1-10, PNG and PDF), summary, report
+
+@_SKIP
+def test_figures_summary_and_report(run):
+    """1. the paper's Figs. 1-10 as PNG and PDF, summary.json against its schema, the report
+    embedding every figure."""
+    out = run[0]
     for n in range(1, 11):
         pngs = list((out / "figures").glob(f"fig{n:02d}_*.png"))
         assert pngs, f"Fig. {n} is missing"
@@ -105,7 +131,7 @@ def test_reproduce_fast_end_to_end(tmp_path):
     validate_summary(summary)
     assert summary["config"]["fast"] is True
     assert set(summary["gamma"]) == set(cfgmod.load()["gamma"]["sources"])
-    for _name, g in summary["gamma"].items():  # issue 12: the default value lies in its plausible range
+    for g in summary["gamma"].values():  # issue 12: the default value lies in its plausible range
         lo, hi = g["proton_ratio_1PeV_range"]
         assert lo <= g["proton_ratio_1PeV"] * (1 + 1e-9) and g["proton_ratio_1PeV"] <= hi * (1 + 1e-9)
         assert (g["hadronic_vs_leptonic"] is None) == (g["chi2"] is None)
@@ -116,7 +142,14 @@ def test_reproduce_fast_end_to_end(tmp_path):
     assert report.count("data:image/png;base64,") == len(figures)
     assert "src='http" not in report and "href='http" not in report
     assert (out / "crknee.log").is_file() and list((out / "tables").glob("*.ecsv"))
-    # issue 16: every experiment's fit quality in both modes; the fitted ones (via their CRDB copies) marked
+
+
+@_SKIP
+def test_anisotropy_quality_and_posterior_predictive(run):
+    """issue 16: every experiment's fit quality, the fitted ones (via their CRDB copies)
+    marked; the posterior predictive bands ordered."""
+    out = run[0]
+    summary = json.loads((out / "summary.json").read_text())
     quality = QTable.read(out / "tables" / "anisotropy_fit_quality.ecsv")
     fitted = {str(n) for n, f in zip(quality["dataset"], quality["fitted"]) if f}
     assert fitted == {"anisotropy/CRDB_KASCADE-Grande", "anisotropy/CRDB_Auger_SD750", "anisotropy/CRDB_Auger_SD1500"}
@@ -124,14 +157,22 @@ def test_reproduce_fast_end_to_end(tmp_path):
     assert np.isfinite(summary["anisotropy"]["deviance_isotropic"]) and summary["anisotropy"]["dof_isotropic"] > 100
     predictive = QTable.read(out / "tables" / "knee_predictive.ecsv")
     assert np.all(predictive["d_perp_p16"] <= predictive["d_perp_p84"]) and len(predictive) == 41
-    # issue 17: the evidence table (same data for every model), the paper's mode, W, the sampler
+
+
+@_SKIP
+def test_evidence_table_paper_mode_W_and_prior_edges(run):
+    """issue 17: the evidence table (same data for every model, the default fit is model c),
+    the paper's mode, W and the sampler; a posterior piled at a bound is named in the report."""
+    out = run[0]
+    summary = json.loads((out / "summary.json").read_text())
+    report = (out / "report.html").read_text()
     knee = summary["knee_source"]
     evidence = QTable.read(out / "tables" / "knee_evidence.ecsv")
     assert (
         list(evidence["model"]) == list(cfgmod.load()["evidence"]["models"]) == [r["model"] for r in knee["evidence"]]
     )
     ref = evidence[list(evidence["model"]).index("c")]
-    assert ref["ln_B"] == 0.0 and ref["ln_Z"] == knee["sampler"]["log_z"]  # the default fit is model c
+    assert ref["ln_B"] == 0.0 and ref["ln_Z"] == knee["sampler"]["log_z"]
     assert np.allclose(evidence["ln_B"], evidence["ln_Z"] - ref["ln_Z"]) and np.all(evidence["n_calls"] > 0)
     assert knee["sampler"]["method"] == "dynesty nested sampling" and knee["W_erg"][0] < knee["W_erg"][2]
     assert knee["composition"] == {"H1": [1.0, 1.0, 1.0]} or all(len(v) == 3 for v in knee["composition"].values())
@@ -139,18 +180,23 @@ def test_reproduce_fast_end_to_end(tmp_path):
     assert paper_mode["sampler"]["method"] and paper_mode["l_deg"][0] <= paper_mode["l_deg"][2]
     section = json.loads((out / "chains" / "mode_paper" / "fit_section.json").read_text())["section"]
     assert section["knee_propagation"] == "free"
-    for fit in (knee, paper_mode):  # a posterior piled at a bound is named in the report
+    for fit in (knee, paper_mode):
         for name, edge in fit["at_prior_edge"].items():
             assert f"{name} ({edge})" in report
     assert "337.4" in report or "-22.6" in report  # the paper's l beside both columns
     assert "paper mode" in report and "Jeffreys" in report
 
-    # 2. a second run with the same config recomputes nothing
+
+@_SKIP
+def test_a_rerun_recomputes_nothing_and_a_changed_parameter_only_its_step(run, tmp_path):
+    """2. on a copy of the finished run: the same config recomputes nothing (read from the
+    log); a changed [candidates] parameter reruns only the candidates step."""
+    out = tmp_path / "results"
+    shutil.copytree(run[0], out)
+    user = run[1]
     _reproduce(out, "--config", str(user))
     statuses = _last_run_statuses(out)
     assert set(statuses) == {s.name for s in STEPS} and set(statuses.values()) == {"cached"}, statuses
-
-    # ... and changing one parameter reruns only the steps that depend on it
     narrower = tmp_path / "narrower.toml"
     narrower.write_text(user.read_text() + "[candidates]\nb_max_deg = 4.0\n")
     _reproduce(out, "--config", str(narrower))
