@@ -6,26 +6,31 @@ from astropy.table import Table
 
 from crknee.cli import main
 
+#: The knee source of the paper (Sec. 3) on the command line.
+SOURCE = [
+    "source",
+    "--l",
+    "337.4",
+    "--b",
+    "0",
+    "--distance",
+    "2.64",
+    "--age",
+    "4.82",
+    "--beta",
+    "2.3",
+    "--rcut",
+    "3",
+    "--energy",
+    "1e50",
+]
+
 
 def test_source_command_writes_table(tmp_path):
     out = tmp_path / "s.ecsv"
     main(
         [
-            "source",
-            "--l",
-            "337.4",
-            "--b",
-            "0",
-            "--distance",
-            "2.64",
-            "--age",
-            "4.82",
-            "--beta",
-            "2.3",
-            "--rcut",
-            "3",
-            "--energy",
-            "1e50",
+            *SOURCE,
             "--n",
             "5",
             "--out",
@@ -126,21 +131,7 @@ def test_source_command_with_background(tmp_path):
     out = tmp_path / "b.ecsv"
     main(
         [
-            "source",
-            "--l",
-            "337.4",
-            "--b",
-            "0",
-            "--distance",
-            "2.64",
-            "--age",
-            "4.82",
-            "--beta",
-            "2.3",
-            "--rcut",
-            "3",
-            "--energy",
-            "1e50",
+            *SOURCE,
             "--n",
             "3",
             "--emax",

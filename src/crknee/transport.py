@@ -10,9 +10,9 @@ et al. 2019, PRD 99, 123028 and Weinrich et al. 2020, A&A 639, A131).  Sign conv
 of D_xx goes from delta (R << R_b) to delta - Delta_delta (R >> R_b); ``s_b`` > 0 sets the
 width of the transition (s_b -> 0: sharp).  The paper's Table 1 has no break: the default
 ``Delta_delta = 0`` sets B = 1 exactly, whatever R_b and s_b (the defaults R_b = 300 GV,
-s_b = 0.05 are then inert placeholders; note that the formula itself tends to
+s_b = 0.05 then have no effect); note that the formula itself tends to
 2**-s_b, not 1, as Delta_delta -> 0+ at fixed s_b: a fit that lets Delta_delta reach 0
-should use a prior on Delta_delta > 0 or treat "no break" as a separate model).
+should use a prior on Delta_delta > 0 or treat "no break" as a separate model.
 
 The paper does not state R0; crknee's default is R0 = 1 GV with eta = 1 (GALPROP's
 D0_xx is quoted at 4 GV, DRAGON2's at a user choice).  With Table 1 and phi = 550 MV
