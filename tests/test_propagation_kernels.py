@@ -144,3 +144,37 @@ def test_energy_modes_are_independent():
     alone = energy.solve(energy.assemble(p, C[:1], b, D[:1]), q[:1])
     assert np.all(both[1] == 0.0)
     np.testing.assert_allclose(both[0], alone[0], rtol=1e-12)
+
+
+def _band(A):
+    """solve_banded layout (l=1, u=2) of a dense matrix."""
+    n = A.shape[0]
+    ab = np.zeros((4, n))
+    for i in range(n):
+        for j in range(max(0, i - 1), min(n, i + 3)):
+            ab[2 + i - j, j] = A[i, j]
+    return ab
+
+
+def test_band_elimination_exact_solution():
+    """The compiled elimination solves a band system with a known solution to rounding,
+    and leaves ``ab`` untouched (it is reused for every right-hand side)."""
+    rng = np.random.default_rng(7)
+    n = 40
+    A = np.diag(rng.uniform(2.0, 3.0, n)) + np.diag(rng.uniform(-1, 0, n - 1), -1)
+    A += np.diag(rng.uniform(-0.5, 0.5, n - 1), 1) + np.diag(rng.uniform(-0.4, 0.4, n - 2), 2)
+    x = rng.normal(size=(1, n, 3))
+    ab = _band(A)
+    before = ab.copy()
+    got = energy.solve(ab, np.einsum("ij,mjk->mik", A, x))
+    np.testing.assert_allclose(got, x, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(ab, before)
+
+
+def test_band_solve_pivots_where_elimination_cannot():
+    """A zero leading pivot: the solve hands the system to LAPACK's pivoted band solver
+    and still returns the exact solution."""
+    A = np.array([[0.0, 1.0, 0.5, 0.0], [2.0, 1.0, 0.0, 0.3], [0.0, 1.0, 3.0, 1.0], [0.0, 0.0, 1.0, 4.0]])
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    assert not energy._eliminate(_band(A), (A @ x)[:, None], np.empty((4, 1)))
+    np.testing.assert_allclose(energy.solve(_band(A), (A @ x)[None, :, None])[0, :, 0], x, rtol=1e-13)

@@ -322,8 +322,7 @@ def _operators(st: Setup, f, model) -> _Operators:
         src_w = halo.integral(-a[src], b[src], L, -1.0 / f.z_s) / h  # vertical source weight
         group = np.array([GROUPS.index("H" if z == 1 else "He" if z == 2 else "Z>2") for z in Z[src, 0]])
         prim[src, :, :, group] = st.q_modes[None, :, None] * src_w * shape[:, None, :]
-    rows = lambda x: np.broadcast_to(x, (n_nuc, m, n_E)).reshape(n_nuc * m, n_E)  # noqa: E731
-    ab = energy.assemble(rows(st.p[:, None, :]), rows(C), rows(loss[:, None, :]), rows(Dpp))
+    ab = energy.assemble(st.p[:, None, :], np.broadcast_to(C, (n_nuc, m, n_E)), loss[:, None, :], Dpp)
     return _Operators(a=a, b=b, G_rad=G_rad, ab=ab, prim=prim)
 
 
