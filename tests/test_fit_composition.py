@@ -375,3 +375,19 @@ def test_schema_continuous_injection_adds_the_active_fraction():
     with pytest.raises(ConfigError, match=r"fit\.injection must be one of"):
         problem_from_config(_section(injection="pulsed"), synthetic_fixed())
     assert "active_fraction" not in problem_from_config(_section(), synthetic_fixed()).parameters.names
+
+
+def test_fixed_components_keep_the_diffusion_break_through_hdf5(tmp_path):
+    """The knee source propagates with the background's diffusion: a saved and reloaded
+    FixedComponents keeps every Diffusion field, the high-rigidity break included."""
+    from dataclasses import replace
+
+    from crknee.transport import Diffusion
+
+    f = synthetic_fixed()
+    broken = Diffusion(D0=1.5e28, delta=0.53, R_b=212.0, Delta_delta=0.216, s_b=0.05)
+    replace(f, diffusion=broken).save(tmp_path / "fixed.h5")
+    back = FixedComponents.load(tmp_path / "fixed.h5").diffusion
+    assert back == broken
+    R = np.geomspace(10.0, 1e7, 30)
+    assert back.cm2_s(R) == pytest.approx(broken.cm2_s(R), rel=1e-15)

@@ -50,7 +50,7 @@ sum J ln A and sum J); a threshold row (no upper edge) is integrated up to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import astropy.units as u
 import h5py
@@ -113,6 +113,10 @@ LNA_NUM = "lnA_num"
 _TINY_FLUX = 1e-300
 
 _GL_X, _GL_W = leggauss(NODES_PER_BIN)
+
+
+#: Fields of :class:`crknee.transport.Diffusion` written with the fixed components.
+DIFFUSION_FIELDS = tuple(f.name for f in fields(Diffusion))
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,7 @@ class FixedComponents:
         """Write to HDF5 (units in attributes)."""
         with h5py.File(path, "w") as f:
             f.create_dataset("E_GeV", data=self.E_GeV).attrs["unit"] = "GeV (total energy per particle)"
-            for k in ("D0", "delta", "R0", "eta"):
+            for k in DIFFUSION_FIELDS:  # every field, the high-rigidity break included
                 f.attrs[f"diffusion_{k}"] = getattr(self.diffusion, k)
             f.attrs["halo_kpc"] = np.nan if self.halo_kpc is None else float(self.halo_kpc)
             for el in self.flux:
@@ -301,7 +305,10 @@ class FixedComponents:
         try:
             with h5py.File(path, "r") as f:
                 els = [k for k in f if k not in ("E_GeV", "_background")]
-                diff = Diffusion(**{k: float(f.attrs[f"diffusion_{k}"]) for k in ("D0", "delta", "R0", "eta")})
+                # a file written before the break was saved has none: Delta_delta = 0 then
+                diff = Diffusion(
+                    **{k: float(f.attrs[f"diffusion_{k}"]) for k in DIFFUSION_FIELDS if f"diffusion_{k}" in f.attrs}
+                )
                 H = float(f.attrs.get("halo_kpc", np.nan))
                 bg = {}
                 if "_background" in f:
