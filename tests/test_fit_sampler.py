@@ -296,3 +296,27 @@ def test_stricter_stop_rule_extends_a_converged_chain(tmp_path):
     assert first.converged and first.n_tau_reached > 10
     second = run(Gaussian2D(ps), ps, replace(s, n_tau=30), tmp_path / "g.h5")
     assert second.converged and second.iterations > first.iterations and second.n_tau_reached > 30
+
+
+class Unpicklable:
+    """A log-probability that refuses to be pickled: only an inherited copy can run."""
+
+    def __call__(self, x):
+        return -0.5 * np.sum(np.asarray(x) ** 2, axis=-1)
+
+    def __reduce__(self):
+        raise TypeError("this function must not be pickled")
+
+
+def test_process_pool_workers_inherit_the_preloaded_function():
+    """open_pool(preload=(fn,)): the forked workers evaluate fn without it being pickled
+    with every call; a function not preloaded is still pickled (and here refused)."""
+    from crknee.fit.pools import _INHERITED, open_pool, wrap
+
+    fn = Unpicklable()
+    x = np.arange(12.0).reshape(6, 2)
+    with open_pool("process", 2, "", (fn,)) as pool:
+        np.testing.assert_array_equal(wrap(fn, pool, 2)(x), fn(x))
+        with pytest.raises(TypeError, match="must not be pickled"):
+            pool.map(Unpicklable(), [x])
+    assert id(fn) not in _INHERITED

@@ -264,7 +264,7 @@ def run_nested(
     problem = _problem(parameters, settings, fingerprint)
     t0 = time.perf_counter()
     with (
-        open_pool(settings.pool, settings.workers, settings.scheduler) as mapper,
+        open_pool(settings.pool, settings.workers, settings.scheduler, (log_likelihood,)) as mapper,
         BatchPool(wrap(log_likelihood, mapper, getattr(mapper, "size", settings.workers)), settings.batch) as pool,
     ):
         sampler = _restore(path, problem, parameters.ndim)

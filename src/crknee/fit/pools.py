@@ -11,7 +11,11 @@ same chain.  The same mappers run many independent chains or a parameter scan wi
 Pools (config ``[fit.sampler] pool``):
 
 - ``"serial"``: no pool (default);
-- ``"process"``: :class:`multiprocessing.pool.Pool` with ``workers`` processes;
+- ``"process"``: :class:`ForkPool`, a fork-started :class:`multiprocessing.pool.Pool`
+  with ``workers`` processes; the functions given to :func:`open_pool` as ``preload``
+  are inherited by its workers at the fork, so mapping one sends only the items (the
+  propagation fit's log-posterior pickles to ~1 MB, which every call would otherwise
+  copy to every worker);
 - ``"dask"``: a :class:`distributed.Client` on ``scheduler`` (any scheduler address),
   or on a :class:`distributed.LocalCluster` of ``workers`` single-thread processes when
   ``scheduler`` is empty;
@@ -65,6 +69,38 @@ class DaskMapper:
         return self.client.gather(futures)
 
 
+#: Functions the workers of a :class:`ForkPool` inherit at the fork: id -> function.
+_INHERITED: dict = {}
+
+
+def _call_inherited(key_and_item):
+    key, item = key_and_item
+    return _INHERITED[key](item)
+
+
+class ForkPool:
+    """``map(fn, items)`` on a fork-started process pool whose workers inherit
+    ``functions`` (module docstring); any other ``fn`` is pickled as usual."""
+
+    def __init__(self, workers: int, functions=()):
+        self._keys = {id(f) for f in functions}
+        for f in functions:
+            _INHERITED[id(f)] = f
+        self.pool = multiprocessing.get_context("fork").Pool(workers)
+
+    def map(self, fn, items):
+        key = id(fn)
+        if key in self._keys and _INHERITED.get(key) is fn:
+            return self.pool.map(_call_inherited, [(key, item) for item in items])
+        return self.pool.map(fn, items)
+
+    def close(self):
+        self.pool.terminate()
+        self.pool.join()
+        for key in self._keys:
+            _INHERITED.pop(key, None)
+
+
 class ChunkedLogProb:
     """Vectorised log-probability evaluated in ``n_chunks`` slices over ``mapper``."""
 
@@ -98,19 +134,23 @@ def is_mapper(obj) -> bool:
 
 
 @contextlib.contextmanager
-def open_pool(kind="serial", workers: int = 1, scheduler: str = ""):
+def open_pool(kind="serial", workers: int = 1, scheduler: str = "", preload=()):
     """Context manager yielding a mapper (an object with ``map(fn, items)``), or None
-    for ``"serial"``.  ``kind`` may itself be such an object (any pool with ``map``, as in
-    emcee): it is yielded unchanged and left open (its owner closes it).  Everything this
-    function started is shut down on exit."""
+    for ``"serial"``.  ``preload``: functions the mapper will be asked to map, handed to a
+    ``"process"`` pool's workers once (:class:`ForkPool`).  ``kind`` may itself be such an
+    object (any pool with ``map``, as in emcee): it is yielded unchanged and left open (its
+    owner closes it).  Everything this function started is shut down on exit."""
     check_pool_settings({"pool": kind, "workers": workers, "scheduler": scheduler})
     if is_mapper(kind):
         yield kind
     elif kind == "serial":
         yield None
     elif kind == "process":
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool = ForkPool(workers, preload)
+        try:
             yield pool
+        finally:
+            pool.close()
     elif kind == "dask":
         try:
             from distributed import Client, LocalCluster

@@ -435,7 +435,7 @@ def run(log_prob, parameters, settings: SamplerSettings, path, moves=None, draw=
     with backend.session():  # opening creates the file; a new one holds no group: 0 steps
         done = _check_file(backend, settings.nwalkers, ndim, names)
     t0 = time.perf_counter()
-    with open_pool(settings.pool, settings.workers, settings.scheduler) as mapper, backend.session():
+    with open_pool(settings.pool, settings.workers, settings.scheduler, (log_prob,)) as mapper, backend.session():
         counter = _Counter(wrap(log_prob, mapper, getattr(mapper, "size", settings.workers)))
         sampler = EnsembleSampler(settings.nwalkers, ndim, counter, vectorize=True, backend=backend, moves=moves)
         if done == 0:

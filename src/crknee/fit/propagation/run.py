@@ -109,7 +109,7 @@ def sample(problem, out: Path, progress: bool = True):
         moves = mixture(saved, weight, parameters)
     elif n_start > 0 and (not chain.exists() or weight > 0):
         t = time.perf_counter()
-        with open_pool(s.pool, s.workers, s.scheduler) as mapper:
+        with open_pool(s.pool, s.workers, s.scheduler, (log_post,)) as mapper:
             pooled = wrap(log_post, mapper, getattr(mapper, "size", s.workers))
             best, lp = maximum_a_posteriori(pooled, parameters, n_start)
             parameters = centred_on(parameters, best)
