@@ -24,9 +24,8 @@ Comparison rules (:func:`compare`):
   D0 (1 GV / R0)**delta (:func:`D0_at_1GV`) only when the published model is a single power
   law between R0 and 1 GV (``power_law_to_1GV``); otherwise it is not compared.
 
-Caveats (docs/propagation_fit.md): the published fits use other codes (USINE 1D, GALPROP,
-DRAGON2), other cross sections, other data and other transport forms; a pull of a few sigma is
-a statement about frameworks, not only about data.
+Caveats (docs/propagation_fit.md): the published fits use other codes, cross sections, data
+and transport forms; a pull of a few sigma is a statement about frameworks, not only data.
 """
 
 from __future__ import annotations
