@@ -203,3 +203,13 @@ def test_band_elimination_equals_lapack_on_the_network(monkeypatch, changes):
     live = np.abs(reference) > 1e-280
     assert np.array_equal(live, np.abs(compiled) > 1e-280)
     np.testing.assert_allclose(compiled[live], reference[live], rtol=1e-11)
+
+
+@pytest.mark.parametrize("L", [1.0, 4.5, 15.0])
+def test_adjoint_overlap_closed_form(L):
+    """int g g_adj dz in closed form equals the quadrature of the profiles, for any a, from
+    the series branch (b L < 1e-3) to b L = 200."""
+    for b in (1e-5 / L, 0.9e-3 / L, 1.1e-3 / L, 0.01, 0.3, 2.0, 200.0 / L):
+        for a in (0.0, 0.2, -0.7):
+            exact = quad(lambda z: halo.profile(z, a, b, L) * halo.profile(z, -a, b, L), 0, L, epsrel=1e-13)[0]
+            assert halo.overlap_adjoint(b, L) == pytest.approx(exact, rel=2e-9)

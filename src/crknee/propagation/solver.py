@@ -303,7 +303,7 @@ def _operators(st: Setup, f, model) -> _Operators:
     b = np.sqrt(a**2 + st.k[None, :, None] ** 2 + (G_rad / K)[:, None, :])  # (N, m, n_E)
     C = halo.rate(K[:, None, :], V, b, L) / (2.0 * h) + (st.beta * st.gas_inel)[:, None, :]  # [1/Myr]
     loss = st.loss + st.p * V / (3.0 * h)
-    W = halo.overlap(a, b, -a, b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
+    W = halo.overlap_adjoint(b, L) / h if model.reacceleration == "halo" else np.ones_like(b)
     Dpp = W * dpp_coefficient(st.p, vA, model.delta, K)[:, None, :]
     prim = np.zeros((n_nuc, m, n_E, len(GROUPS)))
     inj = [model.injection(n.element) for n in st.nucs]
