@@ -1,6 +1,8 @@
 """Benchmark of crknee.fit.propagation: log-posterior evaluations per second of the default
 problem (Li ... O network at the fit resolution, AMS-02 B/C, B/O, Be/B, Li/C, C, O, p, He,
-16 free parameters) serially and split over a process pool, and the speed-up of the fit
+15 free parameters) serially and split over a process pool (in batches of half the
+ensemble, as emcee sends them, the log-posterior preloaded in the workers as in the fit),
+and the speed-up of the fit
 resolution over a solve of the same problem at the default resolution (40 modes, 20 / decade,
 Fe56 network).
 
@@ -38,11 +40,13 @@ def main():
     t0 = time.perf_counter()
     lp(theta)
     serial = time.perf_counter() - t0
-    with open_pool("process", args.workers) as pool:
+    half = problem.sampler.nwalkers // 2
+    with open_pool("process", args.workers, "", (lp,)) as pool:
         f = wrap(lp, pool, args.workers)
         f(theta[: args.workers])
         t0 = time.perf_counter()
-        f(theta)
+        for start in range(0, args.n, half):
+            f(theta[start : start + half])
         pooled = time.perf_counter() - t0
     # one solve at the default resolution (the whole network) vs the fit resolution
     from crknee.propagation.model import PropagationModel
