@@ -3,7 +3,7 @@ independence Metropolis-Hastings move drawn from it.
 
 The posterior of the propagation fit is strongly correlated (B/C ~ xs_B / D0, delta-V_c,
 the injection break against the diffusion break) and piled against prior bounds (v_A at 0,
-R_br at 50 GV, a_N at 3).  A proposal fitted to its mean and covariance lets a walker
+R_br at 50 GV).  A proposal fitted to its mean and covariance lets a walker
 jump across it in one step, which random-walk-like ensemble moves (DE, stretch) cannot:
 
 * :func:`laplace_covariance`: Sigma = (-d^2 ln p / d theta^2)^-1 at the MAP by central
