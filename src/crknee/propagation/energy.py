@@ -43,7 +43,8 @@ from scipy.linalg import solve_banded
 
 #: Reference slope of the power-law weighting, psi ~ p^-S_REF (local Galactic spectra).
 S_REF = 2.7
-#: Smallest |pivot| / (sum of |entries| of its original row) accepted without pivoting.
+#: Smallest ratio of a pivot's magnitude to the summed magnitudes of its original row's
+#: entries that the elimination accepts without pivoting.
 PIVOT_RTOL = 1e-8
 
 
