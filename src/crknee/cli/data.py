@@ -66,16 +66,7 @@ def _plot_ratio(axes, names):
         for i, name in enumerate(names):
             t = data.load(name)
             if t.meta["x_variable"] == var:
-                _errorbar(
-                    ax,
-                    i,
-                    t["x"].value,
-                    t["y"].value,
-                    t["y_err_lo"].value,
-                    t["y_err_hi"].value,
-                    t["upper_limit"],
-                    name.partition("/")[2],
-                )
+                _errorbar_table(ax, i, t, name.partition("/")[2])
         ax.set_xlabel(label)
         ax.set_ylabel("B/C")
 
@@ -98,6 +89,13 @@ def _errorbar(ax, i, x, y, lo, hi, upper, label, color=None, filled=True):
         color=color,
         mfc=None if filled else "none",
     )
+
+
+def _errorbar_table(ax, i, t, label, color=None, filled=True, x_unit=None):
+    """:func:`_errorbar` of a bundled table's x, y, errors and upper-limit flags (x in
+    ``x_unit``, else in the table's own unit)."""
+    x = t["x"].value if x_unit is None else t["x"].to_value(x_unit)
+    _errorbar(ax, i, x, t["y"].value, t["y_err_lo"].value, t["y_err_hi"].value, t["upper_limit"], label, color, filled)
 
 
 def _experiment_of(name: str, suffix: str) -> str:
@@ -205,14 +203,10 @@ def _plot_ratios(names):
                 continue
             var = t.meta["x_variable"]
             i, colour = style[labels[name]]
-            _errorbar(
+            _errorbar_table(
                 ax,
                 i,
-                t["x"].value,
-                t["y"].value,
-                t["y_err_lo"].value,
-                t["y_err_hi"].value,
-                t["upper_limit"],
+                t,
                 f"{name.partition('/')[2]} ({var})",
                 colour,
                 filled=var == "R",
@@ -236,16 +230,7 @@ def _plot_lna(names):
         t = data.load(name)
         model = t.meta.get("hadronic_model")
         label = name.partition("/")[2] + (f" ({model})" if model and model not in name else "")
-        _errorbar(
-            ax,
-            i,
-            t["x"].to_value("GeV"),
-            t["y"].value,
-            t["y_err_lo"].value,
-            t["y_err_hi"].value,
-            t["upper_limit"],
-            label,
-        )
+        _errorbar_table(ax, i, t, label, x_unit="GeV")
     for species, text in (("H1", "p"), ("He4", "He"), ("N14", "N"), ("Fe56", "Fe")):
         lna = np.log(nuclide(species).A)
         ax.axhline(lna, color="0.5", lw=0.8, ls="--", zorder=0)

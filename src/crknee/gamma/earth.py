@@ -46,18 +46,9 @@ def point_source(params: SourceParams, diffusion: Diffusion | None = None) -> Po
     burst of energy L0 * age)."""
     D = scaled_diffusion(diffusion or Diffusion(), params.diffusion_suppression)
     if params.injection == "burst":
-        return PointSource(
-            params.name,
-            params.l_deg,
-            params.b_deg,
-            params.d_kpc,
-            params.age_Myr,
-            params.beta,
-            params.Rcut_GV,
-            energy_erg=params.L0_erg_s * params.age_Myr * S_PER_MYR,
-            mode="burst",
-            diffusion=D,
-        )
+        energy = {"energy_erg": params.L0_erg_s * params.age_Myr * S_PER_MYR, "mode": "burst"}
+    else:
+        energy = {"luminosity_erg_s": params.L0_erg_s, "mode": "continuous"}
     return PointSource(
         params.name,
         params.l_deg,
@@ -66,9 +57,8 @@ def point_source(params: SourceParams, diffusion: Diffusion | None = None) -> Po
         params.age_Myr,
         params.beta,
         params.Rcut_GV,
-        luminosity_erg_s=params.L0_erg_s,
-        mode="continuous",
         diffusion=D,
+        **energy,
     )
 
 
